@@ -1,0 +1,55 @@
+package incident
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes say which kind of failure an error is, so that callers can
+// decide what to tell a user without matching strings.
+const (
+	EINVALID  = "invalid"   // the user's input is wrong; the message says how to fix it
+	ENOTFOUND = "not_found" // the thing asked for does not exist
+	ECONFLICT = "conflict"  // the request clashes with the current state
+	EINTERNAL = "internal"  // anything else: logged in full, shown as "internal error"
+)
+
+// Error is an application error: a machine-readable code and a message fit to
+// show to the user who caused it.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err: the *Error's own
+// message, or a generic one for internal errors, whose details are for logs.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong on our side (internal error). Nothing you did was lost; please try again."
+}
