@@ -1,0 +1,144 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Job is one durable side effect waiting in the outbox: a call to chat that a
+// committed state change implies. Only CompleteJob removes it, so a crash
+// before then leaves it pending for the next start.
+type Job struct {
+	ID        uint64          `json:"id"`       // assigned by Enqueue, increasing (FIFO)
+	Incident  uint64          `json:"incident"` // 0 = not tied to an incident
+	Kind      string          `json:"kind"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+	Attempts  int             `json:"attempts"`
+	NotBefore time.Time       `json:"not_before,omitzero"`
+	CreatedAt time.Time       `json:"created_at"`
+	LastError string          `json:"last_error,omitempty"`
+}
+
+// Enqueue adds j to the outbox and returns it with ID assigned (increasing
+// across the store's life, so ID order is enqueue order) and CreatedAt set to
+// now if it was zero. OnEnqueue runs once the transaction commits.
+func (tx *Tx) Enqueue(j Job) (Job, error) {
+	if j.Kind == "" {
+		return Job{}, fmt.Errorf("enqueue: job has no kind")
+	}
+	outbox, err := tx.bucket(bucketOutbox)
+	if err != nil {
+		return Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
+	}
+	id, err := outbox.NextSequence()
+	if err != nil {
+		return Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
+	}
+	j.ID = id
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = tx.s.now()
+	}
+	if err := putJSON(outbox, u64Key(id), j); err != nil {
+		return Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
+	}
+	tx.s.wake(tx.btx)
+	return j, nil
+}
+
+// Job returns pending job id; the error wraps ErrNotFound once it is
+// completed or if it never existed.
+func (tx *Tx) Job(id uint64) (Job, error) {
+	outbox, err := tx.bucket(bucketOutbox)
+	if err != nil {
+		return Job{}, fmt.Errorf("job %d: %w", id, err)
+	}
+	var j Job
+	found, err := getJSON(outbox, u64Key(id), &j)
+	if err != nil {
+		return Job{}, fmt.Errorf("job %d: %w", id, err)
+	}
+	if !found {
+		return Job{}, fmt.Errorf("job %d: %w", id, ErrNotFound)
+	}
+	return j, nil
+}
+
+// CompleteJob removes job id from the outbox. Completing a job that is
+// already gone is not an error, so a retried completion is harmless.
+func (tx *Tx) CompleteJob(id uint64) error {
+	outbox, err := tx.bucket(bucketOutbox)
+	if err != nil {
+		return fmt.Errorf("complete job %d: %w", id, err)
+	}
+	if err := outbox.Delete(u64Key(id)); err != nil {
+		return fmt.Errorf("complete job %d: %w", id, err)
+	}
+	return nil
+}
+
+// RescheduleJob records a failed attempt: the job keeps its place in the
+// queue but is not to be run before notBefore. The error wraps ErrNotFound if
+// the job is gone.
+func (tx *Tx) RescheduleJob(id uint64, attempts int, notBefore time.Time, lastErr string) error {
+	j, err := tx.Job(id)
+	if err != nil {
+		return fmt.Errorf("reschedule: %w", err)
+	}
+	j.Attempts = attempts
+	j.NotBefore = notBefore
+	j.LastError = lastErr
+	outbox, err := tx.bucket(bucketOutbox)
+	if err != nil {
+		return fmt.Errorf("reschedule job %d: %w", id, err)
+	}
+	if err := putJSON(outbox, u64Key(id), j); err != nil {
+		return fmt.Errorf("reschedule job %d: %w", id, err)
+	}
+	return nil
+}
+
+// PendingJobs returns up to limit jobs (all if limit <= 0) in ID order,
+// including those whose NotBefore is still ahead: the worker decides.
+func (s *Store) PendingJobs(limit int) ([]Job, error) {
+	var jobs []Job
+	err := s.View(func(tx *Tx) error {
+		outbox, err := tx.bucket(bucketOutbox)
+		if err != nil {
+			return err
+		}
+		c := outbox.Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(jobs) < limit); k, v = c.Next() {
+			var j Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("decode job key %x: %w", k, err)
+			}
+			jobs = append(jobs, j)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// OutboxDepth is the number of pending jobs.
+func (s *Store) OutboxDepth() (int, error) {
+	n := 0
+	err := s.View(func(tx *Tx) error {
+		outbox, err := tx.bucket(bucketOutbox)
+		if err != nil {
+			return err
+		}
+		c := outbox.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox depth: %w", err)
+	}
+	return n, nil
+}

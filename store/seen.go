@@ -1,0 +1,74 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+)
+
+// MarkSeen records that the delivery identified by key (an event ID, an
+// envelope ID, a view ID plus hash…) has been handled. It reports true, and
+// changes nothing, if key was recorded before: the caller should then skip
+// the delivery. at is when it was seen, which PruneSeen uses; zero means now.
+func (tx *Tx) MarkSeen(key string, at time.Time) (seen bool, err error) {
+	if key == "" {
+		return false, fmt.Errorf("mark seen: empty key")
+	}
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return false, fmt.Errorf("mark seen %q: %w", key, err)
+	}
+	if byKey.Get([]byte(key)) != nil {
+		return true, nil
+	}
+	byTime, err := tx.bucket(bucketSeenByTime)
+	if err != nil {
+		return false, fmt.Errorf("mark seen %q: %w", key, err)
+	}
+	if at.IsZero() {
+		at = tx.s.now()
+	}
+	tk := timeKey(at)
+	if err := byKey.Put([]byte(key), tk); err != nil {
+		return false, fmt.Errorf("mark seen %q: %w", key, err)
+	}
+	if err := byTime.Put(concat(tk, []byte(key)), []byte{}); err != nil {
+		return false, fmt.Errorf("mark seen %q: %w", key, err)
+	}
+	return false, nil
+}
+
+// PruneSeen forgets keys seen before the given time and returns how many.
+// It seeks the time index, so it reads only what it removes.
+func (tx *Tx) PruneSeen(before time.Time) (int, error) {
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return 0, fmt.Errorf("prune seen: %w", err)
+	}
+	byTime, err := tx.bucket(bucketSeenByTime)
+	if err != nil {
+		return 0, fmt.Errorf("prune seen: %w", err)
+	}
+	limit := timeKey(before)
+	// Collect first: deleting under a live bbolt cursor can skip keys.
+	var old [][]byte
+	c := byTime.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) < 8 {
+			return 0, fmt.Errorf("prune seen: corrupt index key %x", k)
+		}
+		if bytes.Compare(k[:8], limit) >= 0 {
+			break
+		}
+		old = append(old, concat(k, nil))
+	}
+	for _, k := range old {
+		if err := byTime.Delete(k); err != nil {
+			return 0, fmt.Errorf("prune seen: %w", err)
+		}
+		if err := byKey.Delete(k[8:]); err != nil {
+			return 0, fmt.Errorf("prune seen: %w", err)
+		}
+	}
+	return len(old), nil
+}

@@ -1,0 +1,108 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/storetest"
+)
+
+func TestMarkSeen(t *testing.T) {
+	s := storetest.Open(t)
+	steps := []struct {
+		key  string
+		at   time.Time
+		seen bool
+	}{
+		{"Ev1", t0, false},
+		{"Ev2", t0.Add(time.Minute), false},
+		{"Ev1", t0.Add(2 * time.Minute), true},
+		{"view:V1:hash", t0, false},
+		{"Ev2", t0, true},
+	}
+	for _, st := range steps {
+		update(t, s, func(tx *store.Tx) error {
+			seen, err := tx.MarkSeen(st.key, st.at)
+			if err != nil {
+				return err
+			}
+			if seen != st.seen {
+				t.Errorf("MarkSeen(%q) = %v, want %v", st.key, seen, st.seen)
+			}
+			return nil
+		})
+	}
+	if err := s.Update(t.Context(), func(tx *store.Tx) error { _, err := tx.MarkSeen("", t0); return err }); err == nil {
+		t.Error("MarkSeen of an empty key succeeded")
+	}
+}
+
+func TestPruneSeen(t *testing.T) {
+	s := storetest.Open(t)
+	keys := []struct {
+		key string
+		at  time.Time
+	}{
+		{"old-1", t0.Add(-2 * time.Hour)},
+		{"old-2", t0.Add(-time.Hour)},
+		{"edge", t0},
+		{"new", t0.Add(time.Hour)},
+		{"ancient", time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)}, // before 1970: negative nanos
+	}
+	update(t, s, func(tx *store.Tx) error {
+		for _, k := range keys {
+			if _, err := tx.MarkSeen(k.key, k.at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx *store.Tx) error {
+		n, err := tx.PruneSeen(t0)
+		if err != nil {
+			return err
+		}
+		if n != 3 {
+			t.Errorf("PruneSeen removed %d, want 3", n)
+		}
+		return nil
+	})
+	want := map[string]bool{"old-1": false, "old-2": false, "ancient": false, "edge": true, "new": true}
+	update(t, s, func(tx *store.Tx) error {
+		for key, kept := range want {
+			seen, err := tx.MarkSeen(key, t0)
+			if err != nil {
+				return err
+			}
+			if seen != kept {
+				t.Errorf("after prune, %q seen = %v, want %v", key, seen, kept)
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx *store.Tx) error {
+		n, err := tx.PruneSeen(t0.Add(-24 * time.Hour))
+		if err != nil || n != 0 {
+			t.Errorf("PruneSeen with nothing that old = %d, %v", n, err)
+		}
+		return nil
+	})
+}
+
+func TestMarkSeenZeroTimeMeansNow(t *testing.T) {
+	s := storetest.OpenWith(t, store.Options{Now: fixedClock})
+	update(t, s, func(tx *store.Tx) error { _, err := tx.MarkSeen("Ev1", time.Time{}); return err })
+	for _, tt := range []struct {
+		before time.Time
+		pruned int
+	}{{t0, 0}, {t0.Add(time.Nanosecond), 1}} {
+		update(t, s, func(tx *store.Tx) error {
+			n, err := tx.PruneSeen(tt.before)
+			if n != tt.pruned {
+				t.Errorf("PruneSeen(%v) = %d, want %d", tt.before, n, tt.pruned)
+			}
+			return err
+		})
+	}
+}

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrNotFound is wrapped by every lookup that finds nothing; test with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrLocked is wrapped by Open when another process holds the store file. Its
+// text completes the sentence "store FILE is …".
+var ErrLocked = errors.New("in use by another process (is incidentbot already running?)")
+
+// ErrNewerSchema is wrapped by Open when the file was written by a newer
+// incidentbot whose schema this binary does not know.
+var ErrNewerSchema = errors.New("from a newer incidentbot")
+
+// Defaults for Options fields left zero.
+const (
+	DefaultTimeout         = 2 * time.Second
+	DefaultInitialMmapSize = 64 << 20
+)
+
+// Options tunes Open. The zero value is ready to use.
+type Options struct {
+	// Timeout is how long Open waits for the file lock before failing with
+	// ErrLocked; default DefaultTimeout. Open never waits forever.
+	Timeout time.Duration
+	// InitialMmapSize is mapped up front so that a long read transaction
+	// does not stall writers while the file grows; default
+	// DefaultInitialMmapSize.
+	InitialMmapSize int
+	// NoSync skips fsync on commit. A crash may then lose or corrupt data:
+	// for benchmarks only.
+	NoSync bool
+	// MaxBatchDelay is how long Update waits to group commits; 0 keeps
+	// bbolt's default (10ms).
+	MaxBatchDelay time.Duration
+	// OnEnqueue is called after a commit that enqueued outbox jobs or
+	// changed reminders, outside any transaction, so a worker or scheduler
+	// can wake up. It runs on the committing goroutine: keep it quick and
+	// non-blocking (a non-blocking send on a buffered channel). It is never
+	// called for a transaction that rolled back.
+	OnEnqueue func()
+	// Now is the clock used for default timestamps; default time.Now.
+	Now func() time.Time
+}
+
+// Store persists incidents, their timelines, the outbox and the indexes in
+// one bbolt file. Its methods are safe for concurrent use.
+type Store struct {
+	db        *bolt.DB
+	path      string
+	now       func() time.Time
+	onEnqueue func()
+
+	// wakeMu guards wakeTx, the last write transaction that registered
+	// onEnqueue, so a batch of grouped Updates wakes the worker once per
+	// commit rather than once per function. Keeping the pointer is cheap:
+	// bbolt drops a finished transaction's pages when it closes.
+	wakeMu sync.Mutex
+	wakeTx *bolt.Tx
+}
+
+// Open opens the store file at path, creating it with mode 0600 if needed,
+// and migrates it to the current schema. It fails within opts.Timeout with an
+// error wrapping ErrLocked when another process has the file open, and with
+// an error wrapping ErrNewerSchema when the file comes from a newer version.
+func Open(path string, opts Options) (*Store, error) {
+	return open(path, opts, migrations)
+}
+
+func open(path string, opts Options, migs []migration) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: no file path given; set the store path")
+	}
+	opts = opts.withDefaults()
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         opts.Timeout,
+		InitialMmapSize: opts.InitialMmapSize,
+		NoSync:          opts.NoSync,
+	})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	if opts.MaxBatchDelay > 0 {
+		db.MaxBatchDelay = opts.MaxBatchDelay
+	}
+	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue}
+	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.InitialMmapSize <= 0 {
+		o.InitialMmapSize = DefaultInitialMmapSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// checkPath turns the usual configuration mistakes into messages that say
+// what to do, before bbolt reports them as bare syscall errors.
+func checkPath(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("open store %s: directory %s does not exist; create it or choose another path", path, dir)
+	case err != nil:
+		return fmt.Errorf("open store %s: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("open store %s: %s is not a directory; choose another path", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("open store %s: it is a directory; give the path of a file inside it", path)
+	}
+	return nil
+}
+
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return fmt.Errorf("store %s is %w", path, ErrLocked)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("open store %s: permission denied; check the owner and mode of the file and its directory: %w", path, err)
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrChecksum):
+		return fmt.Errorf("open store %s: not an incidentbot store, or corrupt (%w); choose another path or restore a backup", path, err)
+	}
+	return fmt.Errorf("open store %s: %w", path, err)
+}
+
+// Close releases the file. Closing twice is harmless.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the file the store was opened from.
+func (s *Store) Path() string { return s.path }
+
+// Update runs fn in a read-write transaction and commits it if fn returns nil;
+// if fn returns an error nothing it did is kept and that error is returned.
+//
+// Concurrent Updates are grouped into one commit (bbolt's DB.Batch), which is
+// what keeps many simultaneous commands fast. The price: fn may run more than
+// once, because when one function of a group fails the others are run again.
+// So fn must have no side effects outside tx — no channel sends, counters or
+// network calls; values it assigns into its caller's variables are only
+// meaningful once Update has returned nil. Never start another transaction
+// (Update or View) inside fn.
+//
+// ctx is checked before fn runs; once fn has run, the commit is not aborted.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Batch(func(btx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(&Tx{btx: btx, s: s})
+	})
+}
+
+// View runs fn in a read-only transaction. Values returned by Tx methods are
+// copies and stay valid after View returns. Never start another transaction
+// inside fn.
+func (s *Store) View(fn func(tx *Tx) error) error {
+	return s.db.View(func(btx *bolt.Tx) error {
+		return fn(&Tx{btx: btx, s: s})
+	})
+}
+
+// wake arranges for OnEnqueue to run once after btx commits.
+func (s *Store) wake(btx *bolt.Tx) {
+	if s.onEnqueue == nil {
+		return
+	}
+	s.wakeMu.Lock()
+	registered := s.wakeTx == btx
+	s.wakeTx = btx
+	s.wakeMu.Unlock()
+	if !registered {
+		btx.OnCommit(s.onEnqueue)
+	}
+}
