@@ -1,0 +1,48 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// retryAfterError asks for the job to be retried no sooner than After.
+type retryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *retryAfterError) Error() string {
+	return fmt.Sprintf("retry after %s: %v", e.After, e.Err)
+}
+func (e *retryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter marks err as transient with a server-given delay (Slack's 429
+// Retry-After). The worker never retries sooner.
+func RetryAfter(d time.Duration, err error) error { return &retryAfterError{After: d, Err: err} }
+
+// permanentError marks a failure that retrying cannot fix.
+type permanentError struct{ Err error }
+
+func (e *permanentError) Error() string { return "permanent: " + e.Err.Error() }
+func (e *permanentError) Unwrap() error { return e.Err }
+
+// Permanent marks err as one that retrying will not fix (channel_not_found,
+// invalid_blocks…). The worker records it on the incident's timeline and
+// moves on instead of retrying forever.
+func Permanent(err error) error { return &permanentError{Err: err} }
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// retryDelay returns the server-given delay of err, if any.
+func retryDelay(err error) (time.Duration, bool) {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return r.After, true
+	}
+	return 0, false
+}

@@ -1,0 +1,326 @@
+// Package outbox runs the durable side-effect jobs that commands enqueue in
+// the store: in order within an incident, concurrently across incidents,
+// retrying transient failures with capped exponential backoff (never sooner
+// than a server's Retry-After), and recording permanent failures instead of
+// retrying forever. A job is marked done only in the transaction that stores
+// its result, so a crash at any point leaves it pending and it runs again
+// after a restart: performers must make re-running safe.
+package outbox
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// Apply stores a job's result. It runs in the transaction that completes the
+// job, so the result and the completion are durable together.
+type Apply func(tx *store.Tx) error
+
+// Performer carries out one job.
+type Performer interface {
+	// Perform does the job's side effect. The returned Apply (may be nil)
+	// stores its result. Errors may be wrapped with RetryAfter or Permanent;
+	// any other error is treated as transient.
+	Perform(ctx context.Context, job store.Job) (Apply, error)
+}
+
+// PerformerFunc adapts a function to Performer.
+type PerformerFunc func(ctx context.Context, job store.Job) (Apply, error)
+
+// Perform calls f.
+func (f PerformerFunc) Perform(ctx context.Context, job store.Job) (Apply, error) { return f(ctx, job) }
+
+// Metrics receives the worker's counters; *ops.Metrics satisfies it.
+type Metrics interface {
+	OutboxDepth(n int)
+	OutboxDone(kind string)
+	OutboxFailure(kind string, permanent bool)
+}
+
+// Options configures a Worker. Store and Performer are required.
+type Options struct {
+	Store     *store.Store
+	Performer Performer
+	// OnPermanent records a permanent failure (typically on the incident's
+	// timeline) in the transaction that drops the job. Optional.
+	OnPermanent func(tx *store.Tx, job store.Job, err error) error
+	Clock       clock.Clock
+	Log         zerolog.Logger
+	Metrics     Metrics
+	// Concurrency caps jobs in flight across incidents (default 8).
+	Concurrency int
+	// BaseDelay and MaxDelay bound the exponential backoff (defaults 1s, 5m).
+	BaseDelay, MaxDelay time.Duration
+	// MaxAttempts turns a job that keeps failing transiently into a permanent
+	// failure (default 30, about two hours at the 5m cap).
+	MaxAttempts int
+	// JobTimeout bounds one attempt (default 30s).
+	JobTimeout time.Duration
+	// Grace is how long shutdown waits for jobs in flight (default 3s).
+	Grace time.Duration
+}
+
+// Worker performs pending outbox jobs. Create it with New and start it with Run.
+type Worker struct {
+	opt  Options
+	wake chan struct{}
+
+	mu     sync.Mutex
+	idle   bool
+	idleCh chan struct{} // closed while idle
+}
+
+// New returns a Worker with defaults filled in.
+func New(opt Options) *Worker {
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.Metrics == nil {
+		opt.Metrics = noMetrics{}
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 8
+	}
+	if opt.BaseDelay <= 0 {
+		opt.BaseDelay = time.Second
+	}
+	if opt.MaxDelay <= 0 {
+		opt.MaxDelay = 5 * time.Minute
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = 30
+	}
+	if opt.JobTimeout <= 0 {
+		opt.JobTimeout = 30 * time.Second
+	}
+	if opt.Grace <= 0 {
+		opt.Grace = 3 * time.Second
+	}
+	return &Worker{opt: opt, wake: make(chan struct{}, 1), idleCh: make(chan struct{})}
+}
+
+// Notify tells the worker that jobs were enqueued. It never blocks; wire it
+// to store.Options.OnEnqueue.
+func (w *Worker) Notify() {
+	w.setIdle(false)
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WaitIdle blocks until no job is pending or in flight (or ctx ends). Jobs
+// waiting for a future retry time count as pending.
+func (w *Worker) WaitIdle(ctx context.Context) error {
+	w.mu.Lock()
+	ch := w.idleCh
+	w.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *Worker) setIdle(idle bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if idle == w.idle {
+		return
+	}
+	w.idle = idle
+	if idle {
+		close(w.idleCh)
+	} else {
+		w.idleCh = make(chan struct{})
+	}
+}
+
+type finished struct{ lane string }
+
+// Run performs jobs until ctx ends, then waits up to Grace for the jobs in
+// flight; a job cut short is left pending and runs again on the next start.
+func (w *Worker) Run(ctx context.Context) error {
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+
+	inflight := map[string]bool{}
+	done := make(chan finished)
+	for {
+		jobs, err := w.opt.Store.PendingJobs(0)
+		if err != nil {
+			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
+		}
+		now := w.opt.Clock.Now()
+		var next time.Time
+		lanes := map[string]bool{}
+		for _, j := range jobs {
+			lane := laneOf(j)
+			if lanes[lane] {
+				continue // only the head of each incident's queue may run
+			}
+			lanes[lane] = true
+			if inflight[lane] {
+				continue
+			}
+			if j.NotBefore.After(now) {
+				if next.IsZero() || j.NotBefore.Before(next) {
+					next = j.NotBefore
+				}
+				continue
+			}
+			if len(inflight) >= w.opt.Concurrency {
+				break
+			}
+			inflight[lane] = true
+			go func(j store.Job, lane string) {
+				w.attempt(jobCtx, j)
+				done <- finished{lane: lane}
+			}(j, lane)
+		}
+		w.opt.Metrics.OutboxDepth(len(jobs))
+		w.setIdle(len(jobs) == 0 && len(inflight) == 0 && err == nil)
+
+		var timer <-chan time.Time
+		stop := func() {}
+		switch {
+		case err != nil:
+			timer, stop = w.opt.Clock.After(time.Second)
+		case !next.IsZero():
+			timer, stop = w.opt.Clock.After(next.Sub(now))
+		}
+		select {
+		case <-ctx.Done():
+			stop()
+			w.drain(len(inflight), done, cancelJobs)
+			return nil
+		case f := <-done:
+			delete(inflight, f.lane)
+		case <-w.wake:
+		case <-timer:
+		}
+		stop()
+	}
+}
+
+// drain waits for n jobs in flight, cancelling them after the grace period.
+func (w *Worker) drain(n int, done <-chan finished, cancel context.CancelFunc) {
+	grace, stop := w.opt.Clock.After(w.opt.Grace)
+	defer stop()
+	for n > 0 {
+		select {
+		case <-done:
+			n--
+		case <-grace:
+			cancel()
+			grace = nil
+		}
+	}
+}
+
+func laneOf(j store.Job) string {
+	if j.Incident != 0 {
+		return "i" + strconv.FormatUint(j.Incident, 10)
+	}
+	return "j" + strconv.FormatUint(j.ID, 10)
+}
+
+// attempt runs one try of j and records its outcome.
+func (w *Worker) attempt(shutdown context.Context, j store.Job) {
+	log := w.opt.Log.With().Uint64("job", j.ID).Str("kind", j.Kind).Int("attempt", j.Attempts+1).Logger()
+	if j.Incident != 0 {
+		log = log.With().Str("incident", incident.FormatID(j.Incident)).Logger()
+	}
+	ctx, cancel := context.WithTimeout(shutdown, w.opt.JobTimeout)
+	defer cancel()
+
+	apply, err := w.opt.Performer.Perform(ctx, j)
+	if shutdown.Err() != nil {
+		// Cut short by shutdown: whatever happened, the job stays pending and
+		// its performer must cope with a possible earlier partial run.
+		log.Warn().Err(err).Msg("outbox: job interrupted by shutdown; it will run again on start")
+		return
+	}
+	st := w.opt.Store
+	switch {
+	case err == nil:
+		err = st.Update(context.Background(), func(tx *store.Tx) error {
+			if apply != nil {
+				if err := apply(tx); err != nil {
+					return err
+				}
+			}
+			return tx.CompleteJob(j.ID)
+		})
+		if err != nil {
+			log.Error().Err(err).Msg("outbox: store job result; the job will run again")
+			w.reschedule(j, err, log)
+			return
+		}
+		w.opt.Metrics.OutboxDone(j.Kind)
+		log.Debug().Msg("outbox: job done")
+	case IsPermanent(err) || j.Attempts+1 >= w.opt.MaxAttempts:
+		w.opt.Metrics.OutboxFailure(j.Kind, true)
+		log.Error().Err(err).Msg("outbox: job failed permanently; recorded on the timeline")
+		uerr := st.Update(context.Background(), func(tx *store.Tx) error {
+			if w.opt.OnPermanent != nil {
+				if err := w.opt.OnPermanent(tx, j, err); err != nil {
+					return err
+				}
+			}
+			return tx.CompleteJob(j.ID)
+		})
+		if uerr != nil {
+			log.Error().Err(uerr).Msg("outbox: record permanent failure")
+		}
+	default:
+		w.opt.Metrics.OutboxFailure(j.Kind, false)
+		w.reschedule(j, err, log)
+	}
+}
+
+func (w *Worker) reschedule(j store.Job, cause error, log zerolog.Logger) {
+	attempts := j.Attempts + 1
+	delay, ok := retryDelay(cause)
+	if !ok {
+		delay = Backoff(attempts, w.opt.BaseDelay, w.opt.MaxDelay, rand.Float64())
+	}
+	at := w.opt.Clock.Now().Add(delay)
+	log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
+	err := w.opt.Store.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.RescheduleJob(j.ID, attempts, at, cause.Error())
+	})
+	if err != nil {
+		log.Error().Err(err).Msg("outbox: reschedule job")
+	}
+}
+
+// Backoff is the delay before retry number attempt (1-based): exponential
+// from base, capped at max, with "equal jitter" (half fixed, half random
+// from r in [0,1)) so that many jobs failing together do not retry together.
+func Backoff(attempt int, base, max time.Duration, r float64) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	return d/2 + time.Duration(r*float64(d/2))
+}
+
+type noMetrics struct{}
+
+func (noMetrics) OutboxDepth(int)            {}
+func (noMetrics) OutboxDone(string)          {}
+func (noMetrics) OutboxFailure(string, bool) {}
