@@ -1,0 +1,25 @@
+// Package slackemu emulates the parts of Slack that incidentbot uses — the Web API
+// and Socket Mode — on a loopback port, so that slack-go's own clients can run
+// against it unchanged and tests can assert on everything that happened.
+//
+// It keeps real workspace state (users, channels, messages, files, modals), answers
+// with Slack's response shapes and error codes (see /work/shared/slack-platform.md),
+// is strict where Slack is strict (tokens, trigger_id lifetime, Block Kit limits,
+// channel names, 20 KiB ack frames), and records every Web API call, delivery and ack.
+//
+// A test usually looks like:
+//
+//	emu := slackemu.Start(t)
+//	api := slack.New(emu.BotToken(), slack.OptionAppLevelToken(emu.AppToken()),
+//		slack.OptionAPIURL(emu.APIURL()))
+//	client := socketmode.New(api)
+//	go client.RunContext(ctx)
+//	ack, err := emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: alice, ChannelID: ch, Text: "help"})
+//	call, err := emu.WaitCall(ctx, "chat.postMessage", nil)
+//
+// Scopes are not enforced: the bot token holds every scope the manifest asks for,
+// including chat:write.public (so the bot may post in public channels it has not
+// joined). Timers for ack deadlines run on real time; expiry of trigger_ids and
+// response_urls, message timestamps and rate-limit buckets follow Options.Now, so a
+// test can move them with a Clock.
+package slackemu
