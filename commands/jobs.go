@@ -1,0 +1,49 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// Outbox job kinds. A job names what to do; its performer reads the
+// incident's current state when it runs, so a message rendered late shows
+// the latest state rather than the state at enqueue time.
+const (
+	JobCreateChannel   = "create_channel"   // create the incident channel (adopting our own after a crash)
+	JobSetTopic        = "set_topic"        // severity · status · commander
+	JobSetPurpose      = "set_purpose"      // the title
+	JobInvite          = "invite"           // InvitePayload
+	JobPostCard        = "post_card"        // post and pin the live summary card
+	JobBookmarkRunbook = "bookmark_runbook" // the service's runbook as a channel bookmark
+	JobPostWelcome     = "post_welcome"     // "what to do now"
+	JobAnnounce        = "announce"         // the declaration in the announce channel
+)
+
+// InvitePayload lists the users an invite job brings into the channel.
+type InvitePayload struct {
+	Users []string `json:"users"`
+}
+
+// pendingJob is a job a use-case is about to enqueue.
+type pendingJob struct {
+	kind    string
+	payload any
+}
+
+// enqueue adds a job for incident number, encoding payload (may be nil).
+func enqueue(tx *store.Tx, number uint64, kind string, payload any) error {
+	j := store.Job{Incident: number, Kind: kind}
+	if payload != nil {
+		raw, err := json.Marshal(payload)
+		if err != nil {
+			return fmt.Errorf("encode %s job: %w", kind, err)
+		}
+		j.Payload = raw
+	}
+	if _, err := tx.Enqueue(j); err != nil {
+		return fmt.Errorf("enqueue %s: %w", kind, err)
+	}
+	return nil
+}
