@@ -1,0 +1,187 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
+)
+
+// Interaction identifiers of the declare modal (DESIGN A4).
+const (
+	declareCallback = "incident_declare"
+	fieldTitle      = "title"
+	fieldSeverity   = "severity"
+	fieldSummary    = "summary"
+	fieldService    = "service"
+	fieldCommander  = "commander"
+	fieldPrivate    = "private"
+	privateValue    = "private"
+)
+
+// declare handles `/incident declare …`: with a title it declares at once;
+// without one it opens the modal right after the ack, inside the
+// trigger_id's 3 s window.
+func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	if cmd.Title == "" && cmd.Severity == "" {
+		return nil, func(ctx context.Context) { b.openDeclareModal(ctx, sc) }
+	}
+	res, err := b.opt.Commands.Declare(ctx, commands.DeclareInput{
+		Title:          cmd.Title,
+		Severity:       cmd.Severity,
+		DeclaredBy:     sc.UserID,
+		IdempotencyKey: "slash:" + sc.TriggerID,
+	})
+	if err != nil {
+		return b.failure(err, "declare"), nil
+	}
+	if res.Duplicate {
+		return ephemeral("That declaration was already received; nothing was declared twice."), nil
+	}
+	inc := res.Incident
+	b.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Msg("incident declared")
+	return ephemeral(fmt.Sprintf(":rotating_light: Declared *%s* (%s): %s\nI'm opening its channel and inviting you now; the summary card there has everything.",
+		inc.ID(), inc.Severity, safe(inc.Title, 500))), nil
+}
+
+// failure turns a use-case error into an ephemeral reply, logging
+// internal errors in full (the user only hears that nothing was lost).
+func (b *Bot) failure(err error, what string) map[string]any {
+	if incident.ErrorCode(err) == incident.EINTERNAL {
+		b.log.Error().Err(err).Str("command", what).Msg("command failed")
+	}
+	return b.errorReply(err)
+}
+
+func (b *Bot) openDeclareModal(ctx context.Context, sc slack.SlashCommand) {
+	view := b.declareModal(sc.UserID)
+	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
+		b.log.Warn().Err(err).Str("user", sc.UserID).Msg("declare modal did not open")
+		b.respond(ctx, sc.ResponseURL, "The declare form could not open in time (Slack allows 3 seconds). Try again, or declare in one line: `"+b.opt.Command+" declare SEV2 checkout is failing`.")
+	}
+}
+
+// respond sends an ephemeral reply through a slash command's response_url.
+func (b *Bot) respond(ctx context.Context, responseURL, text string) {
+	if responseURL == "" {
+		return
+	}
+	_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
+	if err != nil {
+		b.log.Warn().Err(err).Msg("reply through response_url failed")
+	}
+}
+
+// declareModal builds the declare form (DESIGN A4).
+func (b *Bot) declareModal(userID string) slack.ModalViewRequest {
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+
+	title := slack.NewPlainTextInputBlockElement(pt("What is wrong, in a few words"), fieldTitle)
+	title.MaxLength = 150
+
+	var sevOpts []*slack.OptionBlockObject
+	for _, s := range b.opt.Settings.Severities {
+		o := slack.NewOptionBlockObject(s.Name, pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil)
+		if s.Description != "" {
+			o.Description = pt(mrkdwn.Truncate(s.Description, maxOptionText))
+		}
+		sevOpts = append(sevOpts, o)
+	}
+	sevOpts = limitOptions(sevOpts)
+	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("How bad is it?"), fieldSeverity, sevOpts...)
+
+	summary := slack.NewPlainTextInputBlockElement(pt("What do we know so far? Who is affected?"), fieldSummary)
+	summary.Multiline = true
+	summary.MaxLength = 3000
+
+	commander := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, pt("Who leads the response?"), fieldCommander)
+	commander.InitialUser = userID
+
+	private := slack.NewCheckboxGroupsBlockElement(fieldPrivate,
+		slack.NewOptionBlockObject(privateValue, pt("Private incident"), pt("Private channel; the announcement reveals no details")))
+
+	blocks := []slack.Block{
+		slack.NewInputBlock(fieldTitle, pt("Title"), nil, title),
+		slack.NewInputBlock(fieldSeverity, pt("Severity"), pt("Each level's meaning is shown under its name."), severity),
+		slack.NewInputBlock(fieldSummary, pt("Summary"), nil, summary),
+	}
+	if len(b.opt.Settings.Services) > 0 {
+		var opts []*slack.OptionBlockObject
+		for _, s := range b.opt.Settings.Services {
+			opts = append(opts, slack.NewOptionBlockObject(mrkdwn.Truncate(s.Name, 150), pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil))
+		}
+		svc := slack.NewInputBlock(fieldService, pt("Service"), pt("Its experts are invited and its runbook is bookmarked."),
+			slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("Which service is affected?"), fieldService, limitOptions(opts)...))
+		svc.Optional = true
+		blocks = append(blocks, svc)
+	}
+	cmdr := slack.NewInputBlock(fieldCommander, pt("Incident commander"), pt("Defaults to you."), commander)
+	cmdr.Optional = true
+	priv := slack.NewInputBlock(fieldPrivate, pt("Visibility"), nil, private)
+	priv.Optional = true
+	blocks = append(blocks, cmdr, priv)
+
+	return slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: declareCallback,
+		Title:      pt("Declare an incident"),
+		Submit:     pt("Declare"),
+		Close:      pt("Cancel"),
+		Blocks:     slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// limitOptions keeps a select within Slack's 100 options.
+func limitOptions(opts []*slack.OptionBlockObject) []*slack.OptionBlockObject {
+	if len(opts) > 100 {
+		return opts[:100]
+	}
+	return opts
+}
+
+// submitDeclare handles the declare modal's submission. Validation errors
+// go back in the ack, next to their field, and the modal stays open.
+func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) any {
+	values := cb.View.State.Values
+	get := func(field string) slack.BlockAction { return values[field][field] }
+	in := commands.DeclareInput{
+		Title:          get(fieldTitle).Value,
+		Severity:       get(fieldSeverity).SelectedOption.Value,
+		Summary:        get(fieldSummary).Value,
+		Service:        get(fieldService).SelectedOption.Value,
+		Commander:      get(fieldCommander).SelectedUser,
+		DeclaredBy:     cb.User.ID,
+		IdempotencyKey: "view:" + cb.View.ID,
+	}
+	for _, o := range get(fieldPrivate).SelectedOptions {
+		if o.Value == privateValue {
+			in.Private = true
+		}
+	}
+	if in.Severity == "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSeverity: "Pick a severity."})
+	}
+	if in.Summary == "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Say what you know so far, even if it is little."})
+	}
+	res, err := b.opt.Commands.Declare(ctx, in)
+	var fe *commands.FieldError
+	if errors.As(err, &fe) {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fe.Field: fe.Err.Message})
+	}
+	if err != nil {
+		b.log.Error().Err(err).Str("user", cb.User.ID).Msg("declare from modal failed")
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldTitle: "Something went wrong on our side; nothing was declared. Please submit again."})
+	}
+	if !res.Duplicate {
+		b.log.Info().Str("incident", res.Incident.ID()).Str("severity", res.Incident.Severity).Msg("incident declared")
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package bot
+
+import (
+	"context"
+	"errors"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/internal/outbox"
+)
+
+// transientCodes are Slack error codes that a later retry may not get.
+var transientCodes = map[string]bool{
+	"internal_error": true, "fatal_error": true, "service_unavailable": true,
+	"request_timeout": true, "ratelimited": true, "rate_limited": true,
+	"team_added_to_org": true,
+}
+
+// classify maps an error from a Slack call to the outbox's vocabulary:
+// 429 → retry after Slack's Retry-After; 5xx, network errors and Slack's
+// transient codes → retry with backoff; any other Slack error → permanent.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return outbox.RetryAfter(rl.RetryAfter, err)
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		if sc.Code == 429 || sc.Code >= 500 {
+			return err
+		}
+		return outbox.Permanent(err)
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		if transientCodes[se.Err] {
+			return err
+		}
+		return outbox.Permanent(err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return err // network and decode errors: worth another try
+}
+
+// slackCode returns Slack's error code ("name_taken") for err, or "".
+func slackCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return ""
+}

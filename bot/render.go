@@ -1,0 +1,239 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
+)
+
+// Block Kit limits (slack-platform.md §4.1) that rendering must respect.
+const (
+	maxHeader      = 150
+	maxSectionText = 3000
+	maxMessageText = 4000
+	maxTopic       = 250
+	maxOptionText  = 75
+	maxBlocks      = 50
+)
+
+var userIDPattern = regexp.MustCompile(`^[UWB][A-Z0-9]{2,}$`)
+
+// mention renders a user ID as a Slack mention; anything that is not a
+// well-formed user ID is shown as escaped text, never as markup.
+func mention(id string) string {
+	if userIDPattern.MatchString(id) {
+		return "<@" + id + ">"
+	}
+	return mrkdwn.Neutralize(id)
+}
+
+// channelLink renders a channel ID as a link.
+func channelLink(id string) string {
+	if id == "" {
+		return "_(channel not created yet)_"
+	}
+	return "<#" + id + ">"
+}
+
+// slackDate renders t so each reader sees it in their own time zone, with a
+// UTC fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// safe makes user text fit for a mrkdwn field of at most max characters.
+func safe(s string, max int) string { return mrkdwn.Truncate(mrkdwn.Neutralize(s), max) }
+
+// incidentView is what the message templates see: every string already
+// safe to place in mrkdwn.
+type incidentView struct {
+	Command                                               string
+	ID, Title, Summary, Severity, SeverityMeaning, Status string
+	Service, Runbook                                      string
+	Commander, Channel, Started, DeclaredBy               string
+	Involved                                              string
+	Resolved                                              bool
+	Duration                                              string
+	Private                                               bool
+	Roles                                                 []roleView
+}
+
+type roleView struct {
+	ID, Name, Holder string // Holder is a mention, or "" when nobody holds it
+}
+
+func (b *Bot) view(inc *incident.Incident) incidentView {
+	settings := b.opt.Settings
+	sev, _ := settings.Severity(inc.Severity)
+	v := incidentView{
+		Command:         b.opt.Command,
+		ID:              inc.ID(),
+		Title:           safe(inc.Title, 500),
+		Summary:         safe(inc.Summary, 2500),
+		Severity:        safe(inc.Severity, 40),
+		SeverityMeaning: safe(sev.Description, 200),
+		Status:          statusLabel(inc.Status),
+		Commander:       holderOrNobody(inc.Holder(incident.RoleCommander)),
+		Channel:         channelLink(inc.ChannelID),
+		Started:         slackDate(inc.StartedAt),
+		DeclaredBy:      mention(inc.DeclaredBy),
+		Resolved:        !inc.Open(),
+		Private:         inc.Private,
+	}
+	if svc, ok := settings.Service(inc.Service); ok {
+		v.Service = safe(svc.Name, 100)
+		v.Runbook = strings.NewReplacer("<", "", ">", "", "|", "").Replace(svc.Runbook)
+	}
+	if !inc.Open() {
+		v.Duration = humanDuration(inc.ResolvedAt.Sub(inc.StartedAt))
+	}
+	var involved []string
+	seen := map[string]bool{}
+	for _, r := range settings.Roles {
+		holder := inc.Holder(r.ID)
+		rv := roleView{ID: r.ID, Name: safe(r.Name, 60)}
+		if holder != "" {
+			rv.Holder = mention(holder)
+			if !seen[holder] {
+				seen[holder] = true
+				involved = append(involved, mention(holder))
+			}
+		}
+		v.Roles = append(v.Roles, rv)
+	}
+	v.Involved = strings.Join(involved, ", ")
+	return v
+}
+
+func holderOrNobody(id string) string {
+	if id == "" {
+		return "_nobody yet_"
+	}
+	return mention(id)
+}
+
+func statusLabel(s incident.Status) string {
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}
+
+// humanDuration renders d as "1h 5m" / "42m" / "30s".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	default:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+}
+
+// render executes a message template; a failing template is an internal
+// error worth a retry after the operator fixes it, not a crash.
+func (b *Bot) render(name string, data any) (string, error) {
+	s, err := b.opt.Templates.Render(name, data)
+	if err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return strings.TrimSpace(s), nil
+}
+
+func section(blockID, text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, mrkdwn.Truncate(text, maxSectionText), false, false), nil, nil, slack.SectionBlockOptionBlockID(blockID))
+}
+
+// header is a plain_text header: Slack does not parse plain_text, so user
+// text needs no escaping there, only folding onto one line.
+func header(text string) *slack.HeaderBlock {
+	t := mrkdwn.Plain(text, maxHeader)
+	if t == "" {
+		t = "Incident"
+	}
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, t, true, false))
+}
+
+// cardBlocks is the live summary card pinned in the incident channel.
+func (b *Bot) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	v := b.view(inc)
+	facts, err := b.render("card.tmpl", v)
+	if err != nil {
+		return nil, "", err
+	}
+	blocks := []slack.Block{
+		header(inc.ID() + " · " + inc.Title),
+		section("facts", facts),
+	}
+	if v.Summary != "" {
+		blocks = append(blocks, section("summary", v.Summary))
+	}
+	blocks = append(blocks, slack.NewDividerBlock())
+	roleBudget := maxBlocks - len(blocks) - 3
+	for i, r := range v.Roles {
+		if i >= roleBudget {
+			break
+		}
+		text := "*" + r.Name + "*\n" + r.Holder
+		if r.Holder == "" {
+			text = "*" + r.Name + "*\n_IC covers it: " + v.Commander + "_"
+			if r.ID == incident.RoleCommander {
+				text = "*" + r.Name + "*\n_nobody yet: pick someone_"
+			}
+		}
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Truncate(r.Name, 60), false, false), "role:"+r.ID)
+		if h := inc.Holder(r.ID); h != "" && userIDPattern.MatchString(h) {
+			sel.InitialUser = h
+		}
+		blocks = append(blocks, slack.NewSectionBlock(
+			slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil,
+			slack.NewAccessory(sel), slack.SectionBlockOptionBlockID("role-"+r.ID)))
+	}
+	update := slack.NewButtonBlockElement("update", inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Post status update", false, false))
+	update.Style = slack.StylePrimary
+	blocks = append(blocks,
+		slack.NewActionBlock("card-actions", update),
+		slack.NewContextBlock("card-context", slack.NewTextBlockObject(slack.MarkdownType, "Declared by "+v.DeclaredBy+" · this card updates itself", false, false)),
+	)
+	fallback := mrkdwn.Truncate(fmt.Sprintf("%s: %s (%s, %s)", inc.ID(), v.Title, v.Severity, v.Status), maxMessageText)
+	return blocks, fallback, nil
+}
+
+// announcementBlocks is the declaration in the announce channel.
+func (b *Bot) announcementBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	v := b.view(inc)
+	if inc.Private {
+		text, err := b.render("announcement_private.tmpl", v)
+		if err != nil {
+			return nil, "", err
+		}
+		return []slack.Block{section("announcement", text)}, "A private incident was declared: " + inc.ID(), nil
+	}
+	text, err := b.render("announcement.tmpl", v)
+	if err != nil {
+		return nil, "", err
+	}
+	blocks := []slack.Block{header("🚨 " + inc.ID() + " · " + inc.Title), section("announcement", text)}
+	if v.Summary != "" {
+		blocks = append(blocks, section("summary", v.Summary))
+	}
+	fallback := mrkdwn.Truncate(fmt.Sprintf("%s declared (%s): %s", inc.ID(), v.Severity, v.Title), maxMessageText)
+	return blocks, fallback, nil
+}
+
+// topic is the channel topic: severity · status · commander.
+func (b *Bot) topic(inc *incident.Incident) (string, error) {
+	t, err := b.render("topic.tmpl", b.view(inc))
+	if err != nil {
+		return "", err
+	}
+	return mrkdwn.Truncate(strings.Join(strings.Fields(t), " "), maxTopic), nil
+}

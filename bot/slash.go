@@ -1,0 +1,56 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
+	"github.com/incidentbot/incidentbot/templates"
+)
+
+// slash handles one `/incident …` invocation. Its reply is the ack payload,
+// so the user hears back at once; slow work goes through the outbox.
+func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashCommand) (any, func(context.Context)) {
+	log := b.log.With().Str("user", sc.UserID).Str("channel", sc.ChannelID).Str("envelope", req.EnvelopeID).Logger()
+	cmd, err := commands.Parse(sc.Text)
+	if err != nil {
+		log.Info().Err(err).Msg("slash command rejected")
+		return b.errorReply(err), nil
+	}
+	log.Info().Str("subcommand", cmd.Name).Msg("slash command")
+	switch cmd.Name {
+	case "help":
+		return b.help(), nil
+	case "declare":
+		return b.declare(ctx, sc, cmd)
+	default:
+		return ephemeral("`" + b.opt.Command + " " + cmd.Name + "` is not available yet in this version of incidentbot. `" + b.opt.Command + " help` lists what is."), nil
+	}
+}
+
+// help renders the usage text.
+func (b *Bot) help() map[string]any {
+	data := templates.HelpData{Command: b.opt.Command, Severities: b.opt.Settings.Severities, Roles: b.opt.Settings.Roles}
+	text, err := b.opt.Templates.Render("help.tmpl", data)
+	if err != nil {
+		b.log.Error().Err(err).Msg("render help")
+		return ephemeral("Usage: `" + b.opt.Command + " declare|update|role|severity|resolve|note|action|postmortem|list|help`")
+	}
+	return ephemeral(text)
+}
+
+// errorReply turns an error into an ephemeral answer: the user's mistake in
+// their own words, or a generic line for internal failures (logged in full
+// by the caller).
+func (b *Bot) errorReply(err error) map[string]any {
+	msg := incident.ErrorMessage(err)
+	if incident.ErrorCode(err) == incident.EINVALID {
+		msg += "\nType `" + b.opt.Command + " help` to see every command."
+	}
+	// The message may quote what the user typed: neutralise it.
+	return ephemeral(mrkdwn.Neutralize(msg))
+}

@@ -1,0 +1,50 @@
+// Command incidentbot runs the incident-response bot (run), prints an
+// incident's postmortem draft (export), or its own version (version).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  incidentbot run     [--config FILE]                      connect to Slack and serve until SIGINT/SIGTERM
+  incidentbot export  [--config FILE] [--format md|json] INC-N   print an incident's postmortem draft or record
+  incidentbot version                                       print the version
+`
+
+// Main runs one sub-command and returns the process exit code. Everything
+// it needs is passed in, so tests can run it in-process.
+func Main(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(ctx, args[1:], environ, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "incidentbot %s\n", version)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "incidentbot: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+}

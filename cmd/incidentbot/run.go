@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/incidentbot/incidentbot/internal/app"
+	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/templates"
+)
+
+// runCmd is `incidentbot run`: load and check everything first, so a
+// misconfiguration fails at once with one clear line, then serve.
+func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath, environ)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+	log, err := newLogger(cfg.Log.Level, cfg.Log.Format, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg("config: " + w)
+	}
+	log.Info().Str("config", cfg.Redacted()).Msg("configuration loaded")
+	tmpl, err := templates.Load(cfg.Templates.Dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+
+	a, err := app.Open(cfg, tmpl, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 1
+	}
+	if err := a.Run(ctx); err != nil {
+		log.Error().Err(err).Msg("stopped with an error")
+		return 1
+	}
+	log.Info().Msg("stopped")
+	return 0
+}
+
+// newLogger builds the zerolog logger from log.level and log.format.
+func newLogger(level, format string, w io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Nop(), fmt.Errorf("log.level: %q is not a level; use debug, info, warn or error", level)
+	}
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}

@@ -1,0 +1,35 @@
+package app_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The dependency rules of DESIGN.md Part B, held by a test: the domain
+// knows no Slack, bbolt or viper, and the use-cases know no Slack.
+func TestLayering(t *testing.T) {
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"github.com/incidentbot/incidentbot/incident", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/store"}},
+		{"github.com/incidentbot/incidentbot/commands", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot"}},
+		{"github.com/incidentbot/incidentbot/store", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands"}},
+		{"github.com/incidentbot/incidentbot/internal/outbox", []string{"github.com/slack-go/slack"}},
+	}
+	for _, tt := range tests {
+		out, err := exec.Command("go", "list", "-deps", tt.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", tt.pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		for _, d := range deps {
+			for _, f := range tt.forbidden {
+				if d == f || strings.HasPrefix(d, f+"/") {
+					t.Errorf("%s depends on %s", tt.pkg, d)
+				}
+			}
+		}
+	}
+}
