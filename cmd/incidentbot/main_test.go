@@ -7,7 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
 // binary is the incidentbot binary built once for the tests that must run
@@ -115,5 +119,64 @@ func TestUnknownSubcommand(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "unknown command") || !strings.Contains(errb.String(), "incidentbot run") {
 		t.Fatalf("stderr %q", errb.String())
+	}
+}
+
+// The built binary serves against the emulator, answers a slash command,
+// and on SIGTERM drains and exits 0 within 5 s, logging no token.
+func TestRunServesAndStopsGracefullyOnSIGTERM(t *testing.T) {
+	emu := slackemu.Start(t)
+	user := emu.AddUser(slackemu.User{Name: "ana"})
+	channel := emu.CreateChannel("general", false, user)
+	cmd := exec.Command(binary, "run")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{
+		"HOME=" + t.TempDir(),
+		"SLACK_BOT_TOKEN=" + emu.BotToken(),
+		"SLACK_APP_TOKEN=" + emu.AppToken(),
+		"INCIDENTBOT_SLACK_API_URL=" + emu.APIURL(),
+		"INCIDENTBOT_STORE_PATH=" + filepath.Join(t.TempDir(), "s.db"),
+		"INCIDENTBOT_HTTP_LISTEN=127.0.0.1:0",
+		"INCIDENTBOT_LOG_LEVEL=debug",
+	}
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := emu.WaitConnected(ctx); err != nil {
+		t.Fatal("binary never connected:", err)
+	}
+	ack, err := emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: user, ChannelID: channel, Text: "help"})
+	if err != nil || !strings.Contains(string(ack.Payload), "declare") {
+		t.Fatalf("help: %s %v", ack.Payload, err)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("took %v to stop", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10 s after SIGTERM")
+	}
+	out := logs.String()
+	if strings.Contains(out, emu.BotToken()) || strings.Contains(out, emu.AppToken()) {
+		t.Fatal("a token appeared in the logs")
+	}
+	if !strings.Contains(out, `"message":"stopped"`) {
+		t.Fatalf("no clean stop in the logs:\n%s", out)
 	}
 }
