@@ -134,20 +134,9 @@ func (b *Bot) Handle(ctx context.Context, req socketmode.Request) (any, func(con
 		}
 		return b.interaction(ctx, req, cb)
 	case string(socketmode.EventTypeEventsAPI):
-		return nil, nil
+		return b.event(ctx, req)
 	default:
 		b.log.Warn().Str("type", req.Type).Str("envelope", req.EnvelopeID).Msg("unknown envelope type acked and ignored")
-		return nil, nil
-	}
-}
-
-// interaction handles block actions and view submissions.
-func (b *Bot) interaction(ctx context.Context, req socketmode.Request, cb slack.InteractionCallback) (any, func(context.Context)) {
-	switch {
-	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == declareCallback:
-		return b.submitDeclare(ctx, cb), nil
-	default:
-		b.log.Debug().Str("type", string(cb.Type)).Str("callback", cb.View.CallbackID).Msg("interaction ignored")
 		return nil, nil
 	}
 }

@@ -39,7 +39,7 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	case commands.JobCreateChannel:
 		return b.createChannel(ctx, job, inc)
 	}
-	if inc.ChannelID == "" && job.Kind != commands.JobAnnounce {
+	if inc.ChannelID == "" && job.Kind != commands.JobAnnounce && job.Kind != commands.JobRefreshAnnouncement {
 		return nil, outbox.Permanent(fmt.Errorf("%s: the incident has no channel (its creation failed)", job.Kind))
 	}
 	switch job.Kind {
@@ -68,10 +68,16 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		if err != nil {
 			return nil, err
 		}
-		_, err = b.postOnce(ctx, job, inc.ChannelID, text, section("welcome", text))
+		_, err = b.postOnce(ctx, job, inc.ChannelID, "", text, section("welcome", text))
 		return nil, err
 	case commands.JobAnnounce:
 		return b.announce(ctx, job, inc)
+	case commands.JobRefreshCard:
+		return b.refreshCard(ctx, inc)
+	case commands.JobRefreshAnnouncement:
+		return b.refreshAnnouncement(ctx, inc)
+	case commands.JobPost:
+		return b.postEvent(ctx, job, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}
@@ -276,7 +282,7 @@ func (b *Bot) postCard(ctx context.Context, job store.Job, inc *incident.Inciden
 		if err != nil {
 			return nil, err
 		}
-		ts, err = b.postOnce(ctx, job, inc.ChannelID, text, blocks...)
+		ts, err = b.postOnce(ctx, job, inc.ChannelID, "", text, blocks...)
 		if err != nil {
 			return nil, err
 		}
@@ -318,7 +324,7 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 	if err != nil {
 		return nil, err
 	}
-	ts, err := b.postOnce(ctx, job, channel, text, blocks...)
+	ts, err := b.postOnce(ctx, job, channel, "", text, blocks...)
 	if err != nil {
 		return nil, err
 	}
@@ -333,11 +339,12 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 	}, nil
 }
 
-// postOnce posts a message tagged with the job's ID, unless an earlier run
-// of the same job already did (then it returns that message's ts).
-func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, text string, blocks ...slack.Block) (string, error) {
+// postOnce posts a message (in thread when thread is a ts) tagged with the
+// job's ID, unless an earlier run of the same job already did (then it
+// returns that message's ts).
+func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, thread, text string, blocks ...slack.Block) (string, error) {
 	if b.uncertain(job) {
-		ts, err := b.findPosted(ctx, channel, job.ID)
+		ts, err := b.findPosted(ctx, channel, thread, job.ID)
 		if err != nil {
 			return "", classify(err)
 		}
@@ -353,6 +360,9 @@ func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, text string,
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
 	_, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return "", classify(err)
@@ -360,16 +370,28 @@ func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, text string,
 	return ts, nil
 }
 
-// findPosted looks through the channel's recent history for the message
-// that job id posted.
-func (b *Bot) findPosted(ctx context.Context, channel string, id uint64) (string, error) {
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: channel, Limit: 200, IncludeAllMetadata: true,
-	})
-	if err != nil {
-		return "", fmt.Errorf("conversations.history: %w", err)
+// findPosted looks through the channel's (or thread's) recent messages for
+// the one that job id posted.
+func (b *Bot) findPosted(ctx context.Context, channel, thread string, id uint64) (string, error) {
+	var msgs []slack.Message
+	if thread != "" {
+		replies, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: thread, Limit: 200, IncludeAllMetadata: true,
+		})
+		if err != nil {
+			return "", fmt.Errorf("conversations.replies: %w", err)
+		}
+		msgs = replies
+	} else {
+		hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: 200, IncludeAllMetadata: true,
+		})
+		if err != nil {
+			return "", fmt.Errorf("conversations.history: %w", err)
+		}
+		msgs = hist.Messages
 	}
-	for _, m := range hist.Messages {
+	for _, m := range msgs {
 		if m.Metadata.EventType != jobMetadataType {
 			continue
 		}

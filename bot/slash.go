@@ -23,13 +23,34 @@ func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashC
 	}
 	log.Info().Str("subcommand", cmd.Name).Msg("slash command")
 	switch cmd.Name {
-	case "help":
+	case commands.CmdHelp:
 		return b.help(), nil
-	case "declare":
+	case commands.CmdDeclare:
 		return b.declare(ctx, sc, cmd)
+	case commands.CmdRole:
+		return b.roleCommand(ctx, sc, cmd)
+	case commands.CmdUpdate:
+		return b.updateCommand(ctx, sc, cmd)
+	case commands.CmdSeverity:
+		return b.severityCommand(ctx, sc, cmd)
+	case commands.CmdResolve:
+		return b.resolveCommand(ctx, sc, cmd)
+	case commands.CmdNote:
+		return b.noteCommand(ctx, sc, cmd)
+	case commands.CmdList:
+		return b.listCommand(ctx, sc, cmd)
+	case commands.CmdAction:
+		return b.actionCommand(ctx, sc, cmd)
+	case commands.CmdPostmortem:
+		return b.postmortemCommand(ctx, sc, cmd)
 	default:
-		return ephemeral("`" + b.opt.Command + " " + cmd.Name + "` is not available yet in this version of incidentbot. `" + b.opt.Command + " help` lists what is."), nil
+		return b.notAvailable(cmd.Name), nil
 	}
+}
+
+// notAvailable answers a sub-command this version does not implement.
+func (b *Bot) notAvailable(name string) map[string]any {
+	return ephemeral("`" + b.opt.Command + " " + name + "` is not available yet in this version of incidentbot. `" + b.opt.Command + " help` lists what is.")
 }
 
 // help renders the usage text.

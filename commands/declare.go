@@ -129,6 +129,9 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		if err := s.enqueueDeclareJobs(tx, inc); err != nil {
 			return err
 		}
+		if err := s.scheduleReminder(tx, inc, now); err != nil {
+			return err
+		}
 		res.Incident = inc
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
 )
 
@@ -19,7 +20,27 @@ const (
 	JobBookmarkRunbook = "bookmark_runbook" // the service's runbook as a channel bookmark
 	JobPostWelcome     = "post_welcome"     // "what to do now"
 	JobAnnounce        = "announce"         // the declaration in the announce channel
+
+	// Refreshes re-render a message or the topic from the current state.
+	JobRefreshCard         = "refresh_card"         // chat.update the pinned summary card
+	JobRefreshAnnouncement = "refresh_announcement" // chat.update the announcement
+	// JobPost posts a message about one timeline event (PostPayload).
+	JobPost = "post"
 )
+
+// Where a JobPost message goes.
+const (
+	TargetChannel = "channel" // the incident channel
+	TargetThread  = "thread"  // the announcement's thread (skipped when there is none)
+)
+
+// PostPayload says what a JobPost renders: Template (a file in templates/)
+// executed with the incident and timeline event Event, posted to Target.
+type PostPayload struct {
+	Target   string `json:"target"`
+	Template string `json:"template"`
+	Event    uint64 `json:"event"`
+}
 
 // InvitePayload lists the users an invite job brings into the channel.
 type InvitePayload struct {
@@ -46,4 +67,20 @@ func enqueue(tx *store.Tx, number uint64, kind string, payload any) error {
 		return fmt.Errorf("enqueue %s: %w", kind, err)
 	}
 	return nil
+}
+
+// enqueueRefresh re-renders everything that shows the incident's state: the
+// card, the topic and (when there is one) the announcement.
+func enqueueRefresh(tx *store.Tx, inc *incident.Incident) error {
+	for _, kind := range []string{JobRefreshCard, JobSetTopic, JobRefreshAnnouncement} {
+		if err := enqueue(tx, inc.Number, kind, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueuePost posts the message template about ev to target.
+func enqueuePost(tx *store.Tx, number uint64, target, template string, ev incident.Event) error {
+	return enqueue(tx, number, JobPost, PostPayload{Target: target, Template: template, Event: ev.Seq})
 }

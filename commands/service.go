@@ -7,6 +7,7 @@
 package commands
 
 import (
+	"errors"
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -22,7 +23,30 @@ type Service struct {
 	ChannelPrefix string
 	// AnnounceChannel receives declarations and updates; "" for none.
 	AnnounceChannel string
-	Clock           clock.Clock
+	// Command is the slash command's name ("/incident"), for messages.
+	Command string
+	Clock   clock.Clock
+}
+
+// command is the slash command's name for messages.
+func (s *Service) command() string {
+	if s.Command == "" {
+		return "/incident"
+	}
+	return s.Command
+}
+
+// incidentIn returns the incident whose channel is channelID, or an
+// EINVALID error telling the user to run the command in one.
+func (s *Service) incidentIn(tx *store.Tx, channelID string) (*incident.Incident, error) {
+	inc, err := tx.IncidentByChannel(channelID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, incident.Errorf(incident.EINVALID, "This command works only in an incident's channel. Run it there; `%s list` shows the open incidents and their channels.", s.command())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return inc, nil
 }
 
 func (s *Service) now() time.Time {

@@ -67,6 +67,14 @@ type Incident struct {
 	AnnounceTS  string `json:"announce_ts,omitempty"`
 
 	Actions []ActionItem `json:"actions,omitempty"`
+
+	// Resolution is the summary given when resolving.
+	Resolution string `json:"resolution,omitempty"`
+	// MissedUpdates counts reminders in a row with no status update in
+	// between; reminders escalate as it grows, and an update resets it.
+	MissedUpdates int `json:"missed_updates,omitempty"`
+	// PostmortemAt is when a postmortem draft was last produced.
+	PostmortemAt time.Time `json:"postmortem_at,omitzero"`
 }
 
 // ID is the human identifier, INC-N.

@@ -77,3 +77,26 @@ func (tx *Tx) requireIncident(number uint64) error {
 	}
 	return nil
 }
+
+// Event returns event seq of incident number; the error wraps ErrNotFound
+// when either does not exist.
+func (tx *Tx) Event(number, seq uint64) (incident.Event, error) {
+	id := incident.FormatID(number)
+	events, err := tx.bucket(bucketEvents)
+	if err != nil {
+		return incident.Event{}, fmt.Errorf("event %d of %s: %w", seq, id, err)
+	}
+	timeline := events.Bucket(u64Key(number))
+	if timeline == nil {
+		return incident.Event{}, fmt.Errorf("event %d of %s: %w", seq, id, ErrNotFound)
+	}
+	v := timeline.Get(u64Key(seq))
+	if v == nil {
+		return incident.Event{}, fmt.Errorf("event %d of %s: %w", seq, id, ErrNotFound)
+	}
+	var ev incident.Event
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return incident.Event{}, fmt.Errorf("event %d of %s: decode: %w", seq, id, err)
+	}
+	return ev, nil
+}

@@ -228,3 +228,32 @@ func TestWriteInViewFails(t *testing.T) {
 		t.Error("CreateIncident inside View succeeded")
 	}
 }
+
+func TestEventBySeq(t *testing.T) {
+	s := storetest.Open(t)
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		inc := &incident.Incident{Title: "t", Severity: "SEV1", Status: incident.Investigating}
+		if err := tx.CreateIncident(inc); err != nil {
+			return err
+		}
+		for _, text := range []string{"a", "b"} {
+			if _, err := tx.AppendEvent(inc.Number, incident.Event{Kind: incident.EventNote, Text: text}); err != nil {
+				return err
+			}
+		}
+		ev, err := tx.Event(inc.Number, 2)
+		if err != nil || ev.Text != "b" || ev.Seq != 2 {
+			t.Fatalf("Event(1, 2) = %+v, %v", ev, err)
+		}
+		if _, err := tx.Event(inc.Number, 3); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing seq: %v", err)
+		}
+		if _, err := tx.Event(99, 1); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing incident: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -71,6 +71,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 			Settings:        settings,
 			ChannelPrefix:   cfg.Incidents.ChannelPrefix,
 			AnnounceChannel: cfg.Incidents.AnnounceChannel,
+			Command:         cfg.Slack.Command,
 		},
 		Settings: settings,
 		Command:  cfg.Slack.Command,

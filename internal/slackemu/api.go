@@ -47,6 +47,7 @@ func (s *Server) methodTable() map[string]methodSpec {
 		"conversations.archive":        bot(s.conversationsArchive, tier2),
 		"conversations.members":        bot(s.conversationsMembers, tier4),
 		"conversations.list":           bot(s.conversationsList, tier2),
+		"conversations.replies":        bot(s.conversationsReplies, tier3),
 		"pins.add":                     bot(s.pinsAdd, tier2),
 		"reactions.add":                bot(s.reactionsAdd, tier3),
 		"bookmarks.add":                bot(s.bookmarksAdd, tier2),

@@ -416,3 +416,36 @@ func (s *Server) conversationsList(req *apiRequest) apiResult {
 	}
 	return success(map[string]any{"channels": page, "response_metadata": map[string]any{"next_cursor": next}})
 }
+
+// conversationsReplies returns a thread: its parent first, then the replies
+// in ts order (one page of up to limit messages; enough for a bot).
+func (s *Server) conversationsReplies(req *apiRequest) apiResult {
+	c, code := s.visibleChannel(req.str("channel"))
+	switch {
+	case code != "":
+		return failure(code)
+	case !c.isMember(s.botUserID) && !c.IM:
+		return failure("not_in_channel")
+	}
+	ts := req.str("ts")
+	if _, ok := parseTS(ts); !ok {
+		return failure("thread_not_found")
+	}
+	limit := intArg(req, "limit", 1000, 1000)
+	withMetadata := req.flag("include_all_metadata")
+	page := []map[string]any{}
+	found := false
+	for _, m := range c.messages {
+		if m.TS != ts && m.ThreadTS != ts {
+			continue
+		}
+		found = found || m.TS == ts
+		if len(page) < limit {
+			page = append(page, s.messageJSON(c, m, withMetadata))
+		}
+	}
+	if !found {
+		return failure("thread_not_found")
+	}
+	return success(map[string]any{"messages": page, "has_more": false, "response_metadata": map[string]any{"next_cursor": ""}})
+}

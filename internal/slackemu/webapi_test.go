@@ -458,3 +458,31 @@ func TestConversationsListPagesVisibleChannels(t *testing.T) {
 		t.Fatalf("listed %s", got)
 	}
 }
+
+func TestConversationsRepliesReturnsTheThread(t *testing.T) {
+	emu := Start(t)
+	api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()))
+	ch := emu.CreateChannel("ann", false, emu.BotUserID())
+	_, parent, err := api.PostMessage(ch, slack.MsgOptionText("parent", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = api.PostMessage(ch, slack.MsgOptionText("reply", false), slack.MsgOptionTS(parent),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: "x", EventPayload: map[string]any{"job": 7}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := api.PostMessage(ch, slack.MsgOptionText("other", false)); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _, _, err := api.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: parent, IncludeAllMetadata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].Text != "parent" || msgs[1].Text != "reply" || msgs[1].Metadata.EventType != "x" {
+		t.Fatalf("thread = %+v", msgs)
+	}
+	if _, _, _, err := api.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: "1.000001"}); err == nil || err.Error() != "thread_not_found" {
+		t.Fatalf("unknown thread: %v", err)
+	}
+}

@@ -1,0 +1,103 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/outbox"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// refreshCard re-renders the pinned summary card in place.
+func (b *Bot) refreshCard(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+	if inc.CardTS == "" {
+		return nil, nil // not posted yet: the post will show the latest state
+	}
+	blocks, text, err := b.cardBlocks(inc)
+	if err != nil {
+		return nil, err
+	}
+	_, _, _, err = b.api.UpdateMessageContext(ctx, inc.ChannelID, inc.CardTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return nil, classify(err)
+}
+
+// refreshAnnouncement re-renders the announcement in place.
+func (b *Bot) refreshAnnouncement(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+	channel := b.opt.Commands.AnnounceChannel
+	if channel == "" || inc.AnnounceTS == "" {
+		return nil, nil
+	}
+	blocks, text, err := b.announcementBlocks(inc)
+	if err != nil {
+		return nil, err
+	}
+	_, _, _, err = b.api.UpdateMessageContext(ctx, channel, inc.AnnounceTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return nil, classify(err)
+}
+
+// eventView is what message templates see of one timeline event; every
+// string is already safe mrkdwn.
+type eventView struct {
+	Kind, Actor, Text, From, To, Role, RoleName, At, Link string
+	// Holder is To as a mention, for role events.
+	Holder, Previous string
+}
+
+func (b *Bot) eventView(ev incident.Event) eventView {
+	v := eventView{
+		Kind: string(ev.Kind), Actor: holderOrNobody(ev.Actor), Text: safe(ev.Text, 2500),
+		From: safe(ev.From, 200), To: safe(ev.To, 200), Role: safe(ev.Role, 60), At: slackDate(ev.At),
+	}
+	if r, ok := b.opt.Settings.Role(ev.Role); ok {
+		v.RoleName = safe(r.Name, 60)
+	}
+	if ev.Kind == incident.EventRoleAssigned || ev.Kind == incident.EventRoleHandoff {
+		v.Holder, v.Previous = holderOrNobody(ev.To), holderOrNobody(ev.From)
+	}
+	if ev.Link != "" && (len(ev.Link) > 8 && (ev.Link[:8] == "https://" || ev.Link[:7] == "http://")) {
+		v.Link = ev.Link
+	}
+	return v
+}
+
+// postEvent renders a message about one timeline event and posts it to the
+// incident channel or the announcement's thread.
+func (b *Bot) postEvent(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	var pl commands.PostPayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return nil, outbox.Permanent(fmt.Errorf("decode post payload: %w", err))
+	}
+	var ev incident.Event
+	if pl.Event != 0 {
+		err := b.store.View(func(tx *store.Tx) error {
+			var err error
+			ev, err = tx.Event(inc.Number, pl.Event)
+			return err
+		})
+		if err != nil {
+			return nil, outbox.Permanent(err)
+		}
+	}
+	data := struct {
+		incidentView
+		Event eventView
+	}{b.view(inc), b.eventView(ev)}
+	text, err := b.render(pl.Template, data)
+	if err != nil {
+		return nil, outbox.Permanent(err)
+	}
+	channel, thread := inc.ChannelID, ""
+	if pl.Target == commands.TargetThread {
+		channel, thread = b.opt.Commands.AnnounceChannel, inc.AnnounceTS
+		if channel == "" || thread == "" {
+			return nil, nil
+		}
+	}
+	_, err = b.postOnce(ctx, job, channel, thread, text, section("post", text))
+	return nil, err
+}
