@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
@@ -391,5 +392,66 @@ func TestLostPostAnswerIsNotPostedTwice(t *testing.T) {
 	}
 	if cards != 1 {
 		t.Fatalf("%d summary cards after a lost answer", cards)
+	}
+}
+
+// Experts Slack refuses (unknown or deactivated) become timeline notes;
+// everyone else is still invited.
+func TestUninvitableExpertsBecomeTimelineNotes(t *testing.T) {
+	w := newWorld(t, func(o *slackemu.Options) {}, func(c *config.Config) {
+		c.Services = []config.Service{{Name: "checkout", Experts: []string{carol, "UGONE0001", "UDEACT001"}}}
+	})
+	w.emu.AddUser(slackemu.User{ID: "UDEACT001", Name: "dave", Deleted: true})
+	v := w.openDeclareModal(alice)
+	if _, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
+		"title": "cart empty", "severity": "SEV2", "summary": "carts lose items", "service": "checkout",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.declared(1, "", alice, carol)
+	var notes []string
+	for _, ev := range w.events(1) {
+		if ev.Kind == incident.EventNote {
+			notes = append(notes, ev.Text)
+		}
+		if ev.Kind == incident.EventDeliveryFailed {
+			t.Fatalf("invite failure recorded as a failed delivery: %+v", ev)
+		}
+	}
+	joined := strings.Join(notes, "\n")
+	if !strings.Contains(joined, "UGONE0001") || !strings.Contains(joined, "UDEACT001") {
+		t.Fatalf("timeline notes %q do not name the refused users", joined)
+	}
+}
+
+func TestResubmittedModalDeclaresOnce(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	v := w.openDeclareModal(alice)
+	payload := map[string]any{
+		"type": "view_submission", "user": alice,
+		"view": map[string]any{
+			"id": v.ID, "callback_id": "incident_declare", "hash": "1.a",
+			"state": map[string]any{"values": map[string]any{
+				"title":    map[string]any{"title": map[string]any{"type": "plain_text_input", "value": "db down"}},
+				"severity": map[string]any{"severity": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "SEV2", "text": map[string]any{"type": "plain_text", "text": "SEV2"}}}},
+				"summary":  map[string]any{"summary": map[string]any{"type": "plain_text_input", "value": strings.Repeat("long summary ", 4000)}},
+			}},
+		},
+	}
+	for range 2 {
+		if _, err := w.emu.Interact(w.ctx(), payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.idle()
+	if n := len(w.emu.Calls("conversations.create")); n != 1 {
+		t.Fatalf("%d channels for one submitted modal", n)
+	}
+	// A 52,000-character summary (a client that ignores max_length) still
+	// reaches Slack within its limits.
+	for _, c := range w.emu.Calls("") {
+		if !c.OK {
+			t.Fatalf("%s failed: %s %s", c.Method, c.Error, c.Response)
+		}
 	}
 }
