@@ -1,0 +1,131 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/incidentbot/incidentbot/internal/app"
+	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/internal/slackemu"
+	"github.com/incidentbot/incidentbot/templates"
+)
+
+// benchBot runs the real bot against an emulator for benchmarks.
+func benchBot(b *testing.B) (*slackemu.Server, *app.App, string, string) {
+	b.Helper()
+	emu := slackemu.Start(b, func(o *slackemu.Options) { o.Logf = func(string, ...any) {} })
+	user := emu.AddUser(slackemu.User{Name: "ana"})
+	announce := emu.CreateChannel("announcements", false, emu.BotUserID(), user)
+	cfg := config.Default()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Store.Path = filepath.Join(b.TempDir(), "bench.db")
+	cfg.HTTP.Listen = ""
+	cfg.Incidents.AnnounceChannel = announce
+	tmpl, err := templates.Load("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := emu.WaitConnected(wctx); err != nil {
+		b.Fatal(err)
+	}
+	return emu, a, user, announce
+}
+
+// BenchmarkAckLatency200Concurrent sends 200 slash commands at once (one-line
+// declarations: parsed, validated and committed to the store before the
+// ack) and reports the ack latency seen by Slack, p50 and p99.
+func BenchmarkAckLatency200Concurrent(b *testing.B) {
+	emu, a, user, announce := benchBot(b)
+	var all []time.Duration
+	seq := 0
+	for b.Loop() {
+		lat := make([]time.Duration, 200)
+		var wg sync.WaitGroup
+		for i := range 200 {
+			seq++
+			text := fmt.Sprintf("declare SEV3 load %d", seq)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				ack, err := emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: user, ChannelID: announce, Text: text})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = ack.Latency
+			}()
+		}
+		wg.Wait()
+		all = append(all, lat...)
+		b.StopTimer()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		if err := a.Bot().WaitIdle(ctx); err != nil { // let the outbox drain between rounds
+			b.Fatal(err)
+		}
+		cancel()
+		b.StartTimer()
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkDeclareEndToEnd50 declares 50 incidents at once and measures the
+// time until every one is fully set up in Slack (channel, invites, pinned
+// card, first steps, announcement), and the Web API calls per declaration.
+func BenchmarkDeclareEndToEnd50(b *testing.B) {
+	emu, a, user, announce := benchBot(b)
+	seq := 0
+	callsBefore := len(emu.Calls(""))
+	declared := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for range 50 {
+			seq++
+			text := fmt.Sprintf("declare SEV2 e2e %d", seq)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if _, err := emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: user, ChannelID: announce, Text: text}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		if err := a.Bot().WaitIdle(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		declared += 50
+	}
+	calls := 0
+	for _, c := range emu.Calls("")[callsBefore:] {
+		if c.Method != "apps.connections.open" {
+			calls++
+		}
+	}
+	b.ReportMetric(float64(calls)/float64(declared), "calls/declaration")
+}
