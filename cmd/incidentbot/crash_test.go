@@ -45,17 +45,7 @@ func (l *lockedBuffer) String() string {
 
 func startBot(t *testing.T, emu *slackemu.Server, storePath, announce string, logs *lockedBuffer) *botProcess {
 	t.Helper()
-	cmd := exec.Command(binary, "run")
-	cmd.Dir = t.TempDir()
-	cmd.Env = []string{
-		"HOME=" + t.TempDir(),
-		"SLACK_BOT_TOKEN=" + emu.BotToken(),
-		"SLACK_APP_TOKEN=" + emu.AppToken(),
-		"INCIDENTBOT_SLACK_API_URL=" + emu.APIURL(),
-		"INCIDENTBOT_STORE_PATH=" + storePath,
-		"INCIDENTBOT_HTTP_LISTEN=",
-		"INCIDENTBOT_INCIDENTS_ANNOUNCE_CHANNEL=" + announce,
-	}
+	cmd := newBotCmd(emu, storePath, announce, t.TempDir())
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -64,6 +54,22 @@ func startBot(t *testing.T, emu *slackemu.Server, storePath, announce string, lo
 	go func() { p.exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	return p
+}
+
+// newBotCmd is `incidentbot run` configured for the emulator.
+func newBotCmd(emu *slackemu.Server, storePath, announce, dir string) *exec.Cmd {
+	cmd := exec.Command(binary, "run")
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"HOME=" + dir,
+		"SLACK_BOT_TOKEN=" + emu.BotToken(),
+		"SLACK_APP_TOKEN=" + emu.AppToken(),
+		"INCIDENTBOT_SLACK_API_URL=" + emu.APIURL(),
+		"INCIDENTBOT_STORE_PATH=" + storePath,
+		"INCIDENTBOT_HTTP_LISTEN=",
+		"INCIDENTBOT_INCIDENTS_ANNOUNCE_CHANNEL=" + announce,
+	}
+	return cmd
 }
 
 func (p *botProcess) kill(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -12,9 +14,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/app"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
+	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -128,4 +132,91 @@ func BenchmarkDeclareEndToEnd50(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(calls)/float64(declared), "calls/declaration")
+}
+
+// BenchmarkStartupWith100kIncidents measures the time from opening a store
+// holding 100,000 incidents (100 of them open) to the bot being connected
+// and ready, and reports the store's size per incident.
+func BenchmarkStartupWith100kIncidents(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "big.db")
+	seedStore(b, path, 100_000, 100)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	emu := slackemu.Start(b, func(o *slackemu.Options) { o.Logf = func(string, ...any) {} })
+	cfg := config.Default()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Store.Path = path
+	cfg.HTTP.Listen = ""
+	tmpl, err := templates.Load("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		start := time.Now()
+		a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = a.Run(ctx) }()
+		for a.Bot().Ready() != nil {
+			wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := emu.WaitConnected(wctx); err != nil {
+				b.Fatal(err)
+			}
+			wcancel()
+			runtime.Gosched()
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "ms-to-ready")
+		b.StopTimer()
+		cancel()
+		<-done
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(fi.Size())/100_000, "bytes/incident")
+}
+
+// seedStore writes n incidents, the first open of them open, the rest
+// resolved, each with a few timeline events.
+func seedStore(b *testing.B, path string, n, open int) {
+	b.Helper()
+	st, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const chunk = 5000
+	for done := 0; done < n; done += chunk {
+		err := st.Update(context.Background(), func(tx *store.Tx) error {
+			for i := done; i < min(done+chunk, n); i++ {
+				now := time.Now()
+				inc := &incident.Incident{Title: fmt.Sprintf("incident %d with a typical title", i), Summary: "customers see errors at checkout; retries fail",
+					Severity: "SEV2", Status: incident.Investigating, DeclaredBy: "U1", Roles: map[string]string{"commander": "U1"},
+					StartedAt: now, DeclaredAt: now}
+				if err := tx.CreateIncident(inc); err != nil {
+					return err
+				}
+				inc.ChannelID = fmt.Sprintf("C%08d", i)
+				if i >= open {
+					inc.Status, inc.ResolvedAt = incident.Resolved, now
+				}
+				if err := tx.PutIncident(inc); err != nil {
+					return err
+				}
+				for _, k := range []incident.EventKind{incident.EventDeclared, incident.EventRoleAssigned, incident.EventUpdate, incident.EventResolved} {
+					if _, err := tx.AppendEvent(inc.Number, incident.Event{Kind: k, Actor: "U1", Text: "something happened"}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
