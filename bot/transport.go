@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // CallMetrics receives one count per Slack Web API call.
@@ -14,23 +17,44 @@ type CallMetrics interface {
 	SlackCall(method, err string)
 }
 
-// MeteredTransport counts every Web API call by method, and its failures by
-// Slack's error code (or HTTP status), in one place for all callers.
-func MeteredTransport(next http.RoundTripper, m CallMetrics) http.RoundTripper {
-	return &metered{next: next, m: m}
+// Transport wraps the HTTP transport of the Slack client. It counts every
+// Web API call by method, and its failures by Slack's error code (or HTTP
+// status), in one place for all callers. And because Slack's rate limits
+// apply per method and workspace, a 429's Retry-After holds back every
+// caller of that method, not just the one that was refused: until it
+// passes, calls to the method are answered here with a 429 for the time
+// left, without reaching Slack.
+func Transport(next http.RoundTripper, m CallMetrics) http.RoundTripper {
+	return &transport{next: next, m: m, now: time.Now, until: map[string]time.Time{}}
 }
 
-type metered struct {
+type transport struct {
 	next http.RoundTripper
 	m    CallMetrics
+	now  func() time.Time
+
+	mu    sync.Mutex
+	until map[string]time.Time // method → no calls before
 }
 
-func (t *metered) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	method := req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]
+	if wait := t.cooldown(method); wait > 0 {
+		t.m.SlackCall(method, "ratelimited_held")
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return tooManyRequests(req, wait), nil
+	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		t.m.SlackCall(method, "network")
 		return resp, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			t.hold(method, time.Duration(secs)*time.Second)
+		}
 	}
 	if resp.StatusCode != http.StatusOK {
 		t.m.SlackCall(method, "http_"+strconv.Itoa(resp.StatusCode))
@@ -57,4 +81,46 @@ func (t *metered) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.m.SlackCall(method, "")
 	}
 	return resp, nil
+}
+
+func (t *transport) cooldown(method string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	until, ok := t.until[method]
+	if !ok {
+		return 0
+	}
+	wait := until.Sub(t.now())
+	if wait <= 0 {
+		delete(t.until, method)
+		return 0
+	}
+	return wait
+}
+
+func (t *transport) hold(method string, d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	until := t.now().Add(d)
+	if until.After(t.until[method]) {
+		t.until[method] = until
+	}
+}
+
+// tooManyRequests is the answer Slack would give during a rate limit; the
+// Slack client turns it into a RateLimitedError with the time left.
+func tooManyRequests(req *http.Request, wait time.Duration) *http.Response {
+	secs := int(math.Ceil(wait.Seconds()))
+	body := `{"ok":false,"error":"ratelimited"}`
+	return &http.Response{
+		Status:        "429 Too Many Requests",
+		StatusCode:    http.StatusTooManyRequests,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Retry-After": {strconv.Itoa(secs)}, "Content-Type": {"application/json"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
 }

@@ -58,7 +58,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
-			Transport: bot.MeteredTransport(http.DefaultTransport, metrics),
+			Transport: bot.Transport(http.DefaultTransport, metrics),
 		}),
 	)
 	settings := cfg.Settings()

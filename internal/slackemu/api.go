@@ -51,6 +51,7 @@ func (s *Server) methodTable() map[string]methodSpec {
 		"pins.add":                     bot(s.pinsAdd, tier2),
 		"reactions.add":                bot(s.reactionsAdd, tier3),
 		"bookmarks.add":                bot(s.bookmarksAdd, tier2),
+		"bookmarks.list":               bot(s.bookmarksList, tier3),
 		"users.info":                   bot(s.usersInfo, tier4),
 		"users.lookupByEmail":          bot(s.usersLookupByEmail, tier3),
 		"views.open":                   bot(s.viewsOpen, tier4),

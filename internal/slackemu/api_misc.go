@@ -122,13 +122,30 @@ func (s *Server) bookmarksAdd(req *apiRequest) apiResult {
 	b := Bookmark{ID: s.ws.nextID("Bk"), ChannelID: c.ID, Title: title, Link: link, Emoji: req.str("emoji"), Type: typ}
 	c.Bookmarks = append(c.Bookmarks, b)
 	s.emit(Change{Kind: ChangeChannel, Channel: c.ID})
+	return success(map[string]any{"bookmark": s.bookmarkJSON(b)})
+}
+
+// bookmarksList returns a channel's bookmarks (bookmarks:read).
+func (s *Server) bookmarksList(req *apiRequest) apiResult {
+	c, code := s.visibleChannel(req.str("channel_id"))
+	if code != "" {
+		return failure(code)
+	}
+	list := []map[string]any{}
+	for _, b := range c.Bookmarks {
+		list = append(list, s.bookmarkJSON(b))
+	}
+	return success(map[string]any{"bookmarks": list})
+}
+
+func (s *Server) bookmarkJSON(b Bookmark) map[string]any {
 	now := s.now().Unix()
-	return success(map[string]any{"bookmark": map[string]any{
+	return map[string]any{
 		"id": b.ID, "channel_id": b.ChannelID, "title": b.Title, "link": b.Link, "emoji": b.Emoji,
 		"icon_url": "", "type": b.Type, "entity_id": "", "date_created": now, "date_updated": now,
 		"rank": "U", "last_updated_by_user_id": s.botUserID, "last_updated_by_team_id": s.teamID,
 		"shortcut_id": "", "app_id": s.appID,
-	}})
+	}
 }
 
 func unixOrZero(t time.Time) int64 {
