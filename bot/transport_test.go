@@ -53,7 +53,11 @@ func TestTransportHoldsAMethodAfterA429(t *testing.T) {
 	}
 }
 
-type httpClient struct{ rt interface{ RoundTrip(*http.Request) (*http.Response, error) } }
+type httpClient struct {
+	rt interface {
+		RoundTrip(*http.Request) (*http.Response, error)
+	}
+}
 
 func (c *httpClient) Do(req *http.Request) (*http.Response, error) { return c.rt.RoundTrip(req) }
 
