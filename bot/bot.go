@@ -91,6 +91,9 @@ func (b *Bot) Notify() { b.worker.Notify() }
 // WaitIdle blocks until the outbox has nothing pending (tests, shutdown).
 func (b *Bot) WaitIdle(ctx context.Context) error { return b.worker.WaitIdle(ctx) }
 
+// WaitConnected blocks until the socket is connected and Slack said hello.
+func (b *Bot) WaitConnected(ctx context.Context) error { return b.socket.WaitConnected(ctx) }
+
 // Ready reports whether the bot can serve: the socket is connected.
 func (b *Bot) Ready() error { return b.socket.Status() }
 

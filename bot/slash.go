@@ -21,6 +21,9 @@ func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashC
 		log.Info().Err(err).Msg("slash command rejected")
 		return b.errorReply(err), nil
 	}
+	// Slack delivers the text escaped, with mentions and links as markup;
+	// the domain keeps what the user typed (see mrkdwn.FromSlack).
+	cmd.Title, cmd.Text = mrkdwn.FromSlack(cmd.Title), mrkdwn.FromSlack(cmd.Text)
 	log.Info().Str("subcommand", cmd.Name).Msg("slash command")
 	switch cmd.Name {
 	case commands.CmdHelp:

@@ -65,7 +65,48 @@ type Socket struct {
 	conn    *websocket.Conn
 	connCh  chan struct{} // closed when conn becomes non-nil
 	writeMu sync.Mutex
-	status  atomic.Value // string: why the socket is not connected
+	status  atomic.Value  // string: why the socket is not connected
+	helloCh chan struct{} // closed while connected (after Slack's hello)
+}
+
+// WaitConnected blocks until Slack has said hello on a socket (or ctx ends).
+func (s *Socket) WaitConnected(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		if s.helloCh == nil {
+			s.helloCh = make(chan struct{})
+		}
+		ch := s.helloCh
+		s.mu.Unlock()
+		select {
+		case <-ch:
+			if s.connected.Load() {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// setConnected records the connection state and wakes WaitConnected.
+func (s *Socket) setConnected(up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.connected.Store(up)
+	if s.helloCh == nil {
+		s.helloCh = make(chan struct{})
+	}
+	select {
+	case <-s.helloCh:
+		if !up {
+			s.helloCh = make(chan struct{})
+		}
+	default:
+		if up {
+			close(s.helloCh)
+		}
+	}
 }
 
 // Connected reports whether a socket is up and Slack has said hello.
@@ -208,7 +249,7 @@ func (s *Socket) serve(ctx context.Context, conn *websocket.Conn) string {
 	case <-ctx.Done():
 		reason = "shutdown"
 	}
-	s.connected.Store(false)
+	s.setConnected(false)
 	s.Metrics.SocketConnected(false)
 	if reason != "shutdown" {
 		s.setConn(nil)
@@ -243,7 +284,7 @@ func (s *Socket) read(ctx context.Context, conn *websocket.Conn, deadline func()
 		}
 		switch f.Type {
 		case "hello":
-			s.connected.Store(true)
+			s.setConnected(true)
 			s.status.Store("")
 			s.Metrics.SocketConnected(true)
 			s.Log.Info().Int("connections", f.NumConnections).Msg("socket mode: connected")
@@ -383,7 +424,7 @@ func (s *Socket) shutdown() {
 		s.writeMu.Unlock()
 		c.Close()
 	}
-	s.connected.Store(false)
+	s.setConnected(false)
 }
 
 // reconnectDelay is the wait after the n-th failed connection attempt in a

@@ -38,7 +38,7 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	method := req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]
+	method := methodOf(req.URL.Path)
 	if wait := t.cooldown(method); wait > 0 {
 		t.m.SlackCall(method, "ratelimited_held")
 		if req.Body != nil {
@@ -81,6 +81,20 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.m.SlackCall(method, "")
 	}
 	return resp, nil
+}
+
+// methodOf names a request for metrics: the Web API method, or "upload" /
+// "response_url" for the other URLs Slack hands out (whose paths carry
+// secrets that must not become metric labels).
+func methodOf(path string) string {
+	switch {
+	case strings.Contains(path, "/api/"):
+		return path[strings.LastIndex(path, "/")+1:]
+	case strings.Contains(path, "/upload"):
+		return "upload"
+	default:
+		return "response_url"
+	}
 }
 
 func (t *transport) cooldown(method string) time.Duration {

@@ -62,3 +62,17 @@ type httpClient struct {
 func (c *httpClient) Do(req *http.Request) (*http.Response, error) { return c.rt.RoundTrip(req) }
 
 func httpDefault() http.RoundTripper { return http.DefaultTransport }
+
+func TestMethodOfKeepsSecretsOutOfLabels(t *testing.T) {
+	tests := map[string]string{
+		"/api/chat.postMessage":              "chat.postMessage",
+		"/upload/v1/SECRET123":               "upload",
+		"/commands/T1/123/SECRETRESPONSEURL": "response_url",
+		"/actions/T1/123/SECRET":             "response_url",
+	}
+	for path, want := range tests {
+		if got := methodOf(path); got != want {
+			t.Errorf("methodOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

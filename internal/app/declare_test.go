@@ -455,3 +455,33 @@ func TestResubmittedModalDeclaresOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestLostBookmarkAnswerAddsOneBookmark(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	w.emu.Fail("bookmarks.add", slackemu.Fault{Status: 500, AfterEffect: true, Times: 1})
+	v := w.openDeclareModal(alice)
+	if _, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
+		"title": "checkout down", "severity": "SEV1", "summary": "500s", "service": "checkout",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ch := w.declared(1, "", alice)
+	if len(ch.Bookmarks) != 1 {
+		t.Fatalf("%d bookmarks after a lost answer", len(ch.Bookmarks))
+	}
+}
+
+// Slack escapes slash-command text; what users see must be what they typed.
+func TestSlashTextIsShownAsTyped(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	w.slash(alice, w.announce, "declare SEV2 search &amp; browse slow for <@"+bob+"|bob> &lt;3")
+	w.idle()
+	inc := w.incident(1)
+	if inc.Title != "search & browse slow for <@"+bob+"> <3" {
+		t.Fatalf("stored title %q", inc.Title)
+	}
+	ann := blocksText(w.announcements()[0].Blocks)
+	if !strings.Contains(ann, "search &amp; browse slow for <@"+bob+"> &lt;3") {
+		t.Fatalf("announcement does not show the title as typed (with a live mention): %s", ann)
+	}
+}

@@ -93,7 +93,7 @@ func (w *world) start() {
 	go func() { w.done <- a.Run(ctx) }()
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
-	if err := w.emu.WaitConnected(wctx); err != nil {
+	if err := w.app.Bot().WaitConnected(wctx); err != nil {
 		w.t.Fatal("bot never connected:", err)
 	}
 }
