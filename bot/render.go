@@ -47,8 +47,11 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
-// safe makes user text fit for a mrkdwn field of at most max characters.
-func safe(s string, max int) string { return mrkdwn.Truncate(mrkdwn.Neutralize(s), max) }
+// safe makes user text fit for a mrkdwn field of at most max characters:
+// escaped and defanged, with the people and channels it names still linked.
+func safe(s string, max int) string {
+	return mrkdwn.LiveMentions(mrkdwn.Truncate(mrkdwn.Neutralize(s), max))
+}
 
 // incidentView is what the message templates see: every string already
 // safe to place in mrkdwn.
@@ -62,6 +65,11 @@ type incidentView struct {
 	Duration                                              string
 	Private                                               bool
 	Roles                                                 []roleView
+	// LastUpdate is when the last status update came (a Slack date), ""
+	// before the first; NextUpdate ("15:04 UTC", for the topic) and
+	// NextUpdateDate (a Slack date) say when the next is due, "" when no
+	// update is due. See updateTimes.
+	LastUpdate, NextUpdate, NextUpdateDate string
 }
 
 type roleView struct {
@@ -93,6 +101,7 @@ func (b *Bot) view(inc *incident.Incident) incidentView {
 	if !inc.Open() {
 		v.Duration = humanDuration(inc.ResolvedAt.Sub(inc.StartedAt))
 	}
+	v.LastUpdate, v.NextUpdate, v.NextUpdateDate = updateTimes(inc)
 	var involved []string
 	seen := map[string]bool{}
 	for _, r := range settings.Roles {
@@ -184,12 +193,17 @@ func (b *Bot) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) 
 		}
 		text := "*" + r.Name + "*\n" + r.Holder
 		if r.Holder == "" {
-			text = "*" + r.Name + "*\n_IC covers it: " + v.Commander + "_"
+			// Nobody holds it: the commander does, as the response guides
+			// prescribe ("IC covers Communications Lead").
+			text = "*" + r.Name + "*\n_IC covers " + r.Name + ": " + v.Commander + "_"
+			if inc.Holder(incident.RoleCommander) == "" {
+				text = "*" + r.Name + "*\n_nobody yet: the commander covers it once picked_"
+			}
 			if r.ID == incident.RoleCommander {
 				text = "*" + r.Name + "*\n_nobody yet: pick someone_"
 			}
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Truncate(r.Name, 60), false, false), "role:"+r.ID)
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Plain(b.opt.Settings.RoleName(r.ID), 60), false, false), "role:"+r.ID)
 		if h := inc.Holder(r.ID); h != "" && userIDPattern.MatchString(h) {
 			sel.InitialUser = h
 		}
