@@ -2,55 +2,118 @@ package bot
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slackevents"
 
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
 )
-
-// updateCommand handles `/incident update`: it opens the update modal.
-func (b *Bot) updateCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	return b.notAvailable(cmd.Name), nil
-}
 
 // severityCommand handles `/incident severity SEVn`.
 func (b *Bot) severityCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	return b.notAvailable(cmd.Name), nil
+	res, err := b.opt.Commands.ChangeSeverity(ctx, commands.SeverityInput{
+		Channel: sc.ChannelID, Severity: cmd.Severity, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
+	})
+	if err != nil {
+		return b.failure(err, "severity"), nil
+	}
+	if res.Duplicate {
+		return ephemeral("That severity change was already received; nothing changed twice."), nil
+	}
+	inc := res.Incident
+	b.log.Info().Str("incident", inc.ID()).Str("from", res.Event.From).Str("to", res.Event.To).Bool("escalated", res.Escalated).Msg("severity changed")
+	return ephemeral(fmt.Sprintf("%s is now *%s* (was %s). The card, the topic and the announcement follow.", inc.ID(), safe(res.Event.To, 40), safe(res.Event.From, 40))), nil
 }
 
 // resolveCommand handles `/incident resolve [SUMMARY…]`.
 func (b *Bot) resolveCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	return b.notAvailable(cmd.Name), nil
+	res, err := b.opt.Commands.Resolve(ctx, commands.ResolveInput{
+		Channel: sc.ChannelID, Summary: cmd.Text, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
+	})
+	if err != nil {
+		return b.failure(err, "resolve"), nil
+	}
+	if res.Duplicate {
+		return ephemeral("That resolution was already received; nothing changed twice."), nil
+	}
+	inc := res.Incident
+	b.log.Info().Str("incident", inc.ID()).Msg("incident resolved")
+	return ephemeral(fmt.Sprintf(":white_check_mark: %s is resolved. The final update goes to the channel and the announcement now; next, `%s postmortem` drafts the write-up.", inc.ID(), b.opt.Command)), nil
 }
 
-// noteCommand handles `/incident note TEXT…`.
+// noteCommand handles `/incident note TEXT…`: the short reply is the
+// acknowledgement.
 func (b *Bot) noteCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	return b.notAvailable(cmd.Name), nil
+	res, err := b.opt.Commands.AddNote(ctx, commands.NoteInput{
+		Channel: sc.ChannelID, Text: cmd.Text, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
+	})
+	if err != nil {
+		return b.failure(err, "note"), nil
+	}
+	if res.Duplicate {
+		return ephemeral("That note was already received; it is on the timeline once."), nil
+	}
+	b.log.Info().Str("incident", res.Incident.ID()).Uint64("event", res.Event.Seq).Msg("note added")
+	return ephemeral(fmt.Sprintf(":memo: Noted on %s's timeline at %s: %s", res.Incident.ID(), slackDate(res.Event.At), safe(res.Event.Text, 300))), nil
 }
 
-// listCommand handles `/incident list`.
+// listCommand handles `/incident list`: the open incidents, most severe
+// first, shown only to the one who asked.
 func (b *Bot) listCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	return b.notAvailable(cmd.Name), nil
+	open, err := b.opt.Commands.List()
+	if err != nil {
+		return b.failure(err, "list"), nil
+	}
+	data := listData{Command: b.opt.Command, Total: len(open)}
+	for i, inc := range open {
+		if i == maxListed {
+			data.More = len(open) - maxListed
+			break
+		}
+		data.Incidents = append(data.Incidents, b.listItem(inc, sc.UserID))
+	}
+	text, err := b.render("list.tmpl", data)
+	if err != nil {
+		return b.failure(err, "list"), nil
+	}
+	return ephemeral(text), nil
 }
 
-// updateClicked handles the card's and reminders' `update` button.
-func (b *Bot) updateClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
-	return nil, nil
+// maxListed bounds the incidents one list reply shows, so the ack stays
+// far below Slack's 20 KiB frame limit (each line is at most ~700 bytes).
+const maxListed = 20
+
+// listData is what list.tmpl and home.tmpl see.
+type listData struct {
+	Command   string
+	Incidents []listItem
+	// Total counts the open incidents; More how many were left out.
+	Total, More int
+	// Mine are the incidents where the reader holds a role (App Home).
+	Mine []listItem
 }
 
-// submitUpdate handles the update modal's submission.
-func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
-	return nil, nil
+// listItem is one open incident in a list; every string is safe mrkdwn.
+type listItem struct {
+	ID, Title, Severity, Status, Age, Commander, Channel string
+	NextUpdate                                           string
+	// Roles names the reader's own roles in it, "" when none.
+	Roles string
 }
 
-// reactionAdded captures 📌-reacted messages onto the timeline.
-func (b *Bot) reactionAdded(ctx context.Context, ev *slackevents.ReactionAddedEvent) {}
-
-// addToTimeline handles the "Add to timeline" message shortcut.
-func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
-	return nil, nil
+func (b *Bot) listItem(inc *incident.Incident, user string) listItem {
+	v := b.view(inc)
+	item := listItem{
+		ID: v.ID, Title: safe(inc.Title, 150), Severity: v.Severity, Status: v.Status,
+		Age:       humanDuration(b.opt.Clock.Now().Sub(inc.StartedAt)),
+		Commander: v.Commander, Channel: v.Channel, NextUpdate: v.NextUpdateDate,
+	}
+	for _, r := range b.opt.Commands.RolesOf(inc, user) {
+		if item.Roles != "" {
+			item.Roles += ", "
+		}
+		item.Roles += safe(r.Name, 60)
+	}
+	return item
 }
-
-// homeOpened publishes the App Home tab.
-func (b *Bot) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent) {}

@@ -41,4 +41,9 @@ type Event struct {
 	Role string `json:"role,omitempty"`
 	// Link points at the source of a captured message.
 	Link string `json:"link,omitempty"`
+	// NextSteps and NextUpdate belong to status updates: what the
+	// responders will do next, and when the following update is due (zero
+	// when none is promised).
+	NextSteps  string    `json:"next_steps,omitempty"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
 }

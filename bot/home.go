@@ -1,0 +1,61 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// maxHomeIncidents bounds the incidents the Home tab lists, within Slack's
+// 100 blocks a view.
+const maxHomeIncidents = 40
+
+// homeOpened publishes the App Home tab: the open incidents, most severe
+// first, and the reader's own roles in them.
+func (b *Bot) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent) {
+	if ev.Tab != "" && ev.Tab != "home" {
+		return
+	}
+	view, err := b.homeView(ev.User)
+	if err != nil {
+		b.log.Error().Err(err).Str("user", ev.User).Msg("render home tab")
+		return
+	}
+	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: ev.User, View: view}); err != nil {
+		b.log.Warn().Err(err).Str("user", ev.User).Msg("views.publish")
+	}
+}
+
+// homeView builds the Home tab for user.
+func (b *Bot) homeView(user string) (slack.HomeTabViewRequest, error) {
+	open, err := b.opt.Commands.List()
+	if err != nil {
+		return slack.HomeTabViewRequest{}, err
+	}
+	data := listData{Command: b.opt.Command, Total: len(open)}
+	for i, inc := range open {
+		item := b.listItem(inc, user)
+		if item.Roles != "" {
+			data.Mine = append(data.Mine, item)
+		}
+		if i >= maxHomeIncidents {
+			data.More++
+			continue
+		}
+		data.Incidents = append(data.Incidents, item)
+	}
+	intro, err := b.render("home.tmpl", data)
+	if err != nil {
+		return slack.HomeTabViewRequest{}, err
+	}
+	blocks := []slack.Block{header("Incidents"), section("home-intro", intro)}
+	for _, item := range data.Incidents {
+		text, err := b.render("home_incident.tmpl", item)
+		if err != nil {
+			return slack.HomeTabViewRequest{}, err
+		}
+		blocks = append(blocks, slack.NewDividerBlock(), section("home-"+item.ID, text))
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}, nil
+}

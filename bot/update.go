@@ -1,0 +1,351 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
+	"github.com/incidentbot/incidentbot/internal/outbox"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// Fields of the update modal (DESIGN A4); severity and summary are shared
+// with the declare modal.
+const (
+	fieldStatus     = "status"
+	fieldNextSteps  = "next_steps"
+	fieldNextUpdate = "next_update"
+)
+
+// updateTimes renders when the last update came and when the next is due
+// (see incidentView).
+func updateTimes(inc *incident.Incident) (last, next, nextDate string) {
+	if !inc.LastUpdateAt.IsZero() {
+		last = slackDate(inc.LastUpdateAt)
+	}
+	if inc.Open() && !inc.NextUpdateAt.IsZero() {
+		next = inc.NextUpdateAt.UTC().Format("15:04 UTC")
+		nextDate = slackTimeOfDay(inc.NextUpdateAt)
+	}
+	return last, next, nextDate
+}
+
+// slackTimeOfDay renders the time of day of t in each reader's time zone, with
+// a UTC fallback.
+func slackTimeOfDay(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{time}|%s>", t.Unix(), t.UTC().Format("15:04 UTC"))
+}
+
+// updateCommand handles `/incident update`: it opens the update modal right
+// after the ack, inside the trigger_id's 3 s window.
+func (b *Bot) updateCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	inc, err := b.updatable(sc.ChannelID, "")
+	if err != nil {
+		return b.failure(err, "update"), nil
+	}
+	return nil, func(ctx context.Context) {
+		if !b.openUpdateModal(ctx, inc, sc.TriggerID, sc.UserID) {
+			b.respond(ctx, sc.ResponseURL, "The update form could not open in time (Slack allows 3 seconds). Please try `"+b.opt.Command+" update` again.")
+		}
+	}
+}
+
+// updateClicked handles the `update` button of the summary card and of a
+// reminder; its value is the incident's ID.
+func (b *Bot) updateClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+	return nil, func(ctx context.Context) {
+		inc, err := b.updatable("", action.Value)
+		if err != nil {
+			b.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
+			return
+		}
+		if !b.openUpdateModal(ctx, inc, cb.TriggerID, cb.User.ID) {
+			b.answerInteraction(ctx, cb, "The update form could not open in time (Slack allows 3 seconds). Please click the button again.")
+		}
+	}
+}
+
+// updatable finds the incident to update, by channel or by ID, and refuses
+// a resolved one.
+func (b *Bot) updatable(channel, id string) (*incident.Incident, error) {
+	var inc *incident.Incident
+	var err error
+	if id != "" {
+		inc, err = b.opt.Commands.IncidentByID(id)
+	} else {
+		inc, err = b.opt.Commands.IncidentInChannel(channel)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !inc.Open() {
+		return nil, incident.Errorf(incident.ECONFLICT, "%s is resolved, so it takes no more status updates. `%s postmortem` drafts the write-up.", inc.ID(), b.opt.Command)
+	}
+	return inc, nil
+}
+
+// answerInteraction tells the user who interacted, through the payload's
+// response_url when it has one (it works in any channel), else with an
+// ephemeral message. text is mrkdwn: user text in it must be made safe.
+func (b *Bot) answerInteraction(ctx context.Context, cb slack.InteractionCallback, text string) {
+	if cb.ResponseURL != "" {
+		b.respond(ctx, cb.ResponseURL, text)
+		return
+	}
+	b.tell(ctx, cb.Channel.ID, cb.User.ID, text)
+}
+
+// openUpdateModal opens the update form on trigger and reports whether it
+// opened.
+func (b *Bot) openUpdateModal(ctx context.Context, inc *incident.Incident, trigger, user string) bool {
+	if _, err := b.api.OpenViewContext(ctx, trigger, b.updateModal(inc)); err != nil {
+		b.log.Warn().Err(err).Str("incident", inc.ID()).Str("user", user).Msg("update modal did not open")
+		return false
+	}
+	return true
+}
+
+// updateModal builds the status-update form (DESIGN A4), pre-filled with
+// the incident's current status and severity and the severity's cadence.
+func (b *Bot) updateModal(inc *incident.Incident) slack.ModalViewRequest {
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+
+	var statusOpts []*slack.OptionBlockObject
+	var statusInitial *slack.OptionBlockObject
+	for _, st := range incident.Statuses {
+		o := slack.NewOptionBlockObject(string(st), pt(statusLabel(st)), nil)
+		if st == inc.Status {
+			statusInitial = o
+		}
+		statusOpts = append(statusOpts, o)
+	}
+	status := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("Where is the response?"), fieldStatus, statusOpts...)
+	status.InitialOption = statusInitial
+
+	var sevOpts []*slack.OptionBlockObject
+	var sevInitial *slack.OptionBlockObject
+	for _, s := range b.opt.Settings.Severities {
+		o := slack.NewOptionBlockObject(s.Name, pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil)
+		if s.Description != "" {
+			o.Description = pt(mrkdwn.Truncate(s.Description, maxOptionText))
+		}
+		if s.Name == inc.Severity {
+			sevInitial = o
+		}
+		sevOpts = append(sevOpts, o)
+	}
+	sevOpts = limitOptions(sevOpts)
+	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("How bad is it now?"), fieldSeverity, sevOpts...)
+	if sevInitial != nil && len(sevOpts) == len(b.opt.Settings.Severities) {
+		severity.InitialOption = sevInitial
+	}
+
+	summary := slack.NewPlainTextInputBlockElement(pt("What did you learn or do since the last update?"), fieldSummary)
+	summary.Multiline = true
+	summary.MaxLength = 2500
+	nextSteps := slack.NewPlainTextInputBlockElement(pt("What happens next, and who does it?"), fieldNextSteps)
+	nextSteps.Multiline = true
+	nextSteps.MaxLength = 1500
+
+	choices, def := b.opt.Commands.NextUpdateChoices(inc.Severity)
+	var nextOpts []*slack.OptionBlockObject
+	var nextInitial *slack.OptionBlockObject
+	for _, d := range choices {
+		o := slack.NewOptionBlockObject(commands.FormatDuration(d), pt("in "+durationWords(d)), nil)
+		if d == def {
+			nextInitial = o
+		}
+		nextOpts = append(nextOpts, o)
+	}
+	next := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("When will you post the next update?"), fieldNextUpdate, limitOptions(nextOpts)...)
+	next.InitialOption = nextInitial
+	nextHint := "Defaults to " + inc.Severity + "'s reminder interval."
+	if def == 0 {
+		nextHint = inc.Severity + " has no reminders; pick a time if you promise one."
+	}
+
+	stepsBlock := slack.NewInputBlock(fieldNextSteps, pt("Next steps"), nil, nextSteps)
+	stepsBlock.Optional = true
+	nextBlock := slack.NewInputBlock(fieldNextUpdate, pt("Next update"), pt(mrkdwn.Plain(nextHint, 150)), next)
+	nextBlock.Optional = true
+
+	blocks := []slack.Block{
+		slack.NewContextBlock("incident", slack.NewTextBlockObject(slack.MarkdownType,
+			"*"+inc.ID()+"* · "+safe(inc.Title, 300)+" · now "+safe(inc.Severity, 40)+", "+statusLabel(inc.Status), false, false)),
+		slack.NewInputBlock(fieldStatus, pt("Status"), pt("Choosing Resolved resolves the incident."), status),
+		slack.NewInputBlock(fieldSeverity, pt("Severity"), nil, severity),
+		slack.NewInputBlock(fieldSummary, pt("What changed"), nil, summary),
+		stepsBlock,
+		nextBlock,
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      updateCallback,
+		PrivateMetadata: inc.ID(),
+		Title:           pt("Status update"),
+		Submit:          pt("Post update"),
+		Close:           pt("Cancel"),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// durationWords renders d for people: "15 minutes", "1 hour", "90 minutes".
+func durationWords(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	default:
+		return plural(int64(d.Round(time.Second)/time.Second), "second")
+	}
+}
+
+// submitUpdate handles the update modal's submission. Mistakes go back in
+// the ack next to their field, and the modal stays open; a valid update
+// closes it and shows up in the channel.
+func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
+	values := cb.View.State.Values
+	get := func(field string) slack.BlockAction { return values[field][field] }
+	in := commands.UpdateInput{
+		Incident:       cb.View.PrivateMetadata,
+		Status:         get(fieldStatus).SelectedOption.Value,
+		Severity:       get(fieldSeverity).SelectedOption.Value,
+		Summary:        get(fieldSummary).Value,
+		NextSteps:      get(fieldNextSteps).Value,
+		NextUpdate:     get(fieldNextUpdate).SelectedOption.Value,
+		By:             cb.User.ID,
+		IdempotencyKey: "view:" + cb.View.ID,
+	}
+	res, err := b.opt.Commands.PostUpdate(ctx, in)
+	var fe *commands.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fe.Field: fe.Err.Message}), nil
+	case err != nil && incident.ErrorCode(err) != incident.EINTERNAL:
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: incident.ErrorMessage(err)}), nil
+	case err != nil:
+		b.log.Error().Err(err).Str("incident", in.Incident).Str("user", cb.User.ID).Msg("update from modal failed")
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Something went wrong on our side; the update was not posted. Please submit again."}), nil
+	}
+	if !res.Duplicate {
+		b.log.Info().Str("incident", res.Incident.ID()).Str("status", string(res.Incident.Status)).Str("severity", res.Incident.Severity).Bool("resolved", res.Resolved).Msg("status update posted")
+	}
+	return nil, nil
+}
+
+// updateView is what update.tmpl sees of one update, besides the incident:
+// the severity and status as they were when it was posted (a later update
+// may have changed them before this one's message went out).
+type updateView struct {
+	// Final is true for the update that resolved the incident.
+	Final                             bool
+	Severity, SeverityMeaning, Status string
+	Text, NextSteps                   string
+	// NextUpdate is a Slack date, "" when no next update was promised.
+	NextUpdate string
+	// Elapsed is the time from the incident's start to this update.
+	Elapsed, Actor, At string
+}
+
+// postUpdate posts the structured status update about one timeline event
+// (an update or a resolution) to the incident channel or the
+// announcement's thread.
+func (b *Bot) postUpdate(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	var pl commands.PostPayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return nil, outbox.Permanent(fmt.Errorf("decode update payload: %w", err))
+	}
+	var events []incident.Event
+	if err := b.store.View(func(tx *store.Tx) error {
+		var err error
+		events, err = tx.Events(inc.Number)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("load %s timeline: %w", inc.ID(), err)
+	}
+	uv, ok := b.updateAsOf(inc, events, pl.Event)
+	if !ok {
+		return nil, outbox.Permanent(fmt.Errorf("%s has no timeline event %d", inc.ID(), pl.Event))
+	}
+	data := struct {
+		incidentView
+		Update updateView
+	}{b.view(inc), uv}
+	text, err := b.render(pl.Template, data)
+	if err != nil {
+		return nil, outbox.Permanent(err)
+	}
+	channel, thread := inc.ChannelID, ""
+	if pl.Target == commands.TargetThread {
+		channel, thread = b.opt.Commands.AnnounceChannel, inc.AnnounceTS
+		if channel == "" || thread == "" {
+			return nil, nil
+		}
+	}
+	_, err = b.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("update", text))
+	return nil, err
+}
+
+// updateAsOf replays the timeline up to event seq to tell the severity and
+// status the incident had then, and describes that event as an update.
+func (b *Bot) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
+	severity, status := inc.Severity, inc.Status
+	var ev incident.Event
+	found, declared := false, false
+	for _, e := range events {
+		if e.Seq > seq {
+			break
+		}
+		switch e.Kind {
+		case incident.EventDeclared:
+			severity, status, declared = e.To, incident.Investigating, true
+		case incident.EventSeverityChanged:
+			severity = e.To
+		case incident.EventStatusChanged:
+			status = incident.Status(e.To)
+		case incident.EventResolved:
+			status = incident.Resolved
+		}
+		if e.Seq == seq {
+			ev, found = e, true
+		}
+	}
+	if !found {
+		return updateView{}, false
+	}
+	if !declared { // a timeline without its start: the current state is the best guess
+		severity, status = inc.Severity, inc.Status
+	}
+	sev, _ := b.opt.Settings.Severity(severity)
+	uv := updateView{
+		Final:           ev.Kind == incident.EventResolved || status == incident.Resolved,
+		Severity:        safe(severity, 40),
+		SeverityMeaning: safe(sev.Description, 200),
+		Status:          statusLabel(status),
+		Text:            safe(ev.Text, 2000),
+		NextSteps:       safe(ev.NextSteps, 1000),
+		Elapsed:         humanDuration(ev.At.Sub(inc.StartedAt)),
+		Actor:           holderOrNobody(ev.Actor),
+		At:              slackDate(ev.At),
+	}
+	if !ev.NextUpdate.IsZero() && !uv.Final {
+		uv.NextUpdate = slackTimeOfDay(ev.NextUpdate)
+	}
+	return uv, true
+}

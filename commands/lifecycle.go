@@ -1,0 +1,160 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// Job kinds of an incident's life after its declaration.
+const (
+	// JobPostUpdate posts the structured status update (PostPayload: the
+	// update or resolution event, and Target). Unlike JobPost it renders the
+	// severity and status as they were when that event happened, so two
+	// updates committed back to back each show their own.
+	JobPostUpdate = "post_update"
+	// JobReact adds a reaction to a message of the incident channel
+	// (ReactPayload), to confirm that it went into the timeline.
+	JobReact = "react"
+)
+
+// ReactPayload says which message of the incident channel a JobReact marks,
+// and with which emoji (a name without colons).
+type ReactPayload struct {
+	TS   string `json:"ts"`
+	Name string `json:"name"`
+}
+
+// CapturedEmoji marks a message that went into the timeline.
+const CapturedEmoji = "memo"
+
+// defaultNextUpdates are the "next update in" choices the update form
+// offers besides the severity's own reminder interval.
+var defaultNextUpdates = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour}
+
+// maxNextUpdate bounds how far ahead an update may promise the next one.
+const maxNextUpdate = 24 * time.Hour
+
+// NextUpdateChoices lists the "next update in" durations to offer for an
+// incident at severity, shortest first, and the default: the severity's
+// reminder interval (0 when the severity has no reminders, and then no
+// default).
+func (s *Service) NextUpdateChoices(severity string) (choices []time.Duration, def time.Duration) {
+	choices = slices.Clone(defaultNextUpdates)
+	if sev, ok := s.Settings.Severity(severity); ok && sev.Reminder > 0 {
+		def = sev.Reminder
+		if !slices.Contains(choices, def) {
+			choices = append(choices, def)
+			slices.Sort(choices)
+		}
+	}
+	return choices, def
+}
+
+// FormatDuration spells d the way the update form's options carry it:
+// "15m", "1h", "1h30m", "45s". time.ParseDuration reads every result back.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0 && d > time.Hour:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return d.String()
+	}
+}
+
+// IncidentInChannel returns the incident whose channel is channelID, open
+// or resolved, or an EINVALID error saying the command belongs in one.
+func (s *Service) IncidentInChannel(channelID string) (*incident.Incident, error) {
+	var inc *incident.Incident
+	err := s.Store.View(func(tx *store.Tx) error {
+		var err error
+		inc, err = s.incidentIn(tx, channelID)
+		return err
+	})
+	return inc, err
+}
+
+// IncidentByID returns the incident called id (INC-N), or an ENOTFOUND
+// error.
+func (s *Service) IncidentByID(id string) (*incident.Incident, error) {
+	n, err := incident.ParseID(id)
+	if err != nil {
+		return nil, err
+	}
+	var inc *incident.Incident
+	err = s.Store.View(func(tx *store.Tx) error {
+		var err error
+		inc, err = s.incidentNumber(tx, n)
+		return err
+	})
+	return inc, err
+}
+
+// incidentNumber loads incident n, with an ENOTFOUND error fit for the
+// user when there is none.
+func (s *Service) incidentNumber(tx *store.Tx, n uint64) (*incident.Incident, error) {
+	inc, err := tx.Incident(n)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, incident.Errorf(incident.ENOTFOUND, "%s does not exist. `%s list` shows the open incidents.", incident.FormatID(n), s.command())
+	}
+	return inc, err
+}
+
+// stillOpen refuses to change an incident that is resolved.
+func (s *Service) stillOpen(inc *incident.Incident, what string) error {
+	if inc.Open() {
+		return nil
+	}
+	return incident.Errorf(incident.ECONFLICT, "%s is resolved, so its %s can no longer change. `%s note …` still adds to its timeline, and `%s postmortem` drafts the write-up.",
+		inc.ID(), what, s.command(), s.command())
+}
+
+// seen records an idempotency key in tx; true means the delivery was
+// handled before and must not act again. An empty key is never seen.
+func seen(tx *store.Tx, prefix, key string, now time.Time) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	return tx.MarkSeen(prefix+":"+key, now)
+}
+
+// scheduleReminderAt makes the next reminder due exactly at due, the time
+// the last update promised the next one, while the incident is open and its
+// severity has reminders at all (a severity configured with none stays
+// quiet, whatever was promised). A zero due clears the reminder.
+//
+// It complements scheduleReminder (interval from a start time), which a
+// promised time does not fit.
+func (s *Service) scheduleReminderAt(tx *store.Tx, inc *incident.Incident, due time.Time) error {
+	sev, ok := s.Settings.Severity(inc.Severity)
+	if !inc.Open() || !ok || sev.Reminder <= 0 || due.IsZero() {
+		return tx.ClearReminder(inc.Number)
+	}
+	return tx.SetReminder(inc.Number, due)
+}
+
+// enqueueUpdatePosts posts the structured update about ev in the incident
+// channel and, unless the incident is private (its announcement reveals
+// nothing), in the announcement's thread.
+func enqueueUpdatePosts(tx *store.Tx, inc *incident.Incident, ev incident.Event) error {
+	targets := []string{TargetChannel}
+	if !inc.Private {
+		targets = append(targets, TargetThread)
+	}
+	for _, target := range targets {
+		if err := enqueue(tx, inc.Number, JobPostUpdate, PostPayload{Target: target, Template: "update.tmpl", Event: ev.Seq}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
