@@ -2,11 +2,181 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
+	"github.com/incidentbot/incidentbot/internal/outbox"
+	"github.com/incidentbot/incidentbot/store"
 )
 
-// snoozeClicked handles a reminder's `snooze` button.
+// reminderView is what the reminder templates see; every string is already
+// safe mrkdwn.
+type reminderView struct {
+	incidentView
+	// Mentions are who the reminder is for: the comms lead (the commander
+	// when there is none) and, once escalated, the commander too.
+	Mentions string
+	// Quiet is how long the incident had gone without an update when the
+	// reminder fired (for the postmortem nudge: since the resolution).
+	Quiet string
+	// SinceDeclared is true when no update was ever posted.
+	SinceDeclared bool
+	// Missed counts the reminders in a row, this one included.
+	Missed int
+}
+
+func (b *Bot) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
+	v := reminderView{
+		incidentView:  b.view(inc),
+		Quiet:         humanDuration(pl.At.Sub(pl.Since)),
+		SinceDeclared: pl.Since.Equal(inc.DeclaredAt),
+		Missed:        pl.Missed,
+	}
+	commander := inc.Holder(incident.RoleCommander)
+	var who []string
+	if comms := inc.Holder(incident.RoleComms); comms != "" {
+		who = append(who, comms)
+	}
+	if commander != "" && (len(who) == 0 || pl.Escalated && commander != who[0]) {
+		who = append(who, commander)
+	}
+	var mentions []string
+	for _, u := range who {
+		mentions = append(mentions, mention(u))
+	}
+	v.Mentions = strings.Join(mentions, " ")
+	if v.Mentions == "" {
+		v.Mentions = "_Nobody holds the comms or commander role_"
+	}
+	return v
+}
+
+// postReminder performs a JobReminder. A status-update reminder whose
+// incident was resolved after it fired, or a postmortem nudge for an
+// incident whose draft now exists, is dropped: it would be stale.
+func (b *Bot) postReminder(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	var pl commands.ReminderPayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return nil, outbox.Permanent(fmt.Errorf("decode reminder payload: %w", err))
+	}
+	v := b.reminderView(inc, pl)
+	switch pl.Kind {
+	case commands.ReminderUpdate:
+		if !inc.Open() {
+			return nil, nil
+		}
+		text, err := b.render("reminder.tmpl", v)
+		if err != nil {
+			return nil, outbox.Permanent(err)
+		}
+		_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), reminderBlocks(inc, text)...)
+		return nil, err
+	case commands.ReminderEscalation:
+		channel, thread := b.opt.Commands.AnnounceChannel, inc.AnnounceTS
+		if !inc.Open() || channel == "" || thread == "" {
+			return nil, nil
+		}
+		text, err := b.render("reminder_escalation.tmpl", v)
+		if err != nil {
+			return nil, outbox.Permanent(err)
+		}
+		_, err = b.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("reminder", text))
+		return nil, err
+	case commands.ReminderPostmortem:
+		if inc.Open() || !inc.PostmortemAt.IsZero() {
+			return nil, nil
+		}
+		text, err := b.render("postmortem_nudge.tmpl", v)
+		if err != nil {
+			return nil, outbox.Permanent(err)
+		}
+		_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), section("postmortem-reminder", text))
+		return nil, err
+	default:
+		return nil, outbox.Permanent(fmt.Errorf("unknown reminder kind %q", pl.Kind))
+	}
+}
+
+// reminderBlocks is the reminder's text and buttons (DESIGN A4): `update`
+// opens the update form, and `snooze` buttons carry a duration. Block Kit
+// wants an action_id unique within its block, so each snooze button sits
+// in a block of its own (the first shares the row with `update`).
+func reminderBlocks(inc *incident.Incident, text string) []slack.Block {
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+	update := slack.NewButtonBlockElement(actionUpdate, inc.ID(), pt("Post status update"))
+	update.Style = slack.StylePrimary
+	blocks := []slack.Block{section("reminder", text)}
+	for i, d := range commands.SnoozeChoices {
+		value := durationValue(d)
+		snooze := slack.NewButtonBlockElement(actionSnooze, value, pt("Snooze "+value))
+		if i == 0 {
+			blocks = append(blocks, slack.NewActionBlock("reminder-actions", update, snooze))
+			continue
+		}
+		blocks = append(blocks, slack.NewActionBlock("reminder-snooze-"+value, snooze))
+	}
+	return blocks
+}
+
+// durationValue spells d as a button value time.ParseDuration reads back:
+// "15m", "1h", "90s".
+func durationValue(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return d.String()
+	}
+}
+
+// snoozeClicked handles a reminder's `snooze` button: the next reminder is
+// pushed back by the button's duration. The click is keyed by message,
+// action_ts and user, so a click delivered twice snoozes once.
 func (b *Bot) snoozeClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
-	return nil, nil
+	channel, user := cb.Channel.ID, cb.User.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	res, err := b.opt.Commands.Snooze(ctx, commands.SnoozeInput{
+		Channel:        channel,
+		For:            action.Value,
+		By:             user,
+		IdempotencyKey: cb.Container.MessageTs + ":" + action.ActionTs + ":" + user,
+	})
+	if err != nil {
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			b.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg("snooze failed")
+		}
+		msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
+		return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	}
+	if res.Duplicate {
+		return nil, nil
+	}
+	inc := res.Incident
+	b.log.Info().Str("incident", inc.ID()).Str("user", user).Time("next", res.Due).Msg("reminder snoozed")
+	msg := fmt.Sprintf(":zzz: Snoozed. The next status-update reminder for *%s* comes %s, unless an update is posted first.", inc.ID(), slackDate(res.Due))
+	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+}
+
+// answerClick shows text to the user who clicked, through the
+// interaction's response_url (chat.postEphemeral refuses users who are
+// not members of the channel, and anyone may click in a public channel).
+func (b *Bot) answerClick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
+	if cb.ResponseURL == "" {
+		b.tell(ctx, channel, cb.User.ID, text)
+		return
+	}
+	b.respond(ctx, cb.ResponseURL, text)
 }

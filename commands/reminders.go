@@ -1,11 +1,71 @@
 package commands
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
 )
+
+// JobReminder posts a reminder (ReminderPayload). Unlike JobPost it renders
+// what the firing decided (how long the incident had been quiet, how many
+// reminders in a row), so a post delayed by a retry still says what was true
+// when it fell due.
+const JobReminder = "reminder"
+
+// What a JobReminder posts.
+const (
+	// ReminderUpdate is the status-update reminder in the incident channel,
+	// with the update and snooze buttons.
+	ReminderUpdate = "update"
+	// ReminderEscalation is the "no update for N minutes" line in the
+	// announcement's thread, from the third ignored reminder on.
+	ReminderEscalation = "escalation"
+	// ReminderPostmortem asks the commander to draft the postmortem.
+	ReminderPostmortem = "postmortem"
+)
+
+// ReminderPayload says what a JobReminder posts.
+type ReminderPayload struct {
+	Kind string `json:"kind"`
+	// At is when the reminder fell due and fired; Since is the last status
+	// update (or the declaration when there was none; the resolution for
+	// the postmortem nudge), so At−Since is how long it has been quiet.
+	At    time.Time `json:"at"`
+	Since time.Time `json:"since,omitzero"`
+	// Missed counts the reminders in a row without an update, this one
+	// included.
+	Missed int `json:"missed,omitempty"`
+	// Escalated asks for the commander to be mentioned besides the comms
+	// lead (from the second reminder in a row).
+	Escalated bool `json:"escalated,omitempty"`
+	// Event is the reminder's timeline event (0 for the postmortem nudge).
+	Event uint64 `json:"event,omitempty"`
+}
+
+// SnoozeChoices are the durations the reminder's snooze buttons offer.
+var SnoozeChoices = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour}
+
+// maxSnooze bounds a snooze, whatever a crafted button value says.
+const maxSnooze = 24 * time.Hour
+
+// escalateCommander and escalateThread are the reminders in a row from
+// which the commander is mentioned too, and the announcement's thread hears
+// of the silence.
+const (
+	escalateCommander = 2
+	escalateThread    = 3
+)
+
+// remindBatch bounds what one transaction fires: large enough that 10,000
+// reminders falling due together (after a long outage) cost a few dozen
+// commits rather than 10,000, small enough that a command waiting behind
+// the transaction is not held up for long.
+const remindBatch = 500
 
 // scheduleReminder sets when the bot will next remind the incident's comms
 // lead to post a status update: from + the severity's interval while the
@@ -16,4 +76,349 @@ func (s *Service) scheduleReminder(tx *store.Tx, inc *incident.Incident, from ti
 		return tx.ClearReminder(inc.Number)
 	}
 	return tx.SetReminder(inc.Number, from.Add(sev.Reminder))
+}
+
+// DueResult is what DueReminders fired.
+type DueResult struct {
+	// Reminded are the incidents whose status-update reminder fired.
+	Reminded []uint64
+	// Nudged are the resolved incidents whose commander was reminded to
+	// draft the postmortem.
+	Nudged []uint64
+	// Skipped are reminders dropped because their incident could not be
+	// read (a damaged record): each for the operator's log.
+	Skipped []error
+}
+
+// NextDue returns when DueReminders next has something to do: the earliest
+// status-update reminder or postmortem nudge. false means nothing is
+// scheduled.
+func (s *Service) NextDue() (time.Time, bool, error) {
+	r, has, err := s.Store.NextReminder()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	next := r.Due
+	n, ok, err := s.Store.NextPostmortemNudge()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if ok {
+		// With the nudge disabled the entry is due at once, to be dropped.
+		at := n.Resolved.Add(max(s.PostmortemReminder, 0))
+		if !has || at.Before(next) {
+			next, has = at, true
+		}
+	}
+	return next, has, nil
+}
+
+// DueReminders fires every status-update reminder and postmortem nudge due
+// at now, each in the transaction that enqueues its post, so a crash loses
+// or doubles none. A reminder fires once however long ago it fell due (its
+// next one is an interval after now, not a backlog), and one whose incident
+// was resolved, or whose severity has no reminders any more, is dropped.
+func (s *Service) DueReminders(ctx context.Context, now time.Time) (DueResult, error) {
+	var total DueResult
+	// The scheduler calls this after every commit that touched the
+	// schedule; a read is cheap, an empty write transaction still costs an
+	// fsync.
+	if due, err := s.anyDue(now); err != nil || !due {
+		return total, err
+	}
+	for {
+		res, more, err := s.fireBatch(ctx, now)
+		total.Reminded = append(total.Reminded, res.Reminded...)
+		total.Nudged = append(total.Nudged, res.Nudged...)
+		total.Skipped = append(total.Skipped, res.Skipped...)
+		if err != nil {
+			return total, fmt.Errorf("due reminders: %w", err)
+		}
+		if !more {
+			return total, nil
+		}
+	}
+}
+
+// anyDue reports whether DueReminders has anything to do at now.
+func (s *Service) anyDue(now time.Time) (bool, error) {
+	next, ok, err := s.NextDue()
+	if err != nil {
+		return false, fmt.Errorf("due reminders: %w", err)
+	}
+	return ok && !next.After(now), nil
+}
+
+// fireBatch fires up to remindBatch reminders and nudges due at now in one
+// transaction; more reports that others are due too.
+func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, more bool, err error) {
+	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+		res, more = DueResult{}, false // Update may run this function more than once
+		rs, err := tx.DueReminders(now)
+		if err != nil {
+			return err
+		}
+		if len(rs) > remindBatch {
+			rs, more = rs[:remindBatch], true
+		}
+		for _, r := range rs {
+			fired, err := s.remind(tx, r.Incident, now)
+			var sk *skipped
+			if errors.As(err, &sk) {
+				res.Skipped = append(res.Skipped, sk.err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if fired {
+				res.Reminded = append(res.Reminded, r.Incident)
+			}
+		}
+		if more {
+			return nil
+		}
+		cutoff := now
+		if s.PostmortemReminder > 0 {
+			cutoff = now.Add(-s.PostmortemReminder)
+		}
+		ns, err := tx.PostmortemNudges(cutoff)
+		if err != nil {
+			return err
+		}
+		if room := remindBatch - len(rs); len(ns) > room {
+			ns, more = ns[:room], true
+		}
+		for _, n := range ns {
+			nudged, err := s.nudge(tx, n, now)
+			if err != nil {
+				return err
+			}
+			if nudged {
+				res.Nudged = append(res.Nudged, n.Incident)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return DueResult{}, false, err
+	}
+	return res, more, nil
+}
+
+// Remind fires the status-update reminder of incident number if it is due
+// at now, and reports whether it fired; see DueReminders.
+func (s *Service) Remind(ctx context.Context, number uint64, now time.Time) (bool, error) {
+	var fired bool
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		fired, err = s.remind(tx, number, now)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("remind %s: %w", incident.FormatID(number), err)
+	}
+	return fired, nil
+}
+
+// skipped is a reminder that could not fire because its incident could not
+// be read; its reminder was dropped so that it does not block the others.
+type skipped struct{ err error }
+
+func (e *skipped) Error() string { return e.err.Error() }
+func (e *skipped) Unwrap() error { return e.err }
+
+// remind fires incident number's reminder in tx if it is still due at now:
+// it re-checks everything, because the schedule was read before this
+// transaction or an update may have just moved it.
+func (s *Service) remind(tx *store.Tx, number uint64, now time.Time) (bool, error) {
+	due, ok, err := tx.Reminder(number)
+	if err != nil {
+		return false, err
+	}
+	if !ok || due.After(now) {
+		return false, nil
+	}
+	inc, err := tx.Incident(number)
+	if err != nil {
+		if cerr := tx.ClearReminder(number); cerr != nil {
+			return false, cerr
+		}
+		return false, &skipped{fmt.Errorf("reminder of %s dropped: %w", incident.FormatID(number), err)}
+	}
+	sev, ok := s.Settings.Severity(inc.Severity)
+	if !inc.Open() || !ok || sev.Reminder <= 0 {
+		return false, tx.ClearReminder(number)
+	}
+	since := inc.LastUpdateAt
+	if since.IsZero() {
+		since = inc.DeclaredAt
+	}
+	inc.MissedUpdates++
+	ev, err := tx.AppendEvent(number, incident.Event{
+		At: now, Kind: incident.EventReminder,
+		Text: fmt.Sprintf("No status update for %s; reminder %d in a row.", spellDuration(now.Sub(since)), inc.MissedUpdates),
+	})
+	if err != nil {
+		return false, err
+	}
+	pl := ReminderPayload{
+		Kind: ReminderUpdate, At: now, Since: since, Missed: inc.MissedUpdates, Event: ev.Seq,
+		Escalated: inc.MissedUpdates >= escalateCommander,
+	}
+	if err := enqueue(tx, number, JobReminder, pl); err != nil {
+		return false, err
+	}
+	// A private incident's announcement reveals nothing, so its thread
+	// hears nothing either.
+	if inc.MissedUpdates >= escalateThread && s.AnnounceChannel != "" && !inc.Private {
+		pl.Kind = ReminderEscalation
+		if err := enqueue(tx, number, JobReminder, pl); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.PutIncident(inc); err != nil {
+		return false, err
+	}
+	// Keep the cadence of the original schedule, unless the bot was down
+	// for longer than an interval: then one reminder now stands for all
+	// the missed ones, and the next is a full interval away.
+	next := due.Add(sev.Reminder)
+	if !next.After(now) {
+		next = now.Add(sev.Reminder)
+	}
+	return true, tx.SetReminder(number, next)
+}
+
+// nudge reminds the commander of resolved incident n.Incident to draft the
+// postmortem, unless one exists already; the index entry goes either way.
+func (s *Service) nudge(tx *store.Tx, n store.Nudge, now time.Time) (bool, error) {
+	if err := tx.DropPostmortemNudge(n); err != nil {
+		return false, err
+	}
+	if s.PostmortemReminder <= 0 {
+		return false, nil
+	}
+	inc, err := tx.Incident(n.Incident)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if inc.Open() || !inc.PostmortemAt.IsZero() {
+		return false, nil
+	}
+	return true, enqueue(tx, inc.Number, JobReminder, ReminderPayload{Kind: ReminderPostmortem, At: now, Since: inc.ResolvedAt})
+}
+
+// SnoozeInput is a click on a reminder's snooze button.
+type SnoozeInput struct {
+	// Channel is where the reminder was clicked: the incident's channel.
+	Channel string
+	// For is the button's value, a duration such as "30m".
+	For string
+	By  string
+	// IdempotencyKey identifies the click (message ts, action_ts and user),
+	// so a click delivered twice snoozes once.
+	IdempotencyKey string
+}
+
+// SnoozeResult is the outcome of Snooze.
+type SnoozeResult struct {
+	Incident *incident.Incident
+	// Due is when the next reminder now comes.
+	Due       time.Time
+	Duplicate bool
+}
+
+// ParseSnooze reads a snooze button's value.
+func ParseSnooze(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 || d > maxSnooze {
+		return 0, incident.Errorf(incident.EINVALID, "%q is not a time to snooze for; use one of the reminder's buttons (15m, 30m or 1h).", v)
+	}
+	return d, nil
+}
+
+// Snooze pushes the incident's next reminder back by in.For (from its due
+// time, or from now if it is overdue), records who snoozed it on the
+// timeline and says so in the channel, in one transaction. An incident that
+// is resolved or has no reminder scheduled is an ECONFLICT error.
+func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, error) {
+	d, err := ParseSnooze(in.For)
+	if err != nil {
+		return SnoozeResult{}, err
+	}
+	if in.By == "" {
+		return SnoozeResult{}, incident.Errorf(incident.EINVALID, "a snooze needs the user who clicked it")
+	}
+	now := s.now()
+	var res SnoozeResult
+	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+		res = SnoozeResult{} // Update may run this function more than once
+		if in.IdempotencyKey != "" {
+			dup, err := tx.MarkSeen("snooze:"+in.IdempotencyKey, now)
+			if err != nil || dup {
+				res.Duplicate = dup
+				return err
+			}
+		}
+		inc, err := s.incidentIn(tx, in.Channel)
+		if err != nil {
+			return err
+		}
+		if !inc.Open() {
+			return incident.Errorf(incident.ECONFLICT, "%s is resolved, so there are no reminders left to snooze.", inc.ID())
+		}
+		due, ok, err := tx.Reminder(inc.Number)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return incident.Errorf(incident.ECONFLICT, "%s has no status-update reminder scheduled (its severity, %s, has none), so there is nothing to snooze.", inc.ID(), inc.Severity)
+		}
+		if due.Before(now) {
+			due = now
+		}
+		next := due.Add(d)
+		if err := tx.SetReminder(inc.Number, next); err != nil {
+			return err
+		}
+		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+			At: now, Kind: incident.EventSnoozed, Actor: in.By, To: spellDuration(d),
+			Text: "Status-update reminder snoozed for " + spellDuration(d) + ".",
+		})
+		if err != nil {
+			return err
+		}
+		if err := enqueuePost(tx, inc.Number, TargetChannel, "snoozed.tmpl", ev); err != nil {
+			return err
+		}
+		res.Incident, res.Due = inc, next
+		return nil
+	})
+	if err != nil {
+		if incident.ErrorCode(err) != incident.EINTERNAL {
+			return SnoozeResult{}, err
+		}
+		return SnoozeResult{}, fmt.Errorf("snooze in %s: %w", in.Channel, err)
+	}
+	return res, nil
+}
+
+// spellDuration renders d for people: "45m", "1h 30m", "20s".
+func spellDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d >= time.Hour:
+		if m := (d % time.Hour) / time.Minute; m != 0 {
+			return fmt.Sprintf("%dh %dm", d/time.Hour, m)
+		}
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
 }

@@ -26,6 +26,9 @@ type Service struct {
 	// Command is the slash command's name ("/incident"), for messages.
 	Command string
 	Clock   clock.Clock
+	// PostmortemReminder is how long after resolution the commander is
+	// reminded to draft the postmortem, if nobody has; 0 disables it.
+	PostmortemReminder time.Duration
 }
 
 // command is the slash command's name for messages.

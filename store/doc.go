@@ -32,10 +32,14 @@
 //	  <due time><number>    → <number>: "what is due" is a cursor from First
 //	reminders_by_incident
 //	  <number>              → <due time>: at most one reminder per incident
+//	postmortem_nudges
+//	  <resolved time><number> → empty: resolutions not yet considered for the
+//	                          postmortem nudge (v2)
 //
 // The indexes are kept by the Tx methods that write the records:
-// PutIncident maintains incidents_open and incidents_by_channel, and drops
-// the reminder of a resolved incident.
+// PutIncident maintains incidents_open and incidents_by_channel, drops
+// the reminder of a resolved incident, and adds an incident that becomes
+// resolved to postmortem_nudges.
 //
 // # Migrations
 //
@@ -45,6 +49,7 @@
 // knows is refused (ErrNewerSchema) rather than misread. The list, in order:
 //
 //	v1  create buckets: the tree above
+//	v2  create postmortem_nudges (resolutions before it are not back-filled)
 //
 // To change the schema, append a migration to the migrations slice in
 // migrate.go — never edit one that has shipped — update the tree above, and

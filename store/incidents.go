@@ -38,7 +38,8 @@ func (tx *Tx) CreateIncident(inc *incident.Incident) error {
 
 // PutIncident saves changes to an existing incident and keeps the indexes in
 // step: it leaves the open index (and loses its reminder) once resolved, and
-// the channel index follows ChannelID. A ChannelID that already belongs to
+// enters the postmortem-nudge index when it becomes resolved; the channel
+// index follows ChannelID. A ChannelID that already belongs to
 // another incident is refused.
 func (tx *Tx) PutIncident(inc *incident.Incident) error {
 	if inc == nil {
@@ -61,6 +62,11 @@ func (tx *Tx) PutIncident(inc *incident.Incident) error {
 	}
 	if err := tx.putIncident(incs, inc, old.ChannelID); err != nil {
 		return fmt.Errorf("put %s: %w", inc.ID(), err)
+	}
+	if old.Open() && !inc.Open() {
+		if err := tx.indexResolved(inc); err != nil {
+			return fmt.Errorf("put %s: %w", inc.ID(), err)
+		}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ var (
 	bucketSeenByTime          = []byte("seen_by_time")
 	bucketReminders           = []byte("reminders")
 	bucketRemindersByIncident = []byte("reminders_by_incident")
+	bucketPostmortemNudges    = []byte("postmortem_nudges")
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -18,6 +18,7 @@ type migration struct {
 // along this list they are. Each entry has its own test in migrate_test.go.
 var migrations = []migration{
 	{name: "create buckets", apply: migrateV1},
+	{name: "index resolutions for the postmortem nudge", apply: migrateV2},
 }
 
 // CurrentSchemaVersion is the schema version this binary writes.

@@ -202,3 +202,30 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		return nil
 	})
 }
+
+func TestMigrationV2AddsPostmortemNudgeIndex(t *testing.T) {
+	// A v1 file with a resolved incident: v2 adds the bucket and does not
+	// back-fill it.
+	path := rawFile(t, func(tx *bolt.Tx) error {
+		if err := migrate(tx, migrations[:1]); err != nil {
+			return err
+		}
+		inc := &incident.Incident{Number: 1, Title: "old", Severity: "SEV2", Status: incident.Resolved}
+		return putJSON(tx.Bucket(bucketIncidents), u64Key(1), inc)
+	})
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(); v < 2 {
+		t.Fatalf("schema version %d after open, want at least 2", v)
+	}
+	if _, ok, err := s.NextPostmortemNudge(); ok || err != nil {
+		t.Errorf("NextPostmortemNudge after v2 = %v, %v; want an empty index", ok, err)
+	}
+	// Repeating v2 is harmless.
+	if err := s.db.Update(migrateV2); err != nil {
+		t.Errorf("v2 again: %v", err)
+	}
+}
