@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/templates"
+)
+
+const exportUsage = "usage: incidentbot export [--config FILE] [--format md|json] INC-N"
+
+// exportCmd is `incidentbot export`: the postmortem draft (md) or the full
+// record (json) of one incident, read from the store file. It needs no
+// Slack token. While a bot holds the store, the file is locked: export
+// fails within the store's 2 s lock timeout and names the bot's ops
+// endpoint, which serves the same draft.
+func exportCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("export", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, exportUsage)
+		flags.PrintDefaults()
+	}
+	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
+	format := flags.String("format", "md", "md: the postmortem draft; json: the incident and its whole timeline")
+	ids, err := parseInterspersed(flags, args)
+	if err != nil {
+		return 2
+	}
+	if len(ids) != 1 {
+		fmt.Fprintf(stderr, "incidentbot export: name one incident, such as INC-3\n%s\n", exportUsage)
+		return 2
+	}
+	n, err := incident.ParseID(ids[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot export: %s\n", incident.ErrorMessage(err))
+		return 2
+	}
+	id := incident.FormatID(n)
+	if *format != "md" && *format != "json" {
+		fmt.Fprintf(stderr, "incidentbot export: --format %q is not a format; use md (the postmortem draft) or json (the full record)\n", *format)
+		return 2
+	}
+
+	cfg, err := config.Load(*cfgPath, environ)
+	if err == nil {
+		err = cfg.ValidateLocal()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+	var tmpl *templates.Set
+	if *format == "md" {
+		if tmpl, err = templates.Load(cfg.Templates.Dir); err != nil {
+			fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+			return 2
+		}
+	}
+	// Open would create a missing file: a typo in store.path must not
+	// look like an empty store.
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "incidentbot: store %s does not exist; point store.path (or INCIDENTBOT_STORE_PATH, or --config) at the bot's store file\n", cfg.Store.Path)
+		return 1
+	}
+	if ctx.Err() != nil {
+		return 1
+	}
+	st, err := store.Open(cfg.Store.Path, store.Options{})
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(stderr, "incidentbot: %v\n%s\n", err, runningBotHint(cfg.HTTP.Listen, id))
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+
+	svc := &commands.Service{Store: st, Settings: cfg.Settings(), Command: cfg.Slack.Command}
+	if *format == "json" {
+		rec, err := svc.IncidentRecord(n)
+		if err != nil {
+			return exportFailed(stderr, err, id, cfg.Store.Path)
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rec); err != nil {
+			fmt.Fprintf(stderr, "incidentbot: write %s: %v\n", id, err)
+			return 1
+		}
+		return 0
+	}
+	draft, err := svc.DraftPostmortem(n, tmpl, nil)
+	if err != nil {
+		return exportFailed(stderr, err, id, cfg.Store.Path)
+	}
+	if _, err := io.WriteString(stdout, draft); err != nil {
+		fmt.Fprintf(stderr, "incidentbot: write %s: %v\n", id, err)
+		return 1
+	}
+	return 0
+}
+
+func exportFailed(stderr io.Writer, err error, id, path string) int {
+	if incident.ErrorCode(err) == incident.ENOTFOUND {
+		fmt.Fprintf(stderr, "incidentbot: %s does not exist in store %s\n", id, path)
+	} else {
+		fmt.Fprintf(stderr, "incidentbot: export %s: %v\n", id, err)
+	}
+	return 1
+}
+
+// runningBotHint says where a running bot serves the draft.
+func runningBotHint(listen, id string) string {
+	if listen == "" {
+		return fmt.Sprintf("While the bot runs, its ops listener serves the same draft at GET /incidents/%s/postmortem.md, but http.listen is empty here, so it is off; enable it (http.listen: 127.0.0.1:8089), or stop the bot and export again.", id)
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err == nil && (host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified()) {
+		listen = net.JoinHostPort("127.0.0.1", port)
+	}
+	return fmt.Sprintf("While the bot runs, get the same draft from its ops listener (http.listen): curl http://%s/incidents/%s/postmortem.md", listen, id)
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (`export INC-3 --format json`), which the flag
+// package alone stops at.
+func parseInterspersed(flags *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			return nil, err
+		}
+		args = flags.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
