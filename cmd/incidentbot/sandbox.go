@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/internal/sandbox"
+	"github.com/incidentbot/incidentbot/templates"
+)
+
+// sandboxCmd is `incidentbot sandbox`: the real bot against an emulated
+// Slack workspace, with a chat-like web UI, so anyone can try it (or drill)
+// without a Slack app or tokens.
+func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", sandbox.DefaultListen, "address of the web UI")
+	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present); its Slack settings are replaced by the emulator's")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "incidentbot sandbox: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath, environ)
+	if err == nil {
+		// The Slack settings come from the emulator; everything else must hold.
+		err = cfg.ValidateLocal()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+	log, err := newLogger(cfg.Log.Level, cfg.Log.Format, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg("config: " + w)
+	}
+	tmpl, err := templates.Load(cfg.Templates.Dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 2
+	}
+	sb, err := sandbox.Open(sandbox.Options{Listen: *listen, Config: cfg, Templates: tmpl, Log: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "incidentbot sandbox: open %s in a browser (Ctrl-C stops it; the store %s is deleted on exit unless store.path was configured)\n", sb.URL(), sb.StorePath())
+	if err := sb.Run(ctx); err != nil {
+		log.Error().Err(err).Msg("sandbox stopped with an error")
+		return 1
+	}
+	log.Info().Msg("sandbox stopped")
+	return 0
+}
