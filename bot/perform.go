@@ -62,7 +62,7 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	case commands.JobPostCard:
 		return b.postCard(ctx, job, inc)
 	case commands.JobBookmarkRunbook:
-		return b.bookmarkRunbook(ctx, inc)
+		return b.bookmarkRunbook(ctx, job, inc)
 	case commands.JobPostWelcome:
 		text, err := b.render("welcome.tmpl", b.view(inc))
 		if err != nil {
@@ -78,6 +78,14 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return b.refreshAnnouncement(ctx, inc)
 	case commands.JobPost:
 		return b.postEvent(ctx, job, inc)
+	case commands.JobReminder:
+		return b.postReminder(ctx, job, inc)
+	case commands.JobUploadPostmortem:
+		return b.uploadPostmortem(ctx, job, inc)
+	case commands.JobPostUpdate:
+		return b.postUpdate(ctx, job, inc)
+	case commands.JobReact:
+		return b.markCaptured(ctx, job, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}
@@ -303,10 +311,22 @@ func (b *Bot) postCard(ctx context.Context, job store.Job, inc *incident.Inciden
 }
 
 // bookmarkRunbook adds the service's runbook as a channel bookmark.
-func (b *Bot) bookmarkRunbook(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+func (b *Bot) bookmarkRunbook(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	svc, ok := b.opt.Settings.Service(inc.Service)
 	if !ok || svc.Runbook == "" {
 		return nil, nil
+	}
+	if b.uncertain(job) {
+		// An earlier run may have added it before its answer was lost.
+		marks, err := b.api.ListBookmarksContext(ctx, inc.ChannelID)
+		if err != nil {
+			return nil, classify(err)
+		}
+		for _, m := range marks {
+			if m.Link == svc.Runbook {
+				return nil, nil
+			}
+		}
 	}
 	_, err := b.api.AddBookmarkContext(ctx, inc.ChannelID, slack.AddBookmarkParameters{
 		Title: mrkdwn.Truncate(svc.Name+" runbook", 100), Type: "link", Link: svc.Runbook, Emoji: ":book:",

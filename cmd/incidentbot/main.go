@@ -1,5 +1,6 @@
 // Command incidentbot runs the incident-response bot (run), prints an
-// incident's postmortem draft (export), or its own version (version).
+// incident's postmortem draft (export), runs it against an emulated workspace
+// with a web UI (sandbox), or prints its own version (version).
 package main
 
 import (
@@ -22,9 +23,10 @@ func main() {
 }
 
 const usage = `usage:
-  incidentbot run     [--config FILE]                      connect to Slack and serve until SIGINT/SIGTERM
-  incidentbot export  [--config FILE] [--format md|json] INC-N   print an incident's postmortem draft or record
-  incidentbot version                                       print the version
+  incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
+  incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
+  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE]   try the real bot in a browser against an emulated Slack workspace
+  incidentbot version                                               print the version
 `
 
 // Main runs one sub-command and returns the process exit code. Everything
@@ -37,6 +39,10 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 	switch args[0] {
 	case "run":
 		return runCmd(ctx, args[1:], environ, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], environ, stdout, stderr)
+	case "sandbox":
+		return sandboxCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "incidentbot %s\n", version)
 		return 0

@@ -17,6 +17,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/ops"
+	"github.com/incidentbot/incidentbot/internal/scheduler"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
@@ -26,6 +27,7 @@ type App struct {
 	log   zerolog.Logger
 	store *store.Store
 	bot   *bot.Bot
+	sched *scheduler.Scheduler
 	ops   *ops.Server
 }
 
@@ -62,25 +64,31 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		}),
 	)
 	settings := cfg.Settings()
+	svc := &commands.Service{
+		Store:              st,
+		Settings:           settings,
+		ChannelPrefix:      cfg.Incidents.ChannelPrefix,
+		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
+		Command:            cfg.Slack.Command,
+		PostmortemReminder: cfg.Incidents.PostmortemReminder,
+	}
 	b := bot.New(bot.Options{
 		API:       api,
 		Store:     st,
 		Templates: tmpl,
-		Commands: &commands.Service{
-			Store:           st,
-			Settings:        settings,
-			ChannelPrefix:   cfg.Incidents.ChannelPrefix,
-			AnnounceChannel: cfg.Incidents.AnnounceChannel,
-			Command:         cfg.Slack.Command,
-		},
-		Settings: settings,
-		Command:  cfg.Slack.Command,
-		Log:      log,
-		Metrics:  metrics,
-		Silence:  cfg.Slack.SilenceTimeout,
+		Commands:  svc,
+		Settings:  settings,
+		Command:   cfg.Slack.Command,
+		Log:       log,
+		Metrics:   metrics,
+		Silence:   cfg.Slack.SilenceTimeout,
 	})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log})
 	notify.Lock()
-	notify.fn = b.Notify
+	notify.fn = func() {
+		b.Notify()
+		sched.Notify()
+	}
 	notify.Unlock()
 
 	ready := func() error {
@@ -90,6 +98,8 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		return nil
 	}
 	srv := ops.NewServer(cfg.HTTP.Listen, reg, ready, log)
+	// Drafts are read-only: a Service with the same store and settings suffices.
+	srv.Handle(PostmortemRoute, postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log))
 	if cfg.HTTP.Listen != "" {
 		// Bind now, so a taken port fails start-up with a clear error and
 		// the address is known before Run.
@@ -98,7 +108,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 			return nil, fmt.Errorf("http.listen: %w", err)
 		}
 	}
-	return &App{log: log, store: st, bot: b, ops: srv}, nil
+	return &App{log: log, store: st, bot: b, sched: sched, ops: srv}, nil
 }
 
 // Run serves until ctx ends, then shuts down in order: stop reading, finish
@@ -115,6 +125,11 @@ func (a *App) Run(ctx context.Context) error {
 			opsErr = err
 			cancel()
 		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.sched.Run(ctx) // returns only when ctx ends
 	}()
 	a.log.Info().Msg("starting")
 	botErr := a.bot.Run(ctx)
