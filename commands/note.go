@@ -64,9 +64,6 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 		return nil
 	})
 	if err != nil {
-		if incident.ErrorCode(err) != incident.EINTERNAL {
-			return NoteResult{}, err
-		}
 		return NoteResult{}, fmt.Errorf("note in %s: %w", in.Channel, err)
 	}
 	return res, nil
@@ -139,9 +136,6 @@ func (s *Service) CaptureMessage(ctx context.Context, in CaptureInput) (CaptureR
 		return enqueue(tx, inc.Number, JobReact, ReactPayload{TS: in.TS, Name: CapturedEmoji})
 	})
 	if err != nil {
-		if incident.ErrorCode(err) != incident.EINTERNAL {
-			return CaptureResult{}, err
-		}
 		return CaptureResult{}, fmt.Errorf("capture %s/%s: %w", in.Channel, in.TS, err)
 	}
 	return res, nil

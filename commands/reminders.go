@@ -399,9 +399,6 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		return nil
 	})
 	if err != nil {
-		if incident.ErrorCode(err) != incident.EINTERNAL {
-			return SnoozeResult{}, err
-		}
 		return SnoozeResult{}, fmt.Errorf("snooze in %s: %w", in.Channel, err)
 	}
 	return res, nil

@@ -86,9 +86,6 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		return nil
 	})
 	if err != nil {
-		if incident.ErrorCode(err) != incident.EINTERNAL {
-			return ResolveResult{}, err
-		}
 		return ResolveResult{}, fmt.Errorf("resolve in %s: %w", in.Channel, err)
 	}
 	return res, nil

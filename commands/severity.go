@@ -98,9 +98,6 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		return nil
 	})
 	if err != nil {
-		if incident.ErrorCode(err) != incident.EINTERNAL {
-			return SeverityResult{}, err
-		}
 		return SeverityResult{}, fmt.Errorf("change severity in %s: %w", in.Channel, err)
 	}
 	return res, nil
