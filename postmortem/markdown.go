@@ -2,6 +2,8 @@ package postmortem
 
 import (
 	"regexp"
+
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,56 +14,33 @@ import (
 // markup. In a Markdown file that markup means nothing, so it is decoded
 // into what a reader would have seen in Slack, then escaped for Markdown.
 
-// slackMarkup matches one <…> sequence of Slack's message markup: a
-// mention, a channel, a special mention or a link. Anything else in angle
-// brackets (text typed into a modal, which Slack does not escape) is kept.
-var slackMarkup = regexp.MustCompile(`<((?:[@#!]|https?://|mailto:)[^<>]*)>`)
+// mention is a user or channel mention in the canonical form that
+// mrkdwn.FromSlack leaves: <@U…> or <#C…>.
+var mention = regexp.MustCompile(`<(@[UW][A-Z0-9]{2,20}|#[CG][A-Z0-9]{2,20})(?:\|([a-z0-9_-]{1,80}))?>`)
 
 // entity matches what Markdown would read as an HTML entity or numeric
 // character reference.
 var entity = regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
 
-// decodeSlack turns Slack markup into readable text: <@U1|ana> → the
-// person's name, <#C1|general> → #general, <!here> → @here,
-// <https://x|label> → label (https://x), and the three entities back into
-// characters.
+// decodeSlack turns Slack markup into readable text (see mrkdwn.FromSlack),
+// with people shown by name and channels by name when known.
 func (r *renderer) decodeSlack(s string) string {
-	if strings.IndexByte(s, '<') >= 0 {
-		s = slackMarkup.ReplaceAllStringFunc(s, func(m string) string {
-			inner := m[1 : len(m)-1]
-			target, label, hasLabel := strings.Cut(inner, "|")
-			switch {
-			case strings.HasPrefix(target, "@"):
-				return r.name(target[1:]) // escaped with the rest of s
-
-			case strings.HasPrefix(target, "#"):
-				if hasLabel && label != "" {
-					return "#" + label
-				}
-				return target
-			case strings.HasPrefix(target, "!"):
-				if hasLabel && label != "" {
-					return label
-				}
-				if sub, ok := strings.CutPrefix(target[1:], "subteam^"); ok {
-					return "@" + sub
-				}
-				return "@" + target[1:]
-			case hasLabel && label != "":
-				return label + " (" + target + ")"
-			default:
-				return target
-			}
-		})
+	s = mrkdwn.FromSlack(s)
+	if strings.IndexByte(s, '<') < 0 {
+		return s
 	}
-	if strings.IndexByte(s, '&') >= 0 {
-		s = slackEntities.Replace(s)
-	}
-	return s
+	return mention.ReplaceAllStringFunc(s, func(m string) string {
+		sub := mention.FindStringSubmatch(m)
+		switch {
+		case sub[1][0] == '@':
+			return r.name(sub[1][1:]) // escaped with the rest of s
+		case sub[2] != "":
+			return "#" + sub[2]
+		default:
+			return sub[1]
+		}
+	})
 }
-
-// slackEntities are the three characters Slack escapes in message text.
-var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 // inline makes user text one line of Markdown that reads as typed: Slack
 // markup decoded, whitespace folded, and every character that Markdown

@@ -14,7 +14,7 @@ var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // FromSlack turns text as Slack delivers it in a slash command (escaped,
 // with mentions, channels and links as <…> markup) into the plain text the
 // user typed, the form incidentbot stores: user and channel mentions become
-// the canonical <@U…> and <#C…> (shown as live mentions again by
+// the canonical <@U…> and <#C…|name> (shown as live mentions again by
 // LiveMentions), special mentions become their plain words (@here, which
 // Neutralize defangs), links become "label (url)", and &amp; &lt; &gt;
 // become the characters.
@@ -26,6 +26,9 @@ func FromSlack(s string) string {
 			case strings.HasPrefix(target, "@") && userID.MatchString(target[1:]):
 				return "<" + target + ">"
 			case strings.HasPrefix(target, "#") && channelID.MatchString(target[1:]):
+				if hasLabel && channelName.MatchString(label) {
+					return "<" + target + "|" + label + ">"
+				}
 				return "<" + target + ">"
 			case strings.HasPrefix(target, "!"):
 				if hasLabel && label != "" {
@@ -49,10 +52,11 @@ func FromSlack(s string) string {
 }
 
 var (
-	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
+	userID      = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	channelID   = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
+	channelName = regexp.MustCompile(`^[a-z0-9_-]{1,80}$`)
 	// escapedMention is a user or channel mention after Escape.
-	escapedMention = regexp.MustCompile(`&lt;([@#])([UWCG][A-Z0-9]{2,20})&gt;`)
+	escapedMention = regexp.MustCompile(`&lt;(@[UW][A-Z0-9]{2,20}|#[CG][A-Z0-9]{2,20}(?:\|[a-z0-9_-]{1,80})?)&gt;`)
 )
 
 // LiveMentions turns escaped user and channel mentions (&lt;@U123&gt;,
@@ -63,5 +67,5 @@ func LiveMentions(s string) string {
 	if !strings.Contains(s, "&lt;") {
 		return s
 	}
-	return escapedMention.ReplaceAllString(s, "<$1$2>")
+	return escapedMention.ReplaceAllString(s, "<$1>")
 }

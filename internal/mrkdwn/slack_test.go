@@ -12,7 +12,8 @@ func TestFromSlack(t *testing.T) {
 		{"a &amp; b &lt;c&gt;", "a & b <c>"},
 		{"ask <@U123ABC|ana> now", "ask <@U123ABC> now"},
 		{"ask <@U123ABC>", "ask <@U123ABC>"},
-		{"in <#C0123|general>", "in <#C0123>"},
+		{"in <#C0123|general>", "in <#C0123|general>"},
+		{"in <#C0123|Not A Name>", "in <#C0123>"},
 		{"<!here> and <!channel|channel>", "@here and channel"},
 		{"<!subteam^S1|@oncall> look", "@oncall look"},
 		{"<!subteam^S1>", "@S1"},
@@ -30,7 +31,7 @@ func TestFromSlack(t *testing.T) {
 func TestLiveMentionsRevivesOnlyPeopleAndChannels(t *testing.T) {
 	in := FromSlack("ping <@U123ABC|ana> in <#C999|ops> not <!channel> or <https://evil.example|click> @everyone")
 	got := LiveMentions(Neutralize(in))
-	for _, want := range []string{"<@U123ABC>", "<#C999>"} {
+	for _, want := range []string{"<@U123ABC>", "<#C999|ops>"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("%q lacks live %s", got, want)
 		}
@@ -68,4 +69,4 @@ func FuzzLiveMentions(f *testing.F) {
 	})
 }
 
-var escapedLive = regexp.MustCompile(`^<[@#][UWCG][A-Z0-9]{2,20}>`)
+var escapedLive = regexp.MustCompile(`^<(@[UW][A-Z0-9]{2,20}|#[CG][A-Z0-9]{2,20}(\|[a-z0-9_-]{1,80})?)>`)
