@@ -101,6 +101,13 @@ func (tx *Tx) RescheduleJob(id uint64, attempts int, notBefore time.Time, lastEr
 // PendingJobs returns up to limit jobs (all if limit <= 0) in ID order,
 // including those whose NotBefore is still ahead: the worker decides.
 func (s *Store) PendingJobs(limit int) ([]Job, error) {
+	return s.PendingJobsAfter(0, limit)
+}
+
+// PendingJobsAfter is PendingJobs for the jobs whose ID is greater than
+// after: a worker that has read the queue once reads only what is new.
+// Job IDs grow in commit order, so nothing committed later has a lower ID.
+func (s *Store) PendingJobsAfter(after uint64, limit int) ([]Job, error) {
 	var jobs []Job
 	err := s.View(func(tx *Tx) error {
 		outbox, err := tx.bucket(bucketOutbox)
@@ -108,7 +115,7 @@ func (s *Store) PendingJobs(limit int) ([]Job, error) {
 			return err
 		}
 		c := outbox.Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(jobs) < limit); k, v = c.Next() {
+		for k, v := c.Seek(u64Key(after + 1)); k != nil && (limit <= 0 || len(jobs) < limit); k, v = c.Next() {
 			var j Job
 			if err := json.Unmarshal(v, &j); err != nil {
 				return fmt.Errorf("decode job key %x: %w", k, err)

@@ -349,3 +349,25 @@ func TestConcurrentUpdatesAllLand(t *testing.T) {
 		t.Errorf("OnEnqueue called %d times for %d successful writers", wakeCount, writers/2)
 	}
 }
+
+func TestPendingJobsAfterReadsOnlyNewerJobs(t *testing.T) {
+	s := storetest.Open(t)
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		for _, k := range []string{"a", "b", "c"} {
+			if _, err := tx.Enqueue(store.Job{Kind: k}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.PendingJobsAfter(1, 0)
+	if err != nil || len(jobs) != 2 || jobs[0].Kind != "b" || jobs[1].Kind != "c" {
+		t.Fatalf("after 1: %+v, %v", jobs, err)
+	}
+	if jobs, _ := s.PendingJobsAfter(3, 0); len(jobs) != 0 {
+		t.Fatalf("after 3: %+v", jobs)
+	}
+}

@@ -146,7 +146,54 @@ func (w *Worker) setIdle(idle bool) {
 	}
 }
 
-type finished struct{ lane string }
+// finished reports an attempt back to the Run loop, which alone owns the
+// in-memory queue.
+type finished struct {
+	lane string
+	// done is true when the job left the outbox (completed, or dropped as
+	// a permanent failure); otherwise job is its new state (retry later).
+	done bool
+	job  store.Job
+	// interrupted: cut short by shutdown; nothing was recorded.
+	interrupted bool
+}
+
+// queue is the worker's copy of the outbox: each lane's jobs in ID order.
+// Once a job is enqueued only the worker changes it, so after one full read
+// the worker reads only jobs enqueued since (PendingJobsAfter), keeping
+// each wake-up proportional to the new work, not to the backlog.
+type queue struct {
+	lanes map[string][]store.Job
+	last  uint64 // highest job ID read
+	n     int
+}
+
+func (q *queue) add(jobs []store.Job) {
+	for _, j := range jobs {
+		lane := laneOf(j)
+		q.lanes[lane] = append(q.lanes[lane], j)
+		q.last = max(q.last, j.ID)
+		q.n++
+	}
+}
+
+// settle applies an attempt's outcome to the lane's head job.
+func (q *queue) settle(f finished) {
+	jobs := q.lanes[f.lane]
+	if len(jobs) == 0 || f.interrupted {
+		return
+	}
+	if !f.done {
+		jobs[0] = f.job
+		return
+	}
+	if len(jobs) == 1 {
+		delete(q.lanes, f.lane)
+	} else {
+		q.lanes[f.lane] = jobs[1:]
+	}
+	q.n--
+}
 
 // Run performs jobs until ctx ends, then waits up to Grace for the jobs in
 // flight; a job cut short is left pending and runs again on the next start.
@@ -154,25 +201,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelJobs()
 
+	q := &queue{lanes: map[string][]store.Job{}}
 	inflight := map[string]bool{}
 	done := make(chan finished)
 	for {
-		jobs, err := w.opt.Store.PendingJobs(0)
+		fresh, err := w.opt.Store.PendingJobsAfter(q.last, 0)
 		if err != nil {
 			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
 		}
+		q.add(fresh)
 		now := w.opt.Clock.Now()
 		var next time.Time
-		lanes := map[string]bool{}
-		for _, j := range jobs {
-			lane := laneOf(j)
-			if lanes[lane] {
+		for lane, jobs := range q.lanes {
+			if inflight[lane] {
 				continue // only the head of each incident's queue may run
 			}
-			lanes[lane] = true
-			if inflight[lane] {
-				continue
-			}
+			j := jobs[0]
 			if j.NotBefore.After(now) {
 				if next.IsZero() || j.NotBefore.Before(next) {
 					next = j.NotBefore
@@ -180,16 +224,13 @@ func (w *Worker) Run(ctx context.Context) error {
 				continue
 			}
 			if len(inflight) >= w.opt.Concurrency {
-				break
+				continue // picked up when a job in flight finishes
 			}
 			inflight[lane] = true
-			go func(j store.Job, lane string) {
-				w.attempt(jobCtx, j)
-				done <- finished{lane: lane}
-			}(j, lane)
+			go func(j store.Job, lane string) { done <- w.attempt(jobCtx, j, lane) }(j, lane)
 		}
-		w.opt.Metrics.OutboxDepth(len(jobs))
-		w.setIdle(len(jobs) == 0 && len(inflight) == 0 && err == nil)
+		w.opt.Metrics.OutboxDepth(q.n)
+		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil)
 
 		var timer <-chan time.Time
 		stop := func() {}
@@ -206,6 +247,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case f := <-done:
 			delete(inflight, f.lane)
+			q.settle(f)
 		case <-w.wake:
 		case <-timer:
 		}
@@ -235,8 +277,9 @@ func laneOf(j store.Job) string {
 	return "j" + strconv.FormatUint(j.ID, 10)
 }
 
-// attempt runs one try of j and records its outcome.
-func (w *Worker) attempt(shutdown context.Context, j store.Job) {
+// attempt runs one try of j, records its outcome in the store and reports
+// it for the in-memory queue.
+func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) finished {
 	log := w.opt.Log.With().Uint64("job", j.ID).Str("kind", j.Kind).Int("attempt", j.Attempts+1).Logger()
 	if j.Incident != 0 {
 		log = log.With().Str("incident", incident.FormatID(j.Incident)).Logger()
@@ -249,7 +292,7 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job) {
 		// Cut short by shutdown: whatever happened, the job stays pending and
 		// its performer must cope with a possible earlier partial run.
 		log.Warn().Err(err).Msg("outbox: job interrupted by shutdown; it will run again on start")
-		return
+		return finished{lane: lane, interrupted: true}
 	}
 	st := w.opt.Store
 	switch {
@@ -264,11 +307,11 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job) {
 		})
 		if err != nil {
 			log.Error().Err(err).Msg("outbox: store job result; the job will run again")
-			w.reschedule(j, err, log)
-			return
+			return finished{lane: lane, job: w.reschedule(j, err, log)}
 		}
 		w.opt.Metrics.OutboxDone(j.Kind)
 		log.Debug().Msg("outbox: job done")
+		return finished{lane: lane, done: true}
 	case IsPermanent(err) || j.Attempts+1 >= w.opt.MaxAttempts:
 		w.opt.Metrics.OutboxFailure(j.Kind, true)
 		log.Error().Err(err).Msg("outbox: job failed permanently; recorded on the timeline")
@@ -281,15 +324,18 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job) {
 			return tx.CompleteJob(j.ID)
 		})
 		if uerr != nil {
-			log.Error().Err(uerr).Msg("outbox: record permanent failure")
+			log.Error().Err(uerr).Msg("outbox: record permanent failure; will try again")
+			return finished{lane: lane, job: w.reschedule(j, uerr, log)}
 		}
+		return finished{lane: lane, done: true}
 	default:
 		w.opt.Metrics.OutboxFailure(j.Kind, false)
-		w.reschedule(j, err, log)
+		return finished{lane: lane, job: w.reschedule(j, err, log)}
 	}
 }
 
-func (w *Worker) reschedule(j store.Job, cause error, log zerolog.Logger) {
+// reschedule records the next attempt of j and returns j as rescheduled.
+func (w *Worker) reschedule(j store.Job, cause error, log zerolog.Logger) store.Job {
 	attempts := j.Attempts + 1
 	delay, ok := retryDelay(cause)
 	if !ok {
@@ -303,6 +349,8 @@ func (w *Worker) reschedule(j store.Job, cause error, log zerolog.Logger) {
 	if err != nil {
 		log.Error().Err(err).Msg("outbox: reschedule job")
 	}
+	j.Attempts, j.NotBefore, j.LastError = attempts, at, cause.Error()
+	return j
 }
 
 // Backoff is the delay before retry number attempt (1-based): exponential
