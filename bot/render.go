@@ -211,10 +211,13 @@ func (b *Bot) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) 
 			slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil,
 			slack.NewAccessory(sel), slack.SectionBlockOptionBlockID("role-"+r.ID)))
 	}
-	update := slack.NewButtonBlockElement("update", inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Post status update", false, false))
-	update.Style = slack.StylePrimary
+	if inc.Open() {
+		// A resolved incident takes no more status updates.
+		update := slack.NewButtonBlockElement("update", inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Post status update", false, false))
+		update.Style = slack.StylePrimary
+		blocks = append(blocks, slack.NewActionBlock("card-actions", update))
+	}
 	blocks = append(blocks,
-		slack.NewActionBlock("card-actions", update),
 		slack.NewContextBlock("card-context", slack.NewTextBlockObject(slack.MarkdownType, "Declared by "+v.DeclaredBy+" · this card updates itself", false, false)),
 	)
 	fallback := mrkdwn.Truncate(fmt.Sprintf("%s: %s (%s, %s)", inc.ID(), v.Title, v.Severity, v.Status), maxMessageText)

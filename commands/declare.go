@@ -113,6 +113,9 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 			StartedAt:  now,
 			DeclaredAt: now,
 		}
+		if sev, ok := s.Settings.Severity(inc.Severity); ok && sev.Reminder > 0 {
+			inc.NextUpdateAt = now.Add(sev.Reminder) // the first update is due on the severity's cadence
+		}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
 		}

@@ -385,6 +385,15 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		if err := tx.SetReminder(inc.Number, next); err != nil {
 			return err
 		}
+		// The promised "next update by" moves with the reminder, so the topic
+		// and card tell the same story.
+		inc.NextUpdateAt = next
+		if err := tx.PutIncident(inc); err != nil {
+			return err
+		}
+		if err := enqueueRefresh(tx, inc); err != nil {
+			return err
+		}
 		ev, err := tx.AppendEvent(inc.Number, incident.Event{
 			At: now, Kind: incident.EventSnoozed, Actor: in.By, To: spellDuration(d),
 			Text: "Status-update reminder snoozed for " + spellDuration(d) + ".",

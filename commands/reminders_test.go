@@ -454,9 +454,19 @@ func TestSnooze(t *testing.T) {
 		_ = json.Unmarshal(j.Payload, &pl)
 		posts = append(posts, j.Kind+":"+pl.Template)
 	}
-	if want := []string{"post:snoozed.tmpl", "post:snoozed.tmpl"}; !equal(posts, want) {
+	// Each snooze refreshes what shows "next update by", then says so.
+	once := []string{"refresh_card:", "set_topic:", "refresh_announcement:", "post:snoozed.tmpl"}
+	if want := append(append([]string{}, once...), once...); !equal(posts, want) {
 		t.Fatalf("jobs %v, want %v", posts, want)
 	}
+	_ = s.Store.View(func(tx *store.Tx) error {
+		inc, err := tx.Incident(1)
+		due, ok, rerr := tx.Reminder(1)
+		if err != nil || rerr != nil || !ok || !inc.NextUpdateAt.Equal(due) {
+			t.Fatalf("next update %v, reminder due %v (%v %v %v)", inc.NextUpdateAt, due, ok, err, rerr)
+		}
+		return nil
+	})
 }
 
 func TestSnoozeRefusals(t *testing.T) {
