@@ -58,6 +58,13 @@ type Bot struct {
 
 	selfMu sync.Mutex
 	self   string // the bot's user ID, from auth.test
+
+	afters inflight
+
+	// stopping is closed once Run's context ends, so that work after an
+	// ack stops waiting to retry a Slack call (see retry).
+	stopping     chan struct{}
+	stoppingOnce sync.Once
 }
 
 // New builds a Bot. Wire b.Notify to the store's OnEnqueue so the outbox
@@ -72,7 +79,7 @@ func New(opt Options) *Bot {
 	if opt.Command == "" {
 		opt.Command = "/incident"
 	}
-	b := &Bot{opt: opt, api: opt.API, store: opt.Store, log: opt.Log, started: opt.Clock.Now()}
+	b := &Bot{opt: opt, api: opt.API, store: opt.Store, log: opt.Log, started: opt.Clock.Now(), stopping: make(chan struct{})}
 	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Silence}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
@@ -88,8 +95,15 @@ func New(opt Options) *Bot {
 // Notify wakes the outbox worker; safe to call from any goroutine.
 func (b *Bot) Notify() { b.worker.Notify() }
 
-// WaitIdle blocks until the outbox has nothing pending (tests, shutdown).
-func (b *Bot) WaitIdle(ctx context.Context) error { return b.worker.WaitIdle(ctx) }
+// WaitIdle blocks until every envelope received so far has had all its
+// effects: the work handlers do after their ack has finished, and the
+// outbox has nothing pending (tests, shutdown).
+func (b *Bot) WaitIdle(ctx context.Context) error {
+	if err := b.afters.wait(ctx); err != nil {
+		return err
+	}
+	return b.worker.WaitIdle(ctx)
+}
 
 // WaitConnected blocks until the socket is connected and Slack said hello.
 func (b *Bot) WaitConnected(ctx context.Context) error { return b.socket.WaitConnected(ctx) }
@@ -103,6 +117,10 @@ func (b *Bot) Ready() error { return b.socket.Status() }
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go func() {
+		<-ctx.Done()
+		b.stoppingOnce.Do(func() { close(b.stopping) })
+	}()
 	var wg sync.WaitGroup
 	var workerErr error
 	wg.Add(1)
@@ -121,6 +139,11 @@ func (b *Bot) Run(ctx context.Context) error {
 
 // Handle routes one envelope; see Handler.
 func (b *Bot) Handle(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
+	ack, after := b.route(ctx, req)
+	return ack, b.afters.track(after)
+}
+
+func (b *Bot) route(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
 	switch req.Type {
 	case string(socketmode.EventTypeSlashCommand):
 		var cmd slack.SlashCommand

@@ -75,6 +75,7 @@ func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (
 		in := commands.CaptureInput{
 			Channel: cb.Channel.ID, TS: ts, At: messageTime(ts),
 			Author: cb.Message.User, Text: cb.Message.Text,
+			IdempotencyKey: "shortcut:" + cb.TriggerID,
 		}
 		if in.Author == "" {
 			in.Author = cb.Message.BotID
@@ -89,6 +90,9 @@ func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (
 				b.log.Error().Err(err).Str("channel", in.Channel).Str("ts", ts).Msg("add to timeline")
 			}
 			b.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
+		case res.Redelivered:
+			// The first delivery answered the user; a redelivery says nothing.
+			b.log.Debug().Str("channel", in.Channel).Str("ts", ts).Msg("redelivered shortcut ignored")
 		case res.Duplicate:
 			b.answerInteraction(ctx, cb, fmt.Sprintf("That message is already on %s's timeline.", res.Incident.ID()))
 		default:
@@ -101,8 +105,13 @@ func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (
 // fetchMessage reads one message of a channel by its ts: a top-level
 // message from the history, a thread reply from its thread.
 func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Message, error) {
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+	var hist *slack.GetConversationHistoryResponse
+	err := b.retry(ctx, func() error {
+		var err error
+		hist, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+		})
+		return err
 	})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("conversations.history: %w", err)
@@ -113,8 +122,13 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 		}
 	}
 	// Not in the history: a reply, which only its thread lists.
-	replies, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+	var replies []slack.Message
+	err = b.retry(ctx, func() error {
+		var err error
+		replies, _, _, err = b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+		})
+		return err
 	})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("conversations.replies: %w", err)
@@ -130,7 +144,12 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 // messageLink is the message's link, or "" when Slack will not give one
 // (the timeline entry is still worth having).
 func (b *Bot) messageLink(ctx context.Context, channel, ts string) string {
-	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+	var link string
+	err := b.retry(ctx, func() error {
+		var err error
+		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+		return err
+	})
 	if err != nil {
 		b.log.Warn().Err(err).Str("channel", channel).Str("ts", ts).Msg("chat.getPermalink")
 		return ""

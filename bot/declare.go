@@ -61,6 +61,10 @@ func (b *Bot) failure(err error, what string) map[string]any {
 func (b *Bot) openDeclareModal(ctx context.Context, sc slack.SlashCommand) {
 	view := b.declareModal(sc.UserID)
 	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
+		if triggerExchanged(err) {
+			b.log.Debug().Str("user", sc.UserID).Msg("declare modal already opened by an earlier delivery")
+			return
+		}
 		b.log.Warn().Err(err).Str("user", sc.UserID).Msg("declare modal did not open")
 		b.respond(ctx, sc.ResponseURL, "The declare form could not open in time (Slack allows 3 seconds). Try again, or declare in one line: `"+b.opt.Command+" declare SEV2 checkout is failing`.")
 	}
@@ -71,7 +75,10 @@ func (b *Bot) respond(ctx context.Context, responseURL, text string) {
 	if responseURL == "" {
 		return
 	}
-	_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
+	err := b.retry(ctx, func() error {
+		_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
+		return err
+	})
 	if err != nil {
 		b.log.Warn().Err(err).Msg("reply through response_url failed")
 	}
@@ -149,7 +156,7 @@ func limitOptions(opts []*slack.OptionBlockObject) []*slack.OptionBlockObject {
 // submitDeclare handles the declare modal's submission. Validation errors
 // go back in the ack, next to their field, and the modal stays open.
 func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) any {
-	values := cb.View.State.Values
+	values := stateValues(cb)
 	get := func(field string) slack.BlockAction { return values[field][field] }
 	in := commands.DeclareInput{
 		Title:          get(fieldTitle).Value,
@@ -165,6 +172,12 @@ func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) a
 			in.Private = true
 		}
 	}
+	if len(b.opt.Settings.Services) == 0 {
+		// Without a catalogue the form has no service block: a stray value
+		// would earn an error on a block Slack cannot show, and the user a
+		// form that can never be submitted.
+		in.Service = ""
+	}
 	if in.Severity == "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSeverity: "Pick a severity."})
 	}
@@ -174,7 +187,7 @@ func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) a
 	res, err := b.opt.Commands.Declare(ctx, in)
 	var fe *commands.FieldError
 	if errors.As(err, &fe) {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{fe.Field: fe.Err.Message})
+		return fieldError(fe.Field, fe.Err.Message)
 	}
 	if err != nil {
 		b.log.Error().Err(err).Str("user", cb.User.ID).Msg("declare from modal failed")

@@ -55,3 +55,12 @@ func slackCode(err error) string {
 	}
 	return ""
 }
+
+// triggerExchanged reports whether views.open refused a trigger_id because
+// it was used already. Slack gives a trigger_id to this app alone, so the
+// form was opened by an earlier delivery of the same interaction: Slack
+// redelivers envelopes whose ack it missed.
+func triggerExchanged(err error) bool {
+	code := slackCode(err)
+	return code == "exchanged_trigger_id" || code == "trigger_exchanged"
+}

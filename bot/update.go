@@ -103,9 +103,13 @@ func (b *Bot) answerInteraction(ctx context.Context, cb slack.InteractionCallbac
 }
 
 // openUpdateModal opens the update form on trigger and reports whether it
-// opened.
+// is open (an earlier delivery of the same interaction may have opened it).
 func (b *Bot) openUpdateModal(ctx context.Context, inc *incident.Incident, trigger, user string) bool {
 	if _, err := b.api.OpenViewContext(ctx, trigger, b.updateModal(inc)); err != nil {
+		if triggerExchanged(err) {
+			b.log.Debug().Str("incident", inc.ID()).Str("user", user).Msg("update modal already opened by an earlier delivery")
+			return true
+		}
 		b.log.Warn().Err(err).Str("incident", inc.ID()).Str("user", user).Msg("update modal did not open")
 		return false
 	}
@@ -220,7 +224,7 @@ func durationWords(d time.Duration) string {
 // the ack next to their field, and the modal stays open; a valid update
 // closes it and shows up in the channel.
 func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
-	values := cb.View.State.Values
+	values := stateValues(cb)
 	get := func(field string) slack.BlockAction { return values[field][field] }
 	in := commands.UpdateInput{
 		Incident:       cb.View.PrivateMetadata,
@@ -236,9 +240,9 @@ func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (a
 	var fe *commands.FieldError
 	switch {
 	case errors.As(err, &fe):
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{fe.Field: fe.Err.Message}), nil
+		return fieldError(fe.Field, fe.Err.Message), nil
 	case err != nil && incident.ErrorCode(err) != incident.EINTERNAL:
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: incident.ErrorMessage(err)}), nil
+		return fieldError(fieldSummary, incident.ErrorMessage(err)), nil
 	case err != nil:
 		b.log.Error().Err(err).Str("incident", in.Incident).Str("user", cb.User.ID).Msg("update from modal failed")
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Something went wrong on our side; the update was not posted. Please submit again."}), nil

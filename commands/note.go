@@ -81,6 +81,9 @@ type CaptureInput struct {
 	Text   string
 	// Link is the message's permalink.
 	Link string
+	// IdempotencyKey identifies the delivery when it has no event_id to be
+	// deduplicated by (a shortcut's trigger_id); "" for none.
+	IdempotencyKey string
 }
 
 // CaptureResult is the outcome of CaptureMessage.
@@ -89,6 +92,9 @@ type CaptureResult struct {
 	Event    incident.Event
 	// Duplicate is true when the message was already on the timeline.
 	Duplicate bool
+	// Redelivered is true when this very delivery was handled before:
+	// nothing changed, and Incident is nil.
+	Redelivered bool
 }
 
 // errNotIncidentChannel is the EINVALID error of CaptureMessage for a
@@ -113,6 +119,10 @@ func (s *Service) CaptureMessage(ctx context.Context, in CaptureInput) (CaptureR
 	var res CaptureResult
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		res = CaptureResult{}
+		if again, err := seen(tx, "capture-delivery", in.IdempotencyKey, now); err != nil || again {
+			res.Redelivered = again
+			return err
+		}
 		inc, err := s.incidentIn(tx, in.Channel)
 		if err != nil {
 			if incident.ErrorCode(err) == incident.EINVALID {

@@ -643,12 +643,28 @@ func TestBadLifecycleInputIsAnsweredAndChangesNothing(t *testing.T) {
 		t.Fatalf("severity after resolution: %q", got)
 	}
 	inc := w.incident(1)
-	if _, err := w.emu.ClickButton(w.ctx(), bob, ch.ID, inc.CardTS, "update", "INC-1"); err != nil {
+	for _, m := range w.emu.Messages(ch.ID) {
+		if m.TS == inc.CardTS && strings.Contains(blocksText(m.Blocks), `"action_id":"update"`) {
+			t.Fatal("a resolved incident's card still offers a status update")
+		}
+	}
+	// A client still showing the old card can click its button: it is
+	// answered, not acted on.
+	if _, err := w.emu.Interact(w.ctx(), map[string]any{
+		"type": "block_actions", "user": bob,
+		"container": map[string]any{"type": "message", "message_ts": inc.CardTS, "channel_id": ch.ID},
+		"channel":   map[string]any{"id": ch.ID},
+		"message":   map[string]any{"type": "message", "ts": inc.CardTS, "text": ""},
+		"actions":   []any{map[string]any{"type": "button", "action_id": "update", "block_id": "card-actions", "value": "INC-1", "action_ts": "1.000001"}},
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.emu.WaitCall(w.ctx(), "response_url", nil); err != nil {
+	if _, err := w.emu.WaitCall(w.ctx(), "", func(c slackemu.Call) bool {
+		return c.Method == "chat.postEphemeral" || c.Method == "response_url"
+	}); err != nil {
 		t.Fatal(err)
 	}
+	w.idle() // the answer is sent after the ack
 	if !slices.ContainsFunc(w.emu.Ephemerals(bob), func(m slackemu.Message) bool { return strings.Contains(m.Text, "INC-1 is resolved") }) {
 		t.Fatalf("the card's button on a resolved incident said nothing: %+v", w.emu.Ephemerals(bob))
 	}

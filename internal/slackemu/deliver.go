@@ -101,6 +101,7 @@ func (s *Server) deliverOnce(ctx context.Context, env Envelope, onAck func(json.
 		}
 		break
 	}
+	s.delivered.add(env)
 	s.emit(Change{Kind: ChangeDelivery, EnvelopeID: env.ID})
 	s.logf("delivered %s %s (attempt %d)", env.Type, env.ID, env.RetryAttempt)
 

@@ -88,6 +88,8 @@ type Server struct {
 	faults faultTable
 	feed   feed
 	sock   sockets
+
+	delivered deliveryLog
 }
 
 // New starts an emulator on 127.0.0.1 with a random port, and seeds a team, an app,
