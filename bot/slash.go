@@ -58,7 +58,18 @@ func (b *Bot) notAvailable(name string) map[string]any {
 
 // help renders the usage text.
 func (b *Bot) help() map[string]any {
-	data := templates.HelpData{Command: b.opt.Command, Severities: b.opt.Settings.Severities, Roles: b.opt.Settings.Roles}
+	// Descriptions and names are cut as everywhere else they are shown, so
+	// a long one in the configuration cannot push the reply past Slack's
+	// 20 KiB frame (a dropped reply leaves the user with nothing).
+	data := templates.HelpData{Command: b.opt.Command}
+	for _, s := range b.opt.Settings.Severities {
+		s.Description = mrkdwn.Truncate(s.Description, 200)
+		data.Severities = append(data.Severities, s)
+	}
+	for _, r := range b.opt.Settings.Roles {
+		r.Name = mrkdwn.Truncate(r.Name, 60)
+		data.Roles = append(data.Roles, r)
+	}
 	text, err := b.opt.Templates.Render("help.tmpl", data)
 	if err != nil {
 		b.log.Error().Err(err).Msg("render help")

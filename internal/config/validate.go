@@ -8,7 +8,12 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
+
+// maxServiceName is the longest service name: Slack's limit for the text
+// of a select option.
+const maxServiceName = 75
 
 var (
 	// Slack channel names allow a-z 0-9 - _ and 80 characters; the prefix is
@@ -171,6 +176,12 @@ func (c *Config) validateServices() error {
 		key := fmt.Sprintf("services[%d]", i)
 		if s.Name == "" {
 			return fmt.Errorf("%s.name is empty: every service needs a name, e.g. checkout", key)
+		}
+		// The declare form offers each service as a select option, whose
+		// text Slack caps at 75 characters: a longer name could be neither
+		// shown whole nor told apart from another one.
+		if n := utf8.RuneCountInString(s.Name); n > maxServiceName {
+			return fmt.Errorf("%s.name is %d characters long: keep it to %d, the most the declare form can show", key, n, maxServiceName)
 		}
 		if j, dup := seen[strings.ToLower(s.Name)]; dup {
 			return fmt.Errorf("%s.name %q repeats services[%d]: service names must differ (case does not count)", key, s.Name, j)

@@ -78,6 +78,7 @@ func TestValidate(t *testing.T) {
 
 		{"service without name", func(c *Config) { c.Services = append(c.Services, Service{}) }, "services[1].name is empty"},
 		{"duplicate service", func(c *Config) { c.Services = append(c.Services, Service{Name: "Checkout"}) }, "services[1].name"},
+		{"service name too long", func(c *Config) { c.Services[0].Name = strings.Repeat("é", 76) }, "services[0].name is 76 characters long"},
 		{"expert by name", func(c *Config) { c.Services[0].Experts = []string{"@alice"} }, "services[0].experts[0]"},
 		{"runbook not http", func(c *Config) { c.Services[0].Runbook = "file:///etc/passwd" }, "services[0].runbook"},
 		{"runbook without scheme", func(c *Config) { c.Services[0].Runbook = "wiki/checkout" }, "services[0].runbook"},
