@@ -22,7 +22,11 @@ func (b *Bot) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent
 		b.log.Error().Err(err).Str("user", ev.User).Msg("render home tab")
 		return
 	}
-	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: ev.User, View: view}); err != nil {
+	err = b.retry(ctx, func() error {
+		_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: ev.User, View: view})
+		return err
+	})
+	if err != nil {
 		b.log.Warn().Err(err).Str("user", ev.User).Msg("views.publish")
 	}
 }

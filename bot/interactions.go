@@ -57,7 +57,11 @@ func (b *Bot) tell(ctx context.Context, channel, user, text string) {
 	if channel == "" || user == "" {
 		return
 	}
-	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
+	err := b.retry(ctx, func() error {
+		_, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+		return err
+	})
+	if err != nil {
 		b.log.Warn().Err(err).Str("user", user).Str("channel", channel).Msg("ephemeral reply failed")
 	}
 }
