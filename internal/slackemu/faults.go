@@ -21,6 +21,11 @@ import (
 //   - AfterEffect: the call takes effect as usual and only its answer is
 //     replaced by the fault: the answer is lost on the way back, as when the
 //     caller crashes or the connection drops after Slack acted.
+//   - Fields: more fields of the error body, such as needed and provided for
+//     missing_scope.
+//   - OnCall: called (on the server's goroutine, before Delay) for each call
+//     the fault hits, so a test can act while that call is in flight, such
+//     as DropConnections while the bot handles an envelope.
 type Fault struct {
 	Status      int
 	RetryAfter  time.Duration
@@ -28,6 +33,8 @@ type Fault struct {
 	Times       int
 	Delay       time.Duration
 	AfterEffect bool
+	Fields      map[string]any
+	OnCall      func()
 }
 
 // Fail adds a fault for method (a Web API method name, "upload" for upload_url
@@ -94,6 +101,9 @@ func (s *Server) fault(ctx context.Context, method string) (apiResult, bool) {
 // applyFault delays and/or answers for a scripted fault; handled is false when the
 // call should proceed normally.
 func (s *Server) applyFault(ctx context.Context, f Fault) (res apiResult, handled bool) {
+	if f.OnCall != nil {
+		f.OnCall()
+	}
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
@@ -115,13 +125,13 @@ func (s *Server) applyFault(ctx context.Context, f Fault) (res apiResult, handle
 		return res, true
 	case f.Status != 0 && f.Status != http.StatusOK:
 		if f.Error != "" {
-			res := failure(f.Error)
+			res := failWith(f.Error, f.Fields)
 			res.status = f.Status
 			return res, true
 		}
 		return apiResult{status: f.Status, text: http.StatusText(f.Status) + " (slackemu fault)\n"}, true
 	case f.Error != "":
-		return failure(f.Error), true
+		return failWith(f.Error, f.Fields), true
 	}
 	return apiResult{}, false
 }
