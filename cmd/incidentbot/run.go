@@ -23,26 +23,8 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath, environ)
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
-		return 2
-	}
-	log, err := newLogger(cfg.Log.Level, cfg.Log.Format, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
-		return 2
-	}
-	for _, w := range cfg.Warnings {
-		log.Warn().Msg("config: " + w)
-	}
-	log.Info().Str("config", cfg.Redacted()).Msg("configuration loaded")
-	tmpl, err := templates.Load(cfg.Templates.Dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	cfg, log, tmpl, ok := setup(*cfgPath, environ, stderr, (*config.Config).Validate)
+	if !ok {
 		return 2
 	}
 
@@ -57,6 +39,35 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 	}
 	log.Info().Msg("stopped")
 	return 0
+}
+
+// setup loads the configuration, checks it with validate, and builds the
+// logger and the templates. Whatever is wrong is said in one line on
+// stderr (never with a token: config errors carry none) and ok is false.
+func setup(cfgPath string, environ []string, stderr io.Writer, validate func(*config.Config) error) (cfg *config.Config, log zerolog.Logger, tmpl *templates.Set, ok bool) {
+	fail := func(err error) (*config.Config, zerolog.Logger, *templates.Set, bool) {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return nil, zerolog.Nop(), nil, false
+	}
+	cfg, err := config.Load(cfgPath, environ)
+	if err == nil {
+		err = validate(cfg)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	log, err = newLogger(cfg.Log.Level, cfg.Log.Format, stderr)
+	if err != nil {
+		return fail(err)
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg("config: " + w)
+	}
+	log.Info().Str("config", cfg.Redacted()).Msg("configuration loaded")
+	if tmpl, err = templates.Load(cfg.Templates.Dir); err != nil {
+		return fail(err)
+	}
+	return cfg, log, tmpl, true
 }
 
 // newLogger builds the zerolog logger from log.level and log.format.

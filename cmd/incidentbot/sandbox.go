@@ -8,7 +8,6 @@ import (
 
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/sandbox"
-	"github.com/incidentbot/incidentbot/templates"
 )
 
 // sandboxCmd is `incidentbot sandbox`: the real bot against an emulated
@@ -26,26 +25,9 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 		fmt.Fprintf(stderr, "incidentbot sandbox: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath, environ)
-	if err == nil {
-		// The Slack settings come from the emulator; everything else must hold.
-		err = cfg.ValidateLocal()
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
-		return 2
-	}
-	log, err := newLogger(cfg.Log.Level, cfg.Log.Format, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
-		return 2
-	}
-	for _, w := range cfg.Warnings {
-		log.Warn().Msg("config: " + w)
-	}
-	tmpl, err := templates.Load(cfg.Templates.Dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	// The Slack settings come from the emulator; everything else must hold.
+	cfg, log, tmpl, ok := setup(*cfgPath, environ, stderr, (*config.Config).ValidateLocal)
+	if !ok {
 		return 2
 	}
 	sb, err := sandbox.Open(sandbox.Options{Listen: *listen, Config: cfg, Templates: tmpl, Log: log})
