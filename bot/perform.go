@@ -428,9 +428,12 @@ func recordDeliveryFailure(tx *store.Tx, job store.Job, cause error) error {
 	if job.Incident == 0 {
 		return nil
 	}
-	_, err := tx.AppendEvent(job.Incident, incident.Event{
-		Kind: incident.EventDeliveryFailed,
-		Text: fmt.Sprintf("%s failed: %v", strings.ReplaceAll(job.Kind, "_", " "), cause),
-	})
+	text := fmt.Sprintf("%s failed: %v", strings.ReplaceAll(job.Kind, "_", " "), cause)
+	var se slack.SlackErrorResponse
+	if errors.As(cause, &se) && se.Err == "missing_scope" && se.Needed != "" {
+		// Tell the operator what to add to the app, not just that it failed.
+		text += fmt.Sprintf(" (the app needs the %s scope; it has %s: add it in manifest.yaml and reinstall)", se.Needed, se.Provided)
+	}
+	_, err := tx.AppendEvent(job.Incident, incident.Event{Kind: incident.EventDeliveryFailed, Text: text})
 	return err
 }

@@ -473,3 +473,26 @@ func TestFaultsInsideTheInteractionWindowAreToldToTheUser(t *testing.T) {
 		t.Fatalf("comms is %q after the second pick", h)
 	}
 }
+
+// A scope the app lacks is a permanent failure whose timeline entry says
+// which scope to add.
+func TestMissingScopeIsExplainedOnTheTimeline(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	w.emu.Fail("bookmarks.add", slackemu.Fault{Error: "missing_scope", Fields: map[string]any{"needed": "bookmarks:write", "provided": "chat:write,commands"}})
+	v := w.openDeclareModal(alice)
+	if _, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
+		"title": "checkout down", "severity": "SEV1", "summary": "500s", "service": "checkout",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.idle()
+	for _, ev := range w.events(1) {
+		if ev.Kind == incident.EventDeliveryFailed {
+			if !strings.Contains(ev.Text, "bookmarks:write scope") || !strings.Contains(ev.Text, "chat:write,commands") {
+				t.Fatalf("timeline says %q", ev.Text)
+			}
+			return
+		}
+	}
+	t.Fatal("the failed bookmark is not on the timeline")
+}
