@@ -53,24 +53,7 @@ func (l *lockedBuffer) String() string {
 // startBot runs `incidentbot run` with args (such as --config FILE).
 func startBot(t *testing.T, emu *slackemu.Server, storePath, announce string, logs *lockedBuffer, args ...string) *botProcess {
 	t.Helper()
-	cmd := newBotCmd(emu, storePath, announce, t.TempDir())
-	cmd.Args = append(cmd.Args, args...)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &botProcess{cmd: cmd, logs: logs, exited: make(chan error, 1)}
-	go func() { p.exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return p
-}
-
-// newBotCmd is `incidentbot run` configured for the emulator.
-func newBotCmd(emu *slackemu.Server, storePath, announce, dir string) *exec.Cmd {
-	cmd := exec.Command(binary, "run")
-	cmd.Dir = dir
-	cmd.Env = botEnv(emu, storePath, announce, dir)
-	return cmd
+	return launchBot(t, emu, logs, botEnv(emu, storePath, announce, t.TempDir()), args...)
 }
 
 // botEnv is the environment that points the bot at the emulator.
@@ -84,6 +67,30 @@ func botEnv(emu *slackemu.Server, storePath, announce, dir string) []string {
 		"INCIDENTBOT_HTTP_LISTEN=",
 		"INCIDENTBOT_INCIDENTS_ANNOUNCE_CHANNEL=" + announce,
 	}
+}
+
+// launchBot starts the built binary's `run` against the emulator, with env
+// added to (and overriding) the settings that point it there. The process
+// is killed when the test ends.
+func launchBot(tb testing.TB, emu *slackemu.Server, logs *lockedBuffer, env []string, args ...string) *botProcess {
+	tb.Helper()
+	dir := tb.TempDir()
+	cmd := exec.Command(binary, append([]string{"run"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{
+		"HOME=" + dir,
+		"SLACK_BOT_TOKEN=" + emu.BotToken(),
+		"SLACK_APP_TOKEN=" + emu.AppToken(),
+		"INCIDENTBOT_SLACK_API_URL=" + emu.APIURL(),
+	}, env...) // exec keeps the last value of a repeated variable
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &botProcess{cmd: cmd, logs: logs, exited: make(chan error, 1)}
+	go func() { p.exited <- cmd.Wait() }()
+	tb.Cleanup(func() { _ = cmd.Process.Kill() })
+	return p
 }
 
 func (p *botProcess) kill(t *testing.T) {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -47,22 +45,9 @@ func TestExportPrintsTheDraftOfAStoreTheBotWrote(t *testing.T) {
 		"INCIDENTBOT_STORE_PATH=" + filepath.Join(t.TempDir(), "s.db"),
 		"INCIDENTBOT_HTTP_LISTEN=" + addr,
 	}
-	bot := exec.Command(binary, "run")
-	bot.Dir = t.TempDir()
-	bot.Env = append([]string{
-		"HOME=" + t.TempDir(),
-		"SLACK_BOT_TOKEN=" + emu.BotToken(),
-		"SLACK_APP_TOKEN=" + emu.AppToken(),
-		"INCIDENTBOT_SLACK_API_URL=" + emu.APIURL(),
-	}, env...)
-	var logs bytes.Buffer
-	bot.Stdout, bot.Stderr = &logs, &logs
-	if err := bot.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- bot.Wait() }()
-	t.Cleanup(func() { _ = bot.Process.Kill() })
+	logs := &lockedBuffer{}
+	proc := launchBot(t, emu, logs, env)
+	bot, exited := proc.cmd, proc.exited
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -128,25 +128,13 @@ func TestRunServesAndStopsGracefullyOnSIGTERM(t *testing.T) {
 	emu := slackemu.Start(t)
 	user := emu.AddUser(slackemu.User{Name: "ana"})
 	channel := emu.CreateChannel("general", false, user)
-	cmd := exec.Command(binary, "run")
-	cmd.Dir = t.TempDir()
-	cmd.Env = []string{
-		"HOME=" + t.TempDir(),
-		"SLACK_BOT_TOKEN=" + emu.BotToken(),
-		"SLACK_APP_TOKEN=" + emu.AppToken(),
-		"INCIDENTBOT_SLACK_API_URL=" + emu.APIURL(),
+	logs := &lockedBuffer{}
+	bot := launchBot(t, emu, logs, []string{
 		"INCIDENTBOT_STORE_PATH=" + filepath.Join(t.TempDir(), "s.db"),
 		"INCIDENTBOT_HTTP_LISTEN=127.0.0.1:0",
 		"INCIDENTBOT_LOG_LEVEL=debug",
-	}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	})
+	cmd, exited := bot.cmd, bot.exited
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

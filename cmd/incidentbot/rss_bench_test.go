@@ -23,7 +23,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 	var worst float64
 	for b.Loop() {
 		logs := &lockedBuffer{}
-		bot := startBotB(b, emu, filepath.Join(b.TempDir(), "s.db"), announce, logs)
+		bot := launchBot(b, emu, logs, botEnv(emu, filepath.Join(b.TempDir(), "s.db"), announce, b.TempDir()))
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		if err := emu.WaitConnected(ctx); err != nil {
 			b.Fatal(err)
@@ -44,19 +44,6 @@ func BenchmarkIdleRSS(b *testing.B) {
 		<-bot.exited
 	}
 	b.ReportMetric(worst, "MB-rss")
-}
-
-func startBotB(b *testing.B, emu *slackemu.Server, storePath, announce string, logs *lockedBuffer) *botProcess {
-	b.Helper()
-	cmd := newBotCmd(emu, storePath, announce, b.TempDir())
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	p := &botProcess{cmd: cmd, logs: logs, exited: make(chan error, 1)}
-	go func() { p.exited <- cmd.Wait() }()
-	b.Cleanup(func() { _ = cmd.Process.Kill() })
-	return p
 }
 
 // residentKB reads VmRSS from /proc.
