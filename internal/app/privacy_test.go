@@ -1,10 +1,15 @@
 package app_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
+	"github.com/incidentbot/incidentbot/templates"
 )
 
 // pvDeclarePrivate declares INC-n through the form as a private incident
@@ -121,4 +126,102 @@ func TestPrivateIncidentHiddenWhenMembershipCannotBeChecked(t *testing.T) {
 	}
 	w.emu.ClearFaults()
 	pvShows(t, "alice's list once Slack answers", w.pvList(alice), []string{"*INC-1*", "Secret acquisition leaked"}, []string{"not shown"})
+}
+
+// opsToken is the http.token of tests that turn the incident routes on.
+const opsToken = "ops-token-0123456789abcdef0123456789abcdef"
+
+// opsGet fetches path from the ops listener, with "Authorization: auth"
+// unless auth is "".
+func (w *world) opsGet(path, auth string) (*http.Response, string) {
+	w.t.Helper()
+	req, err := http.NewRequestWithContext(w.ctx(), http.MethodGet, "http://"+w.app.OpsAddr()+path, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// The postmortem route answers only a caller with http.token: no token or
+// a wrong one gets 401 with a Bearer challenge and no data; the right one
+// gets the draft. A private incident's draft is not served to anyone over
+// HTTP. The probes stay open and carry no incident data.
+func TestOpsListenerPostmortemNeedsTheToken(t *testing.T) {
+	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken })
+	pub := w.pmStory()
+	priv := w.pvDeclarePrivate(2, bob, "Secret acquisition leaked")
+	w.idle()
+	const route = "/incidents/INC-1/postmortem.md"
+	tmpl, err := templates.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := (&commands.Service{Store: w.app.Store(), Settings: w.cfg.Settings(), Command: w.cfg.Slack.Command}).DraftPostmortem(1, tmpl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := w.incident(1).Title
+
+	for _, auth := range []string{"", "Bearer wrong-token", "Bearer " + opsToken[:len(opsToken)-1], "Basic " + opsToken, opsToken} {
+		resp, body := w.opsGet(route, auth)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Fatalf("GET with %q: %d %q, want 401 with a Bearer challenge", auth, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		if strings.Contains(body, title) || strings.Contains(body, alice) {
+			t.Fatalf("GET with %q reveals the incident: %s", auth, body)
+		}
+	}
+	if resp, body := w.opsGet(route, "Bearer "+opsToken); resp.StatusCode != http.StatusOK || body != want {
+		t.Fatalf("GET with the token: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := w.opsGet("/incidents/INC-9/postmortem.md", "Bearer "+opsToken); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown incident with the token: %d, want 404", resp.StatusCode)
+	}
+	resp, body := w.opsGet("/incidents/INC-2/postmortem.md", "Bearer "+opsToken)
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "Secret") || strings.Contains(body, priv.ID) {
+		t.Fatalf("private incident with the token: %d %s", resp.StatusCode, body)
+	}
+
+	// The probes need no credentials and say nothing about incidents.
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, body := w.opsGet(path, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, s := range []string{title, "Secret", "INC-", alice, bob, pub.ID, priv.ID, pub.Name, priv.Name} {
+			if strings.Contains(body, s) {
+				t.Fatalf("GET %s shows %q:\n%s", path, s, body)
+			}
+		}
+	}
+}
+
+// Without http.token the postmortem route does not exist: 404 as for any
+// unknown path, whatever the caller sends.
+func TestOpsListenerWithoutTokenServesNoIncident(t *testing.T) {
+	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
+	w.pmStory()
+	w.idle()
+	_, unknown := w.opsGet("/no/such/path", "")
+	for _, auth := range []string{"", "Bearer anything", "Bearer "} {
+		resp, body := w.opsGet("/incidents/INC-1/postmortem.md", auth)
+		if resp.StatusCode != http.StatusNotFound || body != unknown || resp.Header.Get("WWW-Authenticate") != "" {
+			t.Fatalf("GET with %q: %d %q %q, want the 404 of an unknown path", auth, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+		}
+	}
+	if resp, _ := w.opsGet("/healthz", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %d", resp.StatusCode)
+	}
 }

@@ -28,7 +28,7 @@ const hostile = "<!channel> @here <https://evil.example/login|your SSO> &lt;!eve
 func secWorld(t *testing.T) *world {
 	t.Helper()
 	return newWorld(t, nil, func(c *config.Config) {
-		c.HTTP.Listen = "127.0.0.1:0"
+		c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken
 		c.Incidents.PostmortemReminder = 0
 		c.Incidents.Severities = []config.Severity{
 			{Name: "SEV1", Description: "<!everyone> Critical <https://evil.example|status page> @here", Reminder: time.Second},
@@ -159,7 +159,9 @@ func TestUserTextNeverPingsOrDisguisesALink(t *testing.T) {
 }
 
 // secrets is everything a test must never find outside the bot's memory.
-func (w *world) secrets() []string { return []string{w.emu.BotToken(), w.emu.AppToken()} }
+func (w *world) secrets() []string {
+	return []string{w.emu.BotToken(), w.emu.AppToken(), w.cfg.HTTP.Token}
+}
 
 // assertNoSecret fails if where holds a token.
 func (w *world) assertNoSecret(where, s string) {
