@@ -225,3 +225,30 @@ func TestOpsListenerWithoutTokenServesNoIncident(t *testing.T) {
 		t.Fatalf("/healthz: %d", resp.StatusCode)
 	}
 }
+
+// A private incident whose channel could not be created is shown to its
+// declarer and its role holders (the people the bot would have invited),
+// and to nobody else.
+func TestPrivateIncidentWithoutChannelShownToDeclarerAndRoles(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	w.emu.Fail("conversations.create", slackemu.Fault{Error: "restricted_action"})
+	v := w.openDeclareModal(alice)
+	if _, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
+		"title": "Secret acquisition leaked", "severity": "SEV1", "summary": "do not share", "commander": bob,
+		"private": []string{"private"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.idle()
+	if inc := w.incident(1); inc.ChannelID != "" || !inc.Private {
+		t.Fatalf("want a private incident without a channel: %+v", inc)
+	}
+	for _, user := range []string{alice, bob} {
+		pvShows(t, user+"'s list", w.pvList(user), []string{"*INC-1*", "Secret acquisition leaked", "channel not created yet"}, nil)
+	}
+	pvShows(t, "carol's list", w.pvList(carol), []string{"No open incidents"}, []string{"INC-1", "Secret"})
+	pvShows(t, "carol's home", w.pvHome(carol), []string{"No open incidents"}, []string{"INC-1", "Secret"})
+	if n := len(w.emu.Calls("conversations.members")); n != 0 {
+		t.Fatalf("%d conversations.members calls for an incident without a channel", n)
+	}
+}
