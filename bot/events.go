@@ -44,6 +44,12 @@ func (b *Bot) event(ctx context.Context, req socketmode.Request) (any, func(cont
 		return nil, func(ctx context.Context) { b.reactionAdded(ctx, ev) }
 	case *slackevents.AppHomeOpenedEvent:
 		return nil, func(ctx context.Context) { b.homeOpened(ctx, ev) }
+	case *slackevents.MemberJoinedChannelEvent:
+		b.members.forget(ev.Channel)
+	case *slackevents.MemberLeftChannelEvent:
+		// Forgotten before the ack: a list asked for after it sees the
+		// departure.
+		b.members.forget(ev.Channel)
 	}
 	return nil, nil
 }
