@@ -126,15 +126,14 @@ func exportFailed(stderr io.Writer, err error, id, path string) int {
 // takes http.token. The token itself is never printed: the hint names the
 // environment variable that holds it.
 func runningBotHint(listen string, token bool, id string) string {
-	const private = " (Private incidents are not served there: draft them in their channel with /incident postmortem.)"
 	if listen == "" || !token {
-		return fmt.Sprintf("While the bot runs, its ops listener can serve the same draft at GET /incidents/%s/postmortem.md to callers with http.token, but http.listen or http.token is empty here, so it is off; set both (http.listen: 127.0.0.1:8089, http.token or %s: a secret of 32+ characters) and restart the bot, or stop the bot and export again.%s", id, config.EnvName("http.token"), private)
+		return fmt.Sprintf("While the bot runs, its ops listener can serve the same draft at GET /incidents/%s/postmortem.md to callers with http.token, but http.listen or http.token is empty here, so it is off; set both (http.listen: 127.0.0.1:8089, http.token or %s: a secret of 32+ random characters) and restart the bot, or stop the bot and export again.", id, config.EnvName("http.token"))
 	}
 	host, port, err := net.SplitHostPort(listen)
 	if err == nil && (host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified()) {
 		listen = net.JoinHostPort("127.0.0.1", port)
 	}
-	return fmt.Sprintf("While the bot runs, get the same draft from its ops listener (http.listen), with http.token as a bearer token: curl -H \"Authorization: Bearer $%s\" http://%s/incidents/%s/postmortem.md%s", config.EnvName("http.token"), listen, id, private)
+	return fmt.Sprintf("While the bot runs, get the same draft from its ops listener (http.listen), with http.token as a bearer token: curl -H \"Authorization: Bearer $%s\" http://%s/incidents/%s/postmortem.md", config.EnvName("http.token"), listen, id)
 }
 
 // parseInterspersed parses flags that may come before or after the

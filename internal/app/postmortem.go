@@ -23,10 +23,9 @@ const PostmortemRoute = "GET /incidents/{id}/postmortem.md"
 // shown by user ID, because the ops listener answers from the store alone
 // and never waits on Slack.
 //
-// A private incident's draft is refused: the caller holds the operators'
-// token, not a Slack identity, so nothing says they are in its channel
-// (incident.VisibleTo with no viewer). Its members draft it in the channel
-// with `/incident postmortem`.
+// Private incidents are served too: the caller holds the operators' token,
+// and an operator sees every incident, as `incidentbot export` on the store
+// does. Privacy on this route is the token itself (see docs/privacy.md).
 func postmortemHandler(svc *commands.Service, tmpl *templates.Set, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := incident.ParseID(r.PathValue("id"))
@@ -38,10 +37,6 @@ func postmortemHandler(svc *commands.Service, tmpl *templates.Set, log zerolog.L
 		rec, err := svc.IncidentRecord(n)
 		var draft string
 		if err == nil {
-			if !rec.Incident.VisibleTo("", incident.MembershipUnknown) {
-				http.Error(w, id+" is private: its postmortem is drafted only in its channel, with `"+svc.Command+" postmortem`", http.StatusForbidden)
-				return
-			}
 			draft, err = postmortem.Render(tmpl, rec, svc.PostmortemOptions(nil))
 		}
 		switch incident.ErrorCode(err) {
