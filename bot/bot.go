@@ -61,6 +61,8 @@ type Bot struct {
 
 	afters inflight
 
+	announceCh announceState
+
 	// stopping is closed once Run's context ends, so that work after an
 	// ack stops waiting to retry a Slack call (see retry).
 	stopping     chan struct{}
@@ -117,6 +119,9 @@ func (b *Bot) Ready() error { return b.socket.Status() }
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	checkCtx, checkCancel := context.WithTimeout(ctx, announceCheckTimeout)
+	b.checkAnnounceChannel(checkCtx)
+	checkCancel()
 	go func() {
 		<-ctx.Done()
 		b.stoppingOnce.Do(func() { close(b.stopping) })
