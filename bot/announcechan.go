@@ -149,7 +149,7 @@ func (b *Bot) afterAnnouncePost(ctx context.Context, channel string, err error) 
 }
 
 // ReadyNotes are lines /readyz shows without failing: problems that stop
-// one feature, not the bot (see docs/operations.md).
+// one feature, not the bot (see docs/announce-channel.md).
 func (b *Bot) ReadyNotes() []string {
 	if p := b.AnnounceProblem(); p != "" {
 		return []string{p}
