@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slack-go/slack"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -167,29 +168,39 @@ func TestUnusableAnnounceChannelIsReported(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(emu *slackemu.Server) string
-		want  string
+		want  string // in the /readyz line, the log and the timeline
+		code  string // what Slack answered the announcement
 	}{
 		{"private, bot not invited", func(emu *slackemu.Server) string {
 			return emu.CreateChannel("war-room", true, alice, bob)
-		}, "a private channel the bot is not a member of (invite it with /invite @incidentbot"},
-		{"no such channel", func(*slackemu.Server) string { return "C0GONE404" }, "or it does not exist (fix incidents.announce_channel)"},
+		}, ": not found: either it is a private channel the bot is not a member of (invite it with /invite @incidentbot", "channel_not_found"},
+		{"no such channel", func(*slackemu.Server) string { return "C0GONE404" },
+			": not found: either it is a private channel the bot is not a member of (invite it with /invite @incidentbot in that channel) or it does not exist (fix incidents.announce_channel)", "channel_not_found"},
+		{"archived", func(emu *slackemu.Server) string {
+			id := emu.CreateChannel("old-news", false, emu.BotUserID(), alice)
+			api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()))
+			if err := api.ArchiveConversation(id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}, " (#old-news): archived: unarchive it or set incidents.announce_channel to another channel", "is_archived"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, manifestScopes(t), func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
 			id := tt.setup(w.emu)
 			w.moveAnnouncements(id)
+			line := "announce channel " + id + tt.want
 			resp, err := http.Get("http://" + w.app.OpsAddr() + "/readyz")
 			if err != nil {
 				t.Fatal(err)
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			line := "warning: announce channel " + id + ": not found: either"
-			if resp.StatusCode != 200 || !strings.Contains(string(body), line) || !strings.Contains(string(body), tt.want) {
+			if resp.StatusCode != 200 || !strings.HasPrefix(string(body), "ok\n") || !strings.Contains(string(body), "\nwarning: "+line) {
 				t.Fatalf("/readyz %d:\n%s", resp.StatusCode, body)
 			}
-			if !strings.Contains(w.logs.String(), "announce channel "+id+": not found") {
+			if !strings.Contains(w.logs.String(), line) {
 				t.Fatalf("the log does not say it:\n%s", grepLines(w.logs.String(), id))
 			}
 
@@ -201,7 +212,7 @@ func TestUnusableAnnounceChannelIsReported(t *testing.T) {
 					said = ev.Text
 				}
 			}
-			if !strings.Contains(said, "channel_not_found") || !strings.Contains(said, tt.want) {
+			if !strings.Contains(said, tt.code) || !strings.Contains(said, line) {
 				t.Fatalf("timeline says %q", said)
 			}
 		})
