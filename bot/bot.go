@@ -62,6 +62,7 @@ type Bot struct {
 	afters inflight
 
 	members *members // channel member lists, see IsMember
+	announceCh announceState
 
 	// stopping is closed once Run's context ends, so that work after an
 	// ack stops waiting to retry a Slack call (see retry).
@@ -119,6 +120,9 @@ func (b *Bot) Ready() error { return b.socket.Status() }
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	checkCtx, checkCancel := context.WithTimeout(ctx, announceCheckTimeout)
+	b.checkAnnounceChannel(checkCtx)
+	checkCancel()
 	go func() {
 		<-ctx.Done()
 		b.stoppingOnce.Do(func() { close(b.stopping) })

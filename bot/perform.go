@@ -346,6 +346,9 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 	}
 	ts, err := b.postOnce(ctx, job, channel, "", text, blocks...)
 	if err != nil {
+		if p := b.AnnounceProblem(); p != "" && outbox.IsPermanent(err) {
+			return nil, fmt.Errorf("%w (%s)", err, p) // the timeline then says what to fix
+		}
 		return nil, err
 	}
 	number := inc.Number
@@ -359,14 +362,25 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 	}, nil
 }
 
+// lookbackMargin widens a retried post's look-back before the job's
+// creation, for the skew between this host's clock (which stamped the job)
+// and Slack's (which stamps messages).
+const lookbackMargin = 10 * time.Minute
+
+// lookupPage is the page size of a look-back: Slack's recommended most.
+const lookupPage = 200
+
 // postOnce posts a message (in thread when thread is a ts) tagged with the
 // job's ID, unless an earlier run of the same job already did (then it
 // returns that message's ts).
 func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, thread, text string, blocks ...slack.Block) (string, error) {
+	if channel != "" && channel == b.announceChannel() && !b.announceChecked() {
+		b.checkAnnounceChannel(ctx) // first use, when the start-up check went unanswered
+	}
 	if b.uncertain(job) {
-		ts, err := b.findPosted(ctx, channel, thread, job.ID)
+		ts, err := b.findOwnPost(ctx, job, channel, thread)
 		if err != nil {
-			return "", classify(err)
+			return "", err
 		}
 		if ts != "" {
 			return ts, nil
@@ -384,42 +398,98 @@ func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, thread, text
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	_, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
+	b.afterAnnouncePost(ctx, channel, err)
 	if err != nil {
 		return "", classify(err)
 	}
 	return ts, nil
 }
 
-// findPosted looks through the channel's (or thread's) recent messages for
-// the one that job id posted.
-func (b *Bot) findPosted(ctx context.Context, channel, thread string, id uint64) (string, error) {
-	var msgs []slack.Message
-	if thread != "" {
-		replies, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-			ChannelID: channel, Timestamp: thread, Limit: 200, IncludeAllMetadata: true,
-		})
-		if err != nil {
-			return "", fmt.Errorf("conversations.replies: %w", err)
+// findOwnPost looks for the message an earlier run of job posted. A bot
+// may post where it cannot read (chat:write.public in a public channel it
+// has not joined), so a look-up refused with not_in_channel joins and looks
+// again. A look-up that still cannot read is no reason to drop the post:
+// losing an announcement is worse than showing it twice, so it reports
+// "not found" and the post goes ahead. Only a failure worth retrying (the
+// look-up may work next time) comes back as an error.
+func (b *Bot) findOwnPost(ctx context.Context, job store.Job, channel, thread string) (string, error) {
+	ts, err := b.findPosted(ctx, channel, thread, job)
+	if slackCode(err) == "not_in_channel" {
+		if jerr := b.join(ctx, channel); jerr == nil {
+			ts, err = b.findPosted(ctx, channel, thread, job)
+		} else if !outbox.IsPermanent(classify(jerr)) {
+			return "", classify(jerr)
+		} else {
+			err = fmt.Errorf("%w; %w", err, jerr)
 		}
-		msgs = replies
-	} else {
-		hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-			ChannelID: channel, Limit: 200, IncludeAllMetadata: true,
-		})
-		if err != nil {
-			return "", fmt.Errorf("conversations.history: %w", err)
-		}
-		msgs = hist.Messages
 	}
+	if err == nil {
+		return ts, nil
+	}
+	if !outbox.IsPermanent(classify(err)) {
+		return "", classify(err)
+	}
+	b.log.Warn().Err(err).Str("channel", channel).Uint64("job", job.ID).Str("kind", job.Kind).
+		Msg("cannot read the channel to see whether an earlier try of this post landed; posting anyway, so it may appear twice")
+	return "", nil
+}
+
+// findPosted looks through the channel's (or thread's) messages since job
+// was created for the one it posted. It reads every page back to then, so
+// a busy channel cannot push the message out of sight.
+func (b *Bot) findPosted(ctx context.Context, channel, thread string, job store.Job) (string, error) {
+	oldest := ""
+	if !job.CreatedAt.IsZero() {
+		since := job.CreatedAt.Add(-lookbackMargin)
+		oldest = fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
+	}
+	cursor := ""
+	for {
+		var (
+			msgs []slack.Message
+			next string
+		)
+		if thread != "" {
+			replies, _, nc, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: channel, Timestamp: thread, Oldest: oldest, Inclusive: true, Cursor: cursor, Limit: lookupPage, IncludeAllMetadata: true,
+			})
+			if err != nil {
+				return "", fmt.Errorf("conversations.replies: %w", err)
+			}
+			msgs, next = replies, nc
+		} else {
+			hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: channel, Oldest: oldest, Inclusive: true, Cursor: cursor, Limit: lookupPage, IncludeAllMetadata: true,
+			})
+			if err != nil {
+				return "", fmt.Errorf("conversations.history: %w", err)
+			}
+			msgs, next = hist.Messages, hist.ResponseMetaData.NextCursor
+		}
+		if ts := postedBy(msgs, job.ID); ts != "" {
+			return ts, nil
+		}
+		if next == "" {
+			return "", nil
+		}
+		if next == cursor {
+			return "", fmt.Errorf("reading %s back: Slack repeated cursor %q", channel, next)
+		}
+		cursor = next
+	}
+}
+
+// postedBy returns the ts of the message in msgs that job id posted.
+func postedBy(msgs []slack.Message, id uint64) string {
 	for _, m := range msgs {
 		if m.Metadata.EventType != jobMetadataType {
 			continue
 		}
 		if v, ok := m.Metadata.EventPayload["job"].(float64); ok && uint64(v) == id {
-			return m.Timestamp, nil
+			return m.Timestamp
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // recordDeliveryFailure puts a permanently failed side effect on the

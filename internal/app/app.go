@@ -98,6 +98,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		return nil
 	}
 	srv := ops.NewServer(cfg.HTTP.Listen, reg, ready, log)
+	srv.Notes(b.ReadyNotes) // an unusable announce channel is reported, not a reason to stop serving
 	// Incident data only for a caller with http.token; without one the
 	// route does not exist (404, like any unknown path). Drafts are
 	// read-only: a Service with the same store and settings suffices.

@@ -251,7 +251,9 @@ func everyMethodFailed(t *testing.T, emu *slackemu.Server) {
 		}
 	}
 	for m := range called {
-		if !refused[m] && !slices.Contains(interactionWindow, m) && m != "apps.connections.open" {
+		// conversations.info is the start-up check of the announce
+		// channel, done before the first step arms any fault.
+		if !refused[m] && !slices.Contains(interactionWindow, m) && m != "apps.connections.open" && m != "conversations.info" {
 			t.Errorf("%s was never refused: add it to lifeMethods", m)
 		}
 	}

@@ -85,7 +85,7 @@ func TestManifest(t *testing.T) {
 
 	want := []string{
 		"commands", "chat:write", "chat:write.public", "channels:manage", "groups:write",
-		"channels:read", "groups:read", "channels:history", "groups:history", "pins:write",
+		"channels:read", "groups:read", "channels:history", "groups:history", "channels:join", "pins:write",
 		"reactions:read", "reactions:write", "users:read", "bookmarks:read", "bookmarks:write", "files:write",
 	}
 	got := m.OAuthConfig.Scopes.Bot

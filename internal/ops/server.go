@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -25,8 +26,9 @@ type Server struct {
 	mux    *http.ServeMux
 	log    zerolog.Logger
 
-	mu sync.Mutex
-	ln net.Listener
+	mu    sync.Mutex
+	ln    net.Listener
+	notes func() []string
 }
 
 // NewServer builds the listener for address listen ("" disables it).
@@ -47,13 +49,35 @@ func NewServer(listen string, g prometheus.Gatherer, ready func() error, log zer
 			if err := ready(); err != nil {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				fmt.Fprintf(w, "not ready: %v\n", err)
+				s.writeNotes(w)
 				return
 			}
 		}
 		fmt.Fprintln(w, "ok")
+		s.writeNotes(w)
 	})
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	return s
+}
+
+// Notes sets lines /readyz adds after its verdict without changing it:
+// problems that stop one feature, not the whole program.
+func (s *Server) Notes(fn func() []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notes = fn
+}
+
+func (s *Server) writeNotes(w io.Writer) {
+	s.mu.Lock()
+	fn := s.notes
+	s.mu.Unlock()
+	if fn == nil {
+		return
+	}
+	for _, n := range fn() {
+		fmt.Fprintf(w, "warning: %s\n", n)
+	}
 }
 
 // Handle adds a route, with http.ServeMux patterns ("GET /incidents/{id}/postmortem.md").

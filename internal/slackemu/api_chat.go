@@ -146,6 +146,11 @@ func (s *Server) chatPostMessage(req *apiRequest) apiResult {
 	if c.Archived {
 		return failure("is_archived")
 	}
+	if !c.IM && !c.isMember(s.botUserID) && !s.hasScope("chat:write.public") {
+		// Only chat:write.public lets a bot post where it is not a member
+		// (private channels it is not in are channel_not_found already).
+		return failure("not_in_channel")
+	}
 	body, bad := readContent(req, surfaceMessage)
 	if bad != nil {
 		return *bad

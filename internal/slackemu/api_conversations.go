@@ -172,7 +172,21 @@ func (s *Server) conversationsInfo(req *apiRequest) apiResult {
 	return success(map[string]any{"channel": s.conversationJSON(c, req.flag("include_num_members"))})
 }
 
+// hasScope reports whether the bot token holds scope (Options.Scopes; nil
+// grants every scope).
+func (s *Server) hasScope(scope string) bool {
+	return s.opts.Scopes == nil || slices.Contains(s.opts.Scopes, scope)
+}
+
+// missingScope is Slack's answer to a token without the scope a method needs.
+func (s *Server) missingScope(needed string) apiResult {
+	return failWith("missing_scope", map[string]any{"needed": needed, "provided": strings.Join(s.opts.Scopes, ",")})
+}
+
 func (s *Server) conversationsJoin(req *apiRequest) apiResult {
+	if !s.hasScope("channels:join") {
+		return s.missingScope("channels:join")
+	}
 	c, ok := s.ws.channels[req.str("channel")]
 	switch {
 	case !ok:
@@ -244,20 +258,10 @@ func (s *Server) conversationsHistory(req *apiRequest) apiResult {
 	case !c.isMember(s.botUserID):
 		return failure("not_in_channel")
 	}
-	var latest, oldest int64 = 1<<62 - 1, 0
-	if v := req.str("latest"); v != "" {
-		var ok bool
-		if latest, ok = parseTS(v); !ok {
-			return failure("invalid_ts_latest")
-		}
+	span, bad := readSpan(req)
+	if bad != nil {
+		return *bad
 	}
-	if v := req.str("oldest"); v != "" {
-		var ok bool
-		if oldest, ok = parseTS(v); !ok {
-			return failure("invalid_ts_oldest")
-		}
-	}
-	inclusive := req.flag("inclusive")
 	upTo := int64(1<<62 - 1)
 	if cur := req.str("cursor"); cur != "" {
 		v, ok := decodeCursor("next_ts", cur)
@@ -278,8 +282,7 @@ func (s *Server) conversationsHistory(req *apiRequest) apiResult {
 			pins++
 		}
 		ts, _ := parseTS(m.TS)
-		inRange := (ts < latest || inclusive && ts == latest) && (ts > oldest || inclusive && ts == oldest)
-		if m.ThreadTS != "" || !inRange || ts > upTo || hasMore {
+		if m.ThreadTS != "" || !span.holds(ts) || ts > upTo || hasMore {
 			continue
 		}
 		if len(page) == limit {
@@ -417,8 +420,10 @@ func (s *Server) conversationsList(req *apiRequest) apiResult {
 	return success(map[string]any{"channels": page, "response_metadata": map[string]any{"next_cursor": next}})
 }
 
-// conversationsReplies returns a thread: its parent first, then the replies
-// in ts order (one page of up to limit messages; enough for a bot).
+// conversationsReplies returns a thread, earliest first: its parent, then the
+// replies between oldest and latest (M/conversations.replies), limit at a time
+// with a cursor. The parent leads the first page whatever the time range [A]:
+// callers must not rely on it being there or not.
 func (s *Server) conversationsReplies(req *apiRequest) apiResult {
 	c, code := s.visibleChannel(req.str("channel"))
 	switch {
@@ -431,21 +436,75 @@ func (s *Server) conversationsReplies(req *apiRequest) apiResult {
 	if _, ok := parseTS(ts); !ok {
 		return failure("thread_not_found")
 	}
+	parent := c.message(ts)
+	if parent != nil && parent.ThreadTS != "" {
+		parent = c.message(parent.ThreadTS) // ts may name a reply: its whole thread
+	}
+	if parent == nil {
+		return failure("thread_not_found")
+	}
+	span, bad := readSpan(req)
+	if bad != nil {
+		return *bad
+	}
+	after := int64(-1) // microseconds of the last reply already returned
+	if cur := req.str("cursor"); cur != "" {
+		v, ok := decodeCursor("after_ts", cur)
+		n, valid := parseTS(v)
+		if !ok || !valid {
+			return failure("invalid_cursor")
+		}
+		after = n
+	}
 	limit := intArg(req, "limit", 1000, 1000)
 	withMetadata := req.flag("include_all_metadata")
 	page := []map[string]any{}
-	found := false
-	for _, m := range c.messages {
-		if m.TS != ts && m.ThreadTS != ts {
+	if after < 0 {
+		page = append(page, s.messageJSON(c, parent, withMetadata))
+	}
+	hasMore, next := false, ""
+	for _, m := range c.messages { // ts order
+		us, _ := parseTS(m.TS)
+		if m.ThreadTS != parent.TS || m.TS == parent.TS || us <= after || !span.holds(us) {
 			continue
 		}
-		found = found || m.TS == ts
-		if len(page) < limit {
-			page = append(page, s.messageJSON(c, m, withMetadata))
+		if len(page) >= limit {
+			hasMore, next = true, encodeCursor("after_ts", page[len(page)-1]["ts"].(string))
+			break
+		}
+		page = append(page, s.messageJSON(c, m, withMetadata))
+	}
+	return success(map[string]any{"messages": page, "has_more": hasMore, "response_metadata": map[string]any{"next_cursor": next}})
+}
+
+// span is a history time range: oldest and latest in microseconds, ends
+// included only with inclusive (M/conversations.history, replies).
+type span struct {
+	oldest, latest int64
+	inclusive      bool
+}
+
+func (sp span) holds(us int64) bool {
+	return (us > sp.oldest || sp.inclusive && us == sp.oldest) && (us < sp.latest || sp.inclusive && us == sp.latest)
+}
+
+// readSpan reads oldest (default 0), latest (default now: everything) and
+// inclusive; a non-nil result is the error answer.
+func readSpan(req *apiRequest) (span, *apiResult) {
+	sp := span{latest: 1<<62 - 1, inclusive: req.flag("inclusive")}
+	if v := req.str("latest"); v != "" {
+		var ok bool
+		if sp.latest, ok = parseTS(v); !ok {
+			res := failure("invalid_ts_latest")
+			return sp, &res
 		}
 	}
-	if !found {
-		return failure("thread_not_found")
+	if v := req.str("oldest"); v != "" {
+		var ok bool
+		if sp.oldest, ok = parseTS(v); !ok {
+			res := failure("invalid_ts_oldest")
+			return sp, &res
+		}
 	}
-	return success(map[string]any{"messages": page, "has_more": false, "response_metadata": map[string]any{"next_cursor": ""}})
+	return sp, nil
 }

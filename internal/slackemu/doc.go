@@ -17,9 +17,9 @@
 //	ack, err := emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: alice, ChannelID: ch, Text: "help"})
 //	call, err := emu.WaitCall(ctx, "chat.postMessage", nil)
 //
-// Scopes are not enforced: the bot token holds every scope the manifest asks for,
-// including chat:write.public (so the bot may post in public channels it has not
-// joined). Timers for ack deadlines run on real time; expiry of trigger_ids and
+// Scopes are granted all by default; Options.Scopes narrows them, which matters to
+// chat.postMessage (chat:write.public lets the bot post in public channels it has
+// not joined) and conversations.join (channels:join). Timers for ack deadlines run on real time; expiry of trigger_ids and
 // response_urls, message timestamps and rate-limit buckets follow Options.Now, so a
 // test can move them with a Clock.
 package slackemu

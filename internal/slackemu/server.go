@@ -41,6 +41,11 @@ type Options struct {
 	CloseOnOversizedAck bool
 	// Logf receives a line per Web API call, delivery and socket event. Default: none.
 	Logf func(format string, args ...any)
+	// Scopes are the bot token's scopes. Nil grants every scope. A list is
+	// enforced where a scope changes what a method does: chat:write.public
+	// (chat.postMessage in a public channel the bot is not in) and
+	// channels:join (conversations.join).
+	Scopes []string
 }
 
 func (o *Options) setDefaults() {
