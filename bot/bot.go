@@ -61,7 +61,7 @@ type Bot struct {
 
 	afters inflight
 
-	members *members // channel member lists, see IsMember
+	members    *members // channel member lists, see IsMember
 	announceCh announceState
 
 	// stopping is closed once Run's context ends, so that work after an
