@@ -23,27 +23,37 @@ func (b *Bot) event(ctx context.Context, req socketmode.Request) (any, func(cont
 	if !ok {
 		return nil, nil
 	}
-	if cb.EventID != "" {
-		var seen bool
-		err := b.store.Update(ctx, func(tx *store.Tx) error {
-			var err error
-			seen, err = tx.MarkSeen("event:"+cb.EventID, time.Time{})
-			return err
-		})
-		if err != nil {
-			b.log.Error().Err(err).Str("event", cb.EventID).Msg("record event id")
-			return nil, nil
-		}
-		if seen {
-			b.log.Debug().Str("event", cb.EventID).Int("retry", req.RetryAttempt).Msg("duplicate event ignored")
-			return nil, nil
-		}
-	}
 	switch ev := outer.InnerEvent.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
-		return nil, func(ctx context.Context) { b.reactionAdded(ctx, ev) }
+		// Recorded before the ack, its event ID with it: nothing is left
+		// for after the ack that a crash could lose.
+		b.reactionAdded(ctx, cb.EventID, ev)
 	case *slackevents.AppHomeOpenedEvent:
-		return nil, func(ctx context.Context) { b.homeOpened(ctx, ev) }
+		if b.firstDelivery(ctx, cb.EventID, req.RetryAttempt) {
+			return nil, func(ctx context.Context) { b.homeOpened(ctx, ev) }
+		}
 	}
 	return nil, nil
+}
+
+// firstDelivery records eventID and reports whether this is its first
+// delivery (true, too, when there is no ID to go by).
+func (b *Bot) firstDelivery(ctx context.Context, eventID string, retry int) bool {
+	if eventID == "" {
+		return true
+	}
+	var seen bool
+	err := b.store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		seen, err = tx.MarkSeen("event:"+eventID, time.Time{})
+		return err
+	})
+	if err != nil {
+		b.log.Error().Err(err).Str("event", eventID).Msg("record event id")
+		return false
+	}
+	if seen {
+		b.log.Debug().Str("event", eventID).Int("retry", retry).Msg("duplicate event ignored")
+	}
+	return !seen
 }

@@ -72,3 +72,54 @@ func (tx *Tx) PruneSeen(before time.Time) (int, error) {
 	}
 	return len(old), nil
 }
+
+// Remember records key for good: unlike MarkSeen's, a remembered key has no
+// entry in the time index, so PruneSeen never forgets it. It is for facts
+// that must hold for the store's life ("this message is on a timeline"),
+// not for deliveries. It reports true, and adds nothing, if key was recorded
+// before; a key recorded by MarkSeen is then kept for good from now on.
+func (tx *Tx) Remember(key string) (known bool, err error) {
+	if key == "" {
+		return false, fmt.Errorf("remember: empty key")
+	}
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return false, fmt.Errorf("remember %q: %w", key, err)
+	}
+	if tk := byKey.Get([]byte(key)); tk != nil {
+		// Recorded by MarkSeen (by a version that had no Remember): take it
+		// out of the time index, so that the fact outlives PruneSeen.
+		byTime, err := tx.bucket(bucketSeenByTime)
+		if err != nil {
+			return false, fmt.Errorf("remember %q: %w", key, err)
+		}
+		if err := byTime.Delete(concat(tk, []byte(key))); err != nil {
+			return false, fmt.Errorf("remember %q: %w", key, err)
+		}
+		return true, nil
+	}
+	if err := byKey.Put([]byte(key), timeKey(tx.s.now())); err != nil {
+		return false, fmt.Errorf("remember %q: %w", key, err)
+	}
+	return false, nil
+}
+
+// Seen reports whether key was recorded, by MarkSeen or Remember, and not
+// pruned since.
+func (tx *Tx) Seen(key string) (bool, error) {
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return false, fmt.Errorf("seen %q: %w", key, err)
+	}
+	return byKey.Get([]byte(key)) != nil, nil
+}
+
+// SeenCount is how many keys the store holds: delivery keys not yet pruned
+// and remembered facts.
+func (tx *Tx) SeenCount() (int, error) {
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return 0, fmt.Errorf("seen count: %w", err)
+	}
+	return byKey.Stats().KeyN, nil
+}
