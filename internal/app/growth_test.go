@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack/socketmode"
 
@@ -133,5 +134,36 @@ func TestStoreSizeAfter100kReactions(t *testing.T) {
 		growthReactions, before.bytes, after.bytes, before.seen, after.seen, after.jobs)
 	if after.seen != before.seen || after.bytes != before.bytes || after.jobs != 0 {
 		t.Fatal("the store grew")
+	}
+}
+
+// The running bot prunes delivery keys a day old and keeps recent ones.
+func TestRunningBotPrunesOldDeliveryKeys(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	now := time.Now()
+	err := w.app.Store().Update(w.ctx(), func(tx *store.Tx) error {
+		for key, at := range map[string]time.Time{"event:Ev1": now.Add(-25 * time.Hour), "event:Ev2": now.Add(-time.Hour)} {
+			if _, err := tx.MarkSeen(key, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.app.Janitor().Trigger(w.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	err = w.app.Store().View(func(tx *store.Tx) error {
+		old, _ := tx.Seen("event:Ev1")
+		recent, err := tx.Seen("event:Ev2")
+		if old || !recent {
+			t.Errorf("after pruning: the day-old key kept %v, the hour-old key kept %v", old, recent)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
