@@ -73,7 +73,7 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	case commands.JobAnnounce:
 		return b.announce(ctx, job, inc)
 	case commands.JobRefreshCard:
-		return b.refreshCard(ctx, inc)
+		return b.refreshCard(ctx, job, inc)
 	case commands.JobRefreshAnnouncement:
 		return b.refreshAnnouncement(ctx, inc)
 	case commands.JobPost:
