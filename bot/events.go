@@ -12,7 +12,8 @@ import (
 
 // event handles an Events API delivery. Slack redelivers events it thinks
 // were not acked, under a new envelope ID but the same event_id, so each
-// event_id is handled once (remembered in the store).
+// event_id the bot acts on is handled once (remembered in the store); the
+// events it ignores, most reactions among them, write nothing.
 func (b *Bot) event(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
 	outer, err := slackevents.ParseEvent(req.Payload, slackevents.OptionNoVerifyToken())
 	if err != nil {
