@@ -61,6 +61,8 @@ type Bot struct {
 
 	afters inflight
 
+	members *members // channel member lists, see IsMember
+
 	// stopping is closed once Run's context ends, so that work after an
 	// ack stops waiting to retry a Slack call (see retry).
 	stopping     chan struct{}
@@ -79,7 +81,7 @@ func New(opt Options) *Bot {
 	if opt.Command == "" {
 		opt.Command = "/incident"
 	}
-	b := &Bot{opt: opt, api: opt.API, store: opt.Store, log: opt.Log, started: opt.Clock.Now(), stopping: make(chan struct{})}
+	b := &Bot{opt: opt, api: opt.API, store: opt.Store, log: opt.Log, started: opt.Clock.Now(), stopping: make(chan struct{}), members: newMembers()}
 	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Silence}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,

@@ -33,6 +33,13 @@ func (b *Bot) event(ctx context.Context, req socketmode.Request) (any, func(cont
 		if b.firstDelivery(ctx, cb.EventID, req.RetryAttempt) {
 			return nil, func(ctx context.Context) { b.homeOpened(ctx, ev) }
 		}
+	// Forgetting a cached member list twice is harmless: no delivery key.
+	case *slackevents.MemberJoinedChannelEvent:
+		b.members.forget(ev.Channel)
+	case *slackevents.MemberLeftChannelEvent:
+		// Forgotten before the ack: a list asked for after it sees the
+		// departure.
+		b.members.forget(ev.Channel)
 	}
 	return nil, nil
 }

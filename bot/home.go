@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -11,13 +12,19 @@ import (
 // 100 blocks a view.
 const maxHomeIncidents = 40
 
-// homeOpened publishes the App Home tab: the open incidents, most severe
-// first, and the reader's own roles in them.
+// homeCheckTimeout bounds the membership checks of one Home tab: it is
+// published after the ack, so it may wait longer than a slash reply.
+const homeCheckTimeout = 10 * time.Second
+
+// homeOpened publishes the App Home tab: the open incidents the reader may
+// see, most severe first, and the reader's own roles in them. It runs each
+// time the tab is opened, so a private incident disappears from it once
+// the reader has left its channel.
 func (b *Bot) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent) {
 	if ev.Tab != "" && ev.Tab != "home" {
 		return
 	}
-	view, err := b.homeView(ev.User)
+	view, err := b.homeView(ctx, ev.User)
 	if err != nil {
 		b.log.Error().Err(err).Str("user", ev.User).Msg("render home tab")
 		return
@@ -32,12 +39,15 @@ func (b *Bot) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent
 }
 
 // homeView builds the Home tab for user.
-func (b *Bot) homeView(user string) (slack.HomeTabViewRequest, error) {
-	open, err := b.opt.Commands.List()
+func (b *Bot) homeView(ctx context.Context, user string) (slack.HomeTabViewRequest, error) {
+	ctx, cancel := context.WithTimeout(ctx, homeCheckTimeout)
+	defer cancel()
+	listing, err := b.opt.Commands.List(ctx, user, b)
 	if err != nil {
 		return slack.HomeTabViewRequest{}, err
 	}
-	data := listData{Command: b.opt.Command, Total: len(open)}
+	open := listing.Incidents
+	data := listData{Command: b.opt.Command, Total: len(open), Unchecked: listing.Unchecked}
 	for i, inc := range open {
 		item := b.listItem(inc, user)
 		if item.Roles != "" {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -58,14 +59,18 @@ func (b *Bot) noteCommand(ctx context.Context, sc slack.SlashCommand, cmd comman
 	return ephemeral(fmt.Sprintf(":memo: Noted on %s's timeline at %s: %s", res.Incident.ID(), slackDate(res.Event.At), safe(res.Event.Text, 300))), nil
 }
 
-// listCommand handles `/incident list`: the open incidents, most severe
-// first, shown only to the one who asked.
+// listCommand handles `/incident list`: the open incidents the user may
+// see, most severe first, shown only to them. Private incidents need their
+// channel's member list, asked before the ack within listCheckTimeout.
 func (b *Bot) listCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	open, err := b.opt.Commands.List()
+	ctx, cancel := context.WithTimeout(ctx, listCheckTimeout)
+	defer cancel()
+	listing, err := b.opt.Commands.List(ctx, sc.UserID, b)
 	if err != nil {
 		return b.failure(err, "list"), nil
 	}
-	data := listData{Command: b.opt.Command, Total: len(open)}
+	open := listing.Incidents
+	data := listData{Command: b.opt.Command, Total: len(open), Unchecked: listing.Unchecked}
 	for i, inc := range open {
 		if i == maxListed {
 			data.More = len(open) - maxListed
@@ -80,6 +85,11 @@ func (b *Bot) listCommand(ctx context.Context, sc slack.SlashCommand, cmd comman
 	return ephemeral(text), nil
 }
 
+// listCheckTimeout bounds the membership checks of `/incident list`, made
+// before its ack: Slack shows the user an error if the ack takes over 3 s.
+// What is not checked in time stays hidden, and the reply says so.
+const listCheckTimeout = 1500 * time.Millisecond
+
 // maxListed bounds the incidents one list reply shows, so the ack stays
 // far below Slack's 20 KiB frame limit (each line is at most ~700 bytes).
 const maxListed = 20
@@ -92,6 +102,9 @@ type listData struct {
 	Total, More int
 	// Mine are the incidents where the reader holds a role (App Home).
 	Mine []listItem
+	// Unchecked counts the private incidents left out because Slack could
+	// not say whether the reader is in their channel.
+	Unchecked int
 }
 
 // listItem is one open incident in a list; every string is safe mrkdwn.

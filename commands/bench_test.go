@@ -72,9 +72,9 @@ func BenchmarkList100k(b *testing.B) {
 	s := &commands.Service{Store: st, Settings: incident.DefaultSettings()}
 	b.ResetTimer()
 	for b.Loop() {
-		open, err := s.List()
-		if err != nil || len(open) != 100 {
-			b.Fatal(len(open), err)
+		open, err := s.List(context.Background(), "UBENCH", nil)
+		if err != nil || len(open.Incidents) != 100 {
+			b.Fatal(len(open.Incidents), err)
 		}
 	}
 }

@@ -252,7 +252,7 @@ func TestPostUpdateToResolvedResolvesAndStopsReminders(t *testing.T) {
 	if jobs := st.jobs[before:]; !equal(jobs, []string{"post_update", "post_update", "post", "refresh_card", "set_topic", "refresh_announcement"}) {
 		t.Fatalf("jobs %v", jobs)
 	}
-	if open, _ := s.List(); len(open) != 0 {
+	if open, _ := s.List(context.Background(), "UBOB", nil); len(open.Incidents) != 0 {
 		t.Fatalf("a resolved incident is still listed: %v", open)
 	}
 	// A resolved incident takes no more updates, whatever the status.
@@ -526,10 +526,11 @@ func TestListMostSevereFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := s.List()
+	listing, err := s.List(context.Background(), "UDECL", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	list := listing.Incidents
 	var got []string
 	for _, inc := range list {
 		got = append(got, inc.ID()+"/"+inc.Severity)

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 
@@ -9,9 +10,27 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// List returns the open incidents, most severe first and, within a
-// severity, oldest first. A severity no longer configured sorts last.
-func (s *Service) List() ([]*incident.Incident, error) {
+// Membership answers whether user is a member of channel. The Slack
+// adapter asks Slack (conversations.members); an error means it could not
+// tell.
+type Membership interface {
+	IsMember(ctx context.Context, channel, user string) (bool, error)
+}
+
+// Listing is what List returns: the incidents the viewer may see.
+type Listing struct {
+	Incidents []*incident.Incident
+	// Unchecked counts the private incidents left out because the
+	// viewer's membership of their channel could not be checked.
+	Unchecked int
+}
+
+// List returns the open incidents viewer may see (incident.VisibleTo),
+// most severe first and, within a severity, oldest first. A severity no
+// longer configured sorts last. Membership is asked only about private
+// incidents with a channel; when it fails, or members is nil, the
+// incident is left out (and counted in Unchecked).
+func (s *Service) List(ctx context.Context, viewer string, members Membership) (Listing, error) {
 	var open []*incident.Incident
 	err := s.Store.View(func(tx *store.Tx) error {
 		var err error
@@ -19,7 +38,27 @@ func (s *Service) List() ([]*incident.Incident, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list open incidents: %w", err)
+		return Listing{}, fmt.Errorf("list open incidents: %w", err)
+	}
+	var out Listing
+	for _, inc := range open {
+		m := incident.MembershipUnknown
+		if inc.NeedsMembership(viewer) && members != nil {
+			in, err := members.IsMember(ctx, inc.ChannelID, viewer)
+			switch {
+			case err != nil:
+			case in:
+				m = incident.Member
+			default:
+				m = incident.NotMember
+			}
+		}
+		switch {
+		case inc.VisibleTo(viewer, m):
+			out.Incidents = append(out.Incidents, inc)
+		case inc.NeedsMembership(viewer) && m == incident.MembershipUnknown:
+			out.Unchecked++
+		}
 	}
 	rank := func(inc *incident.Incident) int {
 		if r := s.Settings.SeverityRank(inc.Severity); r >= 0 {
@@ -27,10 +66,10 @@ func (s *Service) List() ([]*incident.Incident, error) {
 		}
 		return len(s.Settings.Severities)
 	}
-	slices.SortStableFunc(open, func(a, b *incident.Incident) int {
+	slices.SortStableFunc(out.Incidents, func(a, b *incident.Incident) int {
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.Number, b.Number))
 	})
-	return open, nil
+	return out, nil
 }
 
 // RolesOf lists the roles user holds in inc, in configured order.

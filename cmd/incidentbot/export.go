@@ -24,7 +24,7 @@ const exportUsage = "usage: incidentbot export [--config FILE] [--format md|json
 // record (json) of one incident, read from the store file. It needs no
 // Slack token. While a bot holds the store, the file is locked: export
 // fails within the store's 2 s lock timeout and names the bot's ops
-// endpoint, which serves the same draft.
+// endpoint, which serves the same draft to callers with http.token.
 func exportCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("export", flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -79,7 +79,7 @@ func exportCmd(ctx context.Context, args []string, environ []string, stdout, std
 	}
 	st, err := store.Open(cfg.Store.Path, store.Options{})
 	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintf(stderr, "incidentbot: %v\n%s\n", err, runningBotHint(cfg.HTTP.Listen, id))
+		fmt.Fprintf(stderr, "incidentbot: %v\n%s\n", err, runningBotHint(cfg.HTTP.Listen, cfg.HTTP.Token != "", id))
 		return 1
 	}
 	if err != nil {
@@ -122,16 +122,18 @@ func exportFailed(stderr io.Writer, err error, id, path string) int {
 	return 1
 }
 
-// runningBotHint says where a running bot serves the draft.
-func runningBotHint(listen, id string) string {
-	if listen == "" {
-		return fmt.Sprintf("While the bot runs, its ops listener serves the same draft at GET /incidents/%s/postmortem.md, but http.listen is empty here, so it is off; enable it (http.listen: 127.0.0.1:8089), or stop the bot and export again.", id)
+// runningBotHint says where a running bot serves the draft, and that it
+// takes http.token. The token itself is never printed: the hint names the
+// environment variable that holds it.
+func runningBotHint(listen string, token bool, id string) string {
+	if listen == "" || !token {
+		return fmt.Sprintf("While the bot runs, its ops listener can serve the same draft at GET /incidents/%s/postmortem.md to callers with http.token, but http.listen or http.token is empty here, so it is off; set both (http.listen: 127.0.0.1:8089, http.token or %s: a secret of 32+ random characters) and restart the bot, or stop the bot and export again.", id, config.EnvName("http.token"))
 	}
 	host, port, err := net.SplitHostPort(listen)
 	if err == nil && (host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified()) {
 		listen = net.JoinHostPort("127.0.0.1", port)
 	}
-	return fmt.Sprintf("While the bot runs, get the same draft from its ops listener (http.listen): curl http://%s/incidents/%s/postmortem.md", listen, id)
+	return fmt.Sprintf("While the bot runs, get the same draft from its ops listener (http.listen), with http.token as a bearer token: curl -H \"Authorization: Bearer $%s\" http://%s/incidents/%s/postmortem.md", config.EnvName("http.token"), listen, id)
 }
 
 // parseInterspersed parses flags that may come before or after the

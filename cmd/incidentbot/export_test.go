@@ -41,9 +41,11 @@ func TestExportPrintsTheDraftOfAStoreTheBotWrote(t *testing.T) {
 	user := emu.AddUser(slackemu.User{Name: "zed", RealName: "Zed Quokka"})
 	general := emu.CreateChannel("general", false, user)
 	addr := freeAddr(t)
+	const token = "export-test-token-0123456789abcdef"
 	env := []string{
 		"INCIDENTBOT_STORE_PATH=" + filepath.Join(t.TempDir(), "s.db"),
 		"INCIDENTBOT_HTTP_LISTEN=" + addr,
+		"INCIDENTBOT_HTTP_TOKEN=" + token,
 	}
 	logs := &lockedBuffer{}
 	proc := launchBot(t, emu, logs, env)
@@ -80,12 +82,17 @@ func TestExportPrintsTheDraftOfAStoreTheBotWrote(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("export took %v to give up on a held store", took)
 	}
-	pointer := "curl http://" + addr + "/incidents/INC-1/postmortem.md"
-	if code != 1 || !strings.Contains(stderr, "in use by another process") || !strings.Contains(stderr, pointer) {
-		t.Fatalf("export while the bot runs: exit %d, stderr %q (want the pointer %q)", code, stderr, pointer)
+	pointer := `curl -H "Authorization: Bearer $INCIDENTBOT_HTTP_TOKEN" http://` + addr + "/incidents/INC-1/postmortem.md"
+	if code != 1 || !strings.Contains(stderr, "in use by another process") || !strings.Contains(stderr, pointer) || strings.Contains(stderr, token) {
+		t.Fatalf("export while the bot runs: exit %d, stderr %q (want the pointer %q, not the token)", code, stderr, pointer)
 	}
 
-	resp, err := http.Get("http://" + addr + "/incidents/INC-1/postmortem.md")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/incidents/INC-1/postmortem.md", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +228,27 @@ func TestPostmortemTemplateOverride(t *testing.T) {
 		}
 		if time.Since(start) > 5*time.Second {
 			t.Fatalf("%v took %v to refuse", args, time.Since(start))
+		}
+	}
+}
+
+// Export's pointer to a running bot says the route needs http.token, and
+// never prints the token.
+func TestRunningBotHintNeedsTheToken(t *testing.T) {
+	tests := []struct {
+		listen string
+		token  bool
+		want   string
+	}{
+		{"", true, "http.listen or http.token is empty here"},
+		{"127.0.0.1:8089", false, "http.listen or http.token is empty here"},
+		{"127.0.0.1:8089", true, `curl -H "Authorization: Bearer $INCIDENTBOT_HTTP_TOKEN" http://127.0.0.1:8089/incidents/INC-4/postmortem.md`},
+		{"0.0.0.0:8089", true, `curl -H "Authorization: Bearer $INCIDENTBOT_HTTP_TOKEN" http://127.0.0.1:8089/incidents/INC-4/postmortem.md`},
+	}
+	for _, tt := range tests {
+		got := runningBotHint(tt.listen, tt.token, "INC-4")
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("runningBotHint(%q, %v) = %q, want %q in it", tt.listen, tt.token, got, tt.want)
 		}
 	}
 }

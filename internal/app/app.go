@@ -102,8 +102,13 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		return nil
 	}
 	srv := ops.NewServer(cfg.HTTP.Listen, reg, ready, log)
-	// Drafts are read-only: a Service with the same store and settings suffices.
-	srv.Handle(PostmortemRoute, postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log))
+	// Incident data only for a caller with http.token; without one the
+	// route does not exist (404, like any unknown path). Drafts are
+	// read-only: a Service with the same store and settings suffices.
+	if cfg.HTTP.Token != "" {
+		pm := postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log)
+		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token, pm, log))
+	}
 	if cfg.HTTP.Listen != "" {
 		// Bind now, so a taken port fails start-up with a clear error and
 		// the address is known before Run.

@@ -298,13 +298,13 @@ func TestSeverityChangeIsSaidEverywhere(t *testing.T) {
 
 func TestResolveEndsTheIncidentEverywhere(t *testing.T) {
 	w := newWorld(t, nil, nil)
-	inc, ch := w.lcIncident(1, "SEV1", "payments down")
+	_, ch := w.lcIncident(1, "SEV1", "payments down")
 	got := ackText(t, w.slash(alice, ch.ID, "resolve rolled back the bad deploy"))
 	if !strings.Contains(got, "resolved") {
 		t.Fatalf("reply %q", got)
 	}
 	w.idle()
-	inc = w.incident(1)
+	inc := w.incident(1)
 	if inc.Status != incident.Resolved || inc.ResolvedAt.IsZero() || inc.Resolution != "rolled back the bad deploy" {
 		t.Fatalf("%+v", inc)
 	}
@@ -334,11 +334,11 @@ func TestResolveEndsTheIncidentEverywhere(t *testing.T) {
 
 func TestResolveThroughTheUpdateForm(t *testing.T) {
 	w := newWorld(t, nil, nil)
-	inc, ch := w.lcIncident(1, "SEV2", "api errors")
+	_, ch := w.lcIncident(1, "SEV2", "api errors")
 	w.slash(bob, ch.ID, "update")
 	w.lcSubmit(bob, w.lcUpdateForm(1), map[string]any{"status": "resolved", "severity": "SEV2", "summary": "config reverted"})
 	w.idle()
-	if inc = w.incident(1); inc.Status != incident.Resolved || inc.Resolution != "config reverted" {
+	if inc := w.incident(1); inc.Status != incident.Resolved || inc.Resolution != "config reverted" {
 		t.Fatalf("%+v", inc)
 	}
 	if n := len(w.lcPosted(ch.ID, "Resolved: INC-1", "config reverted")); n != 1 {

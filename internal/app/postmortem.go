@@ -9,18 +9,23 @@ import (
 
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/postmortem"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
 // PostmortemRoute is where the ops listener serves an incident's
-// postmortem draft; `incidentbot export` points here while the bot holds
-// the store.
+// postmortem draft, to callers with http.token only (see Open);
+// `incidentbot export` points here while the bot holds the store.
 const PostmortemRoute = "GET /incidents/{id}/postmortem.md"
 
 // postmortemHandler serves the draft of the incident named in the path
 // (INC-N or N): the same bytes as `incidentbot export` prints, people
 // shown by user ID, because the ops listener answers from the store alone
 // and never waits on Slack.
+//
+// Private incidents are served too: the caller holds the operators' token,
+// and an operator sees every incident, as `incidentbot export` on the store
+// does. Privacy on this route is the token itself (see docs/privacy.md).
 func postmortemHandler(svc *commands.Service, tmpl *templates.Set, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := incident.ParseID(r.PathValue("id"))
@@ -29,7 +34,11 @@ func postmortemHandler(svc *commands.Service, tmpl *templates.Set, log zerolog.L
 			return
 		}
 		id := incident.FormatID(n)
-		draft, err := svc.DraftPostmortem(n, tmpl, nil)
+		rec, err := svc.IncidentRecord(n)
+		var draft string
+		if err == nil {
+			draft, err = postmortem.Render(tmpl, rec, svc.PostmortemOptions(nil))
+		}
 		switch incident.ErrorCode(err) {
 		case "":
 		case incident.ENOTFOUND:

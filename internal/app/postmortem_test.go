@@ -282,7 +282,7 @@ var pmContentType = regexp.MustCompile(`^text/markdown; charset=utf-8$`)
 
 // The ops listener serves the same draft as export prints: people by ID.
 func TestOpsListenerServesThePostmortemDraft(t *testing.T) {
-	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
+	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken })
 	w.pmStory()
 	w.idle()
 
@@ -292,6 +292,7 @@ func TestOpsListenerServesThePostmortemDraft(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		req.Header.Set("Authorization", "Bearer "+opsToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

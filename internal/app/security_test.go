@@ -28,7 +28,7 @@ const hostile = "<!channel> @here <https://evil.example/login|your SSO> &lt;!eve
 func secWorld(t *testing.T) *world {
 	t.Helper()
 	return newWorld(t, nil, func(c *config.Config) {
-		c.HTTP.Listen = "127.0.0.1:0"
+		c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken
 		c.Incidents.PostmortemReminder = 0
 		c.Incidents.Severities = []config.Severity{
 			{Name: "SEV1", Description: "<!everyone> Critical <https://evil.example|status page> @here", Reminder: time.Second},
@@ -159,7 +159,9 @@ func TestUserTextNeverPingsOrDisguisesALink(t *testing.T) {
 }
 
 // secrets is everything a test must never find outside the bot's memory.
-func (w *world) secrets() []string { return []string{w.emu.BotToken(), w.emu.AppToken()} }
+func (w *world) secrets() []string {
+	return []string{w.emu.BotToken(), w.emu.AppToken(), w.cfg.HTTP.Token}
+}
 
 // assertNoSecret fails if where holds a token.
 func (w *world) assertNoSecret(where, s string) {
@@ -331,18 +333,12 @@ func TestStoreFileIsOwnerOnly(t *testing.T) {
 	}
 }
 
-// The ops listener serves private incidents' postmortems: by default it
-// binds to loopback only.
+// The ops listener binds loopback only unless told otherwise: a bot run on
+// a configuration that never mentions http.listen (a file without it, no
+// environment) listens on a loopback address, and nothing answers on the
+// machine's other addresses. Only the port is changed, to a free one: the
+// default port may be taken on a shared machine.
 func TestOpsListenerBindsLoopbackByDefault(t *testing.T) {
-	listen := config.Default().HTTP.Listen
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		t.Fatalf("default http.listen %q: %v", listen, err)
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		t.Fatalf("default http.listen %q is not a loopback address", listen)
-	}
-	// And a config file that does not set it keeps the default.
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte("log:\n  level: info\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -351,16 +347,31 @@ func TestOpsListenerBindsLoopbackByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTP.Listen != listen {
-		t.Fatalf("a file without http.listen gives %q, want %q", cfg.HTTP.Listen, listen)
+	host, _, err := net.SplitHostPort(cfg.HTTP.Listen)
+	if err != nil {
+		t.Fatalf("default http.listen %q: %v", cfg.HTTP.Listen, err)
 	}
-	// The running bot listens where it is told, on loopback here.
-	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
-	addr, err := net.ResolveTCPAddr("tcp", w.app.OpsAddr())
-	if err != nil || !addr.IP.IsLoopback() {
-		t.Fatalf("ops listener on %q (%v)", w.app.OpsAddr(), err)
+	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen = net.JoinHostPort(host, "0") })
+	bound, err := net.ResolveTCPAddr("tcp", w.app.OpsAddr())
+	if err != nil || !bound.IP.IsLoopback() {
+		t.Fatalf("with the default http.listen %q the ops listener is bound to %q (%v), not to loopback", cfg.HTTP.Listen, w.app.OpsAddr(), err)
 	}
-	if body := httpGet(t, fmt.Sprintf("http://%s/healthz", addr)); body == "" {
+	if body := httpGet(t, "http://"+bound.String()+"/healthz"); body == "" {
 		t.Fatal("empty /healthz")
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		ipnet, ok := a.(*net.IPNet)
+		if !ok || ipnet.IP.IsLoopback() || ipnet.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		other := net.JoinHostPort(ipnet.IP.String(), fmt.Sprint(bound.Port))
+		if c, err := net.DialTimeout("tcp", other, 2*time.Second); err == nil {
+			c.Close()
+			t.Fatalf("the ops listener answers on %s, a non-loopback address", other)
+		}
 	}
 }

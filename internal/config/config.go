@@ -36,6 +36,9 @@ type Config struct {
 	}
 	HTTP struct {
 		Listen string // "" disables the ops listener
+		// Token is the bearer token the ops listener's incident routes
+		// require; "" turns those routes off. Never log it (see Redacted).
+		Token string
 	}
 	Templates struct {
 		Dir string // "" = built-in templates only
@@ -107,7 +110,7 @@ func (c *Config) Redacted() string {
 	}
 	fmt.Fprintf(&b, "file=%s slack.bot_token=%s slack.app_token=%s", file, tokenState(c.Slack.BotToken), tokenState(c.Slack.AppToken))
 	fmt.Fprintf(&b, " slack.api_url=%s slack.command=%s slack.silence_timeout=%s", c.Slack.APIURL, c.Slack.Command, c.Slack.SilenceTimeout)
-	fmt.Fprintf(&b, " store.path=%s http.listen=%q templates.dir=%q log.level=%s log.format=%s", c.Store.Path, c.HTTP.Listen, c.Templates.Dir, c.Log.Level, c.Log.Format)
+	fmt.Fprintf(&b, " store.path=%s http.listen=%q http.token=%s templates.dir=%q log.level=%s log.format=%s", c.Store.Path, c.HTTP.Listen, tokenState(c.HTTP.Token), c.Templates.Dir, c.Log.Level, c.Log.Format)
 	fmt.Fprintf(&b, " incidents.channel_prefix=%s incidents.announce_channel=%q incidents.postmortem_reminder=%s", c.Incidents.ChannelPrefix, c.Incidents.AnnounceChannel, c.Incidents.PostmortemReminder)
 	sevs := make([]string, len(c.Incidents.Severities))
 	for i, s := range c.Incidents.Severities {
@@ -122,11 +125,16 @@ func (c *Config) Redacted() string {
 		services[i] = s.Name
 	}
 	fmt.Fprintf(&b, " severities=%s roles=%s services=%s", strings.Join(sevs, ","), strings.Join(roles, ","), strings.Join(services, ","))
-	return redact(b.String(), c.Slack.BotToken, c.Slack.AppToken)
+	return redact(b.String(), c.secrets()...)
 }
 
 // String is Redacted, so that printing a *Config with %v never shows a token.
 func (c *Config) String() string { return c.Redacted() }
+
+// secrets are the values no message may contain.
+func (c *Config) secrets() []string {
+	return []string{c.Slack.BotToken, c.Slack.AppToken, c.HTTP.Token}
+}
 
 func tokenState(tok string) string {
 	if tok == "" {

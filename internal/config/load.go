@@ -32,6 +32,7 @@ var scalarKeys = []string{
 	"slack.silence_timeout",
 	"store.path",
 	"http.listen",
+	"http.token",
 	"templates.dir",
 	"log.level",
 	"log.format",
@@ -71,7 +72,7 @@ func Load(path string, environ []string) (*Config, error) {
 	c, err := load(file, env)
 	if err != nil {
 		// Tokens may already be known from the environment.
-		return nil, errors.New(redact(err.Error(), env[EnvName("slack.bot_token")], env["SLACK_BOT_TOKEN"], env[EnvName("slack.app_token")], env["SLACK_APP_TOKEN"]))
+		return nil, errors.New(redact(err.Error(), env[EnvName("slack.bot_token")], env["SLACK_BOT_TOKEN"], env[EnvName("slack.app_token")], env["SLACK_APP_TOKEN"], env[EnvName("http.token")]))
 	}
 	return c, nil
 }

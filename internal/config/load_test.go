@@ -133,6 +133,7 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		{"INCIDENTBOT_STORE_PATH", "/data/env.db", func(c *Config) any { return c.Store.Path }, "/data/env.db"},
 		{"INCIDENTBOT_HTTP_LISTEN", "0.0.0.0:8089", func(c *Config) any { return c.HTTP.Listen }, "0.0.0.0:8089"},
 		{"INCIDENTBOT_HTTP_LISTEN", "", func(c *Config) any { return c.HTTP.Listen }, ""},
+		{"INCIDENTBOT_HTTP_TOKEN", "env-token-0123456789abcdefghijklmnop\n", func(c *Config) any { return c.HTTP.Token }, "env-token-0123456789abcdefghijklmnop"},
 		{"INCIDENTBOT_TEMPLATES_DIR", "/env", func(c *Config) any { return c.Templates.Dir }, "/env"},
 		{"INCIDENTBOT_LOG_LEVEL", "DEBUG", func(c *Config) any { return c.Log.Level }, "debug"},
 		{"INCIDENTBOT_LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "json"},

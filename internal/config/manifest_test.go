@@ -77,7 +77,7 @@ func TestManifest(t *testing.T) {
 	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != "add_to_timeline" || m.Features.Shortcuts[0].Type != "message" {
 		t.Errorf("shortcuts: %+v, want the message shortcut add_to_timeline", m.Features.Shortcuts)
 	}
-	for _, ev := range []string{"app_home_opened", "reaction_added"} {
+	for _, ev := range []string{"app_home_opened", "reaction_added", "member_joined_channel", "member_left_channel"} {
 		if !slices.Contains(m.Settings.EventSubscriptions.BotEvents, ev) {
 			t.Errorf("bot event %s missing", ev)
 		}

@@ -21,6 +21,7 @@ type rawConfig struct {
 	} `mapstructure:"store"`
 	HTTP struct {
 		Listen string `mapstructure:"listen"`
+		Token  string `mapstructure:"token"`
 	} `mapstructure:"http"`
 	Templates struct {
 		Dir string `mapstructure:"dir"`
@@ -76,6 +77,7 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 	}
 	c.Store.Path = r.Store.Path
 	c.HTTP.Listen = strings.TrimSpace(r.HTTP.Listen)
+	c.HTTP.Token = strings.TrimSpace(r.HTTP.Token) // secrets files often end in a newline
 	c.Templates.Dir = r.Templates.Dir
 	c.Log.Level = strings.ToLower(strings.TrimSpace(r.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(r.Log.Format))

@@ -33,7 +33,7 @@ var (
 // contains a token.
 func (c *Config) Validate() error {
 	if err := c.validateSlack(); err != nil {
-		return errors.New(redact(err.Error(), c.Slack.BotToken, c.Slack.AppToken))
+		return errors.New(redact(err.Error(), c.secrets()...))
 	}
 	return c.ValidateLocal()
 }
@@ -41,9 +41,9 @@ func (c *Config) Validate() error {
 // ValidateLocal checks everything except the connection to Slack: what a
 // command that only reads the store (export) needs.
 func (c *Config) ValidateLocal() error {
-	for _, check := range []func() error{c.validatePaths, c.validateLog, c.validateIncidents, c.validateServices} {
+	for _, check := range []func() error{c.validatePaths, c.validateHTTPToken, c.validateLog, c.validateIncidents, c.validateServices} {
 		if err := check(); err != nil {
-			return errors.New(redact(err.Error(), c.Slack.BotToken, c.Slack.AppToken))
+			return errors.New(redact(err.Error(), c.secrets()...))
 		}
 	}
 	return nil
@@ -106,6 +106,24 @@ func (c *Config) validatePaths() error {
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			return fmt.Errorf("http.listen %q is not host:port: use e.g. 127.0.0.1:8089, or \"\" to disable the ops listener", c.HTTP.Listen)
+		}
+	}
+	return nil
+}
+
+// validateHTTPToken checks http.token's shape, never quoting it: a bearer
+// token goes in an Authorization header, so it is visible ASCII. Its length
+// is the operator's choice (the docs recommend `openssl rand -hex 32`):
+// refusing to start over a short token would take the whole bot down for a
+// setting that only guards the HTTP routes.
+func (c *Config) validateHTTPToken() error {
+	tok := c.HTTP.Token
+	if tok == "" {
+		return nil
+	}
+	for _, r := range tok {
+		if r <= ' ' || r > '~' {
+			return errors.New("http.token has a space or a character outside visible ASCII: use letters, digits and punctuation only, e.g. the output of `openssl rand -hex 32`")
 		}
 	}
 	return nil

@@ -11,6 +11,8 @@ const (
 	secretBot = "xoxb-1111-2222-SECRETbotVALUE"
 	secretApp = "xapp-1-A111-3333-SECRETappVALUE"
 	secretUsr = "xoxp-4444-SECRETuserVALUE"
+	// secretHTTP is shaped like nothing in particular, as http.token may be.
+	secretHTTP = "SECREThttpVALUE-0123456789abcdefghij"
 )
 
 // valid returns a configuration that passes Validate.
@@ -52,6 +54,9 @@ func TestValidate(t *testing.T) {
 		{"zero silence timeout", func(c *Config) { c.Slack.SilenceTimeout = 0 }, "slack.silence_timeout"},
 		{"empty store path", func(c *Config) { c.Store.Path = " " }, "store.path"},
 		{"bad listen", func(c *Config) { c.HTTP.Listen = "8089" }, "http.listen"},
+		{"http token", func(c *Config) { c.HTTP.Token = secretHTTP }, ""},
+		{"http token short but well-formed", func(c *Config) { c.HTTP.Token = "short-token" }, ""},
+		{"http token with a space", func(c *Config) { c.HTTP.Token = "a " + secretHTTP }, "http.token has a space"},
 		{"missing templates dir", func(c *Config) { c.Templates.Dir = "/does/not/exist" }, "templates.dir"},
 		{"bad log level", func(c *Config) { c.Log.Level = "verbose" }, "log.level \"verbose\" is not a level: use debug, info, warn or error"},
 		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, "log.format"},
@@ -140,6 +145,11 @@ func TestNoTokenInAnyMessage(t *testing.T) {
 		{"token pasted into announce_channel", "incidents: {announce_channel: " + secretApp + "}\n", []string{"SLACK_BOT_TOKEN=" + secretBot, "SLACK_APP_TOKEN=" + secretApp}},
 		{"token pasted into the env duration", "", []string{"INCIDENTBOT_INCIDENTS_POSTMORTEM_REMINDER=" + secretApp}},
 		{"token in broken YAML", "slack:\n  bot_token: \"" + secretBot + "\n  app_token: [\n", nil},
+		{"http token with a tab", "http: {token: \"SECRET\\t" + secretHTTP + "\"}\n", []string{"SLACK_BOT_TOKEN=" + secretBot, "SLACK_APP_TOKEN=" + secretApp}},
+		{"http token with a space", "http: {token: \"SECRET " + secretHTTP + "\"}\n", []string{"SLACK_BOT_TOKEN=" + secretBot, "SLACK_APP_TOKEN=" + secretApp}},
+		{"http token as a list", "http: {token: [" + secretHTTP + "]}\n", nil},
+		{"http token as a map", "http: {token: {value: " + secretHTTP + "}}\n", nil},
+		{"http token from env, other mistake", "log: {level: loud}\n", []string{"INCIDENTBOT_HTTP_TOKEN=" + secretHTTP, "SLACK_BOT_TOKEN=" + secretBot, "SLACK_APP_TOKEN=" + secretApp}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +177,13 @@ func TestRedacted(t *testing.T) {
 	c := valid()
 	got := c.Redacted()
 	assertNoSecret(t, got)
-	for _, want := range []string{"slack.bot_token=set", "slack.app_token=set", "store.path=incidentbot.db", "SEV1(15m0s)", "roles=commander,comms,ops", "services=checkout"} {
+	if !strings.Contains(got, "http.token=unset") {
+		t.Errorf("Redacted() = %q, want http.token=unset", got)
+	}
+	c.HTTP.Token = secretHTTP
+	got = c.Redacted()
+	assertNoSecret(t, got)
+	for _, want := range []string{"http.token=set", "slack.bot_token=set", "slack.app_token=set", "store.path=incidentbot.db", "SEV1(15m0s)", "roles=commander,comms,ops", "services=checkout"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Redacted() = %q, want %q in it", got, want)
 		}
@@ -176,7 +192,7 @@ func TestRedacted(t *testing.T) {
 
 func assertNoSecret(tb testing.TB, msg string) {
 	tb.Helper()
-	for _, s := range []string{secretBot, secretApp, secretUsr, "SECRET"} {
+	for _, s := range []string{secretBot, secretApp, secretUsr, secretHTTP, "SECRET"} {
 		if strings.Contains(msg, s) {
 			tb.Errorf("message leaks a token: %q", msg)
 		}

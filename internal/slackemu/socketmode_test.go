@@ -283,7 +283,8 @@ func TestDeliverRawEnvelopes(t *testing.T) {
 	env.ID = ""
 	second, err := emu.Deliver(ctx, env) // the same event again, as after a lost ack
 	mustNoErr(t, err)
-	if first.EnvelopeID == second.EnvelopeID || <-eventIDs != <-eventIDs {
+	firstEvent, secondEvent := <-eventIDs, <-eventIDs
+	if first.EnvelopeID == second.EnvelopeID || firstEvent != secondEvent {
 		t.Fatal("a redelivered event must keep its event_id under a new envelope_id")
 	}
 	_, err = emu.Deliver(ctx, Envelope{Type: "telepathy", Payload: json.RawMessage(`{}`)})
