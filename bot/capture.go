@@ -21,97 +21,129 @@ import (
 // captureReaction is the reaction that puts a message on the timeline.
 const captureReaction = "pushpin"
 
-// reactionAdded captures 📌-reacted messages of incident channels onto the
-// timeline. 📌 elsewhere is someone else's business and is ignored quietly.
-func (b *Bot) reactionAdded(ctx context.Context, ev *slackevents.ReactionAddedEvent) {
+// reactionAdded records a 📌 on a message of an incident channel as a
+// capture job, before the ack (see RequestCapture); 📌 elsewhere is someone
+// else's business and is ignored without writing anything.
+func (b *Bot) reactionAdded(ctx context.Context, eventID string, ev *slackevents.ReactionAddedEvent) {
 	if ev.Reaction != captureReaction || ev.Item.Type != "message" || ev.Item.Channel == "" || ev.Item.Timestamp == "" {
 		return
 	}
-	if self, err := b.selfID(ctx); err == nil && ev.User == self {
-		return
+	req := commands.CaptureRequest{CapturePayload: commands.CapturePayload{
+		Channel: ev.Item.Channel, TS: ev.Item.Timestamp, By: ev.User, Author: ev.ItemUser,
+	}}
+	if eventID != "" {
+		req.DeliveryKey = "event:" + eventID
 	}
-	// Read the store before calling Slack: most pins are not in incident
-	// channels.
-	inc, err := b.opt.Commands.IncidentInChannel(ev.Item.Channel)
-	if err != nil {
+	log := b.log.With().Str("channel", ev.Item.Channel).Str("user", ev.User).Str("ts", ev.Item.Timestamp).Logger()
+	res, err := b.opt.Commands.RequestCapture(ctx, req)
+	switch {
+	case incident.ErrorCode(err) == incident.EINVALID:
+	case err != nil:
+		log.Error().Err(err).Msg("record 📌 capture")
+	case res.Redelivered:
+		log.Debug().Str("event", eventID).Msg("duplicate event ignored")
+	default:
+		log.Info().Str("incident", res.Incident.ID()).Msg("📌 capture recorded")
+	}
+}
+
+// addToTimeline handles the "Add to timeline" message shortcut: it records
+// the capture before the ack; the capture job tells the user how it went.
+func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
+	ts := cb.Message.Timestamp
+	if ts == "" {
+		ts = cb.MessageTs
+	}
+	req := commands.CaptureRequest{CapturePayload: commands.CapturePayload{
+		Channel: cb.Channel.ID, TS: ts, By: cb.User.ID,
+		Author: cb.Message.User, Text: cb.Message.Text, ResponseURL: cb.ResponseURL,
+	}}
+	if req.Author == "" {
+		req.Author = cb.Message.BotID
+	}
+	if cb.TriggerID != "" {
+		req.DeliveryKey = "capture-delivery:shortcut:" + cb.TriggerID
+	}
+	res, err := b.opt.Commands.RequestCapture(ctx, req)
+	switch {
+	case err != nil:
 		if incident.ErrorCode(err) == incident.EINTERNAL {
-			b.log.Error().Err(err).Str("channel", ev.Item.Channel).Msg("look up incident channel")
+			b.log.Error().Err(err).Str("channel", req.Channel).Str("ts", ts).Msg("add to timeline")
 		}
-		return
+		return nil, func(ctx context.Context) { b.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err))) }
+	case res.Redelivered:
+		// The first delivery's job answers the user; a redelivery says nothing.
+		b.log.Debug().Str("channel", req.Channel).Str("ts", ts).Msg("redelivered shortcut ignored")
 	}
-	log := b.log.With().Str("incident", inc.ID()).Str("user", ev.User).Str("ts", ev.Item.Timestamp).Logger()
-	in := commands.CaptureInput{Channel: ev.Item.Channel, TS: ev.Item.Timestamp, At: messageTime(ev.Item.Timestamp), Author: ev.ItemUser}
-	msg, err := b.fetchMessage(ctx, ev.Item.Channel, ev.Item.Timestamp)
+	return nil, nil
+}
+
+// capture performs a capture job: it reads the message from Slack and puts
+// it on the timeline in the transaction that completes the job, then marks
+// it (a react job) and answers the shortcut's user. Jobs of one incident
+// run one at a time, so "already on the timeline" read here still holds
+// when the result is stored; ApplyCapture checks again regardless.
+func (b *Bot) capture(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	var pl commands.CapturePayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return nil, outbox.Permanent(fmt.Errorf("decode capture payload: %w", err))
+	}
+	log := b.log.With().Str("incident", inc.ID()).Str("user", pl.By).Str("ts", pl.TS).Logger()
+	self, err := b.selfID(ctx)
 	if err != nil {
-		// The pin still counts: the timeline keeps the time, the author
-		// and the link even when the text cannot be read.
-		log.Warn().Err(err).Msg("read pinned message")
+		return nil, classify(err)
+	}
+	if pl.By == self {
+		return nil, nil // the bot's own 📌 is no one's request
+	}
+	done, err := b.opt.Commands.Captured(pl.Channel, pl.TS)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		log.Debug().Msg("message already on the timeline")
+		b.respond(ctx, pl.ResponseURL, fmt.Sprintf("That message is already on %s's timeline.", inc.ID()))
+		return nil, nil
+	}
+	in := commands.CaptureInput{Channel: pl.Channel, TS: pl.TS, At: messageTime(pl.TS), Author: pl.Author, Text: pl.Text}
+	msg, err := b.fetchMessage(ctx, pl.Channel, pl.TS)
+	if err != nil {
+		if err := classify(err); !outbox.IsPermanent(err) {
+			return nil, err // rate limited, Slack down: the outbox retries
+		}
+		// The capture still counts: the timeline keeps the time, the
+		// author and the link even when the text cannot be read.
+		log.Warn().Err(err).Msg("read captured message")
 	} else {
 		in.Text = msg.Text
 		if msg.User != "" {
 			in.Author = msg.User
+		} else if msg.BotID != "" && in.Author == "" {
+			in.Author = msg.BotID
 		}
 	}
-	in.Link = b.messageLink(ctx, ev.Item.Channel, ev.Item.Timestamp)
-	res, err := b.opt.Commands.CaptureMessage(ctx, in)
-	switch {
-	case err != nil:
-		log.Error().Err(err).Msg("capture pinned message")
-	case res.Duplicate:
-		log.Debug().Msg("pinned message already on the timeline")
-	default:
-		log.Info().Uint64("event", res.Event.Seq).Msg("pinned message added to the timeline")
+	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: pl.Channel, Ts: pl.TS})
+	if err != nil {
+		if err := classify(err); !outbox.IsPermanent(err) {
+			return nil, err
+		}
+		log.Warn().Err(err).Msg("chat.getPermalink")
 	}
-}
-
-// addToTimeline handles the "Add to timeline" message shortcut: it puts the
-// message on its incident's timeline and tells the user how that went.
-func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
-	return nil, func(ctx context.Context) {
-		ts := cb.Message.Timestamp
-		if ts == "" {
-			ts = cb.MessageTs
-		}
-		in := commands.CaptureInput{
-			Channel: cb.Channel.ID, TS: ts, At: messageTime(ts),
-			Author: cb.Message.User, Text: cb.Message.Text,
-			IdempotencyKey: "shortcut:" + cb.TriggerID,
-		}
-		if in.Author == "" {
-			in.Author = cb.Message.BotID
-		}
-		if _, err := b.opt.Commands.IncidentInChannel(in.Channel); err == nil {
-			in.Link = b.messageLink(ctx, in.Channel, ts)
-		}
-		res, err := b.opt.Commands.CaptureMessage(ctx, in)
-		switch {
-		case err != nil:
-			if incident.ErrorCode(err) == incident.EINTERNAL {
-				b.log.Error().Err(err).Str("channel", in.Channel).Str("ts", ts).Msg("add to timeline")
-			}
-			b.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
-		case res.Redelivered:
-			// The first delivery answered the user; a redelivery says nothing.
-			b.log.Debug().Str("channel", in.Channel).Str("ts", ts).Msg("redelivered shortcut ignored")
-		case res.Duplicate:
-			b.answerInteraction(ctx, cb, fmt.Sprintf("That message is already on %s's timeline.", res.Incident.ID()))
-		default:
-			b.log.Info().Str("incident", res.Incident.ID()).Str("user", cb.User.ID).Uint64("event", res.Event.Seq).Msg("message added to the timeline")
-			b.answerInteraction(ctx, cb, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", res.Incident.ID(), slackDate(res.Event.At)))
-		}
-	}
+	in.Link = link
+	b.respond(ctx, pl.ResponseURL, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC())))
+	log.Info().Msg("adding the message to the timeline")
+	return func(tx *store.Tx) error {
+		_, err := b.opt.Commands.ApplyCapture(tx, in)
+		return err
+	}, nil
 }
 
 // fetchMessage reads one message of a channel by its ts: a top-level
-// message from the history, a thread reply from its thread.
+// message from the history, a thread reply from its thread. A message that
+// is not there is a permanent error.
 func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Message, error) {
-	var hist *slack.GetConversationHistoryResponse
-	err := b.retry(ctx, func() error {
-		var err error
-		hist, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
-		})
-		return err
+	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
 	})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("conversations.history: %w", err)
@@ -122,13 +154,8 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 		}
 	}
 	// Not in the history: a reply, which only its thread lists.
-	var replies []slack.Message
-	err = b.retry(ctx, func() error {
-		var err error
-		replies, _, _, err = b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-			ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
-		})
-		return err
+	replies, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
 	})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("conversations.replies: %w", err)
@@ -138,23 +165,7 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 			return m, nil
 		}
 	}
-	return slack.Message{}, fmt.Errorf("message %s not found in %s", ts, channel)
-}
-
-// messageLink is the message's link, or "" when Slack will not give one
-// (the timeline entry is still worth having).
-func (b *Bot) messageLink(ctx context.Context, channel, ts string) string {
-	var link string
-	err := b.retry(ctx, func() error {
-		var err error
-		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
-		return err
-	})
-	if err != nil {
-		b.log.Warn().Err(err).Str("channel", channel).Str("ts", ts).Msg("chat.getPermalink")
-		return ""
-	}
-	return link
+	return slack.Message{}, outbox.Permanent(fmt.Errorf("message %s not found in %s", ts, channel))
 }
 
 // messageTime reads a message ts ("1700000000.000100") as the time it was

@@ -73,7 +73,7 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	case commands.JobAnnounce:
 		return b.announce(ctx, job, inc)
 	case commands.JobRefreshCard:
-		return b.refreshCard(ctx, inc)
+		return b.refreshCard(ctx, job, inc)
 	case commands.JobRefreshAnnouncement:
 		return b.refreshAnnouncement(ctx, inc)
 	case commands.JobPost:
@@ -86,6 +86,8 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return b.postUpdate(ctx, job, inc)
 	case commands.JobReact:
 		return b.markCaptured(ctx, job, inc)
+	case commands.JobCapture:
+		return b.capture(ctx, job, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}

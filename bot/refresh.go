@@ -13,12 +13,13 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// refreshCard re-renders the pinned summary card in place.
-func (b *Bot) refreshCard(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+// refreshCard re-renders the pinned summary card in place, as revision
+// job.ID (see cardBlockID).
+func (b *Bot) refreshCard(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	if inc.CardTS == "" {
 		return nil, nil // not posted yet: the post will show the latest state
 	}
-	blocks, text, err := b.cardBlocks(inc)
+	blocks, text, err := b.cardBlocksAt(inc, job.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,8 +172,26 @@ func header(text string) *slack.HeaderBlock {
 	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, t, true, false))
 }
 
-// cardBlocks is the live summary card pinned in the incident channel.
+// cardBlocks is the live summary card as first posted.
 func (b *Bot) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	return b.cardBlocksAt(inc, 0)
+}
+
+// cardBlockID is the block_id of one of the card's interactive blocks at
+// revision rev (0: the first post). Slack clients keep what a user chose in
+// a select for as long as its block_id stays the same, whatever chat.update
+// sends as initial_user: a refused pick would stay on screen. So every
+// redraw gives these blocks new block_ids. Routing goes by action_id only.
+func cardBlockID(base string, rev uint64) string {
+	if rev == 0 {
+		return base
+	}
+	return base + "." + strconv.FormatUint(rev, 10)
+}
+
+// cardBlocksAt is the live summary card pinned in the incident channel, at
+// revision rev (the ID of the job that draws it: unique and increasing).
+func (b *Bot) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, string, error) {
 	v := b.view(inc)
 	facts, err := b.render("card.tmpl", v)
 	if err != nil {
@@ -209,13 +228,13 @@ func (b *Bot) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) 
 		}
 		blocks = append(blocks, slack.NewSectionBlock(
 			slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil,
-			slack.NewAccessory(sel), slack.SectionBlockOptionBlockID("role-"+r.ID)))
+			slack.NewAccessory(sel), slack.SectionBlockOptionBlockID(cardBlockID("role-"+r.ID, rev))))
 	}
 	if inc.Open() {
 		// A resolved incident takes no more status updates.
 		update := slack.NewButtonBlockElement("update", inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Post status update", false, false))
 		update.Style = slack.StylePrimary
-		blocks = append(blocks, slack.NewActionBlock("card-actions", update))
+		blocks = append(blocks, slack.NewActionBlock(cardBlockID("card-actions", rev), update))
 	}
 	blocks = append(blocks,
 		slack.NewContextBlock("card-context", slack.NewTextBlockObject(slack.MarkdownType, "Declared by "+v.DeclaredBy+" · this card updates itself", false, false)),

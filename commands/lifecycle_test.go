@@ -398,7 +398,7 @@ func TestInChannelCommandsRefuseBadInputWithoutChangingAnything(t *testing.T) {
 			return err
 		}, incident.EINVALID, "needs some text"},
 		{"capture outside", false, func(s *commands.Service) error {
-			_, err := s.CaptureMessage(ctx, commands.CaptureInput{Channel: "CELSEWHERE", TS: "1.2", Author: "UBOB", Text: "x"})
+			_, err := s.RequestCapture(ctx, commands.CaptureRequest{CapturePayload: commands.CapturePayload{Channel: "CELSEWHERE", TS: "1.2", By: "UBOB"}, DeliveryKey: "event:Ev1"})
 			return err
 		}, incident.EINVALID, "belongs to no incident"},
 	}
@@ -450,27 +450,57 @@ func TestAddNote(t *testing.T) {
 	}
 }
 
-func TestCaptureMessageKeepsOriginalTimeAndHappensOnce(t *testing.T) {
+func TestCaptureIsRecordedThenAppliedOnce(t *testing.T) {
 	s := newService(t)
+	ctx := context.Background()
 	inc, before := lcDeclare(t, s, "SEV2", false)
+	// Before the ack: the delivery and the job, together; a redelivery
+	// adds neither.
+	req := commands.CaptureRequest{CapturePayload: commands.CapturePayload{Channel: lcChannel, TS: "1764126000.000100", By: "UBOB"}, DeliveryKey: "event:Ev1"}
+	if res, err := s.RequestCapture(ctx, req); err != nil || res.Redelivered || res.Incident.ID() != inc.ID() {
+		t.Fatalf("request %+v %v", res, err)
+	}
+	pending, _ := s.Store.PendingJobs(0)
+	if len(pending) != before+1 || pending[before].Kind != commands.JobCapture || string(pending[before].Payload) != `{"channel":"`+lcChannel+`","ts":"1764126000.000100","by":"UBOB"}` {
+		t.Fatalf("jobs %v", jobKinds(t, s.Store)[before:])
+	}
+	if res, err := s.RequestCapture(ctx, req); err != nil || !res.Redelivered {
+		t.Fatalf("redelivery %+v %v", res, err)
+	}
+	if n, _ := s.Store.OutboxDepth(); n != before+1 {
+		t.Fatalf("a redelivery enqueued again: %d jobs", n)
+	}
+
+	// The job's result: on the timeline with the message's own time.
 	posted := s.Clock.Now().Add(-10 * time.Minute)
 	in := commands.CaptureInput{Channel: lcChannel, TS: "1764126000.000100", At: posted, Author: "UCAROL", Text: "disk full on db-1", Link: "https://x.slack.com/archives/C/p1"}
-	res, err := s.CaptureMessage(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
+	apply := func() commands.CaptureResult {
+		t.Helper()
+		var res commands.CaptureResult
+		err := s.Store.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			res, err = s.ApplyCapture(tx, in)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
-	ev := res.Event
+	ev := apply().Event
 	if ev.Kind != incident.EventMessagePinned || !ev.At.Equal(posted) || ev.Actor != "UCAROL" || ev.Text != in.Text || ev.Link != in.Link {
 		t.Fatalf("%+v", ev)
 	}
-	pending, _ := s.Store.PendingJobs(0)
-	if len(pending) != before+1 || pending[before].Kind != "react" || string(pending[before].Payload) != `{"ts":"1764126000.000100","name":"memo"}` {
+	pending, _ = s.Store.PendingJobs(0)
+	if last := pending[len(pending)-1]; last.Kind != "react" || string(last.Payload) != `{"ts":"1764126000.000100","name":"memo"}` {
 		t.Fatalf("jobs %v", jobKinds(t, s.Store)[before:])
 	}
+	if done, err := s.Captured(lcChannel, in.TS); err != nil || !done {
+		t.Fatalf("captured %v %v", done, err)
+	}
 	st := lcSnapshot(t, s, inc.Number)
-	again, err := s.CaptureMessage(context.Background(), in)
-	if err != nil || !again.Duplicate || again.Incident.ID() != inc.ID() {
-		t.Fatalf("second capture %+v %v", again, err)
+	if again := apply(); !again.Duplicate || again.Incident.ID() != inc.ID() {
+		t.Fatalf("second capture %+v", again)
 	}
 	if !lcSnapshot(t, s, inc.Number).same(st) {
 		t.Fatal("a second capture changed state")

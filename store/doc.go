@@ -25,9 +25,12 @@
 //	outbox                  (sequence: last job ID issued)
 //	  <job ID>              → Job; ID order is FIFO order
 //	seen
-//	  <key>                 → <time>: deliveries already handled
+//	  <key>                 → <time>: deliveries already handled, and facts
+//	                          kept for good (Remember: a captured message)
 //	seen_by_time
-//	  <time><key>           → empty: lets PruneSeen seek instead of scan
+//	  <time><key>           → empty: the delivery keys only, so PruneSeen
+//	                          seeks instead of scanning and never forgets a
+//	                          remembered fact
 //	reminders
 //	  <due time><number>    → <number>: "what is due" is a cursor from First
 //	reminders_by_incident

@@ -39,8 +39,16 @@ func (tx *Tx) MarkSeen(key string, at time.Time) (seen bool, err error) {
 }
 
 // PruneSeen forgets keys seen before the given time and returns how many.
-// It seeks the time index, so it reads only what it removes.
+// It seeks the time index, so it reads only what it removes. Keys recorded
+// with Remember are never pruned.
 func (tx *Tx) PruneSeen(before time.Time) (int, error) {
+	return tx.PruneSeenUpTo(before, 0)
+}
+
+// PruneSeenUpTo is PruneSeen removing at most limit keys (all when limit <=
+// 0), the oldest first, so that a large backlog can be pruned in several
+// short transactions instead of one that holds the writer lock.
+func (tx *Tx) PruneSeenUpTo(before time.Time, limit int) (int, error) {
 	byKey, err := tx.bucket(bucketSeen)
 	if err != nil {
 		return 0, fmt.Errorf("prune seen: %w", err)
@@ -49,15 +57,15 @@ func (tx *Tx) PruneSeen(before time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("prune seen: %w", err)
 	}
-	limit := timeKey(before)
+	limitKey := timeKey(before)
 	// Collect first: deleting under a live bbolt cursor can skip keys.
 	var old [][]byte
 	c := byTime.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+	for k, _ := c.First(); k != nil && (limit <= 0 || len(old) < limit); k, _ = c.Next() {
 		if len(k) < 8 {
 			return 0, fmt.Errorf("prune seen: corrupt index key %x", k)
 		}
-		if bytes.Compare(k[:8], limit) >= 0 {
+		if bytes.Compare(k[:8], limitKey) >= 0 {
 			break
 		}
 		old = append(old, concat(k, nil))
@@ -71,4 +79,55 @@ func (tx *Tx) PruneSeen(before time.Time) (int, error) {
 		}
 	}
 	return len(old), nil
+}
+
+// Remember records key for good: unlike MarkSeen's, a remembered key has no
+// entry in the time index, so PruneSeen never forgets it. It is for facts
+// that must hold for the store's life ("this message is on a timeline"),
+// not for deliveries. It reports true, and adds nothing, if key was recorded
+// before; a key recorded by MarkSeen is then kept for good from now on.
+func (tx *Tx) Remember(key string) (known bool, err error) {
+	if key == "" {
+		return false, fmt.Errorf("remember: empty key")
+	}
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return false, fmt.Errorf("remember %q: %w", key, err)
+	}
+	if tk := byKey.Get([]byte(key)); tk != nil {
+		// Recorded by MarkSeen (by a version that had no Remember): take it
+		// out of the time index, so that the fact outlives PruneSeen.
+		byTime, err := tx.bucket(bucketSeenByTime)
+		if err != nil {
+			return false, fmt.Errorf("remember %q: %w", key, err)
+		}
+		if err := byTime.Delete(concat(tk, []byte(key))); err != nil {
+			return false, fmt.Errorf("remember %q: %w", key, err)
+		}
+		return true, nil
+	}
+	if err := byKey.Put([]byte(key), timeKey(tx.s.now())); err != nil {
+		return false, fmt.Errorf("remember %q: %w", key, err)
+	}
+	return false, nil
+}
+
+// Seen reports whether key was recorded, by MarkSeen or Remember, and not
+// pruned since.
+func (tx *Tx) Seen(key string) (bool, error) {
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return false, fmt.Errorf("seen %q: %w", key, err)
+	}
+	return byKey.Get([]byte(key)) != nil, nil
+}
+
+// SeenCount is how many keys the store holds: delivery keys not pruned yet
+// and remembered facts. It walks the bucket; for tests and measurements.
+func (tx *Tx) SeenCount() (int, error) {
+	byKey, err := tx.bucket(bucketSeen)
+	if err != nil {
+		return 0, fmt.Errorf("seen count: %w", err)
+	}
+	return byKey.Stats().KeyN, nil
 }

@@ -106,3 +106,86 @@ func TestMarkSeenZeroTimeMeansNow(t *testing.T) {
 		})
 	}
 }
+
+// A remembered key is a fact for good: PruneSeen never forgets it, and
+// remembering a key MarkSeen recorded keeps that one for good too.
+func TestRememberOutlivesPruning(t *testing.T) {
+	s := storetest.Open(t)
+	update(t, s, func(tx *store.Tx) error {
+		if _, err := tx.MarkSeen("capture:C1/1.1", t0.Add(-48*time.Hour)); err != nil {
+			return err
+		}
+		_, err := tx.MarkSeen("event:old", t0.Add(-48*time.Hour))
+		return err
+	})
+	for _, st := range []struct {
+		key   string
+		known bool
+	}{
+		{"capture:C1/2.2", false},
+		{"capture:C1/2.2", true},
+		{"capture:C1/1.1", true}, // recorded by MarkSeen: now kept for good
+	} {
+		update(t, s, func(tx *store.Tx) error {
+			known, err := tx.Remember(st.key)
+			if known != st.known {
+				t.Errorf("Remember(%q) = %v, want %v", st.key, known, st.known)
+			}
+			return err
+		})
+	}
+	update(t, s, func(tx *store.Tx) error {
+		n, err := tx.PruneSeen(t0.Add(time.Hour))
+		if n != 1 {
+			t.Errorf("pruned %d keys, want only event:old", n)
+		}
+		return err
+	})
+	if err := s.View(func(tx *store.Tx) error {
+		for key, want := range map[string]bool{"capture:C1/1.1": true, "capture:C1/2.2": true, "event:old": false} {
+			if got, err := tx.Seen(key); err != nil || got != want {
+				t.Errorf("Seen(%q) = %v, %v; want %v", key, got, err, want)
+			}
+		}
+		if n, err := tx.SeenCount(); err != nil || n != 2 {
+			t.Errorf("SeenCount = %d, %v; want 2", n, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(t.Context(), func(tx *store.Tx) error { _, err := tx.Remember(""); return err }); err == nil {
+		t.Error("Remember of an empty key succeeded")
+	}
+}
+
+func TestPruneSeenUpToRemovesTheOldestFirst(t *testing.T) {
+	s := storetest.Open(t)
+	update(t, s, func(tx *store.Tx) error {
+		for i, key := range []string{"a", "b", "c", "d"} {
+			if _, err := tx.MarkSeen(key, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, want := range []int{2, 1, 0} {
+		update(t, s, func(tx *store.Tx) error {
+			n, err := tx.PruneSeenUpTo(t0.Add(150*time.Second), 2)
+			if n != want {
+				t.Errorf("pruned %d, want %d", n, want)
+			}
+			return err
+		})
+	}
+	if err := s.View(func(tx *store.Tx) error {
+		for key, want := range map[string]bool{"a": false, "b": false, "c": false, "d": true} {
+			if got, _ := tx.Seen(key); got != want {
+				t.Errorf("Seen(%q) = %v, want %v", key, got, want)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -45,3 +45,7 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	}
 	return true, nil
 }
+
+// Size is how many bytes of the file the store uses: the pages up to the
+// highest one in use. The file itself may be larger (bbolt grows it ahead).
+func (tx *Tx) Size() int64 { return tx.btx.Size() }

@@ -16,6 +16,7 @@ import (
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/internal/janitor"
 	"github.com/incidentbot/incidentbot/internal/ops"
 	"github.com/incidentbot/incidentbot/internal/scheduler"
 	"github.com/incidentbot/incidentbot/store"
@@ -29,6 +30,9 @@ type App struct {
 	bot   *bot.Bot
 	sched *scheduler.Scheduler
 	ops   *ops.Server
+	// janitor prunes old delivery keys, so the store does not grow with
+	// every reaction in the workspace.
+	janitor *janitor.Janitor
 }
 
 // Open builds every part and hands them to each other. It fails when the
@@ -114,7 +118,8 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 			return nil, fmt.Errorf("http.listen: %w", err)
 		}
 	}
-	return &App{log: log, store: st, bot: b, sched: sched, ops: srv}, nil
+	jan := janitor.New(janitor.Options{Pruner: svc, Log: log})
+	return &App{log: log, store: st, bot: b, sched: sched, ops: srv, janitor: jan}, nil
 }
 
 // Run serves until ctx ends, then shuts down in order: stop reading, finish
@@ -137,6 +142,11 @@ func (a *App) Run(ctx context.Context) error {
 		defer wg.Done()
 		_ = a.sched.Run(ctx) // returns only when ctx ends
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.janitor.Run(ctx) // returns only when ctx ends
+	}()
 	a.log.Info().Msg("starting")
 	botErr := a.bot.Run(ctx)
 	cancel()
@@ -150,6 +160,9 @@ func (a *App) Bot() *bot.Bot { return a.bot }
 
 // OpsAddr is the ops listener's address ("" when disabled).
 func (a *App) OpsAddr() string { return a.ops.Addr() }
+
+// Janitor exposes the store's pruner (tests trigger it).
+func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
 func (a *App) Store() *store.Store { return a.store }

@@ -394,7 +394,12 @@ func (w *world) redeliverOverlapping(c redeliveryCase, st redoState, first, copi
 	defer stop()
 	acted := make(chan error, 1)
 	go func() { acted <- c.act(w.ctx(), w, st) }()
+	// The action may finish before its delivery is read off the feed: the
+	// feed is lossless and in order, so it still holds the delivery, and
+	// the copies then simply come after the first was handled. Only an
+	// action that failed (and so may never have been delivered) ends here.
 	var env slackemu.Envelope
+	actedEarly, actErr := acted, error(nil)
 	for env.ID == "" {
 		select {
 		case ch, ok := <-feed:
@@ -404,8 +409,11 @@ func (w *world) redeliverOverlapping(c redeliveryCase, st redoState, first, copi
 			if ch.Kind == slackemu.ChangeDelivery {
 				env = w.emu.Deliveries()[first]
 			}
-		case err := <-acted:
-			w.t.Fatalf("the action ended before its delivery was seen: %v", err)
+		case actErr = <-actedEarly:
+			if actErr != nil {
+				w.t.Fatalf("the action failed before its delivery was seen: %v", actErr)
+			}
+			actedEarly = nil // done; its delivery is still on the feed
 		case <-w.ctx().Done():
 			w.t.Fatal("the action was never delivered")
 		}
@@ -423,7 +431,10 @@ func (w *world) redeliverOverlapping(c redeliveryCase, st redoState, first, copi
 	}
 	wg.Wait()
 	close(errs)
-	err := <-acted
+	err := actErr
+	if actedEarly != nil {
+		err = <-acted
+	}
 	for e := range errs {
 		err = errors.Join(err, e)
 	}

@@ -103,7 +103,8 @@ func (w *world) roleSectionText(role string) string {
 			w.t.Fatal(err)
 		}
 		for _, b := range blocks {
-			if b["block_id"] == "role-"+role {
+			// By the picker's action_id: block_ids change on every redraw.
+			if acc, _ := b["accessory"].(map[string]any); acc["action_id"] == "role:"+role {
 				raw, _ := json.Marshal(b)
 				return blocksText(raw)
 			}

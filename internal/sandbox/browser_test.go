@@ -200,10 +200,11 @@ type pageErrors struct {
 }
 
 // helpers are functions the wait expressions use: the text of a card
-// section by block_id, the open modal's title, and the newest ephemeral
+// section by block_id (a redrawn card's interactive blocks carry a
+// ".<revision>" suffix), the open modal's title, and the newest ephemeral
 // answers.
 const helpers = `
-window.section = (id) => { const s = document.querySelector('#messages .msg.pinned [data-block-id="' + id + '"]'); return s ? s.innerText : ''; };
+window.section = (id) => { const s = document.querySelector('#messages .msg.pinned [data-block-id="' + id + '"], #messages .msg.pinned [data-block-id^="' + id + '."]'); return s ? s.innerText : ''; };
 window.modalTitle = () => { const m = document.querySelector('#modal-overlay:not([hidden]) .modal-title'); return m ? m.innerText : ''; };
 window.ephemerals = () => Array.from(document.querySelectorAll('#messages .msg.ephemeral')).map((e) => e.innerText);
 `

@@ -134,6 +134,8 @@ func (s *Server) SelectUser(ctx context.Context, userID, channelID, messageTS, a
 	if _, ok := s.User(selectedUser); !ok {
 		return Ack{}, fmt.Errorf("slackemu: SelectUser: unknown user %q", selectedUser)
 	}
+	// The client shows the choice at once, whatever the bot makes of it.
+	s.rememberPick(pickKey{userID, channelID, messageTS, actionID}, selectedUser)
 	return s.messageAction(ctx, userID, channelID, messageTS, func(el map[string]any) (map[string]any, bool) {
 		if el["type"] != "users_select" || el["action_id"] != actionID {
 			return nil, false

@@ -95,6 +95,7 @@ type Server struct {
 	sock   sockets
 
 	delivered deliveryLog
+	picks     clientPicks // what each user's client shows in selects
 }
 
 // New starts an emulator on 127.0.0.1 with a random port, and seeds a team, an app,
