@@ -47,6 +47,9 @@ type Incident struct {
 	Severity string `json:"severity"`
 	Status   Status `json:"status"`
 	Private  bool   `json:"private,omitempty"`
+	// Drill marks a practice incident: it runs the whole flow, is marked as
+	// a drill everywhere, and is left out of statistics and metrics.
+	Drill bool `json:"drill,omitempty"`
 
 	// DeclaredBy is the user who declared it.
 	DeclaredBy string `json:"declared_by"`

@@ -55,6 +55,12 @@ type Config struct {
 		// PostmortemReminder is how long after resolution the bot reminds
 		// the channel to write the postmortem; 0 disables it.
 		PostmortemReminder time.Duration
+		// ArchiveAfter is how long after resolution the incident channel
+		// is archived (once its postmortem was drafted); 0 = never.
+		ArchiveAfter time.Duration
+		// DrillsChannel is the channel ID where drills are announced
+		// instead of AnnounceChannel; "" = drills are announced nowhere.
+		DrillsChannel string
 	}
 	Services []Service
 
@@ -111,7 +117,7 @@ func (c *Config) Redacted() string {
 	fmt.Fprintf(&b, "file=%s slack.bot_token=%s slack.app_token=%s", file, tokenState(c.Slack.BotToken), tokenState(c.Slack.AppToken))
 	fmt.Fprintf(&b, " slack.api_url=%s slack.command=%s slack.silence_timeout=%s", c.Slack.APIURL, c.Slack.Command, c.Slack.SilenceTimeout)
 	fmt.Fprintf(&b, " store.path=%s http.listen=%q http.token=%s templates.dir=%q log.level=%s log.format=%s", c.Store.Path, c.HTTP.Listen, tokenState(c.HTTP.Token), c.Templates.Dir, c.Log.Level, c.Log.Format)
-	fmt.Fprintf(&b, " incidents.channel_prefix=%s incidents.announce_channel=%q incidents.postmortem_reminder=%s", c.Incidents.ChannelPrefix, c.Incidents.AnnounceChannel, c.Incidents.PostmortemReminder)
+	fmt.Fprintf(&b, " incidents.channel_prefix=%s incidents.announce_channel=%q incidents.drills_channel=%q incidents.postmortem_reminder=%s incidents.archive_after=%s", c.Incidents.ChannelPrefix, c.Incidents.AnnounceChannel, c.Incidents.DrillsChannel, c.Incidents.PostmortemReminder, c.Incidents.ArchiveAfter)
 	sevs := make([]string, len(c.Incidents.Severities))
 	for i, s := range c.Incidents.Severities {
 		sevs[i] = fmt.Sprintf("%s(%s)", s.Name, s.Reminder)

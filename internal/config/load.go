@@ -39,6 +39,8 @@ var scalarKeys = []string{
 	"incidents.channel_prefix",
 	"incidents.announce_channel",
 	"incidents.postmortem_reminder",
+	"incidents.archive_after",
+	"incidents.drills_channel",
 }
 
 // conventionalEnv are the well-known variable names the tokens are also read
@@ -90,6 +92,7 @@ func load(file string, env map[string]string) (*Config, error) {
 		"log.format":                    def.Log.Format,
 		"incidents.channel_prefix":      def.Incidents.ChannelPrefix,
 		"incidents.postmortem_reminder": def.Incidents.PostmortemReminder.String(),
+		"incidents.archive_after":       def.Incidents.ArchiveAfter.String(),
 	}
 	for k, val := range defaults {
 		v.SetDefault(k, val)

@@ -140,6 +140,8 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		{"INCIDENTBOT_INCIDENTS_CHANNEL_PREFIX", "sev", func(c *Config) any { return c.Incidents.ChannelPrefix }, "sev"},
 		{"INCIDENTBOT_INCIDENTS_ANNOUNCE_CHANNEL", "C0ENV", func(c *Config) any { return c.Incidents.AnnounceChannel }, "C0ENV"},
 		{"INCIDENTBOT_INCIDENTS_POSTMORTEM_REMINDER", "0s", func(c *Config) any { return c.Incidents.PostmortemReminder }, time.Duration(0)},
+		{"INCIDENTBOT_INCIDENTS_ARCHIVE_AFTER", "168h", func(c *Config) any { return c.Incidents.ArchiveAfter }, 168 * time.Hour},
+		{"INCIDENTBOT_INCIDENTS_DRILLS_CHANNEL", "C0DRILLS1", func(c *Config) any { return c.Incidents.DrillsChannel }, "C0DRILLS1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.val, func(t *testing.T) {

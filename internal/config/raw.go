@@ -36,6 +36,8 @@ type rawConfig struct {
 		Severities         []rawSeverity `mapstructure:"severities"`
 		Roles              []rawRole     `mapstructure:"roles"`
 		PostmortemReminder string        `mapstructure:"postmortem_reminder"`
+		ArchiveAfter       string        `mapstructure:"archive_after"`
+		DrillsChannel      string        `mapstructure:"drills_channel"`
 	} `mapstructure:"incidents"`
 	Services []rawService `mapstructure:"services"`
 }
@@ -87,6 +89,10 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 	if c.Incidents.PostmortemReminder, err = parseDuration("incidents.postmortem_reminder", r.Incidents.PostmortemReminder); err != nil {
 		return nil, err
 	}
+	if c.Incidents.ArchiveAfter, err = parseDuration("incidents.archive_after", r.Incidents.ArchiveAfter); err != nil {
+		return nil, err
+	}
+	c.Incidents.DrillsChannel = strings.TrimSpace(r.Incidents.DrillsChannel)
 	if severitiesSet {
 		c.Incidents.Severities = make([]Severity, len(r.Incidents.Severities))
 		for i, s := range r.Incidents.Severities {

@@ -154,6 +154,12 @@ func (c *Config) validateIncidents() error {
 	if in.PostmortemReminder < 0 {
 		return fmt.Errorf("incidents.postmortem_reminder is %s: use a positive duration such as 24h, or 0 to disable it", in.PostmortemReminder)
 	}
+	if in.ArchiveAfter < 0 {
+		return fmt.Errorf("incidents.archive_after is %s: use a positive duration such as 168h, or 0 to never archive", in.ArchiveAfter)
+	}
+	if in.DrillsChannel != "" && !channelIDPattern.MatchString(in.DrillsChannel) {
+		return fmt.Errorf("incidents.drills_channel %q is not a channel ID: use the ID (such as C0123ABCD, under the channel's name → About), not its name, or \"\" to announce drills nowhere", in.DrillsChannel)
+	}
 	if len(in.Severities) == 0 {
 		return errors.New("incidents.severities is empty: list at least one severity, most severe first, e.g. {name: SEV1, description: Critical, reminder: 15m}")
 	}
