@@ -232,6 +232,12 @@ func TestComposer(t *testing.T) {
 				t.Fatal("Bob sees Alice's ephemeral")
 			}
 		}},
+		{"an unknown subcommand points to help once", "/api/slash", "/incident frobnicate", http.StatusOK, func(t *testing.T, _ []slackemu.Message) {
+			eph := sb.Emulator().Ephemerals(alice)
+			if last := eph[len(eph)-1].Text; !strings.Contains(last, "frobnicate") || strings.Count(last, "help") != 1 {
+				t.Fatalf("answered %q; want the word and one pointer to help", last)
+			}
+		}},
 		{"an empty message", "/api/message", "  ", http.StatusBadRequest, nil},
 	}
 	for _, tt := range tests {
