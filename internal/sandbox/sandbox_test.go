@@ -400,7 +400,7 @@ func TestFileOpensAsMarkdown(t *testing.T) {
 	if st := sb.state(alice, general.ID); !strings.Contains(st.Messages, `data-file="`+f.ID+`"`) {
 		t.Fatalf("no file card:\n%s", st.Messages)
 	}
-	res, err := http.Get(sb.base + "/api/file?id=" + f.ID)
+	res, err := http.Get(sb.base + "/api/file?user=" + alice + "&id=" + f.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
