@@ -183,7 +183,17 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			if !liveKinds[c.Kind] {
 				continue
 			}
-			data, _ := json.Marshal(map[string]any{"seq": c.Seq, "kind": c.Kind, "channel": c.Channel, "user": c.UserID})
+			// The stream has no viewer, so it names only public channels:
+			// which private channel is busy, or who got an ephemeral, is
+			// itself private. The page refetches its state on any event.
+			channel, user := c.Channel, ""
+			if ch, ok := h.emu.Channel(channel); !ok || ch.Private {
+				channel = ""
+			}
+			if c.Kind == slackemu.ChangeUser {
+				user = c.UserID
+			}
+			data, _ := json.Marshal(map[string]any{"seq": c.Seq, "kind": c.Kind, "channel": channel, "user": user})
 			if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
 				return
 			}

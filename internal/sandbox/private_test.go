@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bufio"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -62,6 +63,28 @@ func TestPrivateIncidentIsForMembersOnly(t *testing.T) {
 				t.Fatalf("answered %+v", out)
 			}
 		})
+	}
+
+	// The live feed, which anyone may open, does not say where private
+	// activity happens either.
+	req, _ := http.NewRequestWithContext(testContext(t), http.MethodGet, sb.base+"/api/events", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	lines := bufio.NewScanner(res.Body)
+	lines.Scan() // "retry: …": the stream is open
+	general, _ := emu.ChannelByName("general")
+	sb.mustPost("/api/message", map[string]string{"user": alice, "channel": ch.ID, "text": "salaries are in the export"})
+	sb.mustPost("/api/message", map[string]string{"user": alice, "channel": general.ID, "text": "lunch?"})
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), ch.ID) || strings.Contains(lines.Text(), alice) {
+			t.Fatalf("the feed names the private channel or its poster: %s", lines.Text())
+		}
+		if strings.Contains(lines.Text(), general.ID) {
+			break
+		}
 	}
 
 	if st := sb.state(bob, ch.ID); st.Channel == ch.ID || strings.Contains(st.Messages+st.Sidebar+st.Header, "Payroll") || strings.Contains(st.Sidebar, ch.Name) {
