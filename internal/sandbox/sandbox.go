@@ -67,7 +67,7 @@ type Sandbox struct {
 	ln        net.Listener
 	cfg       *config.Config
 	tempDir   string
-	workspace string // where the workspace is saved; "" = nowhere
+	workspace string // the file the workspace is saved to
 	log       zerolog.Logger
 }
 
