@@ -9,7 +9,9 @@
 # to use one: -v "$PWD/config.yaml:/etc/incidentbot/config.yaml:ro"
 #             -e INCIDENTBOT_CONFIG=/etc/incidentbot/config.yaml
 
-FROM golang:1.26 AS build
+# Base images by their full names: Podman, and registries without a default
+# search list, refuse short names such as "golang".
+FROM docker.io/library/golang:1.26 AS build
 WORKDIR /src
 # Dependencies first, so that a source change does not download them again.
 COPY go.mod go.sum ./

@@ -65,8 +65,10 @@ func Parse(text string) (Command, error) {
 	}
 	name, ok := lookup(word)
 	if !ok {
+		// No pointer to help here: the bot ends every EINVALID answer with
+		// one, and two in a row read as a stutter.
 		return Command{}, incident.Errorf(incident.EINVALID,
-			"%q is not an /incident command; type `/incident help` to see what is", clip(word, 40))
+			"%q is not an /incident command.", clip(word, 40))
 	}
 	switch name {
 	case CmdDeclare:

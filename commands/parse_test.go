@@ -96,10 +96,10 @@ func TestParseErrors(t *testing.T) {
 		// the message must contain each of these
 		want []string
 	}{
-		{"frobnicate", []string{`"frobnicate"`, "/incident help"}},
-		{"declared SEV1 x", []string{`"declared"`, "/incident help"}},
-		{"<!channel>", []string{`"<!channel>"`, "/incident help"}},
-		{strings.Repeat("x", 10000), []string{"…", "/incident help"}},
+		{"frobnicate", []string{`"frobnicate"`, "not an /incident command"}},
+		{"declared SEV1 x", []string{`"declared"`, "not an /incident command"}},
+		{"<!channel>", []string{`"<!channel>"`, "not an /incident command"}},
+		{strings.Repeat("x", 10000), []string{"…", "not an /incident command"}},
 
 		{"declare SEV1", []string{"title", "/incident declare SEV1 database is down"}},
 		{"declare   sev2  ", []string{"title", "/incident declare sev2 database is down"}},
@@ -146,6 +146,11 @@ func TestParseErrors(t *testing.T) {
 				if !strings.Contains(msg, w) {
 					t.Errorf("message %q does not contain %q", msg, w)
 				}
+			}
+			// The bot appends "Type `/incident help` to see every command."
+			// to every EINVALID answer; saying it here too doubles it.
+			if strings.Contains(msg, "help") {
+				t.Errorf("message %q points to help, which the bot's answer already does", msg)
 			}
 			if len(msg) > 400 {
 				t.Errorf("message is %d bytes; keep replies short", len(msg))

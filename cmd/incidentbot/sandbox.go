@@ -17,7 +17,8 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", sandbox.DefaultListen, "address of the web UI")
-	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present); its Slack settings are replaced by the emulator's")
+	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present); its Slack settings and store.path are replaced by the sandbox's")
+	data := fs.String("data", "", "folder that keeps the sandbox's store and emulated workspace between runs (default: a temporary folder removed on exit)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -30,12 +31,21 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 	if !ok {
 		return 2
 	}
-	sb, err := sandbox.Open(sandbox.Options{Listen: *listen, Config: cfg, Templates: tmpl, Log: log})
+	// store.path is a real bot's store (the Docker image sets it): its
+	// pending Slack calls and channel IDs must never meet the emulator.
+	if cfg.Store.Path != config.Default().Store.Path {
+		fmt.Fprintf(stderr, "sandbox: ignoring store.path=%s; the sandbox keeps its own store (use --data DIR to keep it)\n", cfg.Store.Path)
+	}
+	sb, err := sandbox.Open(sandbox.Options{Listen: *listen, Config: cfg, DataDir: *data, Templates: tmpl, Log: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "incidentbot sandbox: open %s in a browser (Ctrl-C stops it; the store %s is deleted on exit unless store.path was configured)\n", sb.URL(), sb.StorePath())
+	kept := "deleted on exit; --data DIR keeps it"
+	if *data != "" {
+		kept = "kept, with the workspace, in " + *data
+	}
+	fmt.Fprintf(stdout, "incidentbot sandbox: open %s in a browser (Ctrl-C stops it; the store %s is %s)\n", sb.URL(), sb.StorePath(), kept)
 	if err := sb.Run(ctx); err != nil {
 		log.Error().Err(err).Msg("sandbox stopped with an error")
 		return 1

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,6 +59,97 @@ func TestSandboxServesAndStopsCleanly(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the sandbox did not stop within 15s")
+	}
+}
+
+// startSandboxMain runs `incidentbot sandbox args…` in-process and returns
+// its URL once the bot answers a slash command, and a stop function that
+// ends it and returns its exit code and stderr.
+func startSandboxMain(t *testing.T, environ []string, args ...string) (url string, stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	out, w := io.Pipe()
+	var stderr strings.Builder
+	code := make(chan int, 1)
+	go func() {
+		code <- Main(ctx, append([]string{"sandbox", "--listen", "127.0.0.1:0"}, args...), append([]string{"INCIDENTBOT_LOG_LEVEL=warn"}, environ...), w, &stderr)
+		w.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	if url = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(line); err != nil || url == "" {
+		cancel()
+		<-code
+		t.Fatalf("no URL printed: %q, %v (stderr %s)", line, err, stderr.String())
+	}
+	req, _ := http.NewRequest(http.MethodPost, url+"api/slash", strings.NewReader(`{"user":"UALICE001","channel":"dm","text":"/incident list"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/incident list: %d", res.StatusCode)
+	}
+	return url, func() (int, string) {
+		cancel()
+		select {
+		case c := <-code:
+			return c, stderr.String()
+		case <-time.After(15 * time.Second):
+			t.Fatal("the sandbox did not stop within 15s")
+			return 0, ""
+		}
+	}
+}
+
+// A real bot's store (store.path from the config file or the environment,
+// as in the Docker image) holds pending Slack calls and real channel IDs:
+// the sandbox leaves it byte for byte as it was, and says so.
+func TestSandboxNeverTouchesARealStore(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "incidentbot.db")
+	seedStore(t, real) // INC-1 declared, its channel and posts still in the outbox
+	want, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgFile, []byte("store:\n  path: "+real+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notice := "sandbox: ignoring store.path=" + real + "; the sandbox keeps its own store (use --data DIR to keep it)\n"
+	for _, tt := range []struct {
+		name    string
+		environ []string
+		args    []string
+	}{
+		{"store.path in the config file", nil, []string{"--config", cfgFile}},
+		{"INCIDENTBOT_STORE_PATH", []string{"INCIDENTBOT_STORE_PATH=" + real}, nil},
+		{"with a data folder", []string{"INCIDENTBOT_STORE_PATH=" + real}, []string{"--data", filepath.Join(dir, "sandbox")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url, stop := startSandboxMain(t, tt.environ, tt.args...)
+			res, err := http.Get(url + "api/state?user=UALICE001&channel=dm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct{ Sidebar, Messages string }
+			_ = json.NewDecoder(res.Body).Decode(&st)
+			res.Body.Close()
+			code, stderr := stop()
+			if code != 0 || !strings.Contains(stderr, notice) {
+				t.Fatalf("exit %d, stderr %q; want the notice %q", code, stderr, notice)
+			}
+			if strings.Contains(st.Sidebar+st.Messages, "db down") {
+				t.Fatalf("the sandbox shows the real store's INC-1:\n%s\n%s", st.Sidebar, st.Messages)
+			}
+			if got, err := os.ReadFile(real); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("the real store changed (%v)", err)
+			}
+		})
 	}
 }
 

@@ -183,7 +183,17 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			if !liveKinds[c.Kind] {
 				continue
 			}
-			data, _ := json.Marshal(map[string]any{"seq": c.Seq, "kind": c.Kind, "channel": c.Channel, "user": c.UserID})
+			// The stream has no viewer, so it names only public channels:
+			// which private channel is busy, or who got an ephemeral, is
+			// itself private. The page refetches its state on any event.
+			channel, user := c.Channel, ""
+			if ch, ok := h.emu.Channel(channel); !ok || ch.Private {
+				channel = ""
+			}
+			if c.Kind == slackemu.ChangeUser {
+				user = c.UserID
+			}
+			data, _ := json.Marshal(map[string]any{"seq": c.Seq, "kind": c.Kind, "channel": channel, "user": user})
 			if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
 				return
 			}
@@ -192,13 +202,40 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// canSee reports whether user may read the channel: a public one, or a
+// private one (an incident's, a DM) they are a member of. The UI hides what
+// the picked user may not see; this is what makes that hold for any request.
+func (h *handler) canSee(user, channelID string) bool {
+	c, ok := h.emu.Channel(channelID)
+	return ok && (!c.Private || slices.Contains(c.Members, user))
+}
+
+// viewer is the person a read names with ?user=: exactly a person of the
+// workspace, never the UI's fallback to the first one, so that a request
+// naming nobody reads nothing private.
+func (h *handler) viewer(r *http.Request) string {
+	id := r.URL.Query().Get("user")
+	for _, p := range h.people() {
+		if p.ID == id {
+			return id
+		}
+	}
+	return ""
+}
+
 // file answers an uploaded file rendered for reading: Markdown as HTML,
-// anything else as preformatted text.
+// anything else as preformatted text. Like Slack, it shows a file only to
+// someone who can see a channel it was shared in; to anyone else it does not
+// exist (a private incident's postmortem names its people and its failure).
 func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
+	user := h.viewer(r)
 	for _, f := range h.emu.Files() {
 		if f.ID != id {
 			continue
+		}
+		if user == "" || !slices.ContainsFunc(f.Channels, func(c string) bool { return h.canSee(user, c) }) {
+			break
 		}
 		res := map[string]any{"id": f.ID, "name": f.Name, "title": f.Title, "size": size(len(f.Content))}
 		if isMarkdown(f.Name) {
@@ -246,6 +283,10 @@ func (h *handler) deliveryContext(r *http.Request) (context.Context, context.Can
 	return context.WithTimeout(r.Context(), deliveryTimeout)
 }
 
+// notVisible answers an action in a channel the user cannot see, which
+// Slack's client could not have sent.
+const notVisible = "That channel is private, and you are not in it."
+
 type slashRequest struct {
 	User    string `json:"user"`
 	Channel string `json:"channel"`
@@ -265,14 +306,19 @@ func (h *handler) slash(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, fmt.Sprintf("%s is not a valid command. In this workspace the app's command is %s.", cmd, h.command))
 		return
 	}
+	user := h.resolveUser(req.User)
 	channel := req.Channel
 	if channel == channelDM {
 		channel = ""
 	}
+	if channel != "" && !h.canSee(user, channel) {
+		fail(w, http.StatusForbidden, notVisible)
+		return
+	}
 	ctx, cancel := h.deliveryContext(r)
 	defer cancel()
 	_, err := h.emu.SlashCommand(ctx, slackemu.SlashCommand{
-		UserID: h.resolveUser(req.User), ChannelID: channel, Command: cmd, Text: h.linkNames(strings.TrimSpace(rest), true),
+		UserID: user, ChannelID: channel, Command: cmd, Text: h.linkNames(strings.TrimSpace(rest), true),
 	})
 	h.delivered(w, cmd, err)
 }
@@ -301,7 +347,7 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "no such channel")
 		return
 	}
-	if !slices.Contains(c.Members, user) && !c.IM {
+	if !slices.Contains(c.Members, user) { // another user's DM included
 		fail(w, http.StatusBadRequest, "You are not in #"+c.Name+"; only its members can post there.")
 		return
 	}
@@ -370,6 +416,10 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	user := h.resolveUser(req.User)
 	channel := req.Channel
+	if !h.canSee(user, channel) {
+		fail(w, http.StatusForbidden, notVisible)
+		return
+	}
 	ctx, cancel := h.deliveryContext(r)
 	defer cancel()
 	var err error
@@ -403,9 +453,14 @@ func (h *handler) shortcut(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "the app declares no such shortcut")
 		return
 	}
+	user := h.resolveUser(req.User)
+	if !h.canSee(user, req.Channel) {
+		fail(w, http.StatusForbidden, notVisible)
+		return
+	}
 	ctx, cancel := h.deliveryContext(r)
 	defer cancel()
-	_, err := h.emu.MessageShortcut(ctx, h.resolveUser(req.User), req.Channel, req.TS, req.CallbackID)
+	_, err := h.emu.MessageShortcut(ctx, user, req.Channel, req.TS, req.CallbackID)
 	h.delivered(w, "The shortcut", err)
 }
 
@@ -421,9 +476,14 @@ func (h *handler) react(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
+	user := h.resolveUser(req.User)
+	if !h.canSee(user, req.Channel) {
+		fail(w, http.StatusForbidden, notVisible)
+		return
+	}
 	ctx, cancel := h.deliveryContext(r)
 	defer cancel()
-	_, err := h.emu.React(ctx, h.resolveUser(req.User), req.Channel, req.TS, req.Name)
+	_, err := h.emu.React(ctx, user, req.Channel, req.TS, req.Name)
 	h.delivered(w, "The reaction", err)
 }
 

@@ -6,11 +6,13 @@ import (
 )
 
 // emoji maps the shortcodes Slack turns into pictures. The table holds the ones
-// an incident bot plausibly uses; any other ":name:" stays as typed, as Slack
-// shows a shortcode it does not know.
+// an incident bot plausibly uses, and every one the bot sends (a test reads
+// them from templates/, bot/ and commands/); any other ":name:" stays as
+// typed, as Slack shows a shortcode it does not know.
 var emoji = map[string]string{
 	"+1": "👍", "-1": "👎", "alarm_clock": "⏰", "ambulance": "🚑", "arrow_right": "➡️",
-	"bangbang": "‼️", "bell": "🔔", "black_circle": "⚫", "blue_circle": "🔵", "book": "📖",
+	"arrows_counterclockwise": "🔄", "bangbang": "‼️", "bell": "🔔", "black_circle": "⚫",
+	"blue_circle": "🔵", "book": "📖",
 	"books": "📚", "boom": "💥", "bulb": "💡", "bust_in_silhouette": "👤",
 	"busts_in_silhouette": "👥", "calendar": "📅", "chart_with_downwards_trend": "📉",
 	"chart_with_upwards_trend": "📈", "checkered_flag": "🏁", "clipboard": "📋",

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -88,4 +90,22 @@ func FuzzMarkdownNeverLeaksMarkup(f *testing.F) {
 			out = out[i+1:]
 		}
 	})
+}
+
+// The postmortem draft, as the real template renders it (the postmortem
+// package's golden file), opens in the sandbox with no empty table headers.
+func TestPostmortemDraftHasNoEmptyTableHeader(t *testing.T) {
+	doc, err := os.ReadFile("../../postmortem/testdata/realistic.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(markdown(string(doc)))
+	if n := strings.Count(out, "<table>"); n < 2 {
+		t.Fatalf("%d tables rendered, want the facts and the key times:\n%s", n, out)
+	}
+	for _, head := range regexp.MustCompile(`(?s)<thead>.*?</thead>`).FindAllString(out, -1) {
+		if regexp.MustCompile(`<th[^>]*>\s*</th>`).MatchString(head) {
+			t.Errorf("empty table header: %s", head)
+		}
+	}
 }

@@ -295,7 +295,10 @@ func closes(s []rune, i int) int {
 	return -1
 }
 
-var bareURL = regexp.MustCompile(`https?://[^\s<>"]+`)
+// bareURL is a URL in plain text, which Slack's client links. It stops at
+// "|": typed text such as "<https://evil.example|click me>" arrives escaped,
+// and its URL must not swallow the would-be label.
+var bareURL = regexp.MustCompile(`https?://[^\s<>"|]+`)
 
 // leaf renders unstyled text: escaped, with placeholders expanded, emoji and
 // bare URLs turned into pictures and links.

@@ -1,10 +1,12 @@
 package sandbox
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
@@ -43,6 +45,7 @@ func TestMrkdwn(t *testing.T) {
 		{"unknown user keeps the label", "<@UZZZ|zed>", `<span class="mention" data-user="UZZZ">@zed</span>`},
 		{"channel link", "see <#C00000003>", `see <a class="channel-link" href="#" data-channel="C00000003">#inc-1-db-down</a>`},
 		{"link with label", "<https://example.com/a?b=1&amp;c=2|the docs>", `<a class="mk-link" href="https://example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">the docs</a>`},
+		{"label with spaces", "<https://evil.example|click me>", `<a class="mk-link" href="https://evil.example" target="_blank" rel="noopener noreferrer">click me</a>`},
 		{"bare link", "<https://example.com>", `<a class="mk-link" href="https://example.com" target="_blank" rel="noopener noreferrer">https://example.com</a>`},
 		{"mailto", "<mailto:a@example.com|mail us>", `<a class="mk-link" href="mailto:a@example.com" target="_blank" rel="noopener noreferrer">mail us</a>`},
 		{"auto-linked URL", "go to https://example.com/x.", `go to <a class="mk-link" href="https://example.com/x" target="_blank" rel="noopener noreferrer">https://example.com/x</a>.`},
@@ -88,6 +91,7 @@ func TestMrkdwnEscapes(t *testing.T) {
 		{"mention label", "<@UZZZ|<b>>", "&lt;@UZZZ|&lt;b&gt;&gt;"},
 		{"private-use characters cannot forge placeholders", "\ue000\ue001 <@UALICE001>", "\ufffd\ufffd " + `<span class="mention" data-user="UALICE001">@Alice Aalto</span>`},
 		{"html in code", "`<img src=x>`", `<code class="mk-code">&lt;img src=x&gt;</code>`},
+		{"typed link syntax stays text", mrkdwn.Escape("<https://evil.example|click me>"), `&lt;<a class="mk-link" href="https://evil.example" target="_blank" rel="noopener noreferrer">https://evil.example</a>|click me&gt;`},
 	}
 	n := testNames()
 	for _, tt := range tests {
@@ -123,6 +127,32 @@ func FuzzMrkdwnNeverLeaksMarkup(f *testing.F) {
 				t.Fatalf("mrkdwn(%q) produced unexpected markup at %q", s, out[i:])
 			}
 			out = out[i+1:]
+		}
+	})
+}
+
+// mkLink is a link the renderer made: its target and its label, as HTML.
+var mkLink = regexp.MustCompile(`<a class="mk-link" href="([^"]*)"[^>]*>(.*?)</a>`)
+
+// What a user types reaches the bot and comes back escaped (mrkdwn.Escape,
+// mrkdwn.Text), so it can never be a disguised link: any link in it is a bare
+// URL shown as itself, ending where a would-be label starts.
+func FuzzTypedTextMakesNoDisguisedLink(f *testing.F) {
+	for _, s := range []string{"<https://evil.example|click me>", "see <https://a.example/x?y=1&z=2|docs>.", "https://a.example|b", "<mailto:a@b.example|mail>"} {
+		f.Add(s)
+	}
+	n := testNames()
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, escaped := range []string{mrkdwn.Escape(s), mrkdwn.Text(s, 3000)} {
+			out := string(n.mrkdwn(escaped))
+			for _, m := range mkLink.FindAllStringSubmatch(out, -1) {
+				if m[1] != m[2] || strings.Contains(m[1], "|") {
+					t.Fatalf("typed %q became a link to %s labelled %s", s, m[1], m[2])
+				}
+			}
+			if strings.Contains(out, `class="mention`) {
+				t.Fatalf("typed %q became a mention: %s", s, out)
+			}
 		}
 	})
 }

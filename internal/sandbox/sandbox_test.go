@@ -59,8 +59,15 @@ type running struct {
 // adjust the configuration.
 func startSandbox(t testing.TB, mutate func(*config.Config)) *running {
 	t.Helper()
+	r, _ := startSandboxIn(t, "", mutate)
+	return r
+}
+
+// startSandboxIn is startSandbox keeping its data in dataDir ("" = a
+// temporary folder); stop stops it (once) before the test ends.
+func startSandboxIn(t testing.TB, dataDir string, mutate func(*config.Config)) (r *running, stop func()) {
+	t.Helper()
 	cfg := config.Default()
-	cfg.Store.Path = filepath.Join(t.TempDir(), "sandbox.db")
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -69,33 +76,37 @@ func startSandbox(t testing.TB, mutate func(*config.Config)) *running {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	sb, err := Open(Options{Listen: "127.0.0.1:0", Config: cfg, Templates: tmpl, Log: zerolog.New(logs).Level(zerolog.DebugLevel)})
+	sb, err := Open(Options{Listen: "127.0.0.1:0", Config: cfg, DataDir: dataDir, Templates: tmpl, Log: zerolog.New(logs).Level(zerolog.DebugLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sb.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("sandbox stopped with %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("sandbox stopped with %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("sandbox did not stop within 15s of cancellation")
 			}
-		case <-time.After(15 * time.Second):
-			t.Error("sandbox did not stop within 15s of cancellation")
-		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", logs.String())
-		}
-	})
+			if t.Failed() {
+				t.Logf("bot log:\n%s", logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	if err := sb.Emulator().WaitConnected(wctx); err != nil {
 		t.Fatal("the bot never connected:", err)
 	}
-	return &running{Sandbox: sb, t: t, base: strings.TrimSuffix(sb.URL(), "/")}
+	return &running{Sandbox: sb, t: t, base: strings.TrimSuffix(sb.URL(), "/")}, stop
 }
 
 func testContext(t testing.TB) context.Context {
@@ -230,6 +241,12 @@ func TestComposer(t *testing.T) {
 			}
 			if strings.Contains(sb.state(bob, general.ID).Messages, "Only visible to you") {
 				t.Fatal("Bob sees Alice's ephemeral")
+			}
+		}},
+		{"an unknown subcommand points to help once", "/api/slash", "/incident frobnicate", http.StatusOK, func(t *testing.T, _ []slackemu.Message) {
+			eph := sb.Emulator().Ephemerals(alice)
+			if last := eph[len(eph)-1].Text; !strings.Contains(last, "frobnicate") || strings.Count(last, "help") != 1 {
+				t.Fatalf("answered %q; want the word and one pointer to help", last)
 			}
 		}},
 		{"an empty message", "/api/message", "  ", http.StatusBadRequest, nil},
@@ -394,7 +411,7 @@ func TestFileOpensAsMarkdown(t *testing.T) {
 	if st := sb.state(alice, general.ID); !strings.Contains(st.Messages, `data-file="`+f.ID+`"`) {
 		t.Fatalf("no file card:\n%s", st.Messages)
 	}
-	res, err := http.Get(sb.base + "/api/file?id=" + f.ID)
+	res, err := http.Get(sb.base + "/api/file?user=" + alice + "&id=" + f.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,13 +460,12 @@ func TestTemporaryStoreIsRemoved(t *testing.T) {
 func TestOpenFailsCleanlyOnATakenPort(t *testing.T) {
 	first := startSandbox(t, nil)
 	tmpl, _ := templates.Load("")
-	cfg := config.Default()
-	cfg.Store.Path = filepath.Join(t.TempDir(), "second.db")
-	_, err := Open(Options{Listen: strings.TrimPrefix(first.base, "http://"), Config: cfg, Templates: tmpl, Log: zerolog.Nop()})
+	data := filepath.Join(t.TempDir(), "data")
+	_, err := Open(Options{Listen: strings.TrimPrefix(first.base, "http://"), Config: config.Default(), DataDir: data, Templates: tmpl, Log: zerolog.Nop()})
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := os.Stat(cfg.Store.Path); !os.IsNotExist(err) {
-		t.Fatal("a failed Open left a store behind")
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Fatal("a failed Open left a data folder behind")
 	}
 }

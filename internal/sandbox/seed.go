@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -32,6 +33,18 @@ type seeded struct {
 	announce string
 }
 
+// reseed prepares a workspace loaded from a previous run: it finds
+// #announcements, and adds the service and experts that seed would, since
+// the configuration may have changed in between.
+func reseed(emu *slackemu.Server, cfg *config.Config) (seeded, error) {
+	announce, ok := emu.ChannelByName("announcements")
+	if !ok {
+		return seeded{}, fmt.Errorf("sandbox: the saved workspace has no #announcements channel")
+	}
+	addServices(emu, cfg)
+	return seeded{announce: announce.ID}, nil
+}
+
 // seed fills an empty workspace: the sample people, #announcements (with the
 // bot in it, as the README asks) and #general, and a user for every expert
 // the configuration names that the workspace does not have, so inviting
@@ -41,6 +54,15 @@ func seed(emu *slackemu.Server, cfg *config.Config) seeded {
 	for _, u := range SampleUsers() {
 		everyone = append(everyone, emu.AddUser(u))
 	}
+	addServices(emu, cfg)
+	announce := emu.CreateChannel("announcements", false, append(slices.Clone(everyone), emu.BotUserID())...)
+	emu.CreateChannel("general", false, everyone...)
+	return seeded{announce: announce}
+}
+
+// addServices seeds the sample service when the configuration has none, and
+// a user for every expert the workspace lacks.
+func addServices(emu *slackemu.Server, cfg *config.Config) {
 	if len(cfg.Services) == 0 {
 		cfg.Services = []config.Service{SampleService()}
 	}
@@ -51,7 +73,4 @@ func seed(emu *slackemu.Server, cfg *config.Config) seeded {
 			}
 		}
 	}
-	announce := emu.CreateChannel("announcements", false, append(slices.Clone(everyone), emu.BotUserID())...)
-	emu.CreateChannel("general", false, everyone...)
-	return seeded{announce: announce}
 }

@@ -383,7 +383,7 @@
 
   async function openFile(id) {
     try {
-      const res = await fetch('/api/file?' + new URLSearchParams({ id }));
+      const res = await fetch('/api/file?' + new URLSearchParams({ id, user: S.user }));
       const f = await res.json();
       if (!res.ok) throw new Error(f.error || res.statusText);
       el.fileTitle.textContent = f.title || f.name;
