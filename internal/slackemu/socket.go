@@ -205,12 +205,14 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	close(s.sock.signal)
 	s.sock.signal = make(chan struct{})
 	s.sock.mu.Unlock()
+	// Logged before the write: the client may act on hello (and close an
+	// older socket) before this goroutine runs again.
+	s.logConn(c.id, "hello")
 	err = c.writeLocked(frame)
 	c.wmu.Unlock()
 	if err != nil {
 		return
 	}
-	s.logConn(c.id, "hello")
 	s.emit(Change{Kind: ChangeConnection})
 	s.logf("socket %d connected (%d open)", c.id, open)
 
