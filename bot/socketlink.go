@@ -59,8 +59,10 @@ func (l *link) flag(reason string) {
 func (l *link) write(frame []byte) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.closing.Load() || l.dead.Load() {
-		return errors.New("link closing")
+	if !l.healthy() {
+		// After a read error a write may still "succeed" into a socket
+		// that Slack has dropped: the ack would be lost.
+		return errors.New("link closed")
 	}
 	_ = l.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	return l.ws.WriteMessage(websocket.TextMessage, frame)

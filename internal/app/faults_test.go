@@ -60,19 +60,71 @@ func TestSlackFaultsDelayButNeverLoseWork(t *testing.T) {
 	}
 }
 
-// The websocket drops while work is in flight: the bot reconnects and
-// nothing acknowledged is lost.
+// The websocket drops while the bot handles an envelope, and again while
+// its jobs run; more envelopes arrive while it reconnects. Every envelope
+// sent around the drops is acked exactly once (Slack saw no timeout, no
+// late, unknown or duplicate ack) and acted on exactly once.
 func TestSocketDropMidFlight(t *testing.T) {
 	w := newWorld(t, nil, nil)
-	w.emu.Fail("conversations.create", slackemu.Fault{Delay: 200 * time.Millisecond, Times: 1})
+	// Mid-envelope: the declare form opens, before the ack, as the socket
+	// drops; the ack goes out on the next socket.
+	w.emu.Fail("views.open", slackemu.Fault{Times: 1, OnCall: w.dropAndAwaitReconnect})
+	w.slash(alice, w.announce, "declare")
+	// While a job runs: the first incident's channel is being created.
+	w.emu.Fail("conversations.create", slackemu.Fault{Times: 1, OnCall: w.emu.DropConnections})
 	w.slash(alice, w.announce, "declare SEV1 drop one")
-	w.emu.DropConnections()
-	if err := w.emu.WaitConnected(w.ctx()); err != nil {
-		t.Fatal(err)
+	if _, err := w.emu.Event(w.ctx(), map[string]any{"type": "app_home_opened", "user": alice, "channel": "D0ALICE01", "tab": "home"}); err != nil {
+		t.Fatal("home event:", err)
 	}
 	w.slash(alice, w.announce, "declare SEV1 drop two")
-	w.declared(1, "", alice)
-	w.declared(2, "", alice)
+	w.declared(1, "drop one", alice)
+	w.declared(2, "drop two", alice)
+
+	if n := len(w.emu.Calls("apps.connections.open")); n < 3 {
+		t.Fatalf("%d connections: the drops did not happen", n)
+	}
+	seen := map[string]bool{}
+	for _, d := range w.emu.Deliveries() {
+		if seen[d.ID] || d.RetryAttempt != 0 {
+			t.Errorf("delivered twice: %+v", d)
+		}
+		seen[d.ID] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("%d envelopes delivered, want 4", len(seen))
+	}
+	if p := w.emu.Problems(); len(p) != 0 {
+		t.Errorf("Slack saw problems with the acks: %+v", p)
+	}
+	okCalls := func(method string) int {
+		n := 0
+		for _, c := range w.emu.Calls(method) {
+			if c.OK {
+				n++
+			}
+		}
+		return n
+	}
+	for method, want := range map[string]int{"views.open": 1, "views.publish": 1, "conversations.create": 2} {
+		if got := okCalls(method); got != want {
+			t.Errorf("%s succeeded %d times, want %d", method, got, want)
+		}
+	}
+	if got := len(w.announcements()); got != 2 {
+		t.Errorf("%d announcements, want 2", got)
+	}
+}
+
+// dropAndAwaitReconnect drops every socket and returns once the bot,
+// having noticed, asks for a new one.
+func (w *world) dropAndAwaitReconnect() {
+	before := len(w.emu.Calls("apps.connections.open"))
+	w.emu.DropConnections()
+	if _, err := w.emu.WaitCall(w.ctx(), "apps.connections.open", func(slackemu.Call) bool {
+		return len(w.emu.Calls("apps.connections.open")) > before
+	}); err != nil {
+		w.t.Error("the bot never reconnected:", err)
+	}
 }
 
 // After shutdown, no goroutine of the bot is left running.
