@@ -347,6 +347,7 @@ func (s *Socket) open(ctx context.Context) (*link, error) {
 		s.retire(l)
 		return nil, disconnected{reason: r}
 	case <-l.ended:
+		s.retire(l)
 		return nil, fmt.Errorf("socket closed before hello: %w", l.err())
 	case <-timeout:
 		s.retire(l)
