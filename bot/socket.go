@@ -267,9 +267,13 @@ func (s *Socket) Run(ctx context.Context) error {
 			delay = s.linkDisabled(linkDisabled)
 		case "too_many_websockets":
 			delay = s.tooManyWebsockets()
-		default:
+		case "read_error":
 			linkDisabled = 0
-			s.Log.Warn().Str("reason", reason).Msg("socket mode: connection lost; reconnecting")
+			s.Log.Warn().Msg("socket mode: connection lost; reconnecting")
+		default:
+			// A reason Slack has not documented: treat it like a refresh.
+			linkDisabled = 0
+			s.Log.Info().Str("reason", reason).Msg("socket mode: Slack asked us to reconnect")
 		}
 		if delay > 0 || reason == "read_error" {
 			// A silent link stays open until the next one said hello
