@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -324,5 +325,46 @@ func TestOversizedAckIsSentBare(t *testing.T) {
 	}
 	if len(ack.Payload) != 0 {
 		t.Fatalf("ack carried %d bytes", len(ack.Payload))
+	}
+}
+
+// The app already has Slack's ten sockets when Slack asks the bot to
+// reconnect: the new socket is refused with too_many_websockets, and the
+// bot keeps serving on the old one while it waits to try again.
+func TestTooManyWebsocketsKeepsTheOldSocketServing(t *testing.T) {
+	r := startSocket(t, "", handlerFunc(bare))
+	r.connected(t)
+	api := slack.New(r.emu.BotToken(), slack.OptionAppLevelToken(r.emu.AppToken()), slack.OptionAPIURL(r.emu.APIURL()))
+	var others []*websocket.Conn
+	for range 9 { // other copies of the app
+		_, url, err := api.StartSocketModeContext(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		others = append(others, ws)
+	}
+	waitConnLog(t, r.emu, func(log []slackemu.ConnEvent) bool { return at(log, 10, "hello") >= 0 })
+
+	r.emu.Disconnect("warning")
+	d := nextWait(t, r)
+	if d < 30*time.Second || d > time.Minute {
+		t.Fatalf("after too_many_websockets the bot waits %v, want 30 s to 1 min", d)
+	}
+	if !r.sock.Connected() || at(r.emu.ConnectionLog(), 1, "closed") >= 0 {
+		t.Fatalf("the old socket stopped serving: %+v", r.emu.ConnectionLog())
+	}
+	// One of the others goes away; after the pause the bot moves over.
+	_ = others[0].Close()
+	waitConnLog(t, r.emu, func(log []slackemu.ConnEvent) bool { return r.emu.Connections() == 9 })
+	r.clock.Advance(d)
+	log := waitConnLog(t, r.emu, func(log []slackemu.ConnEvent) bool { return at(log, 1, "closed") >= 0 })
+	// Sockets 2 to 10 are the others', 11 was refused; 12 is the bot's next.
+	if h := at(log, 12, "hello"); h < 0 || h > at(log, 1, "closed") {
+		t.Fatalf("connection log %+v", log)
 	}
 }
