@@ -83,7 +83,7 @@ func New(opt Options) *Bot {
 		opt.Command = "/incident"
 	}
 	b := &Bot{opt: opt, api: opt.API, store: opt.Store, log: opt.Log, started: opt.Clock.Now(), stopping: make(chan struct{}), members: newMembers()}
-	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Silence}
+	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Silence, Clock: opt.Clock}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
 		Performer:   &performer{bot: b},

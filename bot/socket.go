@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +14,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/incidentbot/incidentbot/internal/clock"
 )
 
 // maxAckBytes is Slack's limit for a Socket Mode response frame: frames of
@@ -36,37 +37,85 @@ type SocketMetrics interface {
 	Reconnect(reason string)
 }
 
-// Socket keeps one Socket Mode connection to Slack alive and hands every
+// Socket keeps a Socket Mode connection to Slack alive and hands every
 // envelope to a Handler, acking each one as soon as the handler returns.
 //
 // It replaces slack-go's socketmode.Client loop, which ignores disconnect
 // reasons (so link_disabled and too_many_websockets become reconnect loops),
-// never acks envelopes it cannot decode, and stalls the socket when its
-// event channel is not drained. The Web API client and payload types are
-// still slack-go's.
+// never pings (a half-open socket goes unnoticed while Slack's pings are
+// lost), closes the old socket before opening the new one (envelopes sent
+// in between are lost), never acks envelopes it cannot decode, and stalls
+// the socket when its event channel is not drained. The Web API client and
+// payload types are still slack-go's.
+//
+// Like Slack's own SDKs it pings the server and gives up on a socket that
+// has been silent for Silence; and whenever a socket must be replaced it
+// opens the next one (up to Slack's hello) before closing the old one:
+// Slack allows an app 10 connections and delivers to any of them.
 type Socket struct {
 	API     *slack.Client
 	Handler Handler
 	Log     zerolog.Logger
 	Metrics SocketMetrics
-	// Silence is how long a connected socket may receive nothing at all (no
-	// PING, no envelope) before it is considered deaf and replaced.
+	// Clock drives pings, the silence check, the waits for hello and for a
+	// connection to carry an ack, and the pauses between attempts.
+	Clock clock.Clock
+	// Silence is how long a socket may receive nothing at all (no PONG to
+	// our PINGs, no PING of Slack's, no envelope) before it is considered
+	// dead and replaced. The socket is pinged every Silence/3.
 	Silence time.Duration
 	// Grace bounds how long shutdown waits for handlers to send their acks.
 	Grace time.Duration
 	// Wait pauses between connection attempts; it returns false when ctx
-	// ends first. Tests replace it to observe backoff without sleeping.
+	// ends first. Tests may replace it to observe backoff.
 	Wait func(ctx context.Context, d time.Duration) bool
 
 	connected atomic.Bool
+	status    atomic.Value // string: why the socket is not connected
 	handlers  sync.WaitGroup
+	linkGo    sync.WaitGroup // readers, monitors and retirements of links
+	seen      envelopeLog
+	ids       atomic.Int64
 
 	mu      sync.Mutex
-	conn    *websocket.Conn
-	connCh  chan struct{} // closed when conn becomes non-nil
-	writeMu sync.Mutex
-	status  atomic.Value  // string: why the socket is not connected
-	helloCh chan struct{} // closed while connected (after Slack's hello)
+	cur     *link          // the newest link that said hello
+	changed chan struct{}  // closed and replaced whenever cur changes
+	links   map[*link]bool // every link not yet closed
+	helloCh chan struct{}  // closed while connected
+	stopped chan struct{}  // closed once shutdown gave up on handlers
+	initted sync.Once
+}
+
+// DefaultSilence is how long a socket may stay silent before it is
+// replaced: 30 s, as in Slack's Node SDK (and 20 s in its Python SDK).
+const DefaultSilence = 30 * time.Second
+
+func (s *Socket) init() {
+	s.initted.Do(func() {
+		if s.Silence <= 0 {
+			s.Silence = DefaultSilence
+		}
+		if s.Grace <= 0 {
+			s.Grace = 3 * time.Second
+		}
+		if s.Metrics == nil {
+			s.Metrics = noSocketMetrics{}
+		}
+		if s.Clock == nil {
+			s.Clock = clock.Real{}
+		}
+		if s.Wait == nil {
+			s.Wait = s.pause
+		}
+		s.mu.Lock()
+		s.changed = make(chan struct{})
+		s.links = map[*link]bool{}
+		s.stopped = make(chan struct{})
+		if s.helloCh == nil {
+			s.helloCh = make(chan struct{})
+		}
+		s.mu.Unlock()
+	})
 }
 
 // WaitConnected blocks until Slack has said hello on a socket (or ctx ends).
@@ -93,7 +142,9 @@ func (s *Socket) WaitConnected(ctx context.Context) error {
 func (s *Socket) setConnected(up bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.connected.Store(up)
+	if s.connected.Swap(up) != up {
+		s.Metrics.SocketConnected(up)
+	}
 	if s.helloCh == nil {
 		s.helloCh = make(chan struct{})
 	}
@@ -130,32 +181,29 @@ var fatalOpenErrors = map[string]bool{
 	"team_disabled": true, "user_removed_from_team": true,
 }
 
+// disconnected is a socket that Slack refused with a disconnect frame
+// before its hello.
+type disconnected struct{ reason string }
+
+func (e disconnected) Error() string {
+	return "Slack sent disconnect (" + e.reason + ") instead of hello"
+}
+
 // Run connects and serves until ctx ends. It returns an error only when the
 // app token is unusable; every other failure is retried with backoff.
 func (s *Socket) Run(ctx context.Context) error {
-	if s.Silence <= 0 {
-		s.Silence = 2 * time.Minute
-	}
-	if s.Grace <= 0 {
-		s.Grace = 3 * time.Second
-	}
-	if s.Metrics == nil {
-		s.Metrics = noSocketMetrics{}
-	}
-	if s.Wait == nil {
-		s.Wait = sleepCtx
-	}
-	s.mu.Lock()
-	if s.connCh == nil {
-		s.connCh = make(chan struct{})
-	}
-	s.mu.Unlock()
+	s.init()
 	defer s.shutdown()
 
-	failures := 0
-	linkDisabled := 0
-	for ctx.Err() == nil {
-		conn, err := s.dial(ctx)
+	var cur *link // the link being served; an old one may still be retiring
+	var delay time.Duration
+	failures, linkDisabled := 0, 0
+	for {
+		if ctx.Err() != nil || delay > 0 && !s.Wait(ctx, delay) {
+			return nil
+		}
+		delay = 0
+		next, err := s.open(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -165,245 +213,204 @@ func (s *Socket) Run(ctx context.Context) error {
 				s.status.Store("socket mode: the app token was refused: " + se.Err)
 				return fmt.Errorf("socket mode: apps.connections.open refused the app token (%s); check slack.app_token (xapp-…, scope connections:write)", se.Err)
 			}
-			failures++
-			delay := reconnectDelay(failures)
-			var rl *slack.RateLimitedError
-			if errors.As(err, &rl) {
-				delay = max(delay, rl.RetryAfter)
+			var dc disconnected
+			switch {
+			case errors.As(err, &dc) && dc.reason == "link_disabled":
+				linkDisabled++
+				delay = s.linkDisabled(linkDisabled)
+			case errors.As(err, &dc) && dc.reason == "too_many_websockets":
+				delay = s.tooManyWebsockets()
+			default:
+				failures++
+				delay = reconnectDelay(failures)
+				var rl *slack.RateLimitedError
+				if errors.As(err, &rl) {
+					delay = max(delay, rl.RetryAfter)
+				}
+				s.status.Store("socket mode: cannot connect: " + err.Error())
+				s.Log.Warn().Err(err).Dur("retry_in", delay).Msg("socket mode: connect failed")
 			}
-			s.status.Store("socket mode: cannot connect: " + err.Error())
-			s.Log.Warn().Err(err).Dur("retry_in", delay).Msg("socket mode: connect failed")
 			s.Metrics.Reconnect("connect_error")
-			if !s.Wait(ctx, delay) {
-				return nil
+			if cur != nil && !cur.healthy() {
+				// A dead or closed link serves nobody while we back off.
+				s.retire(cur)
+				cur = nil
+				s.setConnected(false)
 			}
 			continue
 		}
 		failures = 0
-		reason := s.serve(ctx, conn)
-		if ctx.Err() != nil {
+		s.promote(next)
+		if cur != nil {
+			// Only now that the new link said hello does the old one go:
+			// whatever Slack still sends on it meanwhile is handled.
+			s.retire(cur)
+		}
+		cur = next
+
+		reason := s.watch(ctx, cur)
+		if reason == "shutdown" {
 			return nil
 		}
 		s.Metrics.Reconnect(reason)
-		var delay time.Duration
 		switch reason {
-		case "link_disabled":
-			// Socket Mode was switched off in the app settings: reconnecting at
-			// once would spin. Wait, longer each time, and say why on /readyz.
-			linkDisabled++
-			delay = min(time.Minute<<min(linkDisabled-1, 4), 10*time.Minute)
-			s.status.Store("socket mode: Slack disabled this app's Socket Mode link (link_disabled); enable Socket Mode in the app settings")
-			s.Log.Error().Dur("retry_in", delay).Msg("socket mode: link_disabled: Socket Mode is switched off for this app; enable it in the app settings")
-		case "too_many_websockets":
-			delay = 30*time.Second + time.Duration(rand.Int64N(int64(30*time.Second)))
-			s.status.Store("socket mode: too many open connections for this app (too_many_websockets)")
-			s.Log.Error().Dur("retry_in", delay).Msg("socket mode: too_many_websockets: another copy of the bot may be running")
-		default:
+		case "warning", "refresh_requested":
+			// The link still works until Slack closes it; replace it now.
 			linkDisabled = 0
-			s.Log.Info().Str("reason", reason).Msg("socket mode: reconnecting")
+			s.Log.Info().Str("reason", reason).Msg("socket mode: Slack asked us to reconnect")
+		case "silent":
+			s.setConnected(false)
+			s.status.Store("socket mode: the connection went silent; reconnecting")
+			s.Log.Warn().Dur("silence", s.Silence).Msg("socket mode: no pong, ping or message for too long; replacing the connection")
+		case "link_disabled":
+			linkDisabled++
+			delay = s.linkDisabled(linkDisabled)
+		case "too_many_websockets":
+			delay = s.tooManyWebsockets()
+		case "read_error":
+			linkDisabled = 0
+			s.Log.Warn().Msg("socket mode: connection lost; reconnecting")
+		default:
+			// A reason Slack has not documented: treat it like a refresh.
+			linkDisabled = 0
+			s.Log.Info().Str("reason", reason).Msg("socket mode: Slack asked us to reconnect")
 		}
-		if !s.Wait(ctx, delay) {
-			return nil
+		if delay > 0 || reason == "read_error" {
+			// A silent link stays open until the next one said hello
+			// (above), like one Slack asked us to replace.
+			s.retire(cur)
+			cur = nil
+			s.setConnected(false)
 		}
 	}
-	return nil
 }
 
-// dial asks Slack for a socket URL and opens it.
-func (s *Socket) dial(ctx context.Context) (*websocket.Conn, error) {
+// linkDisabled logs the n-th link_disabled in a row and returns the pause
+// before the next attempt. Socket Mode was switched off in the app
+// settings: reconnecting at once would spin, but the bot must be back
+// within a minute of someone switching it on again.
+func (s *Socket) linkDisabled(n int) time.Duration {
+	delay := min(15*time.Second<<min(n-1, 2), time.Minute)
+	s.status.Store("socket mode: Slack disabled this app's Socket Mode link (link_disabled); enable Socket Mode in the app settings")
+	s.Log.Error().Dur("retry_in", delay).Msg("socket mode: link_disabled: Socket Mode is switched off for this app; enable it in the app settings")
+	return delay
+}
+
+// tooManyWebsockets logs too_many_websockets and returns the pause before
+// the next attempt: the app already has Slack's 10 connections, most
+// likely other copies of the bot (or their half-open sockets, which Slack
+// drops after a while). A live link keeps serving meanwhile.
+func (s *Socket) tooManyWebsockets() time.Duration {
+	delay := 30*time.Second + time.Duration(rand.Int64N(int64(30*time.Second)))
+	s.status.Store("socket mode: too many open connections for this app (too_many_websockets)")
+	s.Log.Error().Dur("retry_in", delay).Msg("socket mode: too_many_websockets: another copy of the bot may be running")
+	return delay
+}
+
+// watch waits until l needs replacing and says why.
+func (s *Socket) watch(ctx context.Context, l *link) string {
+	select {
+	case r := <-l.trouble:
+		return r
+	case <-l.ended:
+		// A disconnect frame read just before the close explains it better.
+		select {
+		case r := <-l.trouble:
+			return r
+		default:
+			return "read_error"
+		}
+	case <-ctx.Done():
+		return "shutdown"
+	}
+}
+
+// open asks Slack for a socket URL, dials it and waits for hello. The link
+// is read (and its envelopes handled) from the moment it is dialled.
+func (s *Socket) open(ctx context.Context) (*link, error) {
 	_, url, err := s.API.StartSocketModeContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("apps.connections.open: %w", err)
 	}
 	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second, WriteBufferSize: 32 << 10}
 	header := http.Header{"Origin": {"https://api.slack.com"}}
-	conn, resp, err := dialer.DialContext(ctx, url, header)
+	ws, resp, err := dialer.DialContext(ctx, url, header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dial socket: %w", err)
 	}
-	return conn, nil
-}
-
-// serve reads one connection until it ends and returns why it ended.
-func (s *Socket) serve(ctx context.Context, conn *websocket.Conn) string {
-	deadline := func() { _ = conn.SetReadDeadline(time.Now().Add(s.Silence)) }
-	deadline()
-	conn.SetPingHandler(func(data string) error {
-		deadline()
-		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
-		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-			return err
-		}
-		return nil
-	})
-	s.setConn(conn)
-
-	ended := make(chan string, 1)
-	go func() { ended <- s.read(ctx, conn, deadline) }()
-	var reason string
+	l := s.start(ctx, ws)
+	timeout, stop := s.Clock.After(s.Silence)
+	defer stop()
 	select {
-	case reason = <-ended:
+	case <-l.hello:
+		return l, nil
+	case r := <-l.trouble:
+		s.retire(l)
+		return nil, disconnected{reason: r}
+	case <-l.ended:
+		s.retire(l)
+		return nil, fmt.Errorf("socket closed before hello: %w", l.err())
+	case <-timeout:
+		s.retire(l)
+		return nil, fmt.Errorf("no hello within %v", s.Silence)
 	case <-ctx.Done():
-		reason = "shutdown"
-	}
-	s.setConnected(false)
-	s.Metrics.SocketConnected(false)
-	if reason != "shutdown" {
-		s.setConn(nil)
-		conn.Close()
-	}
-	return reason
-}
-
-// read handles frames until the connection fails or Slack asks to disconnect.
-func (s *Socket) read(ctx context.Context, conn *websocket.Conn, deadline func()) string {
-	handlerCtx := context.WithoutCancel(ctx)
-	for {
-		_, data, err := conn.ReadMessage()
-		if err != nil {
-			if ctx.Err() != nil {
-				return "shutdown"
-			}
-			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() {
-				s.Log.Warn().Dur("silence", s.Silence).Msg("socket mode: no ping or message for too long; replacing the connection")
-				return "silent"
-			}
-			s.Log.Warn().Err(err).Msg("socket mode: connection lost")
-			return "read_error"
-		}
-		deadline()
-		received := time.Now()
-		var f socketmode.Request
-		if err := json.Unmarshal(data, &f); err != nil {
-			s.ackUndecodable(data, err)
-			continue
-		}
-		switch f.Type {
-		case "hello":
-			s.setConnected(true)
-			s.status.Store("")
-			s.Metrics.SocketConnected(true)
-			s.Log.Info().Int("connections", f.NumConnections).Msg("socket mode: connected")
-		case "disconnect":
-			s.Log.Info().Str("reason", f.Reason).Msg("socket mode: Slack asked us to disconnect")
-			return f.Reason
-		default:
-			if f.EnvelopeID == "" {
-				s.Log.Warn().Str("type", f.Type).Msg("socket mode: frame without envelope_id ignored")
-				continue
-			}
-			s.Metrics.Envelope(f.Type)
-			s.handlers.Add(1)
-			go s.dispatch(handlerCtx, f, received)
-		}
+		s.retire(l)
+		return nil, ctx.Err()
 	}
 }
 
-// ackUndecodable acks a frame that is not valid JSON, if it carries an
-// envelope_id at all; otherwise Slack would redeliver it forever.
-func (s *Socket) ackUndecodable(data []byte, cause error) {
-	var partial struct {
-		EnvelopeID string `json:"envelope_id"`
-	}
-	_ = json.Unmarshal(data, &partial)
-	s.Log.Warn().Err(cause).Str("envelope", partial.EnvelopeID).Msg("socket mode: undecodable frame")
-	if partial.EnvelopeID != "" {
-		_ = s.Ack(partial.EnvelopeID, nil)
-	}
-}
-
-// dispatch runs the handler for one envelope and acks it. A panicking
-// handler still gets its envelope acked.
-func (s *Socket) dispatch(ctx context.Context, req socketmode.Request, received time.Time) {
-	defer s.handlers.Done()
-	acked := false
-	defer func() {
-		if r := recover(); r != nil {
-			s.Log.Error().Interface("panic", r).Str("envelope", req.EnvelopeID).Str("type", req.Type).Msg("socket mode: handler panicked")
-			if !acked {
-				_ = s.Ack(req.EnvelopeID, nil)
-			}
-		}
-	}()
-	payload, after := s.Handler.Handle(ctx, req)
-	if err := s.Ack(req.EnvelopeID, payload); err != nil {
-		s.Log.Error().Err(err).Str("envelope", req.EnvelopeID).Msg("socket mode: ack failed")
-	}
-	acked = true
-	s.Metrics.AckLatency(time.Since(received))
-	if after != nil {
-		after(ctx)
-	}
-}
-
-// Ack sends the response for envelopeID, waiting briefly for a connection
-// if the socket is between connections (Slack matches acks by envelope ID
-// on any of the app's connections).
-func (s *Socket) Ack(envelopeID string, payload any) error {
-	resp := socketmode.Response{EnvelopeID: envelopeID, Payload: payload}
-	data, err := json.Marshal(resp)
-	if err != nil {
-		return fmt.Errorf("ack %s: encode: %w", envelopeID, err)
-	}
-	if len(data) >= maxAckBytes {
-		s.Log.Error().Int("bytes", len(data)).Str("envelope", envelopeID).Msg("socket mode: ack payload too large for Slack; sending a bare ack")
-		data, _ = json.Marshal(socketmode.Response{EnvelopeID: envelopeID})
-	}
-	conn := s.waitConn(2 * time.Second)
-	if conn == nil {
-		return fmt.Errorf("ack %s: no connection", envelopeID)
-	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
-		return fmt.Errorf("ack %s: %w", envelopeID, err)
-	}
-	return nil
-}
-
-func (s *Socket) setConn(c *websocket.Conn) {
+// promote makes l the link that acks fall back to.
+func (s *Socket) promote(l *link) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conn = c
-	if c != nil {
-		select {
-		case <-s.connCh:
-		default:
-			close(s.connCh)
-		}
-	} else {
-		select {
-		case <-s.connCh:
-			s.connCh = make(chan struct{})
-		default:
-		}
-	}
-}
-
-func (s *Socket) waitConn(d time.Duration) *websocket.Conn {
-	s.mu.Lock()
-	c, ch := s.conn, s.connCh
+	s.cur = l
+	close(s.changed)
+	s.changed = make(chan struct{})
 	s.mu.Unlock()
-	if c != nil {
-		return c
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conn
+	s.status.Store("")
+	s.setConnected(true)
+	s.Log.Info().Int64("link", l.id).Int("connections", l.numConnections).Msg("socket mode: connected")
 }
 
-// shutdown lets running handlers send their acks, then closes the socket.
+// current returns the newest link and a channel closed when it changes.
+func (s *Socket) current() (*link, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur, s.changed
+}
+
+// retire closes l in the background. A dead link is closed at once; a live
+// one gets a close frame and is read until Slack closes its side, so that
+// an envelope already on its way is still handled (and acked on another
+// link).
+func (s *Socket) retire(l *link) {
+	if !l.closing.CompareAndSwap(false, true) {
+		return
+	}
+	s.linkGo.Add(1)
+	go func() {
+		defer s.linkGo.Done()
+		if l.dead.Load() {
+			_ = l.ws.Close()
+			return
+		}
+		l.wmu.Lock()
+		_ = l.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(5*time.Second))
+		l.wmu.Unlock()
+		timeout, stop := s.Clock.After(5 * time.Second)
+		select {
+		case <-l.ended:
+		case <-timeout:
+		case <-s.stopped:
+		}
+		stop()
+		_ = l.ws.Close()
+	}()
+}
+
+// shutdown lets running handlers send their acks, then closes every link.
 func (s *Socket) shutdown() {
 	done := make(chan struct{})
 	go func() { s.handlers.Wait(); close(done) }()
@@ -415,15 +422,17 @@ func (s *Socket) shutdown() {
 	}
 	t.Stop()
 	s.mu.Lock()
-	c := s.conn
-	s.conn = nil
-	s.mu.Unlock()
-	if c != nil {
-		s.writeMu.Lock()
-		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		s.writeMu.Unlock()
-		c.Close()
+	close(s.stopped)
+	var all []*link
+	for l := range s.links {
+		all = append(all, l)
 	}
+	s.cur = nil
+	s.mu.Unlock()
+	for _, l := range all {
+		s.retire(l)
+	}
+	s.linkGo.Wait()
 	s.setConnected(false)
 }
 
@@ -435,14 +444,15 @@ func reconnectDelay(n int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// pause is the default Wait, on the Clock.
+func (s *Socket) pause(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	c, stop := s.Clock.After(d)
+	defer stop()
 	select {
-	case <-t.C:
+	case <-c:
 		return true
 	case <-ctx.Done():
 		return false

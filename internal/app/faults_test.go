@@ -60,19 +60,82 @@ func TestSlackFaultsDelayButNeverLoseWork(t *testing.T) {
 	}
 }
 
-// The websocket drops while work is in flight: the bot reconnects and
-// nothing acknowledged is lost.
+// The websocket drops while a job runs, and again while the bot handles
+// an envelope; more envelopes follow the reconnects. Every envelope sent
+// around the drops is acked exactly once (Slack saw no timeout, no late,
+// unknown or duplicate ack) and acted on exactly once.
 func TestSocketDropMidFlight(t *testing.T) {
 	w := newWorld(t, nil, nil)
-	w.emu.Fail("conversations.create", slackemu.Fault{Delay: 200 * time.Millisecond, Times: 1})
+	// While a job runs: the incident's channel is being created (once the
+	// declaration is acked: an ack written as the socket goes is lost, and
+	// Slack does not redeliver a slash command).
+	w.emu.Fail("conversations.create", slackemu.Fault{Times: 1, OnCall: w.dropOnceAcked})
 	w.slash(alice, w.announce, "declare SEV1 drop one")
-	w.emu.DropConnections()
-	if err := w.emu.WaitConnected(w.ctx()); err != nil {
-		t.Fatal(err)
+	w.declared(1, "drop one", alice)
+	// Mid-envelope: a role pick checks its assignee with Slack, before its
+	// ack, as the socket drops; the ack goes out on the next socket.
+	w.emu.Fail("users.info", slackemu.Fault{Times: 1, OnCall: w.dropAndAwaitReconnect})
+	w.rolePick(alice, incident.RoleComms, bob)
+	if _, err := w.emu.Event(w.ctx(), map[string]any{"type": "app_home_opened", "user": alice, "channel": "D0ALICE01", "tab": "home"}); err != nil {
+		t.Fatal("home event:", err)
 	}
 	w.slash(alice, w.announce, "declare SEV1 drop two")
-	w.declared(1, "", alice)
-	w.declared(2, "", alice)
+	w.declared(2, "drop two", alice)
+
+	if n := len(w.emu.Calls("apps.connections.open")); n != 3 {
+		t.Errorf("%d connections, want one more per drop", n)
+	}
+	seen := map[string]bool{}
+	for _, d := range w.emu.Deliveries() {
+		if seen[d.ID] || d.RetryAttempt != 0 {
+			t.Errorf("delivered twice: %+v", d)
+		}
+		seen[d.ID] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("%d envelopes delivered, want 4", len(seen))
+	}
+	if p := w.emu.Problems(); len(p) != 0 {
+		t.Errorf("Slack saw problems with the acks: %+v", p)
+	}
+	okCalls := func(method string) int {
+		n := 0
+		for _, c := range w.emu.Calls(method) {
+			if c.OK {
+				n++
+			}
+		}
+		return n
+	}
+	for method, want := range map[string]int{"views.publish": 1, "conversations.create": 2} {
+		if got := okCalls(method); got != want {
+			t.Errorf("%s succeeded %d times, want %d", method, got, want)
+		}
+	}
+	if got := len(w.announcements()); got != 2 {
+		t.Errorf("%d announcements, want 2", got)
+	}
+	assigned := 0
+	for _, ev := range w.events(1) {
+		if ev.Role == incident.RoleComms && (ev.Kind == incident.EventRoleAssigned || ev.Kind == incident.EventRoleHandoff) {
+			assigned++
+		}
+	}
+	if inc := w.incident(1); inc.Holder(incident.RoleComms) != bob || assigned != 1 {
+		t.Errorf("comms is %q after %d role changes, want bob after 1", inc.Holder(incident.RoleComms), assigned)
+	}
+}
+
+// dropAndAwaitReconnect drops every socket and returns once the bot,
+// having noticed, asks for a new one.
+func (w *world) dropAndAwaitReconnect() {
+	before := len(w.emu.Calls("apps.connections.open"))
+	w.emu.DropConnections()
+	if _, err := w.emu.WaitCall(w.ctx(), "apps.connections.open", func(slackemu.Call) bool {
+		return len(w.emu.Calls("apps.connections.open")) > before
+	}); err != nil {
+		w.t.Error("the bot never reconnected:", err)
+	}
 }
 
 // After shutdown, no goroutine of the bot is left running.

@@ -60,10 +60,12 @@ func TestReconnectsOnRefreshRequested(t *testing.T) {
 }
 
 func TestDeafSocketIsReplaced(t *testing.T) {
-	w := newWorld(t, func(o *slackemu.Options) { o.PingInterval = -1 }, func(c *config.Config) {
+	w := newWorld(t, nil, func(c *config.Config) {
 		c.Slack.SilenceTimeout = 300 * time.Millisecond
 	})
-	// No pings and no envelopes: the bot must notice and reconnect.
+	// The socket goes half-open: no pings, no pongs, no envelopes. The bot
+	// must notice and reconnect.
+	w.emu.BlackHole()
 	if _, err := w.emu.WaitCall(w.ctx(), "apps.connections.open", func(c slackemu.Call) bool {
 		return len(w.emu.Calls("apps.connections.open")) >= 2
 	}); err != nil {

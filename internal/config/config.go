@@ -27,8 +27,9 @@ type Config struct {
 		APIURL   string // always ends in "/": slack-go appends method names to it
 		Command  string
 		// SilenceTimeout is how long a connected socket may receive nothing
-		// (no ping, no envelope) before the bot treats it as deaf and
-		// reconnects.
+		// (no pong to the bot's pings, which go out every third of it, no
+		// ping of Slack's, no envelope) before the bot treats it as dead and
+		// replaces it.
 		SilenceTimeout time.Duration
 	}
 	Store struct {
@@ -77,7 +78,7 @@ func Default() *Config {
 	c := &Config{}
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Command = "/incident"
-	c.Slack.SilenceTimeout = 2 * time.Minute
+	c.Slack.SilenceTimeout = 30 * time.Second
 	c.Store.Path = "incidentbot.db"
 	c.HTTP.Listen = "127.0.0.1:8089"
 	c.Log.Level = "info"

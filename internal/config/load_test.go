@@ -42,7 +42,7 @@ func TestLoadDefaultsWithNoFile(t *testing.T) {
 	if got.Slack.APIURL != "https://slack.com/api/" || got.Slack.Command != "/incident" ||
 		got.Store.Path != "incidentbot.db" || got.HTTP.Listen != "127.0.0.1:8089" ||
 		got.Log.Level != "info" || got.Log.Format != "json" || got.Incidents.ChannelPrefix != "inc" ||
-		got.Slack.SilenceTimeout != 2*time.Minute || got.Incidents.PostmortemReminder != 24*time.Hour {
+		got.Slack.SilenceTimeout != 30*time.Second || got.Incidents.PostmortemReminder != 24*time.Hour {
 		t.Errorf("scalar defaults differ from DESIGN A2: %s", got)
 	}
 	wantSev := []Severity{

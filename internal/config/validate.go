@@ -61,7 +61,7 @@ func (c *Config) validateSlack() error {
 		return fmt.Errorf("slack.command %q is not a slash command: use a slash and up to 31 lower-case letters, digits, - or _, e.g. /incident", c.Slack.Command)
 	}
 	if c.Slack.SilenceTimeout <= 0 {
-		return fmt.Errorf("slack.silence_timeout is %s: it must be positive, e.g. 2m", c.Slack.SilenceTimeout)
+		return fmt.Errorf("slack.silence_timeout is %s: it must be positive, e.g. 30s", c.Slack.SilenceTimeout)
 	}
 	return nil
 }

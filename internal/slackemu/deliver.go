@@ -83,7 +83,7 @@ func (s *Server) deliverOnce(ctx context.Context, env Envelope, onAck func(json.
 
 	var start time.Time
 	for {
-		c, wait := s.sock.pick()
+		c, wait := s.sock.pickFor(env.RetryAttempt > 0)
 		if c == nil {
 			select {
 			case <-wait:

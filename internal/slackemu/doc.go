@@ -22,4 +22,7 @@
 // not joined) and conversations.join (channels:join). Timers for ack deadlines run on real time; expiry of trigger_ids and
 // response_urls, message timestamps and rate-limit buckets follow Options.Now, so a
 // test can move them with a Clock.
+//
+// BlackHole makes live sockets half-open (nothing gets through either way) and
+// ConnectionLog records when each socket said hello, was black-holed or closed.
 package slackemu

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -33,6 +34,7 @@ type sockets struct {
 	pending  map[string]*pending
 	finished map[string]string // envelope_id → "acked" | "expired"
 	problems []Problem
+	connLog  []ConnEvent
 }
 
 func (k *sockets) setup() {
@@ -49,9 +51,14 @@ type conn struct {
 	wmu       sync.Mutex
 	done      chan struct{}
 	closeOnce sync.Once
+	hole      atomic.Bool // see BlackHole
+	onClose   func()      // records the close in the connection log
 }
 
 func (c *conn) write(frame []byte) error {
+	if c.hole.Load() {
+		return nil // swallowed: Slack believes it sent the frame
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.writeLocked(frame)
@@ -74,11 +81,14 @@ func (c *conn) writeJSON(v any) error {
 // close closes the TCP connection at once, after an optional close frame.
 func (c *conn) close(code int, text string) {
 	c.closeOnce.Do(func() {
-		if code != 0 {
+		if code != 0 && !c.hole.Load() {
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 		}
 		_ = c.ws.Close()
 		close(c.done)
+		if c.onClose != nil {
+			c.onClose()
+		}
 	})
 }
 
@@ -155,10 +165,12 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &conn{ws: ws, done: make(chan struct{})}
+	c.ws.SetPingHandler(c.answerPing)
 
 	s.sock.mu.Lock()
 	s.sock.seq++
 	c.id = s.sock.seq
+	c.onClose = func() { s.logConn(c.id, "closed") }
 	open := len(s.sock.conns)
 	closed, full := s.sock.closed, open >= maxConnections
 	if !closed && !full {
@@ -193,6 +205,9 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	close(s.sock.signal)
 	s.sock.signal = make(chan struct{})
 	s.sock.mu.Unlock()
+	// Logged before the write: the client may act on hello (and close an
+	// older socket) before this goroutine runs again.
+	s.logConn(c.id, "hello")
 	err = c.writeLocked(frame)
 	c.wmu.Unlock()
 	if err != nil {
@@ -218,6 +233,9 @@ func (s *Server) pingLoop(c *conn) {
 	for {
 		select {
 		case <-t.C:
+			if c.hole.Load() {
+				continue
+			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
 				return
 			}
@@ -235,7 +253,7 @@ func (s *Server) readLoop(c *conn) {
 		if err != nil {
 			return
 		}
-		if typ != websocket.TextMessage {
+		if typ != websocket.TextMessage || c.hole.Load() {
 			continue
 		}
 		var ack struct {
@@ -283,12 +301,15 @@ func (k *sockets) remove(c *conn) bool {
 
 // pick returns a ready connection, round-robin, or a channel that is closed when
 // one becomes ready.
-func (k *sockets) pick() (*conn, <-chan struct{}) {
+func (k *sockets) pick() (*conn, <-chan struct{}) { return k.pickFor(false) }
+
+// pickFor is pick; a redelivery skips black-holed connections (see BlackHole).
+func (k *sockets) pickFor(redelivery bool) (*conn, <-chan struct{}) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for range k.conns {
 		k.next = (k.next + 1) % len(k.conns)
-		if c := k.conns[k.next]; c.ready {
+		if c := k.conns[k.next]; c.ready && !(redelivery && c.hole.Load()) {
 			return c, nil
 		}
 	}
