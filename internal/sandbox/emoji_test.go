@@ -16,7 +16,8 @@ import (
 
 // botShortcode is a ":name:" the bot may send; a name must hold a letter, so
 // that times such as "15:04:05" do not count.
-var botShortcode = regexp.MustCompile(`:([a-z0-9_+\-]*[a-z][a-z0-9_+\-]*):`)
+// A shortcode starts a word: "delivery:shortcut:" in a store key is not one.
+var botShortcode = regexp.MustCompile(`(?:^|[^A-Za-z0-9_\-]):([a-z0-9_+\-]*[a-z][a-z0-9_+\-]*):`)
 
 // Every emoji the bot sends must show as a picture in the sandbox, as it does
 // in Slack: the shortcodes in the message templates and in the Go strings of
