@@ -153,9 +153,11 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 			return m, nil
 		}
 	}
-	// Not in the history: a reply, which only its thread lists.
+	// Not in the history: a reply, which only its thread lists. Slack puts
+	// the thread's parent first on the first page whatever the time range,
+	// so a page of two holds the parent and the reply.
 	replies, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 2,
 	})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("conversations.replies: %w", err)
