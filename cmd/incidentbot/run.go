@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/internal/app"
 	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -34,6 +36,13 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 		return 1
 	}
 	if err := a.Run(ctx); err != nil {
+		var werr *store.WriteError
+		if errors.As(err, &werr) {
+			// Logged as it happened; exit non-zero so the supervisor
+			// restarts us and the restart reads the file afresh.
+			log.Info().Msg("stopped because the store cannot write; exiting for a restart")
+			return 1
+		}
 		log.Error().Err(err).Msg("stopped with an error")
 		return 1
 	}
