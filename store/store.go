@@ -114,24 +114,42 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:         opts.Timeout,
-		InitialMmapSize: opts.InitialMmapSize,
-		NoSync:          opts.NoSync,
-		OpenFile:        opts.OpenFile,
+	// bbolt maps the file and trusts it; check it with plain reads first.
+	rep, err := checkFile(path, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.Err(); err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	err = guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:         opts.Timeout,
+			InitialMmapSize: opts.InitialMmapSize,
+			NoSync:          opts.NoSync,
+			OpenFile:        opts.OpenFile,
+		})
+		if err != nil {
+			return openError(path, err)
+		}
+		if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
+			_ = db.Close()
+			return fmt.Errorf("open store %s: %w", path, err)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, openError(path, err)
+		if db != nil {
+			_ = db.Close() // after a fault in the migration; closing twice is harmless
+		}
+		return nil, err
 	}
 	if opts.MaxBatchDelay > 0 {
 		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
-	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure}
-	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	return s, nil
+	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure}, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -168,7 +186,7 @@ func checkPath(path string) error {
 
 func openError(path string, err error) error {
 	switch {
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, bolt.ErrTimeout), errors.Is(err, ErrLocked):
 		return fmt.Errorf("store %s is %w", path, ErrLocked)
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("open store %s: permission denied; check the owner and mode of the file and its directory: %w", path, err)
