@@ -16,7 +16,7 @@ import (
 
 // Damage kinds for Damaged: the ways a store file is found broken.
 const (
-	Truncated = "truncated to 16 KiB"       // a copy cut short (full disk, interrupted copy)
+	Truncated = "truncated to 16 KiB"         // a copy cut short (full disk, interrupted copy)
 	DataPage  = "random bytes on a data page" // the root page of the tree scribbled
 	MetaPage0 = "random bytes on meta page 0"
 	MetaPage1 = "random bytes on meta page 1"
