@@ -31,6 +31,10 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 	}
 
 	a, err := app.Open(cfg, tmpl, log)
+	if errors.Is(err, store.ErrDamaged) {
+		fmt.Fprintf(stderr, "incidentbot: %s\n", damagedHint(err, *cfgPath))
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
 		return 1
