@@ -14,10 +14,10 @@ const checkUsage = "usage: incidentbot check [--config FILE]"
 
 // Exit codes of `incidentbot check`.
 const (
-	checkClean   = 0
-	checkDamaged = 1
-	checkBadUsage  = 2 // bad flags or configuration
-	checkCannot  = 3 // the file could not be checked: missing, unreadable, or in use
+	checkClean    = 0
+	checkDamaged  = 1
+	checkBadUsage = 2 // bad flags or configuration
+	checkCannot   = 3 // the file could not be checked: missing, unreadable, or in use
 )
 
 // checkCmd is `incidentbot check`: it examines the store file named by the
