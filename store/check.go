@@ -221,22 +221,26 @@ func inspect(f io.ReaderAt, size int64, path string) *Report {
 	if len(r.Problems) > 0 {
 		return r
 	}
-	w := &walker{f: f, ps: ps, hwm: newest.pgid, seen: map[uint64]bool{}, report: r}
+	w := &walker{f: f, ps: ps, hwm: newest.pgid, seen: make([]uint64, newest.pgid/64+1), report: r}
 	if newest.freelist != noFreelist {
 		w.freelist(newest.freelist)
 	}
 	w.tree(newest.root, 0)
-	r.Visited = len(w.seen)
+	r.Visited = w.visited
 	return r
 }
 
-// walker reads pages below the high-water mark, at most once each.
+// walker reads pages below the high-water mark, at most once each. A
+// large store has tens of thousands of pages, so it keeps one buffer per
+// tree level instead of allocating per page (start-up time).
 type walker struct {
-	f      io.ReaderAt
-	ps     int64
-	hwm    uint64
-	seen   map[uint64]bool
-	report *Report
+	f       io.ReaderAt
+	ps      int64
+	hwm     uint64
+	seen    []uint64 // bit set of page ids read
+	visited int
+	bufs    [][]byte // by depth: a page's parent is still in use below it
+	report  *Report
 }
 
 func (w *walker) problem(format string, args ...any) {
@@ -247,47 +251,67 @@ func (w *walker) problem(format string, args ...any) {
 	}
 }
 
-// page reads page id with its overflow pages, or reports why it cannot.
-func (w *walker) page(id uint64, from string) []byte {
+func (w *walker) isSeen(id uint64) bool { return w.seen[id/64]&(1<<(id%64)) != 0 }
+
+// buf returns the buffer of depth, at least n bytes long.
+func (w *walker) buf(depth int, n int64) []byte {
+	for len(w.bufs) <= depth {
+		w.bufs = append(w.bufs, nil)
+	}
+	if int64(cap(w.bufs[depth])) < n {
+		w.bufs[depth] = make([]byte, n)
+	}
+	return w.bufs[depth][:n]
+}
+
+// page reads page id with its overflow pages into the buffer of depth, or
+// reports why it cannot.
+func (w *walker) page(id uint64, from string, depth int) []byte {
 	if id < 2 || id >= w.hwm {
 		w.problem("page %d (%s) is outside the store's %d pages", id, from, w.hwm)
 		return nil
 	}
-	if w.seen[id] {
+	if w.isSeen(id) {
 		w.problem("page %d (%s) is used twice", id, from)
 		return nil
 	}
-	hdr := make([]byte, pageHeaderSize)
-	if _, err := w.f.ReadAt(hdr, int64(id)*w.ps); err != nil {
+	b := w.buf(depth, w.ps)
+	if _, err := w.f.ReadAt(b, int64(id)*w.ps); err != nil {
 		w.problem("page %d (%s): cannot read: %v", id, from, err)
 		return nil
 	}
-	if got := ne.Uint64(hdr); got != id {
+	if got := ne.Uint64(b); got != id {
 		w.problem("page %d (%s) is marked as page %d", id, from, got)
 		return nil
 	}
-	overflow := uint64(ne.Uint32(hdr[12:]))
-	if id+overflow >= w.hwm {
+	overflow := uint64(ne.Uint32(b[12:]))
+	if overflow >= w.hwm-id {
 		w.problem("page %d (%s) overflows past the store's %d pages", id, from, w.hwm)
 		return nil
 	}
 	for i := uint64(0); i <= overflow; i++ {
-		if w.seen[id+i] {
+		if w.isSeen(id + i) {
 			w.problem("page %d (%s) overlaps page %d", id, from, id+i)
 			return nil
 		}
-		w.seen[id+i] = true
+		w.seen[(id+i)/64] |= 1 << ((id + i) % 64)
+		w.visited++
 	}
-	buf := make([]byte, int64(overflow+1)*w.ps)
-	if _, err := w.f.ReadAt(buf, int64(id)*w.ps); err != nil {
+	if overflow == 0 {
+		return b
+	}
+	first := append([]byte(nil), b...)
+	b = w.buf(depth, int64(overflow+1)*w.ps)
+	copy(b, first)
+	if _, err := w.f.ReadAt(b[w.ps:], int64(id+1)*w.ps); err != nil {
 		w.problem("page %d (%s): cannot read: %v", id, from, err)
 		return nil
 	}
-	return buf
+	return b
 }
 
 func (w *walker) freelist(id uint64) {
-	b := w.page(id, "freelist")
+	b := w.page(id, "freelist", 0)
 	if b == nil {
 		return
 	}
@@ -318,7 +342,7 @@ func (w *walker) tree(id uint64, depth int) {
 		w.problem("the tree is more than %d levels deep at page %d (a cycle?)", maxTreeDepth, id)
 		return
 	}
-	b := w.page(id, "tree")
+	b := w.page(id, "tree", depth)
 	if b == nil {
 		return
 	}
