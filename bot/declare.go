@@ -50,7 +50,7 @@ func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.C
 }
 
 // failure turns a use-case error into an ephemeral reply, logging
-// internal errors in full (the user only hears that nothing was lost).
+// internal errors in full (the user only hears that something went wrong).
 func (b *Bot) failure(err error, what string) map[string]any {
 	if incident.ErrorCode(err) == incident.EINTERNAL {
 		b.log.Error().Err(err).Str("command", what).Msg("command failed")

@@ -12,7 +12,16 @@ const (
 	ENOTFOUND = "not_found" // the thing asked for does not exist
 	ECONFLICT = "conflict"  // the request clashes with the current state
 	EINTERNAL = "internal"  // anything else: logged in full, shown as "internal error"
+	// EUNAVAILABLE: the bot cannot save anything at the moment (its store
+	// failed to write). The request was not saved, and the bot is about to
+	// restart, so the user should try again shortly.
+	EUNAVAILABLE = "unavailable"
 )
+
+// ErrNotSaved is the error of every request that needed a commit after the
+// store failed to write. Nothing of the request was kept: a failed commit
+// stops the process before any later commit can run.
+var ErrNotSaved = &Error{Code: EUNAVAILABLE, Message: "Not saved: the bot's store cannot write (disk full or failing). Please try again in a minute."}
 
 // Error is an application error: a machine-readable code and a message fit to
 // show to the user who caused it.
@@ -43,6 +52,8 @@ func ErrorCode(err error) string {
 
 // ErrorMessage returns the user-facing message of err: the *Error's own
 // message, or a generic one for internal errors, whose details are for logs.
+// An internal error may strike after part of a request was saved, so the
+// generic message never promises that nothing was lost.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
@@ -51,5 +62,5 @@ func ErrorMessage(err error) string {
 	if errors.As(err, &e) {
 		return e.Message
 	}
-	return "Something went wrong on our side (internal error). Nothing you did was lost; please try again."
+	return "Something went wrong on our side (internal error), so your request may not have been saved. Please check, then try again."
 }

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/incidentbot/incidentbot/incident"
 )
 
 // ErrNotFound is wrapped by every lookup that finds nothing; test with errors.Is.
@@ -52,7 +55,28 @@ type Options struct {
 	OnEnqueue func()
 	// Now is the clock used for default timestamps; default time.Now.
 	Now func() time.Time
+	// OnWriteFailure is called once, on the committing goroutine and
+	// before that Update returns, when a commit fails to write (see
+	// WriteError). The process should stop: see Update.
+	OnWriteFailure func(error)
+	// OpenFile opens the store file in place of os.OpenFile. Tests use it
+	// to make the disk fail on demand; leave it nil.
+	OpenFile func(name string, flag int, perm os.FileMode) (*os.File, error)
 }
+
+// WriteError is the error of a commit that failed to reach the disk (disk
+// full, I/O error, failed fsync), and of every Update after it. It wraps
+// incident.ErrNotSaved, so users are told their request was not saved.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string {
+	return fmt.Sprintf("store %s cannot write (disk full or failing), so nothing more is saved until incidentbot restarts: %v", e.Path, e.Err)
+}
+
+func (e *WriteError) Unwrap() []error { return []error{e.Err, incident.ErrNotSaved} }
 
 // Store persists incidents, their timelines, the outbox and the indexes in
 // one bbolt file. Its methods are safe for concurrent use.
@@ -61,6 +85,10 @@ type Store struct {
 	path      string
 	now       func() time.Time
 	onEnqueue func()
+	onFailure func(error)
+
+	// failed is the first WriteError; once set, Update refuses to commit.
+	failed atomic.Pointer[WriteError]
 
 	// wakeMu guards wakeTx, the last write transaction that registered
 	// onEnqueue, so a batch of grouped Updates wakes the worker once per
@@ -86,23 +114,42 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:         opts.Timeout,
-		InitialMmapSize: opts.InitialMmapSize,
-		NoSync:          opts.NoSync,
+	// bbolt maps the file and trusts it; check it with plain reads first.
+	rep, err := checkFile(path, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.Err(); err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	err = guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:         opts.Timeout,
+			InitialMmapSize: opts.InitialMmapSize,
+			NoSync:          opts.NoSync,
+			OpenFile:        opts.OpenFile,
+		})
+		if err != nil {
+			return openError(path, err)
+		}
+		if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
+			_ = db.Close()
+			return fmt.Errorf("open store %s: %w", path, err)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, openError(path, err)
+		if db != nil {
+			_ = db.Close() // after a fault in the migration; closing twice is harmless
+		}
+		return nil, err
 	}
 	if opts.MaxBatchDelay > 0 {
 		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
-	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue}
-	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	return s, nil
+	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure}, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -139,7 +186,7 @@ func checkPath(path string) error {
 
 func openError(path string, err error) error {
 	switch {
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, bolt.ErrTimeout), errors.Is(err, ErrLocked):
 		return fmt.Errorf("store %s is %w", path, ErrLocked)
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("open store %s: permission denied; check the owner and mode of the file and its directory: %w", path, err)
@@ -172,16 +219,67 @@ func (s *Store) Path() string { return s.path }
 // (Update or View) inside fn.
 //
 // ctx is checked before fn runs; once fn has run, the commit is not aborted.
+//
+// When a commit fails to write, Update returns a *WriteError, calls
+// OnWriteFailure, and from then on refuses every Update with that error
+// without touching the file. Retrying is unsafe: after a failed write or
+// fsync the kernel may have dropped the dirty pages and cleared the error,
+// so what is on disk is unknown and a later "successful" fsync proves
+// nothing (PostgreSQL's fsync lesson, 2018). Only a restart, which reads
+// the file afresh, knows what was kept.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(btx *bolt.Tx) error {
+	if werr := s.failed.Load(); werr != nil {
+		return werr
+	}
+	err := s.db.Batch(func(btx *bolt.Tx) (err error) {
+		// bbolt turns a panic into an error too, but one that would look
+		// like a failed commit.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fnError{fmt.Errorf("panic: %v", r)}
+			}
+		}()
 		if err := ctx.Err(); err != nil {
-			return err
+			return fnError{err}
 		}
-		return fn(&Tx{btx: btx, s: s})
+		if err := fn(&Tx{btx: btx, s: s}); err != nil {
+			return fnError{err}
+		}
+		return nil
 	})
+	var fe fnError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return fe.err
+	case errors.Is(err, bolt.ErrDatabaseNotOpen):
+		return fmt.Errorf("store %s: %w", s.path, err)
+	}
+	// Not fn's error, so it came from beginning or committing the
+	// transaction: growing, writing or syncing the file.
+	werr := &WriteError{Path: s.path, Err: err}
+	if s.failed.CompareAndSwap(nil, werr) && s.onFailure != nil {
+		s.onFailure(werr)
+	}
+	return s.failed.Load()
+}
+
+// fnError marks an error returned by Update's function (or its context),
+// telling it apart from an error of bbolt's commit.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// WriteFailure is the error that stopped the store from writing, or nil.
+func (s *Store) WriteFailure() error {
+	if werr := s.failed.Load(); werr != nil {
+		return werr
+	}
+	return nil
 }
 
 // View runs fn in a read-only transaction. Values returned by Tx methods are

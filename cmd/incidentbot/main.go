@@ -1,6 +1,7 @@
 // Command incidentbot runs the incident-response bot (run), prints an
-// incident's postmortem draft (export), runs it against an emulated workspace
-// with a web UI (sandbox), or prints its own version (version).
+// incident's postmortem draft (export), checks its store file (check), runs
+// it against an emulated workspace with a web UI (sandbox), or prints its
+// own version (version).
 package main
 
 import (
@@ -25,6 +26,7 @@ func main() {
 const usage = `usage:
   incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
   incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
+  incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged
   incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR]   try the real bot in a browser against an emulated Slack workspace
   incidentbot version                                               print the version
 `
@@ -41,6 +43,8 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 		return runCmd(ctx, args[1:], environ, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], environ, stdout, stderr)
+	case "check":
+		return checkCmd(args[1:], environ, stdout, stderr)
 	case "sandbox":
 		return sandboxCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/internal/app"
 	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -29,11 +31,22 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 	}
 
 	a, err := app.Open(cfg, tmpl, log)
+	if errors.Is(err, store.ErrDamaged) {
+		fmt.Fprintf(stderr, "incidentbot: %s\n", damagedHint(err, *cfgPath))
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
 		return 1
 	}
 	if err := a.Run(ctx); err != nil {
+		var werr *store.WriteError
+		if errors.As(err, &werr) {
+			// Logged as it happened; exit non-zero so the supervisor
+			// restarts us and the restart reads the file afresh.
+			log.Info().Msg("stopped because the store cannot write; exiting for a restart")
+			return 1
+		}
 		log.Error().Err(err).Msg("stopped with an error")
 		return 1
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -33,11 +34,19 @@ type App struct {
 	// janitor prunes old delivery keys, so the store does not grow with
 	// every reaction in the workspace.
 	janitor *janitor.Janitor
+	// storeFailed is closed when a commit fails to write: Run then stops
+	// the bot and returns the store's error, so the supervisor restarts us.
+	storeFailed chan struct{}
 }
 
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
 func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, error) {
+	return open(cfg, tmpl, log, nil)
+}
+
+// open is Open with the store's file opener (tests make the disk fail).
+func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, openFile func(string, int, os.FileMode) (*os.File, error)) (*App, error) {
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
 
@@ -47,6 +56,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		sync.Mutex
 		fn func()
 	}
+	storeFailed := make(chan struct{})
 	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
@@ -54,7 +64,12 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		if fn != nil {
 			fn()
 		}
-	}})
+	}, OnWriteFailure: func(err error) {
+		// Called once, before the failed command hears back: by the time
+		// its user reads "Not saved", /readyz already says why.
+		log.Error().Err(err).Msg("store cannot write: answering \"Not saved\" and stopping, so that a restart reads the file afresh")
+		close(storeFailed)
+	}, OpenFile: openFile})
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +111,9 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 	notify.Unlock()
 
 	ready := func() error {
+		if err := st.WriteFailure(); err != nil {
+			return err
+		}
 		if err := b.Ready(); err != nil {
 			return err
 		}
@@ -119,11 +137,13 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		}
 	}
 	jan := janitor.New(janitor.Options{Pruner: svc, Log: log})
-	return &App{log: log, store: st, bot: b, sched: sched, ops: srv, janitor: jan}, nil
+	return &App{log: log, store: st, bot: b, sched: sched, ops: srv, janitor: jan, storeFailed: storeFailed}, nil
 }
 
 // Run serves until ctx ends, then shuts down in order: stop reading, finish
-// acks and jobs in flight, stop the ops listener, close the store.
+// acks and jobs in flight, stop the ops listener, close the store. When a
+// commit fails to write it shuts down the same way (the ops listener
+// answering 503 until the bot has stopped) and returns the store's error.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -147,12 +167,24 @@ func (a *App) Run(ctx context.Context) error {
 		defer wg.Done()
 		_ = a.janitor.Run(ctx) // returns only when ctx ends
 	}()
+	// A commit that failed to write stops the bot (acks and jobs in flight
+	// finish) so that Run returns the store's error and the supervisor
+	// restarts us on a store whose state is read afresh.
+	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
+	go func() {
+		select {
+		case <-a.storeFailed:
+			stopBot()
+		case <-botCtx.Done():
+		}
+	}()
 	a.log.Info().Msg("starting")
-	botErr := a.bot.Run(ctx)
+	botErr := a.bot.Run(botCtx)
 	cancel()
 	wg.Wait()
 	closeErr := a.store.Close()
-	return errors.Join(botErr, opsErr, closeErr)
+	return errors.Join(a.store.WriteFailure(), botErr, opsErr, closeErr)
 }
 
 // Bot exposes the running bot (tests wait on its outbox).

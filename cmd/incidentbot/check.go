@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+const checkUsage = "usage: incidentbot check [--config FILE]"
+
+// Exit codes of `incidentbot check`.
+const (
+	checkClean    = 0
+	checkDamaged  = 1
+	checkBadUsage = 2 // bad flags or configuration
+	checkCannot   = 3 // the file could not be checked: missing, unreadable, or in use
+)
+
+// checkCmd is `incidentbot check`: it examines the store file named by the
+// configuration without changing it and prints what it found. The bot must
+// be stopped: a file being written cannot be checked, so a store in use is
+// refused in one line rather than read.
+func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("check", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, checkUsage)
+		flags.PrintDefaults()
+	}
+	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
+	if err := flags.Parse(args); err != nil {
+		return checkBadUsage
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "incidentbot check: unexpected argument %q\n%s\n", flags.Arg(0), checkUsage)
+		return checkBadUsage
+	}
+	cfg, err := config.Load(*cfgPath, environ)
+	if err == nil {
+		err = cfg.ValidateLocal()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return checkBadUsage
+	}
+	rep, err := store.Check(cfg.Store.Path, store.DefaultTimeout)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(stderr, "incidentbot check: %v; stop it first, then check\n", err)
+		return checkCannot
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot check: %v\n", err)
+		return checkCannot
+	}
+	fmt.Fprint(stdout, rep)
+	if len(rep.Problems) > 0 {
+		fmt.Fprintln(stdout, "Restore the file from a backup while incidentbot is stopped; the bot will not start on it as it is.")
+		return checkDamaged
+	}
+	return checkClean
+}
+
+// damagedHint completes a damaged store's error with what to do.
+func damagedHint(err error, cfgPath string) string {
+	cmd := "incidentbot check"
+	if cfgPath != "" {
+		cmd += " --config " + cfgPath
+	}
+	return fmt.Sprintf("%v; restore it from a backup, or run %q for details", err, cmd)
+}

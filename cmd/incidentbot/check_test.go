@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/storetest"
+)
+
+// A damaged store stops `run` and fails `check` with one line naming the
+// file and what to do — never a SIGBUS or SIGSEGV with a goroutine dump.
+func TestDamagedStoreFailsInOneLine(t *testing.T) {
+	for _, kind := range []string{storetest.Truncated, storetest.DataPage, storetest.MetaPage0, storetest.MetaPage1} {
+		t.Run(kind, func(t *testing.T) {
+			path := storetest.Damaged(t, t.TempDir(), kind)
+			// At log level warn the start-up's info lines are gone, so all
+			// that stderr holds is what the failure printed.
+			env := []string{"SLACK_BOT_TOKEN=" + botToken, "SLACK_APP_TOKEN=" + appToken, "INCIDENTBOT_STORE_PATH=" + path, "INCIDENTBOT_HTTP_LISTEN=", "INCIDENTBOT_LOG_LEVEL=warn"}
+
+			stdout, stderr, code := runBriefly(t, env, "run")
+			line := strings.TrimSpace(stderr)
+			if code != 1 || strings.Contains(line, "\n") || !strings.Contains(line, "store "+path+" is damaged") ||
+				!strings.Contains(line, "restore it from a backup") || !strings.Contains(line, `"incidentbot check"`) {
+				t.Fatalf("run: exit %d, stdout %q, stderr:\n%s", code, stdout, tail(stderr))
+			}
+			assertNoCrash(t, stdout+stderr)
+
+			stdout, stderr, code = runBriefly(t, env, "check")
+			if code != 1 || stderr != "" || !strings.Contains(stdout, "DAMAGED") || !strings.Contains(stdout, path) || !strings.Contains(stdout, "backup") {
+				t.Fatalf("check: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, tail(stderr))
+			}
+			assertNoCrash(t, stdout+stderr)
+		})
+	}
+}
+
+// runBriefly is runBinary for a command that must exit by itself: one
+// that still runs after 20s is killed and fails the test (a bot that
+// started on a damaged store would serve on).
+func runBriefly(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "INCIDENTBOT_SLACK_API_URL=http://127.0.0.1:1/api/"}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("incidentbot %s still running after 20s:\n%s", strings.Join(args, " "), tail(out.String()+errb.String()))
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func assertNoCrash(t *testing.T, out string) {
+	t.Helper()
+	for _, crash := range []string{"goroutine ", "SIGBUS", "SIGSEGV", "panic", "fatal error"} {
+		if strings.Contains(out, crash) {
+			t.Fatalf("the output shows a crash (%q):\n%s", crash, tail(out))
+		}
+	}
+}
+
+func TestCheckCleanStore(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	storePath := filepath.Join(dir, "bot.db")
+	if err := os.WriteFile(cfg, []byte("store:\n  path: "+storePath+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := storetest.OpenPath(t, storePath, store.Options{})
+	// While a bot holds the store, check refuses in one line.
+	_, stderr, code := runBinary(t, nil, "check", "--config", cfg)
+	if code != 3 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "in use by another process") {
+		t.Fatalf("check of a store in use: exit %d, %q", code, stderr)
+	}
+	s.Close()
+	stdout, stderr, code := runBinary(t, nil, "check", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "no problems found") || stderr != "" {
+		t.Fatalf("check: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, stderr, code := runBinary(t, nil, "check", "--config", cfg, "extra"); code != 2 || !strings.Contains(stderr, "usage: incidentbot check") {
+		t.Fatalf("check with an extra argument: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := runBinary(t, nil, "check", "--config", filepath.Join(dir, "missing.yaml")); code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("check with a missing config: exit %d, %q", code, stderr)
+	}
+}

@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/storetest"
+)
+
+// A damaged file is refused by Open with an error naming the file and what
+// is wrong (bbolt, which maps the file and trusts it, would crash with
+// SIGBUS or SIGSEGV), and Check lists the problems.
+func TestDamagedStoreIsRefused(t *testing.T) {
+	tests := []struct {
+		kind string
+		want string
+	}{
+		{storetest.Truncated, "truncated"},
+		{storetest.DataPage, "page"},
+		{storetest.MetaPage0, "meta page 0"},
+		{storetest.MetaPage1, "meta page 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			path := storetest.Damaged(t, t.TempDir(), tt.kind)
+			s, err := store.Open(path, store.Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open accepted a damaged store")
+			}
+			if !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open: %v; want ErrDamaged naming %s and %q", err, path, tt.want)
+			}
+			rep, err := store.Check(path, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Problems) == 0 || !strings.Contains(rep.String(), "DAMAGED") {
+				t.Fatalf("Check found nothing:\n%s", rep)
+			}
+		})
+	}
+}
+
+// A healthy store passes both the pre-map walk and bbolt's own check.
+func TestCheckHealthyStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := storetest.OpenPath(t, path, store.Options{})
+	for range 50 {
+		declare(t, s, strings.Repeat("long title ", 40))
+	}
+	s.Close()
+	rep, err := store.Check(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 0 || rep.Visited < 3 || !strings.Contains(rep.String(), "no problems found") {
+		t.Fatalf("healthy store reported as:\n%s", rep)
+	}
+	s2, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+}
+
+// Check refuses a store that a running bot holds, rather than reading a
+// file that is being written.
+func TestCheckRefusesALockedStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := storetest.OpenPath(t, path, store.Options{})
+	_ = s
+	_, err := store.Check(path, 100*time.Millisecond)
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("Check on a store in use: %v, want ErrLocked", err)
+	}
+}
+
+// A file that is not a store at all is still called that.
+func TestCheckNotAStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(path, []byte(strings.Repeat("notes\n", 2000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := store.Check(path, time.Second)
+	if err != nil || !rep.NoMeta || !strings.Contains(rep.Err().Error(), "not an incidentbot store") {
+		t.Fatalf("Check: %v %v", err, rep)
+	}
+}
