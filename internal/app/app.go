@@ -15,6 +15,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/ops"
 	"github.com/incidentbot/incidentbot/internal/scheduler"
@@ -34,6 +35,13 @@ type App struct {
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
 func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, error) {
+	return OpenOnClock(cfg, tmpl, log, clock.Real{})
+}
+
+// OpenOnClock is Open with the bot's timers (outbox retries, rate-limit
+// holds, reminders) and the store's timestamps on clk, so that tests can
+// run minutes of Slack's rate limits on a fake clock.
+func OpenOnClock(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock.Clock) (*App, error) {
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
 
@@ -43,7 +51,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		sync.Mutex
 		fn func()
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, OnEnqueue: func() {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: clk.Now, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -60,7 +68,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
-			Transport: bot.Transport(http.DefaultTransport, metrics),
+			Transport: bot.Transport(http.DefaultTransport, metrics, clk),
 		}),
 	)
 	settings := cfg.Settings()
@@ -71,6 +79,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
+		Clock:              clk,
 	}
 	b := bot.New(bot.Options{
 		API:       api,
@@ -82,8 +91,9 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		Log:       log,
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
+		Clock:     clk,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: clk})
 	notify.Lock()
 	notify.fn = func() {
 		b.Notify()
