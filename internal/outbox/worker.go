@@ -272,16 +272,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		w.opt.Metrics.OutboxDepth(q.n)
 		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil)
-		w.setSettled(len(inflight) == 0 && err == nil, next)
 
 		var timer <-chan time.Time
+		var wakeAt time.Time
 		stop := func() {}
 		switch {
 		case err != nil:
 			timer, stop = w.opt.Clock.After(time.Second)
 		case !next.IsZero():
 			timer, stop = w.opt.Clock.After(next.Sub(now))
+			// The timer fires no later than this, even if the clock moved
+			// on since now was read (a fake clock can jump any distance).
+			wakeAt = w.opt.Clock.Now().Add(next.Sub(now))
 		}
+		w.setSettled(len(inflight) == 0 && err == nil, wakeAt)
 		select {
 		case <-ctx.Done():
 			stop()
@@ -294,6 +298,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-timer:
 		}
 		stop()
+		w.setSettled(false, time.Time{})
 	}
 }
 

@@ -176,6 +176,23 @@ func (t tier) limits() (perMinute, burst float64) {
 	}
 }
 
+// RateFloor is the least time n successful calls to method can take under
+// its rate limit (Options.RateLimits), starting from a full bucket: the
+// calls beyond the burst come at the tier's sustained rate. For
+// chat.postMessage it is the floor for n posts to one channel.
+func (s *Server) RateFloor(method string, n int) time.Duration {
+	spec, ok := s.methods[method]
+	if !ok {
+		return 0
+	}
+	perMinute, burst := spec.tier.limits()
+	beyond := float64(n) - math.Floor(burst)
+	if beyond <= 0 {
+		return 0
+	}
+	return time.Duration(beyond / perMinute * float64(time.Minute))
+}
+
 type bucket struct {
 	tokens float64
 	at     time.Time
