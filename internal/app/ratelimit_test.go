@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,20 +43,7 @@ func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
 		t.FailNow()
 	}
 
-	// Let Slack's time pass: whenever the bot has nothing to do but wait
-	// out a Retry-After, jump to its next wake-up.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for {
-		wake, err := w.app.Bot().WaitSettled(ctx)
-		if err != nil {
-			t.Fatal("the outbox never settled:", err)
-		}
-		if wake.IsZero() {
-			break
-		}
-		clk.Advance(wake.Sub(clk.Now()))
-	}
+	w.letTimePass(clk)
 	took := clk.Now().Sub(begin)
 
 	for i := uint64(1); i <= n; i++ {
@@ -99,5 +87,52 @@ func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
 		n, calls, float64(calls)/n, refused, took, floor, took.Seconds()/floor.Seconds())
 	if took > floor+floor/4 {
 		t.Errorf("took %v, more than 1.25x the tier floor %v", took, floor)
+	}
+}
+
+// letTimePass runs the world's fake clock as real time would run: whenever
+// the bot has nothing to do but wait out a Retry-After or a backoff, the
+// clock jumps to its next wake-up, until no work is left.
+func (w *world) letTimePass(clk *clock.Fake) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		wake, err := w.app.Bot().WaitSettled(ctx)
+		if err != nil {
+			w.t.Fatal("the outbox never settled:", err)
+		}
+		if wake.IsZero() {
+			return
+		}
+		clk.Advance(wake.Sub(clk.Now()))
+	}
+}
+
+// The card is posted, then pinning it is refused with a 429. The retry
+// must only pin: the card's ts is kept with the retry, and a refused call
+// is no reason to search the channel.
+func TestRateLimitedPinDoesNotPostASecondCard(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	w := newWorldOnClock(t, clk, nil, nil)
+	w.emu.Fail("pins.add", slackemu.Fault{Status: 429, RetryAfter: 2 * time.Second, Times: 3})
+	w.slash(alice, w.announce, "declare SEV3 pins are busy")
+	w.letTimePass(clk)
+
+	ch := w.declared(1, "", alice)
+	cards := 0
+	for _, m := range w.emu.Messages(ch.ID) {
+		if strings.Contains(blocksText(m.Blocks), `"action_id":"role:commander"`) {
+			cards++
+		}
+	}
+	if cards != 1 {
+		t.Fatalf("%d summary cards after a rate-limited pin", cards)
+	}
+	if n := len(w.emu.Calls("pins.add")); n != 4 {
+		t.Fatalf("%d pins.add calls, want 3 refused and 1 done", n)
+	}
+	if n := len(w.emu.Calls("conversations.history")); n != 0 {
+		t.Fatalf("%d history look-ups after 429s", n)
 	}
 }
