@@ -33,8 +33,8 @@ type Options struct {
 	DisableRedelivery bool
 	// RateLimits enables per-method tier token buckets (Tier 1 1/min … Tier 4
 	// 100/min, with bursts; chat.postMessage 1/s per channel within 300/min per
-	// workspace) that answer HTTP 429
-	// with Retry-After, on the Now clock. Default off.
+	// workspace) that answer HTTP 429 with Retry-After, on the Now clock.
+	// Default off.
 	RateLimits bool
 	// CloseOnOversizedAck makes an ack frame of 20480 bytes or more close the socket
 	// with code 1009, as once observed at Slack; by default such a frame is dropped
