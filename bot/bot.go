@@ -108,6 +108,13 @@ func (b *Bot) WaitIdle(ctx context.Context) error {
 	return b.worker.WaitIdle(ctx)
 }
 
+// WaitSettled blocks until the outbox has nothing in flight and nothing
+// due, and returns when its next job is due (zero: nothing is pending).
+// Tests on a fake clock advance it to that time, as real time would.
+func (b *Bot) WaitSettled(ctx context.Context) (time.Time, error) {
+	return b.worker.WaitSettled(ctx)
+}
+
 // WaitConnected blocks until the socket is connected and Slack said hello.
 func (b *Bot) WaitConnected(ctx context.Context) error { return b.socket.WaitConnected(ctx) }
 

@@ -107,10 +107,13 @@ func (b *Bot) incident(number uint64) (*incident.Incident, error) {
 }
 
 // uncertain reports whether an earlier run of job may have reached Slack
-// without its result being stored: it failed before, or it was enqueued
-// before this process started (so a crash may have cut it short).
+// without its result being stored: an attempt failed in a way where the
+// call may have happened (a timeout, a 5xx, a lost answer; the worker
+// records it as MaybeDone), or it was enqueued before this process started
+// (so a crash may have cut it short). A 429 leaves a job certain: Slack
+// refused the call.
 func (b *Bot) uncertain(job store.Job) bool {
-	return job.Attempts > 0 || job.CreatedAt.Before(b.started)
+	return job.MaybeDone || job.CreatedAt.Before(b.started)
 }
 
 // createChannel creates the incident channel, trying -2, -3… when the name
@@ -297,19 +300,21 @@ func (b *Bot) postCard(ctx context.Context, job store.Job, inc *incident.Inciden
 			return nil, err
 		}
 	}
-	if err := b.api.AddPinContext(ctx, inc.ChannelID, slack.ItemRef{Channel: inc.ChannelID, Timestamp: ts}); err != nil && slackCode(err) != "already_pinned" {
-		// The card exists: store its ts now, so the retry only pins.
-		return nil, classify(err)
-	}
 	number := inc.Number
-	return func(tx *store.Tx) error {
+	storeTS := func(tx *store.Tx) error {
 		inc, err := tx.Incident(number)
 		if err != nil {
 			return err
 		}
 		inc.CardTS = ts
 		return tx.PutIncident(inc)
-	}, nil
+	}
+	if err := b.api.AddPinContext(ctx, inc.ChannelID, slack.ItemRef{Channel: inc.ChannelID, Timestamp: ts}); err != nil && slackCode(err) != "already_pinned" {
+		// The card exists: store its ts now (progress kept with the
+		// retry), so the retry only pins.
+		return storeTS, classify(err)
+	}
+	return storeTS, nil
 }
 
 // bookmarkRunbook adds the service's runbook as a channel bookmark.

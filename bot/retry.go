@@ -22,16 +22,27 @@ const (
 
 // retry runs call until it succeeds, fails in a way a retry cannot fix,
 // the attempts or the time budget run out, ctx ends or the bot stops, and
-// returns its last error. Only for work after an ack: before one, or inside a
-// trigger_id's 3 s, there is no time to wait.
+// returns its last error. A rate limit spends only the time budget, not an
+// attempt. Only for work after an ack: before one, or inside a trigger_id's
+// 3 s, there is no time to wait.
 func (b *Bot) retry(ctx context.Context, call func() error) error {
 	clk := b.opt.Clock
 	deadline := clk.Now().Add(afterAckBudget)
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ; {
 		err := call()
 		wait, again := retryWait(err, attempt)
-		if !again || attempt >= afterAckAttempts || clk.Now().Add(wait).After(deadline) {
-			return err
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			// Slack refused the call: waiting is not a failed attempt; the
+			// time budget alone bounds it.
+			if !again || clk.Now().Add(wait).After(deadline) {
+				return err
+			}
+		} else {
+			if !again || attempt >= afterAckAttempts || clk.Now().Add(wait).After(deadline) {
+				return err
+			}
+			attempt++
 		}
 		tick, stop := clk.After(wait)
 		select {
@@ -47,8 +58,8 @@ func (b *Bot) retry(ctx context.Context, call func() error) error {
 }
 
 // retryWait says whether a Slack call that failed with err is worth
-// another try, and after how long: a 429 after its Retry-After (every
-// caller of the method is held that long anyway, see Transport); a 5xx, a
+// another try, and after how long: a 429 after its Retry-After (every call
+// its limit covers is held that long anyway, see Transport); a 5xx, a
 // transient error code or a network error after a backoff doubling from
 // afterAckBackoff. Anything else — a permanent error code, a request the
 // client refused to send — would fail the same way again.

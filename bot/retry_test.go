@@ -32,6 +32,8 @@ func TestRetryAfterAckWaitsWhatSlackAsks(t *testing.T) {
 		{"a network error retries", []error{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, nil}, []time.Duration{afterAckBackoff}, 2, false},
 		{"gives up after the attempts", []error{slack.StatusCodeError{Code: 500}},
 			[]time.Duration{afterAckBackoff, 2 * afterAckBackoff, 4 * afterAckBackoff, 8 * afterAckBackoff}, afterAckAttempts, true},
+		{"429s spend the time budget, not the attempts", []error{rateLimited, rateLimited, rateLimited, rateLimited, rateLimited, rateLimited, nil},
+			[]time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second}, 7, false},
 		{"gives up when the wait would pass the budget", []error{&slack.RateLimitedError{RetryAfter: afterAckBudget + time.Second}}, nil, 1, true},
 	}
 	for _, tt := range tests {
@@ -40,7 +42,9 @@ func TestRetryAfterAckWaitsWhatSlackAsks(t *testing.T) {
 			b := &Bot{opt: Options{Clock: clk}}
 			calls := 0
 			done := make(chan error, 1)
+			returned := make(chan struct{})
 			go func() {
+				defer close(returned)
 				done <- b.retry(context.Background(), func() error {
 					err := tt.errs[min(calls, len(tt.errs)-1)]
 					calls++
@@ -48,8 +52,9 @@ func TestRetryAfterAckWaitsWhatSlackAsks(t *testing.T) {
 				})
 			}()
 			for _, wait := range tt.waits {
-				if !clk.WaitForTimers(1, nil) {
-					t.Fatal("no timer")
+				if !clk.WaitForTimers(1, returned) {
+					err := <-done
+					t.Fatalf("gave up after %d calls: %v", calls, err)
 				}
 				clk.Advance(wait - time.Nanosecond)
 				if clk.Waiters() != 1 {

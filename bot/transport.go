@@ -6,10 +6,13 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/incidentbot/incidentbot/internal/clock"
 )
 
 // CallMetrics receives one count per Slack Web API call.
@@ -19,13 +22,18 @@ type CallMetrics interface {
 
 // Transport wraps the HTTP transport of the Slack client. It counts every
 // Web API call by method, and its failures by Slack's error code (or HTTP
-// status), in one place for all callers. And because Slack's rate limits
-// apply per method and workspace, a 429's Retry-After holds back every
-// caller of that method, not just the one that was refused: until it
-// passes, calls to the method are answered here with a 429 for the time
-// left, without reaching Slack.
-func Transport(next http.RoundTripper, m CallMetrics) http.RoundTripper {
-	return &transport{next: next, m: m, now: time.Now, until: map[string]time.Time{}}
+// status), in one place for all callers. And it keeps to Slack's rate
+// limits: a 429's Retry-After holds back every call that the same limit
+// covers, not just the one that was refused. Until it passes, those calls
+// are answered here with a 429 for the time left, without reaching Slack.
+// Slack limits chat.postMessage per channel (about one message a second)
+// and every other method per workspace, so a busy channel holds posts to
+// that channel only. The hold runs on clk (nil: the wall clock).
+func Transport(next http.RoundTripper, m CallMetrics, clk clock.Clock) http.RoundTripper {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	return &transport{next: next, m: m, now: clk.Now, until: map[string]time.Time{}}
 }
 
 type transport struct {
@@ -34,12 +42,13 @@ type transport struct {
 	now  func() time.Time
 
 	mu    sync.Mutex
-	until map[string]time.Time // method → no calls before
+	until map[string]time.Time // limit key (see limitKey) → no calls before
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	method := methodOf(req.URL.Path)
-	if wait := t.cooldown(method); wait > 0 {
+	key := limitKey(method, req)
+	if wait := t.cooldown(key); wait > 0 {
 		t.m.SlackCall(method, "ratelimited_held")
 		if req.Body != nil {
 			req.Body.Close()
@@ -53,7 +62,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-			t.hold(method, time.Duration(secs)*time.Second)
+			t.hold(key, time.Duration(secs)*time.Second)
 		}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -97,27 +106,60 @@ func methodOf(path string) string {
 	}
 }
 
-func (t *transport) cooldown(method string) time.Duration {
+// limitKey names the rate limit a call counts against: the method, or for
+// chat.postMessage the method and the channel. The channel is read from a
+// copy of the body (GetBody), leaving the request as it was.
+func limitKey(method string, req *http.Request) string {
+	if method != "chat.postMessage" || req.GetBody == nil {
+		return method
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return method
+	}
+	defer body.Close()
+	raw, err := io.ReadAll(io.LimitReader(body, 1<<20))
+	if err != nil {
+		return method
+	}
+	var channel string
+	if strings.HasPrefix(req.Header.Get("Content-Type"), "application/json") {
+		var args struct {
+			Channel string `json:"channel"`
+		}
+		if json.Unmarshal(raw, &args) == nil {
+			channel = args.Channel
+		}
+	} else if form, err := url.ParseQuery(string(raw)); err == nil {
+		channel = form.Get("channel")
+	}
+	if channel == "" {
+		return method
+	}
+	return method + "/" + channel
+}
+
+func (t *transport) cooldown(key string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	until, ok := t.until[method]
+	until, ok := t.until[key]
 	if !ok {
 		return 0
 	}
 	wait := until.Sub(t.now())
 	if wait <= 0 {
-		delete(t.until, method)
+		delete(t.until, key)
 		return 0
 	}
 	return wait
 }
 
-func (t *transport) hold(method string, d time.Duration) {
+func (t *transport) hold(key string, d time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	until := t.now().Add(d)
-	if until.After(t.until[method]) {
-		t.until[method] = until
+	if until.After(t.until[key]) {
+		t.until[key] = until
 	}
 }
 

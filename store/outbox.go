@@ -18,6 +18,11 @@ type Job struct {
 	NotBefore time.Time       `json:"not_before,omitzero"`
 	CreatedAt time.Time       `json:"created_at"`
 	LastError string          `json:"last_error,omitempty"`
+	// MaybeDone records that an earlier attempt may have taken effect
+	// without its result being stored (a timeout, a 5xx, a lost answer):
+	// the next attempt must look before it acts again. A rate-limited
+	// attempt never sets it, since a 429 means the call was not made.
+	MaybeDone bool `json:"maybe_done,omitempty"`
 }
 
 // Enqueue adds j to the outbox and returns it with ID assigned (increasing
@@ -94,6 +99,24 @@ func (tx *Tx) RescheduleJob(id uint64, attempts int, notBefore time.Time, lastEr
 	}
 	if err := putJSON(outbox, u64Key(id), j); err != nil {
 		return fmt.Errorf("reschedule job %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkJobMaybeDone sets the job's MaybeDone; it stays set until the job
+// completes. The error wraps ErrNotFound if the job is gone.
+func (tx *Tx) MarkJobMaybeDone(id uint64) error {
+	j, err := tx.Job(id)
+	if err != nil {
+		return fmt.Errorf("mark job maybe done: %w", err)
+	}
+	j.MaybeDone = true
+	outbox, err := tx.bucket(bucketOutbox)
+	if err != nil {
+		return fmt.Errorf("mark job %d maybe done: %w", id, err)
+	}
+	if err := putJSON(outbox, u64Key(id), j); err != nil {
+		return fmt.Errorf("mark job %d maybe done: %w", id, err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/janitor"
 	"github.com/incidentbot/incidentbot/internal/ops"
@@ -42,11 +43,18 @@ type App struct {
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
 func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, error) {
-	return open(cfg, tmpl, log, nil)
+	return open(cfg, tmpl, log, clock.Real{}, nil)
 }
 
-// open is Open with the store's file opener (tests make the disk fail).
-func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, openFile func(string, int, os.FileMode) (*os.File, error)) (*App, error) {
+// OpenOnClock is Open with the bot's timers (outbox retries, rate-limit
+// holds, reminders) and the store's timestamps on clk, so that tests can
+// run minutes of Slack's rate limits on a fake clock.
+func OpenOnClock(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock.Clock) (*App, error) {
+	return open(cfg, tmpl, log, clk, nil)
+}
+
+// open is OpenOnClock with the store's file opener (tests make the disk fail).
+func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock.Clock, openFile func(string, int, os.FileMode) (*os.File, error)) (*App, error) {
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
 
@@ -57,7 +65,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, openFile 
 		fn func()
 	}
 	storeFailed := make(chan struct{})
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, OnEnqueue: func() {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: clk.Now, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -79,7 +87,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, openFile 
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
-			Transport: bot.Transport(http.DefaultTransport, metrics),
+			Transport: bot.Transport(http.DefaultTransport, metrics, clk),
 		}),
 	)
 	settings := cfg.Settings()
@@ -90,6 +98,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, openFile 
 		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
+		Clock:              clk,
 	}
 	b := bot.New(bot.Options{
 		API:       api,
@@ -101,8 +110,9 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, openFile 
 		Log:       log,
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
+		Clock:     clk,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: clk})
 	notify.Lock()
 	notify.fn = func() {
 		b.Notify()

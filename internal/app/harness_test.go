@@ -14,6 +14,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/app"
+	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
@@ -31,6 +32,7 @@ const (
 // world is an emulated Slack workspace with the real bot connected to it.
 type world struct {
 	t        *testing.T
+	clock    clock.Clock // the bot's; Slack's too when fake (newWorldOnClock)
 	emu      *slackemu.Server
 	cfg      *config.Config
 	app      *app.App
@@ -44,7 +46,19 @@ type world struct {
 // exactly as `incidentbot run` wires it. mutate may adjust the config.
 func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
 	t.Helper()
-	var opts []func(*slackemu.Options)
+	return newWorldOnClock(t, nil, emuOpts, mutate)
+}
+
+// newWorldOnClock is newWorld with Slack and the bot both on clk (nil: the
+// wall clock), so a test can let minutes of rate limits pass at once.
+func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
+	t.Helper()
+	opts := []func(*slackemu.Options){}
+	var botClock clock.Clock = clock.Real{}
+	if clk != nil {
+		botClock = clk
+		opts = append(opts, func(o *slackemu.Options) { o.Now = clk.Now })
+	}
 	if emuOpts != nil {
 		opts = append(opts, emuOpts)
 	}
@@ -52,7 +66,7 @@ func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})
 	emu.AddUser(slackemu.User{ID: bob, Name: "bob", RealName: "Bob Berg"})
 	emu.AddUser(slackemu.User{ID: carol, Name: "carol", RealName: "Carol Chen"})
-	w := &world{t: t, emu: emu, logs: &syncBuffer{}}
+	w := &world{t: t, clock: botClock, emu: emu, logs: &syncBuffer{}}
 	w.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), alice, bob)
 
 	cfg := config.Default()
@@ -84,7 +98,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := zerolog.New(w.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	a, err := app.Open(w.cfg, tmpl, log)
+	a, err := app.OpenOnClock(w.cfg, tmpl, log, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -17,8 +17,11 @@ func (e *retryAfterError) Error() string {
 }
 func (e *retryAfterError) Unwrap() error { return e.Err }
 
-// RetryAfter marks err as transient with a server-given delay (Slack's 429
-// Retry-After). The worker never retries sooner.
+// RetryAfter marks err as a rate limit with a server-given delay (Slack's
+// 429 Retry-After): the call was refused, so nothing happened. The worker
+// never retries sooner, and the wait is not a failed attempt. A performer
+// whose attempt made other calls before the refused one must return their
+// results as progress (see Performer).
 func RetryAfter(d time.Duration, err error) error { return &retryAfterError{After: d, Err: err} }
 
 // permanentError marks a failure that retrying cannot fix.
@@ -36,6 +39,12 @@ func Permanent(err error) error { return &permanentError{Err: err} }
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// rateLimited reports whether err was marked RetryAfter.
+func rateLimited(err error) bool {
+	_, ok := retryDelay(err)
+	return ok
 }
 
 // retryDelay returns the server-given delay of err, if any.

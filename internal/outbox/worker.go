@@ -29,7 +29,9 @@ type Apply func(tx *store.Tx) error
 type Performer interface {
 	// Perform does the job's side effect. The returned Apply (may be nil)
 	// stores its result. Errors may be wrapped with RetryAfter or Permanent;
-	// any other error is treated as transient.
+	// any other error is treated as transient. With a transient error, the
+	// Apply (if any) stores the progress made before the failure (a message
+	// posted before a later call was refused) with the rescheduling.
 	Perform(ctx context.Context, job store.Job) (Apply, error)
 }
 
@@ -77,6 +79,11 @@ type Worker struct {
 	mu     sync.Mutex
 	idle   bool
 	idleCh chan struct{} // closed while idle
+	// settled: nothing in flight and nothing due, until wake (zero when
+	// nothing is pending); settledCh is closed and replaced on each change.
+	settled   bool
+	wakeAt    time.Time
+	settledCh chan struct{}
 }
 
 // New returns a Worker with defaults filled in.
@@ -105,13 +112,14 @@ func New(opt Options) *Worker {
 	if opt.Grace <= 0 {
 		opt.Grace = 3 * time.Second
 	}
-	return &Worker{opt: opt, wake: make(chan struct{}, 1), idleCh: make(chan struct{})}
+	return &Worker{opt: opt, wake: make(chan struct{}, 1), idleCh: make(chan struct{}), settledCh: make(chan struct{})}
 }
 
 // Notify tells the worker that jobs were enqueued. It never blocks; wire it
 // to store.Options.OnEnqueue.
 func (w *Worker) Notify() {
 	w.setIdle(false)
+	w.setSettled(false, time.Time{})
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -130,6 +138,39 @@ func (w *Worker) WaitIdle(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// WaitSettled blocks until the worker has nothing in flight and nothing
+// due: it returns the time the next pending job is due, or the zero time
+// when nothing is pending. It lets a test on a fake clock advance it to
+// exactly when the worker would next wake, as real time would.
+func (w *Worker) WaitSettled(ctx context.Context) (time.Time, error) {
+	for {
+		w.mu.Lock()
+		settled, wake, ch := w.settled, w.wakeAt, w.settledCh
+		w.mu.Unlock()
+		// A wake no later than now is stale: the worker's timer has fired
+		// and it is about to run the due jobs.
+		if settled && (wake.IsZero() || wake.After(w.opt.Clock.Now())) {
+			return wake, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
+}
+
+func (w *Worker) setSettled(settled bool, wake time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if settled == w.settled && wake.Equal(w.wakeAt) {
+		return
+	}
+	w.settled, w.wakeAt = settled, wake
+	close(w.settledCh)
+	w.settledCh = make(chan struct{})
 }
 
 func (w *Worker) setIdle(idle bool) {
@@ -233,13 +274,18 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil)
 
 		var timer <-chan time.Time
+		var wakeAt time.Time
 		stop := func() {}
 		switch {
 		case err != nil:
 			timer, stop = w.opt.Clock.After(time.Second)
 		case !next.IsZero():
 			timer, stop = w.opt.Clock.After(next.Sub(now))
+			// The timer fires no later than this, even if the clock moved
+			// on since now was read (a fake clock can jump any distance).
+			wakeAt = w.opt.Clock.Now().Add(next.Sub(now))
 		}
+		w.setSettled(len(inflight) == 0 && err == nil, wakeAt)
 		select {
 		case <-ctx.Done():
 			stop()
@@ -252,6 +298,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-timer:
 		}
 		stop()
+		w.setSettled(false, time.Time{})
 	}
 }
 
@@ -307,12 +354,12 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) fin
 		})
 		if err != nil {
 			log.Error().Err(err).Msg("outbox: store job result; the job will run again")
-			return finished{lane: lane, job: w.reschedule(j, err, log)}
+			return finished{lane: lane, job: w.reschedule(j, err, nil, log)}
 		}
 		w.opt.Metrics.OutboxDone(j.Kind)
 		log.Debug().Msg("outbox: job done")
 		return finished{lane: lane, done: true}
-	case IsPermanent(err) || j.Attempts+1 >= w.opt.MaxAttempts:
+	case IsPermanent(err) || (!rateLimited(err) && j.Attempts+1 >= w.opt.MaxAttempts):
 		w.opt.Metrics.OutboxFailure(j.Kind, true)
 		log.Error().Err(err).Msg("outbox: job failed permanently; recorded on the timeline")
 		uerr := st.Update(context.Background(), func(tx *store.Tx) error {
@@ -325,32 +372,56 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) fin
 		})
 		if uerr != nil {
 			log.Error().Err(uerr).Msg("outbox: record permanent failure; will try again")
-			return finished{lane: lane, job: w.reschedule(j, uerr, log)}
+			return finished{lane: lane, job: w.reschedule(j, uerr, nil, log)}
 		}
 		return finished{lane: lane, done: true}
+	case rateLimited(err):
+		return finished{lane: lane, job: w.reschedule(j, err, apply, log)}
 	default:
 		w.opt.Metrics.OutboxFailure(j.Kind, false)
-		return finished{lane: lane, job: w.reschedule(j, err, log)}
+		return finished{lane: lane, job: w.reschedule(j, err, apply, log)}
 	}
 }
 
-// reschedule records the next attempt of j and returns j as rescheduled.
-func (w *Worker) reschedule(j store.Job, cause error, log zerolog.Logger) store.Job {
-	attempts := j.Attempts + 1
-	delay, ok := retryDelay(cause)
-	if !ok {
-		delay = Backoff(attempts, w.opt.BaseDelay, w.opt.MaxDelay, rand.Float64())
+// reschedule records the next attempt of j, with progress (the results of
+// calls the attempt made before it failed; may be nil), and returns j as
+// rescheduled. A rate limit is a wait, not a failure: Slack refused the call,
+// so it neither counts as an attempt (toward MaxAttempts or the backoff) nor
+// leaves the job uncertain. Any other failure may have taken effect (a
+// timeout, a 5xx, an answer lost on the way back), so it sets MaybeDone.
+func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log zerolog.Logger) store.Job {
+	next := j
+	delay, limited := retryDelay(cause)
+	if limited {
+		log.Debug().Err(cause).Dur("retry_in", delay).Msg("outbox: rate limited; waiting")
+	} else {
+		next.Attempts++
+		next.MaybeDone = true
+		delay = Backoff(next.Attempts, w.opt.BaseDelay, w.opt.MaxDelay, rand.Float64())
+		log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
 	}
-	at := w.opt.Clock.Now().Add(delay)
-	log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
+	next.NotBefore, next.LastError = w.opt.Clock.Now().Add(delay), cause.Error()
 	err := w.opt.Store.Update(context.Background(), func(tx *store.Tx) error {
-		return tx.RescheduleJob(j.ID, attempts, at, cause.Error())
+		if progress != nil {
+			if err := progress(tx); err != nil {
+				return err
+			}
+		}
+		if err := tx.RescheduleJob(j.ID, next.Attempts, next.NotBefore, next.LastError); err != nil {
+			return err
+		}
+		if next.MaybeDone && !j.MaybeDone {
+			return tx.MarkJobMaybeDone(j.ID)
+		}
+		return nil
 	})
 	if err != nil {
+		// The progress is lost with the transaction: what the attempt did
+		// is now unknown to the next one.
 		log.Error().Err(err).Msg("outbox: reschedule job")
+		next.MaybeDone = true
 	}
-	j.Attempts, j.NotBefore, j.LastError = attempts, at, cause.Error()
-	return j
+	return next
 }
 
 // Backoff is the delay before retry number attempt (1-based): exponential

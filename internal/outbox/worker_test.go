@@ -103,6 +103,28 @@ func (h *harness) waitIdle() {
 	}
 }
 
+// runOnClock lets time pass on clk as it would for real: whenever the
+// worker has nothing to do but wait, the clock jumps to its next wake-up
+// (after onWake, if set, sees the wait), until nothing is pending.
+func (h *harness) runOnClock(clk *clock.Fake, onWake func(wait time.Duration)) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		wake, err := h.worker.WaitSettled(ctx)
+		if err != nil {
+			h.t.Fatal("worker never settled:", err)
+		}
+		if wake.IsZero() {
+			return
+		}
+		if onWake != nil {
+			onWake(wake.Sub(clk.Now()))
+		}
+		clk.Advance(wake.Sub(clk.Now()))
+	}
+}
+
 // recorder is a Performer that records the order of jobs.
 type recorder struct {
 	mu   sync.Mutex
@@ -204,8 +226,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}
 		return nil
 	})
-	if job.Attempts != 1 || !job.NotBefore.Equal(start0.Add(2*time.Second)) {
-		t.Fatalf("rescheduled job = attempts %d, not before %v; want 1, %v", job.Attempts, job.NotBefore, start0.Add(2*time.Second))
+	// Waiting out a rate limit is not a failed attempt.
+	if job.Attempts != 0 || !job.NotBefore.Equal(start0.Add(2*time.Second)) {
+		t.Fatalf("rescheduled job = attempts %d, not before %v; want 0, %v", job.Attempts, job.NotBefore, start0.Add(2*time.Second))
 	}
 	clk.Advance(1900 * time.Millisecond)
 	clk.Advance(100 * time.Millisecond)
@@ -217,6 +240,129 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	}
 	if gap := calls[1].Sub(calls[0]); gap < 2*time.Second {
 		t.Fatalf("retried after %v, before Retry-After (2s)", gap)
+	}
+}
+
+// A job refused by rate limits more times than MaxAttempts still completes:
+// each wait is Slack's, not a failure, so Attempts stays 0, the backoff
+// never grows and the job never becomes uncertain.
+func TestRateLimitsNeverFailAJob(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	const refusals = 40 // more than MaxAttempts (30)
+	var mu sync.Mutex
+	var seen []store.Job
+	rec := &recorder{fn: func(ctx context.Context, j store.Job) (outbox.Apply, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, j)
+		if len(seen) <= refusals {
+			return nil, outbox.RetryAfter(3*time.Second, errors.New("429 ratelimited"))
+		}
+		return nil, nil
+	}}
+	var permanent []error
+	h := start(t, filepath.Join(t.TempDir(), "s.db"), rec, clk, func(tx *store.Tx, j store.Job, err error) error {
+		permanent = append(permanent, err)
+		return nil
+	})
+	h.declare("post")
+	h.runOnClock(clk, func(wait time.Duration) {
+		if wait != 3*time.Second {
+			t.Fatalf("next try in %v, want Retry-After's 3s (no backoff on top)", wait)
+		}
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != refusals+1 || len(permanent) != 0 {
+		t.Fatalf("%d tries, permanent failures %v; want %d tries, none", len(seen), permanent, refusals+1)
+	}
+	for i, j := range seen {
+		if j.Attempts != 0 || j.MaybeDone {
+			t.Fatalf("try %d saw attempts %d, maybe done %v; want 0, false", i+1, j.Attempts, j.MaybeDone)
+		}
+	}
+	if jobs, _ := h.store.PendingJobs(0); len(jobs) != 0 {
+		t.Fatalf("pending %+v", jobs)
+	}
+}
+
+// Any failure other than a rate limit may have taken effect (a 5xx after
+// Slack acted, a timeout, a lost answer): the job remembers it, so its next
+// attempts look before they act; a later 429 does not make it certain again.
+func TestFailuresThatMayHaveHappenedMarkTheJob(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	results := []error{
+		outbox.RetryAfter(time.Second, errors.New("429 ratelimited")),
+		errors.New("502 bad gateway"),
+		outbox.RetryAfter(time.Second, errors.New("429 ratelimited")),
+		nil,
+	}
+	var mu sync.Mutex
+	var seen []store.Job
+	rec := &recorder{fn: func(ctx context.Context, j store.Job) (outbox.Apply, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, j)
+		return nil, results[len(seen)-1]
+	}}
+	h := start(t, filepath.Join(t.TempDir(), "s.db"), rec, clk, nil)
+	h.declare("post")
+	h.runOnClock(clk, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	type state struct {
+		attempts  int
+		maybeDone bool
+	}
+	want := []state{{0, false}, {0, false}, {1, true}, {1, true}}
+	if len(seen) != len(want) {
+		t.Fatalf("%d tries, want %d", len(seen), len(want))
+	}
+	for i, j := range seen {
+		if got := (state{j.Attempts, j.MaybeDone}); got != want[i] {
+			t.Errorf("try %d saw %+v, want %+v", i+1, got, want[i])
+		}
+	}
+}
+
+// A performer that made progress before a call was refused stores it with
+// the rescheduling, so the retry does not redo it.
+func TestProgressIsStoredWithTheRetry(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var mu sync.Mutex
+	var titles []string
+	var h *harness // set before the first job is enqueued
+	rec := &recorder{fn: func(ctx context.Context, j store.Job) (outbox.Apply, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		var inc *incident.Incident
+		if err := h.store.View(func(tx *store.Tx) error {
+			var err error
+			inc, err = tx.Incident(j.Incident)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		titles = append(titles, inc.Title)
+		if inc.Title == "posted" {
+			return nil, nil
+		}
+		return func(tx *store.Tx) error {
+			inc, err := tx.Incident(j.Incident)
+			if err != nil {
+				return err
+			}
+			inc.Title = "posted"
+			return tx.PutIncident(inc)
+		}, outbox.RetryAfter(time.Second, errors.New("429 on the pin"))
+	}}
+	h = start(t, filepath.Join(t.TempDir(), "s.db"), rec, clk, nil)
+	h.declare("card")
+	h.runOnClock(clk, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if !equal(titles, []string{"t", "posted"}) {
+		t.Fatalf("tries saw titles %v, want [t posted]", titles)
 	}
 }
 

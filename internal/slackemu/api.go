@@ -196,11 +196,12 @@ func (s *Server) answerNormally(req *apiRequest, parseErr string) apiResult {
 		return res
 	}
 	if s.opts.RateLimits {
-		key := req.method
+		limits := []rateKey{{req.method, spec.tier}}
 		if req.method == "chat.postMessage" {
-			key += "/" + req.str("channel")
+			// 1/s per channel, within a workspace-wide limit (RL-doc).
+			limits = []rateKey{{req.method + "/" + req.str("channel"), spec.tier}, {req.method, tierPostMessageWorkspace}}
 		}
-		if wait, limited := s.faults.limit(key, spec.tier, s.now()); limited {
+		if wait, limited := s.faults.limit(limits, s.now()); limited {
 			return rateLimited(wait)
 		}
 	}

@@ -154,6 +154,9 @@ const (
 	tier4
 	tierAuthTest    // "hundreds of requests per minute"
 	tierPostMessage // per channel: 1 message/s, short bursts
+	// chat.postMessage across the workspace: "several hundred messages per
+	// minute" (RL-doc, M/chat.postMessage).
+	tierPostMessageWorkspace
 )
 
 // limits returns the tier's rate per minute and its burst. Slack publishes the
@@ -171,9 +174,28 @@ func (t tier) limits() (perMinute, burst float64) {
 		return 600, 100
 	case tierPostMessage:
 		return 60, 5
+	case tierPostMessageWorkspace:
+		return 300, 100
 	default:
 		return 100, 120
 	}
+}
+
+// RateFloor is the least time n successful calls to method can take under
+// its rate limit (Options.RateLimits), starting from a full bucket: the
+// calls beyond the burst come at the tier's sustained rate. For
+// chat.postMessage it is the floor for n posts to one channel.
+func (s *Server) RateFloor(method string, n int) time.Duration {
+	spec, ok := s.methods[method]
+	if !ok {
+		return 0
+	}
+	perMinute, burst := spec.tier.limits()
+	beyond := float64(n) - math.Floor(burst)
+	if beyond <= 0 {
+		return 0
+	}
+	return time.Duration(beyond / perMinute * float64(time.Minute))
 }
 
 type bucket struct {
@@ -181,28 +203,42 @@ type bucket struct {
 	at     time.Time
 }
 
-// limit takes a token from key's bucket; when it is empty it returns how long
-// until the next token.
-func (t *faultTable) limit(key string, tr tier, now time.Time) (time.Duration, bool) {
+// rateKey is one bucket a call draws from.
+type rateKey struct {
+	key  string
+	tier tier
+}
+
+// limit takes a token from each of the call's buckets; when any is empty it
+// takes none and returns how long until every one has a token.
+func (t *faultTable) limit(keys []rateKey, now time.Time) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.buckets == nil {
 		t.buckets = map[string]*bucket{}
 	}
-	perMinute, burst := tr.limits()
-	b, ok := t.buckets[key]
-	if !ok {
-		b = &bucket{tokens: burst, at: now}
-		t.buckets[key] = b
+	var wait time.Duration
+	for _, k := range keys {
+		perMinute, burst := k.tier.limits()
+		b, ok := t.buckets[k.key]
+		if !ok {
+			b = &bucket{tokens: burst, at: now}
+			t.buckets[k.key] = b
+		}
+		perSec := perMinute / 60
+		if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
+			b.tokens = math.Min(burst, b.tokens+elapsed*perSec)
+			b.at = now
+		}
+		if b.tokens < 1 {
+			wait = max(wait, time.Duration((1-b.tokens)/perSec*float64(time.Second)))
+		}
 	}
-	perSec := perMinute / 60
-	if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
-		b.tokens = math.Min(burst, b.tokens+elapsed*perSec)
-		b.at = now
+	if wait > 0 {
+		return wait, true
 	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, false
+	for _, k := range keys {
+		t.buckets[k.key].tokens--
 	}
-	return time.Duration((1 - b.tokens) / perSec * float64(time.Second)), true
+	return 0, false
 }

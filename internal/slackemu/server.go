@@ -32,8 +32,9 @@ type Options struct {
 	// retry_attempt 1..3 and retry_reason "timeout", a fresh envelope_id each time.
 	DisableRedelivery bool
 	// RateLimits enables per-method tier token buckets (Tier 1 1/min … Tier 4
-	// 100/min, with bursts; chat.postMessage 1/s per channel) that answer HTTP 429
-	// with Retry-After, on the Now clock. Default off.
+	// 100/min, with bursts; chat.postMessage 1/s per channel within 300/min per
+	// workspace) that answer HTTP 429 with Retry-After, on the Now clock.
+	// Default off.
 	RateLimits bool
 	// CloseOnOversizedAck makes an ack frame of 20480 bytes or more close the socket
 	// with code 1009, as once observed at Slack; by default such a frame is dropped

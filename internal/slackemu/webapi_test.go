@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -374,6 +375,42 @@ func TestRateLimitBuckets(t *testing.T) {
 	clock.Advance(3 * time.Second)
 	_, err = api.SetTopicOfConversation(ch, "t")
 	mustNoErr(t, err)
+}
+
+// chat.postMessage is limited per channel (about 1/s, short bursts) and
+// across the workspace ("several hundred a minute"), not per method: a
+// busy channel does not stop posts elsewhere until the workspace limit.
+func TestPostMessageRateLimits(t *testing.T) {
+	clock := NewClock(time.Unix(1_700_000_000, 0))
+	emu := Start(t, func(o *Options) { o.RateLimits = true; o.Now = clock.Now })
+	api := apiClient(emu)
+	busy := emu.CreateChannel("busy", false, emu.BotUserID())
+	post := func(ch string) error {
+		_, _, err := api.PostMessage(ch, slack.MsgOptionText("t", false))
+		return err
+	}
+	_, burst := tierPostMessage.limits()
+	for i := range int(burst) {
+		if err := post(busy); err != nil {
+			t.Fatalf("post %d within the channel's burst: %v", i, err)
+		}
+	}
+	var rl *slack.RateLimitedError
+	if err := post(busy); !errors.As(err, &rl) || rl.RetryAfter != time.Second {
+		t.Fatalf("post beyond the channel's burst: %v, want Retry-After 1s", err)
+	}
+	_, workspace := tierPostMessageWorkspace.limits()
+	for i := int(burst); i < int(workspace); i++ {
+		if err := post(emu.CreateChannel(fmt.Sprintf("quiet-%d", i), false, emu.BotUserID())); err != nil {
+			t.Fatalf("post %d to a quiet channel: %v", i, err)
+		}
+	}
+	quiet := emu.CreateChannel("one-more", false, emu.BotUserID())
+	if err := post(quiet); !errors.As(err, &rl) {
+		t.Fatalf("post beyond the workspace's burst: %v, want a 429", err)
+	}
+	clock.Advance(rl.RetryAfter)
+	mustNoErr(t, post(quiet))
 }
 
 func TestWaitCallAndSubscribe(t *testing.T) {
