@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/incidentbot/incidentbot/incident"
 )
@@ -186,11 +187,11 @@ func checkPath(path string) error {
 
 func openError(path string, err error) error {
 	switch {
-	case errors.Is(err, bolt.ErrTimeout), errors.Is(err, ErrLocked):
+	case errors.Is(err, berrors.ErrTimeout), errors.Is(err, ErrLocked):
 		return fmt.Errorf("store %s is %w", path, ErrLocked)
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("open store %s: permission denied; check the owner and mode of the file and its directory: %w", path, err)
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrChecksum):
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 		return fmt.Errorf("open store %s: not an incidentbot store, or corrupt (%w); choose another path or restore a backup", path, err)
 	}
 	return fmt.Errorf("open store %s: %w", path, err)
@@ -256,7 +257,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		return nil
 	case errors.As(err, &fe):
 		return fe.err
-	case errors.Is(err, bolt.ErrDatabaseNotOpen):
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("store %s: %w", s.path, err)
 	}
 	// Not fn's error, so it came from beginning or committing the
