@@ -87,6 +87,9 @@ type Store struct {
 	now       func() time.Time
 	onEnqueue func()
 	onFailure func(error)
+	// warnings are what the check before mapping found and bbolt survives
+	// (see Report.Warnings), for the operator's log.
+	warnings []string
 
 	// failed is the first WriteError; once set, Update refuses to commit.
 	failed atomic.Pointer[WriteError]
@@ -150,8 +153,16 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if opts.MaxBatchDelay > 0 {
 		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
-	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure}, nil
+	var warnings []string
+	if rep != nil {
+		warnings = rep.Warnings
+	}
+	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure, warnings: warnings}, nil
 }
+
+// Warnings are damage found at Open that bbolt survives by design (one
+// torn meta page); the caller logs them so the operator can look.
+func (s *Store) Warnings() []string { return s.warnings }
 
 func (o Options) withDefaults() Options {
 	if o.Timeout <= 0 {

@@ -61,6 +61,12 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "Restore the file from a backup while incidentbot is stopped; the bot will not start on it as it is.")
 		return checkDamaged
 	}
+	if len(rep.Warnings) > 0 {
+		// Damage bbolt survives (one meta page): the bot starts, but the
+		// disk or a power cut damaged the file, which an operator should know.
+		fmt.Fprintln(stdout, "The bot starts on it: bbolt reads the sound meta page and rewrites the other on its next commits. At worst the last transaction before the damage is lost; look at the disk.")
+		return checkDamaged
+	}
 	return checkClean
 }
 

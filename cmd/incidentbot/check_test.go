@@ -18,7 +18,7 @@ import (
 // A damaged store stops `run` and fails `check` with one line naming the
 // file and what to do — never a SIGBUS or SIGSEGV with a goroutine dump.
 func TestDamagedStoreFailsInOneLine(t *testing.T) {
-	for _, kind := range []string{storetest.Truncated, storetest.DataPage, storetest.MetaPage0, storetest.MetaPage1} {
+	for _, kind := range []string{storetest.Truncated, storetest.DataPage, storetest.BothMeta} {
 		t.Run(kind, func(t *testing.T) {
 			path := storetest.Damaged(t, t.TempDir(), kind)
 			// At log level warn the start-up's info lines are gone, so all
@@ -27,7 +27,7 @@ func TestDamagedStoreFailsInOneLine(t *testing.T) {
 
 			stdout, stderr, code := runBriefly(t, env, "run")
 			line := strings.TrimSpace(stderr)
-			if code != 1 || strings.Contains(line, "\n") || !strings.Contains(line, "store "+path+" is damaged") ||
+			if code != 1 || strings.Contains(line, "\n") || !strings.Contains(line, "store "+path+" is ") || !strings.Contains(line, "damaged") ||
 				!strings.Contains(line, "restore it from a backup") || !strings.Contains(line, `"incidentbot check"`) {
 				t.Fatalf("run: exit %d, stdout %q, stderr:\n%s", code, stdout, tail(stderr))
 			}
@@ -40,6 +40,18 @@ func TestDamagedStoreFailsInOneLine(t *testing.T) {
 			assertNoCrash(t, stdout+stderr)
 		})
 	}
+}
+
+// One torn meta page is damage bbolt survives: check says so and exits 1,
+// naming the page, and does not tell the operator to restore a backup.
+func TestCheckReportsOneDamagedMetaPage(t *testing.T) {
+	path := storetest.Damaged(t, t.TempDir(), storetest.MetaPage0)
+	env := []string{"INCIDENTBOT_STORE_PATH=" + path, "INCIDENTBOT_HTTP_LISTEN="}
+	stdout, stderr, code := runBriefly(t, env, "check")
+	if code != 1 || stderr != "" || !strings.Contains(stdout, "warning: meta page 0") || !strings.Contains(stdout, "The bot starts on it") || strings.Contains(stdout, "backup") {
+		t.Fatalf("check: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, tail(stderr))
+	}
+	assertNoCrash(t, stdout+stderr)
 }
 
 // runBriefly is runBinary for a command that must exit by itself: one

@@ -26,7 +26,7 @@ func TestFailureOutputHoldsNoToken(t *testing.T) {
 	emu.Fail("apps.connections.open", slackemu.Fault{Error: "invalid_auth"})
 	tokens := []string{botToken, appToken, emu.BotToken(), emu.AppToken()}
 
-	damaged := storetest.Damaged(t, t.TempDir(), storetest.MetaPage0)
+	damaged := storetest.Damaged(t, t.TempDir(), storetest.DataPage)
 	lockedPath := filepath.Join(t.TempDir(), "locked.db")
 	storetest.OpenPath(t, lockedPath, store.Options{}) // held by this process until the test ends
 

@@ -81,6 +81,9 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range st.Warnings() {
+		log.Warn().Str("store", cfg.Store.Path).Msg("store damaged but readable: " + w)
+	}
 
 	api := slack.New(cfg.Slack.BotToken,
 		slack.OptionAppLevelToken(cfg.Slack.AppToken),

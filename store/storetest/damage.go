@@ -14,12 +14,15 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// Damage kinds for Damaged: the ways a store file is found broken.
+// Damage kinds for Damaged: the ways a store file is found broken. One
+// meta page alone is damage bbolt survives (it reads the other one); the
+// rest make the file unusable.
 const (
 	Truncated = "truncated to 16 KiB"         // a copy cut short (full disk, interrupted copy)
 	DataPage  = "random bytes on a data page" // the root page of the tree scribbled
 	MetaPage0 = "random bytes on meta page 0"
 	MetaPage1 = "random bytes on meta page 1"
+	BothMeta  = "random bytes on both meta pages"
 )
 
 // Damaged writes a store with a few hundred incidents under dir, closes it,
@@ -79,6 +82,9 @@ func Damaged(tb testing.TB, dir, kind string) string {
 	case MetaPage0:
 		scribble(0)
 	case MetaPage1:
+		scribble(1)
+	case BothMeta:
+		scribble(0)
 		scribble(1)
 	default:
 		tb.Fatalf("storetest: unknown damage %q", kind)
