@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -25,17 +26,27 @@ func classify(err error) error {
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
-		return outbox.RetryAfter(rl.RetryAfter, err)
+		return outbox.RetryAfter(max(rl.RetryAfter, time.Second), err)
 	}
 	var sc slack.StatusCodeError
 	if errors.As(err, &sc) {
-		if sc.Code == 429 || sc.Code >= 500 {
+		switch {
+		case sc.Code == 429:
+			// A 429 without Retry-After: refused all the same, so a wait,
+			// not an attempt that may have happened.
+			return outbox.RetryAfter(time.Second, err)
+		case sc.Code >= 500:
 			return err
 		}
 		return outbox.Permanent(err)
 	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
+		if se.Err == "ratelimited" || se.Err == "rate_limited" {
+			// Slack's 200 OK form of a refusal (chat.postMessage's
+			// "rate_limited"): nothing was posted.
+			return outbox.RetryAfter(time.Second, err)
+		}
 		if transientCodes[se.Err] {
 			return err
 		}

@@ -47,6 +47,10 @@ func rateLimited(err error) bool {
 	return ok
 }
 
+// RetryDelay returns the server-given delay of err, if it was marked
+// RetryAfter.
+func RetryDelay(err error) (time.Duration, bool) { return retryDelay(err) }
+
 // retryDelay returns the server-given delay of err, if any.
 func retryDelay(err error) (time.Duration, bool) {
 	var r *retryAfterError
