@@ -12,7 +12,7 @@ import (
 	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 )
 
-// Interaction identifiers of the declare modal (DESIGN A4).
+// Interaction identifiers of the declare modal (docs/contract.md).
 const (
 	declareCallback = "incident_declare"
 	fieldTitle      = "title"
@@ -84,7 +84,7 @@ func (b *Bot) respond(ctx context.Context, responseURL, text string) {
 	}
 }
 
-// declareModal builds the declare form (DESIGN A4).
+// declareModal builds the declare form (docs/contract.md).
 func (b *Bot) declareModal(userID string) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)

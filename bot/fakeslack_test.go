@@ -363,7 +363,7 @@ func checkMrkdwn(v any, where string, report func(string)) {
 	}
 }
 
-// Text limits of the Web API (slack-platform.md §4.1 and the M/ pages).
+// Text limits of the Web API (Slack's documented limits of chat.postMessage and views.open).
 const (
 	maxPostText    = 40000
 	maxUpdateText  = 4000

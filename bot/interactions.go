@@ -8,7 +8,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 )
 
-// Interaction identifiers (DESIGN A4).
+// Interaction identifiers (docs/contract.md).
 const (
 	updateCallback     = "incident_update"
 	actionUpdate       = "update"

@@ -104,7 +104,7 @@ func (b *Bot) postReminder(ctx context.Context, job store.Job, inc *incident.Inc
 	}
 }
 
-// reminderBlocks is the reminder's text and buttons (DESIGN A4): `update`
+// reminderBlocks is the reminder's text and buttons (docs/contract.md): `update`
 // opens the update form, and `snooze` buttons carry a duration. Block Kit
 // wants an action_id unique within its block, so each snooze button sits
 // in a block of its own (the first shares the row with `update`).

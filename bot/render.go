@@ -13,7 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 )
 
-// Block Kit limits (slack-platform.md §4.1) that rendering must respect.
+// Block Kit limits (Slack's Block Kit reference) that rendering must respect.
 const (
 	maxHeader      = 150
 	maxSectionText = 3000

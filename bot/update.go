@@ -16,7 +16,7 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// Fields of the update modal (DESIGN A4); severity and summary are shared
+// Fields of the update modal (docs/contract.md); severity and summary are shared
 // with the declare modal.
 const (
 	fieldStatus     = "status"
@@ -116,7 +116,7 @@ func (b *Bot) openUpdateModal(ctx context.Context, inc *incident.Incident, trigg
 	return true
 }
 
-// updateModal builds the status-update form (DESIGN A4), pre-filled with
+// updateModal builds the status-update form (docs/contract.md), pre-filled with
 // the incident's current status and severity and the severity's cadence.
 func (b *Bot) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {

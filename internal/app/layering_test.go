@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The dependency rules of DESIGN.md Part B, held by a test: the domain
+// The dependency rules of the layering, held by a test: the domain
 // knows no Slack, bbolt or viper, and the use-cases know no Slack.
 func TestLayering(t *testing.T) {
 	tests := []struct {

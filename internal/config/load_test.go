@@ -43,7 +43,7 @@ func TestLoadDefaultsWithNoFile(t *testing.T) {
 		got.Store.Path != "incidentbot.db" || got.HTTP.Listen != "127.0.0.1:8089" ||
 		got.Log.Level != "info" || got.Log.Format != "json" || got.Incidents.ChannelPrefix != "inc" ||
 		got.Slack.SilenceTimeout != 30*time.Second || got.Incidents.PostmortemReminder != 24*time.Hour {
-		t.Errorf("scalar defaults differ from DESIGN A2: %s", got)
+		t.Errorf("scalar defaults differ from docs/contract.md: %s", got)
 	}
 	wantSev := []Severity{
 		{Name: "SEV1", Description: "Critical: customers broadly affected", Reminder: 15 * time.Minute},

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// adversarial is the injection list of slack-platform.md §4.3, plus a few
+// adversarial is the list of Slack markup injections (mentions, links, formatting), plus a few
 // near misses.
 var adversarial = []string{
 	"<!channel>", "<!here|here>", "@everyone", "<!subteam^S1>", "<@U1>", "&lt;", ">>>",

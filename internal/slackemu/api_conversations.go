@@ -18,7 +18,7 @@ const (
 // channelNameError applies M/conversations.create's rules: "Channel names may only
 // contain lowercase letters, numbers, hyphens, and underscores, and must be 80
 // characters or less"; nothing is auto-fixed. Non-ASCII letters that are not
-// upper case count as lowercase letters (undocumented; [A] in slack-platform.md).
+// upper case count as lowercase letters (undocumented; observed behaviour).
 func channelNameError(name string) string {
 	if name == "" {
 		return "invalid_name_required"

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Block Kit validation with Slack's limits (slack-platform.md §4.1) and Slack's
+// Block Kit validation with Slack's limits (its Block Kit reference) and Slack's
 // message style: "must be less than 3001 characters [json-pointer:/blocks/0/text/text]".
 // chat.* report the messages as invalid_blocks; views.* as invalid_arguments.
 

@@ -3,7 +3,7 @@
 // against it unchanged and tests can assert on everything that happened.
 //
 // It keeps real workspace state (users, channels, messages, files, modals), answers
-// with Slack's response shapes and error codes (see /work/shared/slack-platform.md),
+// with Slack's response shapes and error codes (as Slack documents them),
 // is strict where Slack is strict (tokens, trigger_id lifetime, Block Kit limits,
 // channel names, 20 KiB ack frames), and records every Web API call, delivery and ack.
 //

@@ -44,7 +44,7 @@ type responseMessage struct {
 
 // serveResponseURL answers a response_url POST. A dead URL (unknown, used 5 times,
 // older than 30 min) gets HTTP 404 with {"ok":false,"error":"used_url"|"expired_url"|
-// "invalid_url"}: Slack's exact answer is undocumented ([A] slack-platform.md §8).
+// "invalid_url"}: Slack's exact answer is undocumented (observed behaviour).
 func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	call := Call{Method: "response_url", At: s.now(), Args: map[string]any{"url": s.base + r.URL.Path}}
 	if res, handled := s.fault(r.Context(), "response_url"); handled {

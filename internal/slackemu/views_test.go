@@ -14,7 +14,7 @@ func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject("plain_text", s, false, false)
 }
 
-// declareModal is shaped like incidentbot's declare modal (DESIGN.md A4).
+// declareModal is shaped like incidentbot's declare modal (docs/contract.md).
 func declareModal() slack.ModalViewRequest {
 	sev := slack.NewOptionsSelectBlockElement("static_select", plain("Severity"), "severity",
 		slack.NewOptionBlockObject("SEV1", plain("SEV1"), nil), slack.NewOptionBlockObject("SEV2", plain("SEV2"), nil))
