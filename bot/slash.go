@@ -28,7 +28,7 @@ func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashC
 	switch cmd.Name {
 	case commands.CmdHelp:
 		return b.help(), nil
-	case commands.CmdDeclare:
+	case commands.CmdDeclare, commands.CmdDrill:
 		return b.declare(ctx, sc, cmd)
 	case commands.CmdRole:
 		return b.roleCommand(ctx, sc, cmd)

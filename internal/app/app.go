@@ -73,6 +73,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		Settings:           settings,
 		ChannelPrefix:      cfg.Incidents.ChannelPrefix,
 		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
+		DrillsChannel:      cfg.Incidents.DrillsChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
 	}
