@@ -30,10 +30,11 @@ func SampleService() config.Service {
 // seeded is what seed created.
 type seeded struct {
 	announce string
+	drills   string // where drills are announced
 }
 
-// seed fills an empty workspace: the sample people, #announcements (with the
-// bot in it, as the README asks) and #general, and a user for every expert
+// seed fills an empty workspace: the sample people, #announcements and
+// #drills (with the bot in them, as the README asks) and #general, and a user for every expert
 // the configuration names that the workspace does not have, so inviting
 // them works.
 func seed(emu *slackemu.Server, cfg *config.Config) seeded {
@@ -53,5 +54,6 @@ func seed(emu *slackemu.Server, cfg *config.Config) seeded {
 	}
 	announce := emu.CreateChannel("announcements", false, append(slices.Clone(everyone), emu.BotUserID())...)
 	emu.CreateChannel("general", false, everyone...)
-	return seeded{announce: announce}
+	drills := emu.CreateChannel("drills", false, append(slices.Clone(everyone), emu.BotUserID())...)
+	return seeded{announce: announce, drills: drills}
 }
