@@ -25,7 +25,7 @@ func main() {
 const usage = `usage:
   incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
   incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
-  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE]   try the real bot in a browser against an emulated Slack workspace
+  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--scenario FILE]   try the real bot in a browser against an emulated Slack workspace
   incidentbot version                                               print the version
 `
 
