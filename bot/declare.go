@@ -49,7 +49,14 @@ func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.C
 	}
 	inc := res.Incident
 	b.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Bool("drill", inc.Drill).Msg("incident declared")
-	text, err := b.render("declared.tmpl", b.view(inc))
+	data := struct {
+		incidentView
+		AnnouncedIn string // a channel link, "" when announced nowhere
+	}{incidentView: b.view(inc)}
+	if ch := b.opt.Commands.AnnounceChannelFor(inc); ch != "" {
+		data.AnnouncedIn = channelLink(ch)
+	}
+	text, err := b.render("declared.tmpl", data)
 	if err != nil {
 		return b.failure(err, "declare"), nil
 	}

@@ -74,7 +74,7 @@ func TestDrillBySlashAnnouncedOnlyInTheDrillsChannel(t *testing.T) {
 	w, drills := drWorld(t, true, nil)
 
 	got := ackText(t, w.slash(alice, w.announce, "drill SEV2 DB failover"))
-	if !strings.Contains(got, "INC-1") || !strings.Contains(got, drillMark) {
+	if !strings.Contains(got, "INC-1") || !strings.Contains(got, drillMark) || !strings.Contains(got, "announced in <#"+drills+"> only") {
 		t.Fatalf("drill replied %q", got)
 	}
 	ch := w.declared(1, "DB failover", alice)
@@ -199,6 +199,10 @@ func TestDrillByModalWithoutDrillsChannelIsAnnouncedNowhere(t *testing.T) {
 	if ann := w.announcements(); len(ann) != 1 || strings.Contains(blocksText(ann[0].Blocks), drillMark) {
 		t.Fatalf("real incident's announcements: %+v", ann)
 	}
+	// The declarer of a one-line drill is told it is announced nowhere.
+	if got := ackText(t, w.slash(bob, w.announce, "drill tabletop")); !strings.Contains(got, "announced nowhere") {
+		t.Fatalf("drill replied %q", got)
+	}
 }
 
 // Reminders work in a drill, and the escalation after three ignored ones
@@ -210,7 +214,9 @@ func TestDrillRemindersEscalateToTheDrillsThread(t *testing.T) {
 			{Name: "SEV2", Description: "Major", Reminder: time.Hour},
 		}
 	})
-	ackText(t, w.slash(alice, w.announce, "drill SEV1 cache stampede"))
+	if got := ackText(t, w.slash(alice, w.announce, "drill SEV1 cache stampede")); !strings.Contains(got, "announced in <#"+drills+"> only") {
+		t.Fatalf("drill replied %q", got)
+	}
 	w.declared(1, "cache stampede", alice)
 	inc := w.incident(1)
 	ch := inc.ChannelID
