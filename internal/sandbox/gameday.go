@@ -214,6 +214,10 @@ func (g *GameDay) play(ctx context.Context, e ScenarioEvent) error {
 	if err != nil {
 		return err
 	}
+	// Someone who is not in the drill's channel would click "Join" in
+	// Slack before speaking; the emulator has no such click, so people act
+	// as if they had joined (the bot never asks who is in a public channel
+	// before answering a command).
 	switch e.Kind {
 	case EventMessage:
 		_, err = g.emu.PostUserMessage(g.channel, user, mrkdwn.Escape(e.Text))
