@@ -17,6 +17,11 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
+// botWait bounds how long a game day waits for the bot to do what a step
+// asked (create the drill's channel, open a form): a bot that never does
+// stops the game day with an error instead of hanging it.
+const botWait = 30 * time.Second
+
 // AlertsUser is the bot user that alert events post as.
 var AlertsUser = slackemu.User{ID: "UALERTS01", Name: "alerts", RealName: "Alerts", IsBot: true}
 
@@ -132,7 +137,9 @@ func (g *GameDay) Declare(ctx context.Context) error {
 	}
 	// The bot creates the channel from its outbox, after the ack.
 	base := inc.ChannelNameFor(g.prefix)
-	call, err := g.emu.WaitCall(ctx, "conversations.create", func(c slackemu.Call) bool {
+	wctx, cancel := context.WithTimeout(ctx, botWait)
+	defer cancel()
+	call, err := g.emu.WaitCall(wctx, "conversations.create", func(c slackemu.Call) bool {
 		name, _ := c.Args["name"].(string)
 		return c.OK && (name == base || strings.HasPrefix(name, base+"-"))
 	})
@@ -242,7 +249,9 @@ func (g *GameDay) update(ctx context.Context, user string, e ScenarioEvent) erro
 		return err
 	}
 	seen := 0
-	call, err := g.emu.WaitCall(ctx, "views.open", func(slackemu.Call) bool { seen++; return seen > before })
+	wctx, cancel := context.WithTimeout(ctx, botWait)
+	defer cancel()
+	call, err := g.emu.WaitCall(wctx, "views.open", func(slackemu.Call) bool { seen++; return seen > before })
 	if err != nil {
 		return fmt.Errorf("waiting for the update form: %w", err)
 	}
