@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/slack-go/slack"
 
@@ -22,18 +21,23 @@ const (
 	fieldCommander  = "commander"
 	fieldPrivate    = "private"
 	privateValue    = "private"
+	fieldDrill      = "drill"
+	drillValue      = "drill"
 )
 
-// declare handles `/incident declare …`: with a title it declares at once;
-// without one it opens the modal right after the ack, inside the
-// trigger_id's 3 s window.
+// declare handles `/incident declare …` and `/incident drill …`: with a
+// title it declares at once; without one it opens the modal (with the drill
+// box ticked for a drill) right after the ack, inside the trigger_id's 3 s
+// window.
 func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	drill := cmd.Name == commands.CmdDrill
 	if cmd.Title == "" && cmd.Severity == "" {
-		return nil, func(ctx context.Context) { b.openDeclareModal(ctx, sc) }
+		return nil, func(ctx context.Context) { b.openDeclareModal(ctx, sc, drill) }
 	}
 	res, err := b.opt.Commands.Declare(ctx, commands.DeclareInput{
 		Title:          cmd.Title,
 		Severity:       cmd.Severity,
+		Drill:          drill,
 		DeclaredBy:     sc.UserID,
 		IdempotencyKey: "slash:" + sc.TriggerID,
 	})
@@ -44,9 +48,19 @@ func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.C
 		return ephemeral("That declaration was already received; nothing was declared twice."), nil
 	}
 	inc := res.Incident
-	b.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Msg("incident declared")
-	return ephemeral(fmt.Sprintf(":rotating_light: Declared *%s* (%s): %s\nI'm opening its channel and inviting you now; the summary card there has everything.",
-		inc.ID(), inc.Severity, safe(inc.Title, 500))), nil
+	b.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Bool("drill", inc.Drill).Msg("incident declared")
+	data := struct {
+		incidentView
+		AnnouncedIn string // a channel link, "" when announced nowhere
+	}{incidentView: b.view(inc)}
+	if ch := b.opt.Commands.AnnounceChannelFor(inc); ch != "" {
+		data.AnnouncedIn = channelLink(ch)
+	}
+	text, err := b.render("declared.tmpl", data)
+	if err != nil {
+		return b.failure(err, "declare"), nil
+	}
+	return ephemeral(text), nil
 }
 
 // failure turns a use-case error into an ephemeral reply, logging
@@ -58,8 +72,8 @@ func (b *Bot) failure(err error, what string) map[string]any {
 	return b.errorReply(err)
 }
 
-func (b *Bot) openDeclareModal(ctx context.Context, sc slack.SlashCommand) {
-	view := b.declareModal(sc.UserID)
+func (b *Bot) openDeclareModal(ctx context.Context, sc slack.SlashCommand, drill bool) {
+	view := b.declareModal(sc.UserID, drill)
 	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
 		if triggerExchanged(err) {
 			b.log.Debug().Str("user", sc.UserID).Msg("declare modal already opened by an earlier delivery")
@@ -84,8 +98,9 @@ func (b *Bot) respond(ctx context.Context, responseURL, text string) {
 	}
 }
 
-// declareModal builds the declare form (docs/contract.md).
-func (b *Bot) declareModal(userID string) slack.ModalViewRequest {
+// declareModal builds the declare form (docs/contract.md), with the drill
+// box ticked when drill is set.
+func (b *Bot) declareModal(userID string, drill bool) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -114,6 +129,12 @@ func (b *Bot) declareModal(userID string) slack.ModalViewRequest {
 	private := slack.NewCheckboxGroupsBlockElement(fieldPrivate,
 		slack.NewOptionBlockObject(privateValue, pt("Private incident"), pt("Private channel; the announcement reveals no details")))
 
+	drillOpt := slack.NewOptionBlockObject(drillValue, pt("Drill"), pt("Practice: marked 🧪 DRILL, never announced as real, left out of stats"))
+	drillBox := slack.NewCheckboxGroupsBlockElement(fieldDrill, drillOpt)
+	if drill {
+		drillBox.InitialOptions = []*slack.OptionBlockObject{drillOpt}
+	}
+
 	blocks := []slack.Block{
 		slack.NewInputBlock(fieldTitle, pt("Title"), nil, title),
 		slack.NewInputBlock(fieldSeverity, pt("Severity"), pt("Each level's meaning is shown under its name."), severity),
@@ -133,7 +154,9 @@ func (b *Bot) declareModal(userID string) slack.ModalViewRequest {
 	cmdr.Optional = true
 	priv := slack.NewInputBlock(fieldPrivate, pt("Visibility"), nil, private)
 	priv.Optional = true
-	blocks = append(blocks, cmdr, priv)
+	drl := slack.NewInputBlock(fieldDrill, pt("Drill"), nil, drillBox)
+	drl.Optional = true
+	blocks = append(blocks, cmdr, priv, drl)
 
 	return slack.ModalViewRequest{
 		Type:       slack.VTModal,
@@ -170,6 +193,11 @@ func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) a
 	for _, o := range get(fieldPrivate).SelectedOptions {
 		if o.Value == privateValue {
 			in.Private = true
+		}
+	}
+	for _, o := range get(fieldDrill).SelectedOptions {
+		if o.Value == drillValue {
+			in.Drill = true
 		}
 	}
 	if len(b.opt.Settings.Services) == 0 {

@@ -121,7 +121,7 @@ func fuzzLife(t *testing.T, settings incident.Settings, title, summary, service,
 	// Declare through the modal, as Slack's client would submit it.
 	w.slash(fzAlice, fakeAnnounce, "help")
 	w.slash(fzAlice, fakeAnnounce, "declare")
-	modal := modalJSON(t, w.b.declareModal(fzAlice))
+	modal := modalJSON(t, w.b.declareModal(fzAlice, false))
 	values := map[string]any{
 		fieldTitle: textState(title), fieldSeverity: optionState("SEV1"), fieldSummary: textState(summary),
 		fieldService: optionState(mrkdwn.Truncate(service, 150)), fieldCommander: userState(fzAlice),

@@ -74,7 +74,7 @@ func FuzzRenderers(f *testing.F) {
 			t.Fatal(err)
 		}
 		calls = append(calls, fakeCall{Method: "conversations.setTopic", Args: map[string]string{"topic": topic, "purpose": safe(inc.Title, maxTopic)}})
-		view(b.declareModal(holder))
+		view(b.declareModal(holder, true))
 		view(b.updateModal(inc))
 
 		// The timeline events the post templates describe.

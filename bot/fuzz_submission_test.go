@@ -76,7 +76,7 @@ func FuzzViewSubmission(f *testing.F) {
 			values[fieldNextSteps] = text(nextSteps)
 			values[fieldNextUpdate] = option(nextUpdate)
 		} else {
-			modal = modalJSON(t, w.b.declareModal(fzAlice))
+			modal = modalJSON(t, w.b.declareModal(fzAlice, false))
 			set(shapeNoTitle, fieldTitle, text(title))
 			set(shapeNoSeverity, fieldSeverity, option(severity))
 			set(shapeNoSummary, fieldSummary, text(summary))

@@ -113,6 +113,9 @@ type listItem struct {
 	NextUpdate                                           string
 	// Roles names the reader's own roles in it, "" when none.
 	Roles string
+	// Drill marks a practice incident; DrillLabel is the marker to show.
+	Drill      bool
+	DrillLabel string
 }
 
 func (b *Bot) listItem(inc *incident.Incident, user string) listItem {
@@ -121,6 +124,7 @@ func (b *Bot) listItem(inc *incident.Incident, user string) listItem {
 		ID: v.ID, Title: safe(inc.Title, 150), Severity: v.Severity, Status: v.Status,
 		Age:       humanDuration(b.opt.Clock.Now().Sub(inc.StartedAt)),
 		Commander: v.Commander, Channel: v.Channel, NextUpdate: v.NextUpdateDate,
+		Drill: v.Drill, DrillLabel: v.DrillLabel,
 	}
 	for _, r := range b.opt.Commands.RolesOf(inc, user) {
 		if item.Roles != "" {

@@ -123,7 +123,7 @@ func (b *Bot) createChannel(ctx context.Context, job store.Job, inc *incident.In
 	if inc.ChannelID != "" {
 		return nil, nil
 	}
-	base := incident.ChannelName(b.opt.Commands.ChannelPrefix, inc.Number, inc.Title)
+	base := inc.ChannelNameFor(b.opt.Commands.ChannelPrefix)
 	for attempt := 1; attempt <= 20; attempt++ {
 		name := base
 		if attempt > 1 {
@@ -343,7 +343,7 @@ func (b *Bot) bookmarkRunbook(ctx context.Context, job store.Job, inc *incident.
 
 // announce posts the declaration to the announce channel.
 func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
-	channel := b.opt.Commands.AnnounceChannel
+	channel := b.opt.Commands.AnnounceChannelFor(inc)
 	if channel == "" || inc.AnnounceTS != "" {
 		return nil, nil
 	}
@@ -353,7 +353,7 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 	}
 	ts, err := b.postOnce(ctx, job, channel, "", text, blocks...)
 	if err != nil {
-		if p := b.AnnounceProblem(); p != "" && outbox.IsPermanent(err) {
+		if p := b.AnnounceProblem(); p != "" && channel == b.announceChannel() && outbox.IsPermanent(err) {
 			return nil, fmt.Errorf("%w (%s)", err, p) // the timeline then says what to fix
 		}
 		return nil, err

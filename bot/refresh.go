@@ -29,7 +29,7 @@ func (b *Bot) refreshCard(ctx context.Context, job store.Job, inc *incident.Inci
 
 // refreshAnnouncement re-renders the announcement in place.
 func (b *Bot) refreshAnnouncement(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
-	channel := b.opt.Commands.AnnounceChannel
+	channel := b.opt.Commands.AnnounceChannelFor(inc)
 	if channel == "" || inc.AnnounceTS == "" {
 		return nil, nil
 	}
@@ -94,7 +94,7 @@ func (b *Bot) postEvent(ctx context.Context, job store.Job, inc *incident.Incide
 	}
 	channel, thread := inc.ChannelID, ""
 	if pl.Target == commands.TargetThread {
-		channel, thread = b.opt.Commands.AnnounceChannel, inc.AnnounceTS
+		channel, thread = b.opt.Commands.AnnounceChannelFor(inc), inc.AnnounceTS
 		if channel == "" || thread == "" {
 			return nil, nil
 		}

@@ -79,7 +79,7 @@ func (b *Bot) postReminder(ctx context.Context, job store.Job, inc *incident.Inc
 		_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), reminderBlocks(inc, text)...)
 		return nil, err
 	case commands.ReminderEscalation:
-		channel, thread := b.opt.Commands.AnnounceChannel, inc.AnnounceTS
+		channel, thread := b.opt.Commands.AnnounceChannelFor(inc), inc.AnnounceTS
 		if !inc.Open() || channel == "" || thread == "" {
 			return nil, nil
 		}

@@ -65,7 +65,10 @@ type incidentView struct {
 	Resolved                                              bool
 	Duration                                              string
 	Private                                               bool
-	Roles                                                 []roleView
+	// Drill marks a practice incident; DrillLabel is the marker to show.
+	Drill      bool
+	DrillLabel string
+	Roles      []roleView
 	// LastUpdate is when the last status update came (a Slack date), ""
 	// before the first; NextUpdate ("15:04 UTC", for the topic) and
 	// NextUpdateDate (a Slack date) say when the next is due, "" when no
@@ -94,6 +97,8 @@ func (b *Bot) view(inc *incident.Incident) incidentView {
 		DeclaredBy:      mention(inc.DeclaredBy),
 		Resolved:        !inc.Open(),
 		Private:         inc.Private,
+		Drill:           inc.Drill,
+		DrillLabel:      incident.DrillLabel,
 	}
 	if svc, ok := settings.Service(inc.Service); ok {
 		v.Service = safe(svc.Name, 100)
@@ -198,7 +203,7 @@ func (b *Bot) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, s
 		return nil, "", err
 	}
 	blocks := []slack.Block{
-		header(inc.ID() + " · " + inc.Title),
+		header(drillPrefix(inc) + inc.ID() + " · " + inc.Title),
 		section("facts", facts),
 	}
 	if v.Summary != "" {
@@ -239,8 +244,17 @@ func (b *Bot) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, s
 	blocks = append(blocks,
 		slack.NewContextBlock("card-context", slack.NewTextBlockObject(slack.MarkdownType, "Declared by "+v.DeclaredBy+" · this card updates itself", false, false)),
 	)
-	fallback := mrkdwn.Truncate(fmt.Sprintf("%s: %s (%s, %s)", inc.ID(), v.Title, v.Severity, v.Status), maxMessageText)
+	fallback := mrkdwn.Truncate(fmt.Sprintf("%s%s: %s (%s, %s)", drillPrefix(inc), inc.ID(), v.Title, v.Severity, v.Status), maxMessageText)
 	return blocks, fallback, nil
+}
+
+// drillPrefix starts a drill's headers and notification texts with the
+// drill marker, "" for a real incident.
+func drillPrefix(inc *incident.Incident) string {
+	if inc.Drill {
+		return incident.DrillLabel + " · "
+	}
+	return ""
 }
 
 // announcementBlocks is the declaration in the announce channel.
@@ -251,17 +265,21 @@ func (b *Bot) announcementBlocks(inc *incident.Incident) ([]slack.Block, string,
 		if err != nil {
 			return nil, "", err
 		}
-		return []slack.Block{section("announcement", text)}, "A private incident was declared: " + inc.ID(), nil
+		return []slack.Block{section("announcement", text)}, drillPrefix(inc) + "A private incident was declared: " + inc.ID(), nil
 	}
 	text, err := b.render("announcement.tmpl", v)
 	if err != nil {
 		return nil, "", err
 	}
-	blocks := []slack.Block{header("🚨 " + inc.ID() + " · " + inc.Title), section("announcement", text)}
+	head := "🚨 " + inc.ID() + " · " + inc.Title
+	if inc.Drill {
+		head = drillPrefix(inc) + inc.ID() + " · " + inc.Title
+	}
+	blocks := []slack.Block{header(head), section("announcement", text)}
 	if v.Summary != "" {
 		blocks = append(blocks, section("summary", v.Summary))
 	}
-	fallback := mrkdwn.Truncate(fmt.Sprintf("%s declared (%s): %s", inc.ID(), v.Severity, v.Title), maxMessageText)
+	fallback := mrkdwn.Truncate(fmt.Sprintf("%s%s declared (%s): %s", drillPrefix(inc), inc.ID(), v.Severity, v.Title), maxMessageText)
 	return blocks, fallback, nil
 }
 

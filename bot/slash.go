@@ -28,7 +28,7 @@ func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashC
 	switch cmd.Name {
 	case commands.CmdHelp:
 		return b.help(), nil
-	case commands.CmdDeclare:
+	case commands.CmdDeclare, commands.CmdDrill:
 		return b.declare(ctx, sc, cmd)
 	case commands.CmdRole:
 		return b.roleCommand(ctx, sc, cmd)
@@ -73,7 +73,7 @@ func (b *Bot) help() map[string]any {
 	text, err := b.opt.Templates.Render("help.tmpl", data)
 	if err != nil {
 		b.log.Error().Err(err).Msg("render help")
-		return ephemeral("Usage: `" + b.opt.Command + " declare|update|role|severity|resolve|note|action|postmortem|list|help`")
+		return ephemeral("Usage: `" + b.opt.Command + " declare|drill|update|role|severity|resolve|note|action|postmortem|list|help`")
 	}
 	return ephemeral(text)
 }

@@ -297,7 +297,7 @@ func (b *Bot) postUpdate(ctx context.Context, job store.Job, inc *incident.Incid
 	}
 	channel, thread := inc.ChannelID, ""
 	if pl.Target == commands.TargetThread {
-		channel, thread = b.opt.Commands.AnnounceChannel, inc.AnnounceTS
+		channel, thread = b.opt.Commands.AnnounceChannelFor(inc), inc.AnnounceTS
 		if channel == "" || thread == "" {
 			return nil, nil
 		}

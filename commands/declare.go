@@ -16,8 +16,10 @@ type DeclareInput struct {
 	Severity string // "" = the least severe
 	Service  string // "" = none
 	// Commander defaults to the declarer.
-	Commander  string
-	Private    bool
+	Commander string
+	Private   bool
+	// Drill declares a practice incident (see incident.Incident.Drill).
+	Drill      bool
 	DeclaredBy string
 	// IdempotencyKey identifies the delivery (a slash command's trigger_id,
 	// a modal's view id): a second declaration with the same key declares
@@ -108,6 +110,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 			Severity:   in.Severity,
 			Status:     incident.Investigating,
 			Private:    in.Private,
+			Drill:      in.Drill,
 			DeclaredBy: in.DeclaredBy,
 			Roles:      map[string]string{incident.RoleCommander: in.Commander},
 			StartedAt:  now,
@@ -158,7 +161,7 @@ func (s *Service) enqueueDeclareJobs(tx *store.Tx, inc *incident.Incident) error
 		jobs = append(jobs, pendingJob{JobBookmarkRunbook, nil})
 	}
 	jobs = append(jobs, pendingJob{JobPostWelcome, nil})
-	if s.AnnounceChannel != "" {
+	if s.AnnounceChannelFor(inc) != "" {
 		jobs = append(jobs, pendingJob{JobAnnounce, nil})
 	}
 	for _, j := range jobs {

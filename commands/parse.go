@@ -11,9 +11,9 @@ import (
 
 // Command is one parsed `/incident …` invocation.
 type Command struct {
-	Name     string // "declare","update","role","severity","resolve","note","action","postmortem","list","help"
-	Severity string // declare (optional, as typed: validation against configured severities happens later) and severity
-	Title    string // declare one-liner
+	Name     string // "declare","drill","update","role","severity","resolve","note","action","postmortem","list","help"
+	Severity string // declare and drill (optional, as typed: validation against configured severities happens later) and severity
+	Title    string // declare and drill one-liner
 	Role     string // role: the role word as typed (resolution to a configured role happens later)
 	User     string // role: user ID from an escaped mention; action: owner ID
 	Text     string // resolve summary, note text, action text
@@ -31,11 +31,13 @@ const (
 	CmdPostmortem = "postmortem"
 	CmdList       = "list"
 	CmdHelp       = "help"
+	// CmdDrill declares a practice incident, with declare's grammar.
+	CmdDrill = "drill"
 )
 
 // names lists every sub-command, in the order of the usage text.
 func names() []string {
-	return []string{CmdDeclare, CmdUpdate, CmdRole, CmdSeverity, CmdResolve, CmdNote, CmdAction, CmdPostmortem, CmdList, CmdHelp}
+	return []string{CmdDeclare, CmdDrill, CmdUpdate, CmdRole, CmdSeverity, CmdResolve, CmdNote, CmdAction, CmdPostmortem, CmdList, CmdHelp}
 }
 
 var (
@@ -71,8 +73,8 @@ func Parse(text string) (Command, error) {
 			"%q is not an /incident command.", clip(word, 40))
 	}
 	switch name {
-	case CmdDeclare:
-		return parseDeclare(rest)
+	case CmdDeclare, CmdDrill:
+		return parseDeclare(name, rest)
 	case CmdRole:
 		return parseRole(rest)
 	case CmdSeverity:
@@ -99,19 +101,21 @@ func Parse(text string) (Command, error) {
 	}
 }
 
-func parseDeclare(rest string) (Command, error) {
+// parseDeclare reads `declare [SEVn] TITLE…`, and `drill` with the same
+// grammar (name says which).
+func parseDeclare(name, rest string) (Command, error) {
 	if rest == "" {
-		return Command{Name: CmdDeclare}, nil // the modal asks for the rest
+		return Command{Name: name}, nil // the modal asks for the rest
 	}
 	first, after := cut(rest)
 	if severityWord.MatchString(first) {
 		if after == "" {
 			return Command{}, incident.Errorf(incident.EINVALID,
-				"give the incident a title: `/incident declare %s database is down`, or type just `/incident declare` to open the form", clip(first, 20))
+				"give the incident a title: `/incident %s %s database is down`, or type just `/incident %s` to open the form", name, clip(first, 20), name)
 		}
-		return Command{Name: CmdDeclare, Severity: first, Title: oneLine(after)}, nil
+		return Command{Name: name, Severity: first, Title: oneLine(after)}, nil
 	}
-	return Command{Name: CmdDeclare, Title: oneLine(rest)}, nil
+	return Command{Name: name, Title: oneLine(rest)}, nil
 }
 
 const roleForm = "`/incident role comms @ana` (pick the person from the list Slack offers as you type @)"

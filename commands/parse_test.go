@@ -39,6 +39,12 @@ func TestParse(t *testing.T) {
 		{"declare db SEV1", Command{Name: "declare", Title: "db SEV1"}},
 		{"declare <!channel> fire", Command{Name: "declare", Title: "<!channel> fire"}},
 
+		// drill: declare's grammar
+		{"drill", Command{Name: "drill"}},
+		{"DRILL SEV2 db failover", Command{Name: "drill", Severity: "SEV2", Title: "db failover"}},
+		{"drill db   failover\n", Command{Name: "drill", Title: "db failover"}},
+		{"drill several replicas lag", Command{Name: "drill", Title: "several replicas lag"}},
+
 		// update, postmortem, list
 		{"update", Command{Name: "update"}},
 		{"Update  ", Command{Name: "update"}},
@@ -103,6 +109,8 @@ func TestParseErrors(t *testing.T) {
 
 		{"declare SEV1", []string{"title", "/incident declare SEV1 database is down"}},
 		{"declare   sev2  ", []string{"title", "/incident declare sev2 database is down"}},
+
+		{"drill SEV1", []string{"title", "/incident drill SEV1 database is down", "just `/incident drill`"}},
 
 		{"role", []string{"/incident role comms @ana"}},
 		{"role comms", []string{"who", "/incident role comms @ana"}},

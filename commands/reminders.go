@@ -271,7 +271,7 @@ func (s *Service) remind(tx *store.Tx, number uint64, now time.Time) (bool, erro
 	}
 	// A private incident's announcement reveals nothing, so its thread
 	// hears nothing either.
-	if inc.MissedUpdates >= escalateThread && s.AnnounceChannel != "" && !inc.Private {
+	if inc.MissedUpdates >= escalateThread && s.AnnounceChannelFor(inc) != "" && !inc.Private {
 		pl.Kind = ReminderEscalation
 		if err := enqueue(tx, number, JobReminder, pl); err != nil {
 			return false, err

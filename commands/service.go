@@ -23,12 +23,21 @@ type Service struct {
 	ChannelPrefix string
 	// AnnounceChannel receives declarations and updates; "" for none.
 	AnnounceChannel string
+	// DrillsChannel receives drills' declarations and updates instead of
+	// AnnounceChannel; "" for none.
+	DrillsChannel string
 	// Command is the slash command's name ("/incident"), for messages.
 	Command string
 	Clock   clock.Clock
 	// PostmortemReminder is how long after resolution the commander is
 	// reminded to draft the postmortem, if nobody has; 0 disables it.
 	PostmortemReminder time.Duration
+}
+
+// AnnounceChannelFor is where inc is announced and its updates threaded,
+// "" for nowhere (see incident.Announcements).
+func (s *Service) AnnounceChannelFor(inc *incident.Incident) string {
+	return incident.Announcements{Channel: s.AnnounceChannel, Drills: s.DrillsChannel}.ChannelFor(inc)
 }
 
 // command is the slash command's name for messages.

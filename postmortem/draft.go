@@ -57,7 +57,9 @@ type Draft struct {
 	Status                      string // "Investigating" … "Resolved"
 	Open                        bool
 	Private                     bool
-	Severity, SeverityMeaning   string
+	// Drill marks a practice incident's draft.
+	Drill                     bool
+	Severity, SeverityMeaning string
 	// PeakSeverity is the most severe level the incident reached, when
 	// that is not its current one ("" otherwise).
 	PeakSeverity     string
@@ -201,6 +203,7 @@ func Build(rec Record, opt Options) Draft {
 		Status:     statusLabel(inc.Status),
 		Open:       inc.Open(),
 		Private:    inc.Private,
+		Drill:      inc.Drill,
 		Severity:   escapeInline(inc.Severity),
 		DeclaredBy: r.person(inc.DeclaredBy),
 		Command:    opt.Command,

@@ -27,7 +27,7 @@ const usage = `usage:
   incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
   incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
   incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged
-  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR]   try the real bot in a browser against an emulated Slack workspace
+  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE]   try the real bot in a browser against an emulated Slack workspace
   incidentbot version                                               print the version
 `
 

@@ -19,12 +19,21 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 	listen := fs.String("listen", sandbox.DefaultListen, "address of the web UI")
 	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present); its Slack settings and store.path are replaced by the sandbox's")
 	data := fs.String("data", "", "folder that keeps the sandbox's store and emulated workspace between runs (default: a temporary folder removed on exit)")
+	scenario := fs.String("scenario", "", "a game day file (YAML or JSON) to play into a drill once the sandbox is up, such as internal/sandbox/scenarios/db-failover.yaml")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "incidentbot sandbox: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	var sc *sandbox.Scenario
+	if *scenario != "" {
+		var err error
+		if sc, err = sandbox.LoadScenario(*scenario); err != nil {
+			fmt.Fprintf(stderr, "incidentbot sandbox: %v\n", err)
+			return 2
+		}
 	}
 	// The Slack settings come from the emulator; everything else must hold.
 	cfg, log, tmpl, ok := setup(*cfgPath, environ, stderr, (*config.Config).ValidateLocal)
@@ -46,7 +55,17 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 		kept = "kept, with the workspace, in " + *data
 	}
 	fmt.Fprintf(stdout, "incidentbot sandbox: open %s in a browser (Ctrl-C stops it; the store %s is %s)\n", sb.URL(), sb.StorePath(), kept)
-	if err := sb.Run(ctx); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	waitGameDay := func() {}
+	if sc != nil {
+		fmt.Fprintf(stdout, "incidentbot sandbox: playing the game day %q (%d events) into a drill\n", sc.Title, len(sc.Events))
+		waitGameDay = startGameDay(ctx, sb, sc, log)
+	}
+	err = sb.Run(ctx)
+	cancel()
+	waitGameDay()
+	if err != nil {
 		log.Error().Err(err).Msg("sandbox stopped with an error")
 		return 1
 	}

@@ -99,6 +99,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 		Settings:           settings,
 		ChannelPrefix:      cfg.Incidents.ChannelPrefix,
 		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
+		DrillsChannel:      cfg.Incidents.DrillsChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
 		Clock:              clk,

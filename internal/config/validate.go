@@ -160,6 +160,10 @@ func (c *Config) validateIncidents() error {
 	if in.DrillsChannel != "" && !channelIDPattern.MatchString(in.DrillsChannel) {
 		return fmt.Errorf("incidents.drills_channel %q is not a channel ID: use the ID (such as C0123ABCD, under the channel's name → About), not its name, or \"\" to announce drills nowhere", in.DrillsChannel)
 	}
+	if in.DrillsChannel != "" && in.DrillsChannel == in.AnnounceChannel {
+		// A drill announced there would be taken for a real incident.
+		return fmt.Errorf("incidents.drills_channel is the announce channel %s: drills are never announced there; use another channel, or \"\" to announce drills nowhere", in.DrillsChannel)
+	}
 	if len(in.Severities) == 0 {
 		return errors.New("incidents.severities is empty: list at least one severity, most severe first, e.g. {name: SEV1, description: Critical, reminder: 15m}")
 	}

@@ -66,6 +66,9 @@ func TestValidate(t *testing.T) {
 		{"long channel prefix", func(c *Config) { c.Incidents.ChannelPrefix = strings.Repeat("a", 21) }, "incidents.channel_prefix"},
 		{"prefix with a space", func(c *Config) { c.Incidents.ChannelPrefix = "in c" }, "incidents.channel_prefix"},
 		{"announce channel by name", func(c *Config) { c.Incidents.AnnounceChannel = "#incidents" }, "incidents.announce_channel"},
+		{"drills channel", func(c *Config) { c.Incidents.AnnounceChannel, c.Incidents.DrillsChannel = "C0123ABC", "C0456DEF" }, ""},
+		{"drills channel is the announce channel", func(c *Config) { c.Incidents.AnnounceChannel, c.Incidents.DrillsChannel = "C0123ABC", "C0123ABC" },
+			"incidents.drills_channel is the announce channel C0123ABC"},
 		{"negative postmortem reminder", func(c *Config) { c.Incidents.PostmortemReminder = -time.Hour }, "incidents.postmortem_reminder"},
 
 		{"no severities", func(c *Config) { c.Incidents.Severities = nil }, "incidents.severities is empty"},

@@ -118,6 +118,7 @@ func Open(opts Options) (_ *Sandbox, err error) {
 	defaults := config.Default()
 	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
 	cfg.Incidents.AnnounceChannel = seeded.announce
+	cfg.Incidents.DrillsChannel = seeded.drills
 	if cfg.HTTP.Listen == defaults.HTTP.Listen {
 		cfg.HTTP.Listen = "" // a bot running on this machine may hold the ops port
 	}

@@ -31,10 +31,11 @@ func SampleService() config.Service {
 // seeded is what seed created.
 type seeded struct {
 	announce string
+	drills   string // where drills are announced
 }
 
 // reseed prepares a workspace loaded from a previous run: it finds
-// #announcements, and adds the service and experts that seed would, since
+// #announcements and #drills (a workspace saved before drills has none), and adds the service and experts that seed would, since
 // the configuration may have changed in between.
 func reseed(emu *slackemu.Server, cfg *config.Config) (seeded, error) {
 	announce, ok := emu.ChannelByName("announcements")
@@ -42,11 +43,15 @@ func reseed(emu *slackemu.Server, cfg *config.Config) (seeded, error) {
 		return seeded{}, fmt.Errorf("sandbox: the saved workspace has no #announcements channel")
 	}
 	addServices(emu, cfg)
-	return seeded{announce: announce.ID}, nil
+	s := seeded{announce: announce.ID}
+	if drills, ok := emu.ChannelByName("drills"); ok {
+		s.drills = drills.ID
+	}
+	return s, nil
 }
 
-// seed fills an empty workspace: the sample people, #announcements (with the
-// bot in it, as the README asks) and #general, and a user for every expert
+// seed fills an empty workspace: the sample people, #announcements and
+// #drills (with the bot in them, as the README asks) and #general, and a user for every expert
 // the configuration names that the workspace does not have, so inviting
 // them works.
 func seed(emu *slackemu.Server, cfg *config.Config) seeded {
@@ -57,7 +62,8 @@ func seed(emu *slackemu.Server, cfg *config.Config) seeded {
 	addServices(emu, cfg)
 	announce := emu.CreateChannel("announcements", false, append(slices.Clone(everyone), emu.BotUserID())...)
 	emu.CreateChannel("general", false, everyone...)
-	return seeded{announce: announce}
+	drills := emu.CreateChannel("drills", false, append(slices.Clone(everyone), emu.BotUserID())...)
+	return seeded{announce: announce, drills: drills}
 }
 
 // addServices seeds the sample service when the configuration has none, and
