@@ -16,8 +16,11 @@ import (
 // transaction that acts on it, so it is considered once, across restarts.
 
 // indexArchive adds inc to archive_due; PutIncident calls it when an
-// incident becomes resolved.
+// incident becomes resolved, if Options.IndexArchives.
 func (tx *Tx) indexArchive(inc *incident.Incident) error {
+	if !tx.s.indexArchives {
+		return nil
+	}
 	b, err := tx.bucket(bucketArchiveDue)
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ func archiveList(t *testing.T, s *store.Store, by time.Time, limit int) string {
 // Every resolution enters the archive index once, keyed by its time; the
 // index is read in time order up to a bound, and an entry dropped is gone.
 func TestResolutionEntersArchiveIndexOnce(t *testing.T) {
-	s := storetest.Open(t)
+	s := storetest.OpenWith(t, store.Options{IndexArchives: true})
 	for range 3 {
 		declare(t, s, "x")
 	}
@@ -59,5 +59,15 @@ func TestResolutionEntersArchiveIndexOnce(t *testing.T) {
 	update(t, s, func(tx *store.Tx) error { return tx.DropArchive(n) })
 	if got, want := archiveList(t, s, t0.Add(3*time.Hour), 0), "[INC-1@2h0m0s]"; got != want {
 		t.Fatalf("after drop = %s, want %s", got, want)
+	}
+}
+
+// Without IndexArchives (auto-archive off) resolutions are not indexed.
+func TestResolutionNotIndexedWithArchivesOff(t *testing.T) {
+	s := storetest.Open(t)
+	declare(t, s, "x")
+	resolve(t, s, 1, time.Hour)
+	if _, ok, err := s.NextArchive(); ok || err != nil {
+		t.Fatalf("NextArchive = %v, %v; want nothing indexed", ok, err)
 	}
 }

@@ -40,7 +40,8 @@
 //	                          postmortem nudge (v2)
 //	archive_due
 //	  <resolved time><number> → empty: resolutions not yet considered for
-//	                          auto-archive (v3)
+//	                          auto-archive (v3; only with
+//	                          Options.IndexArchives)
 //
 // The indexes are kept by the Tx methods that write the records:
 // PutIncident maintains incidents_open and incidents_by_channel, drops

@@ -52,6 +52,10 @@ type Options struct {
 	OnEnqueue func()
 	// Now is the clock used for default timestamps; default time.Now.
 	Now func() time.Time
+	// IndexArchives enters every resolution into archive_due, for
+	// auto-archive; off (incidents.archive_after 0), nothing is indexed,
+	// so incidents resolved meanwhile are never archived.
+	IndexArchives bool
 }
 
 // Store persists incidents, their timelines, the outbox and the indexes in
@@ -61,6 +65,8 @@ type Store struct {
 	path      string
 	now       func() time.Time
 	onEnqueue func()
+	// indexArchives is Options.IndexArchives.
+	indexArchives bool
 
 	// wakeMu guards wakeTx, the last write transaction that registered
 	// onEnqueue, so a batch of grouped Updates wakes the worker once per
@@ -97,7 +103,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if opts.MaxBatchDelay > 0 {
 		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
-	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue}
+	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, indexArchives: opts.IndexArchives}
 	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/janitor"
 	"github.com/incidentbot/incidentbot/internal/ops"
@@ -35,9 +36,30 @@ type App struct {
 	janitor *janitor.Janitor
 }
 
+// Option adjusts how Open wires the program; `incidentbot run` uses none.
+type Option func(*options)
+
+type options struct {
+	clock clock.Clock
+}
+
+// WithClock runs the incidents' clock on c: the times the use-cases record
+// and the scheduler that fires reminders, nudges and auto-archives. Tests
+// pass a fake clock to step through hours or days without waiting; Slack
+// calls and their retries keep real time.
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
-func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, error) {
+func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var now func() time.Time
+	if o.clock != nil {
+		now = o.clock.Now
+	}
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
 
@@ -47,7 +69,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		sync.Mutex
 		fn func()
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, OnEnqueue: func() {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -75,6 +97,8 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
+		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
+		Clock:              o.clock,
 	}
 	b := bot.New(bot.Options{
 		API:       api,
@@ -87,7 +111,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
 	notify.Lock()
 	notify.fn = func() {
 		b.Notify()
@@ -166,3 +190,6 @@ func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
 func (a *App) Store() *store.Store { return a.store }
+
+// Scheduler exposes the reminder scheduler (tests step it on a fake clock).
+func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

@@ -38,6 +38,8 @@ type world struct {
 	logs     *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
+	// appOpts are passed to app.Open on every start (a fake clock).
+	appOpts []app.Option
 }
 
 // newWorld starts an emulator, seeds it, and runs the bot against it, wired
@@ -84,7 +86,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := zerolog.New(w.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	a, err := app.Open(w.cfg, tmpl, log)
+	a, err := app.Open(w.cfg, tmpl, log, w.appOpts...)
 	if err != nil {
 		w.t.Fatal(err)
 	}
