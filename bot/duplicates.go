@@ -185,7 +185,9 @@ func (b *Bot) warnOneLine(cmd commands.Command, key string, dups []*incident.Inc
 	if err != nil {
 		return nil, false, err
 	}
-	pt := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	var joins []slack.BlockElement
 	for _, d := range dups {
 		if !d.Private {
