@@ -42,27 +42,45 @@ func PossibleDuplicates(open []*Incident, title, service string, now time.Time) 
 }
 
 // SimilarTitles reports whether two incident titles probably describe the
-// same problem. Both are reduced to their meaningful words (TitleWords);
-// they are similar when at least half of all their words are shared
-// (Jaccard index ≥ 0.5) and they share at least two words, or all the words
-// of the shorter one when it has only one. "checkout 500s" and "Checkout
-// returning 500 errors" share checkout and 500; "checkout latency" and
-// "checkout errors" share only the service's name, which the same-service
-// rule covers when the service is given.
+// same problem. Both are reduced to their meaningful words (TitleWords).
+// Titles that both carry numbers must share one. Then they are similar when
+// at least 60% of all their words are shared (Jaccard index ≥ 0.6) and they
+// share at least two words, or all the words of the shorter one when it has
+// only one. "checkout 500s" and "Checkout returning 500 errors" share
+// checkout and 500 of {checkout, 500, error}; "login page slow" and "search
+// page slow" share only half; "checkout latency" and "checkout errors"
+// share only the service's name, which the same-service rule covers when
+// the service is given.
 func SimilarTitles(a, b string) bool {
 	wa, wb := TitleWords(a), TitleWords(b)
 	if len(wa) == 0 || len(wb) == 0 {
 		return false
 	}
-	shared := 0
+	shared, numsA, numsB, numsShared := 0, 0, 0, 0
 	for w := range wa {
 		if wb[w] {
 			shared++
 		}
+		if isNumber(w) {
+			numsA++
+			if wb[w] {
+				numsShared++
+			}
+		}
+	}
+	for w := range wb {
+		if isNumber(w) {
+			numsB++
+		}
+	}
+	// Numbers name things (db-7, eu-west-1, a status code): two titles that
+	// both carry numbers but not the same one are about different things.
+	if numsA > 0 && numsB > 0 && numsShared == 0 {
+		return false
 	}
 	union := len(wa) + len(wb) - shared
 	need := min(2, len(wa), len(wb))
-	return shared >= need && 2*shared >= union
+	return shared >= need && 5*shared >= 3*union
 }
 
 // TitleWords are the meaningful words of a title: lower-cased, split at
@@ -106,4 +124,14 @@ var stopWords = map[string]bool{
 	"returning": true, "returns": true, "return": true, "seeing": true, "getting": true,
 	"has": true, "have": true, "had": true, "after": true, "during": true, "since": true,
 	"issue": true, "issues": true, "problem": true, "problems": true, "incident": true,
+}
+
+// isNumber reports whether w is all digits.
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
 }
