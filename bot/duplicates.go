@@ -59,6 +59,10 @@ func (b *Bot) duplicateWarning(dups []*incident.Incident, modal bool) (string, e
 // A failure is logged and warns of nothing: a warning is a courtesy, and
 // must never stand between someone and declaring an incident.
 func (b *Bot) duplicatesFor(ctx context.Context, title, service, user, key string) []*incident.Incident {
+	// Asked before the ack, like `list`: a private incident whose channel's
+	// members are not known in time is not named (and not warned about).
+	ctx, cancel := context.WithTimeout(ctx, listCheckTimeout)
+	defer cancel()
 	dups, err := b.opt.Commands.PossibleDuplicates(ctx, title, service, user, key, b)
 	if err != nil {
 		b.log.Error().Err(err).Str("user", user).Msg("duplicate check failed; declaring without it")
