@@ -220,3 +220,18 @@ func (w *world) nextDeclareModal(user string) slackemu.View {
 	views := w.emu.Views()
 	return views[len(views)-1]
 }
+
+// The warning quotes the other incident's title defanged: a broadcast
+// mention in it pings nobody.
+func TestDuplicateWarningIsEscaped(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	w.slash(alice, w.announce, "declare SEV3 Checkout <!channel> returns 500s")
+	w.declared(1, "", alice)
+	got := readDupAck(t, w.slash(bob, w.announce, "declare SEV3 checkout 500s"))
+	assertText(t, got.Text, "Possibly the same as INC-1")
+	for _, s := range []string{got.Text, got.Blocks} {
+		if specialMention.MatchString(s) {
+			t.Fatalf("warning carries a live mention or link: %s", s)
+		}
+	}
+}
