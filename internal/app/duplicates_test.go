@@ -222,10 +222,10 @@ func (w *world) nextDeclareModal(user string) slackemu.View {
 }
 
 // The warning quotes the other incident's title defanged: a broadcast
-// mention in it pings nobody.
+// mention typed literally into it (Slack sends it escaped) pings nobody.
 func TestDuplicateWarningIsEscaped(t *testing.T) {
 	w := newWorld(t, nil, nil)
-	w.slash(alice, w.announce, "declare SEV3 Checkout <!channel> returns 500s")
+	w.slash(alice, w.announce, "declare SEV3 Checkout &lt;!channel&gt; returns 500s")
 	w.declared(1, "", alice)
 	got := readDupAck(t, w.slash(bob, w.announce, "declare SEV3 checkout 500s"))
 	assertText(t, got.Text, "Possibly the same as INC-1")
