@@ -19,14 +19,15 @@ const maxDuplicates = 3
 
 // PossibleDuplicates returns the incidents of open that a new declaration
 // titled title for service (may be "") possibly duplicates: open, declared
-// within DuplicateWindow before now, and either on the same service or with
-// a similar title (SimilarTitles). Most recently declared first, at most
-// three. Callers filter the result by visibility: a private incident must
+// within DuplicateWindow before now, not a drill, and either on the same
+// service or with a similar title (SimilarTitles). Most recently declared
+// first, at most three. Callers filter the result by visibility: a private incident must
 // not be revealed to someone who may not see it.
 func PossibleDuplicates(open []*Incident, title, service string, now time.Time) []*Incident {
 	var out []*Incident
 	for _, inc := range open {
-		if !inc.Open() || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
+		// A drill is practice: a real outage is never the same as one.
+		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
 			continue
 		}
 		sameService := service != "" && strings.EqualFold(inc.Service, service)

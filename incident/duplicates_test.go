@@ -48,7 +48,9 @@ func TestPossibleDuplicates(t *testing.T) {
 		mk(3, "checkout 500s again", "", 7*time.Hour, Investigating), // outside the window
 		mk(4, "checkout 500s", "", 10*time.Minute, Resolved),         // not open
 		mk(5, "db disk full", "db", 5*time.Minute, Investigating),
+		mk(6, "checkout 500s", "checkout", time.Minute, Investigating), // a drill, below
 	}
+	open[5].Drill = true
 	ids := func(incs []*Incident) []uint64 {
 		var out []uint64
 		for _, i := range incs {
