@@ -55,9 +55,9 @@ func (b *Bot) duplicateWarning(dups []*incident.Incident, modal bool) (string, e
 }
 
 // duplicatesFor looks up what a declaration by user (with idempotency key
-// key) possibly duplicates.
-// A failure is logged and warns of nothing: a warning is a courtesy, and
-// must never stand between someone and declaring an incident.
+// key) possibly duplicates. A failure is logged and warns of nothing: a
+// warning is a courtesy, and must never stand between someone and
+// declaring an incident.
 func (b *Bot) duplicatesFor(ctx context.Context, title, service, user, key string) []*incident.Incident {
 	// Asked before the ack, like `list`: a private incident whose channel's
 	// members are not known in time is not named (and not warned about).
