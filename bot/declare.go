@@ -34,12 +34,25 @@ func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.C
 	if cmd.Title == "" && cmd.Severity == "" {
 		return nil, func(ctx context.Context) { b.openDeclareModal(ctx, sc, drill) }
 	}
+	key := "slash:" + sc.TriggerID
+	if _, err := b.opt.Commands.ValidateDeclare(commands.DeclareInput{Title: cmd.Title, Severity: cmd.Severity, DeclaredBy: sc.UserID}); err != nil {
+		return b.failure(err, "declare"), nil
+	}
+	if dups := b.duplicatesFor(ctx, cmd.Title, "", sc.UserID, key); len(dups) > 0 {
+		reply, ok, err := b.warnOneLine(cmd, key, dups)
+		if err != nil {
+			b.log.Error().Err(err).Msg("render duplicate warning; declaring without it")
+		}
+		if ok {
+			return reply, nil
+		}
+	}
 	res, err := b.opt.Commands.Declare(ctx, commands.DeclareInput{
 		Title:          cmd.Title,
 		Severity:       cmd.Severity,
 		Drill:          drill,
 		DeclaredBy:     sc.UserID,
-		IdempotencyKey: "slash:" + sc.TriggerID,
+		IdempotencyKey: key,
 	})
 	if err != nil {
 		return b.failure(err, "declare"), nil
@@ -211,6 +224,13 @@ func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) a
 	}
 	if in.Summary == "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Say what you know so far, even if it is little."})
+	}
+	if dups := unwarned(b.duplicatesFor(ctx, in.Title, in.Service, cb.User.ID, in.IdempotencyKey), cb.View.PrivateMetadata); len(dups) > 0 {
+		resp, err := b.warnDeclareForm(cb, in, dups)
+		if err == nil {
+			return resp
+		}
+		b.log.Error().Err(err).Msg("render duplicate warning; declaring without it")
 	}
 	res, err := b.opt.Commands.Declare(ctx, in)
 	var fe *commands.FieldError

@@ -41,6 +41,12 @@ func (b *Bot) interaction(ctx context.Context, req socketmode.Request, cb slack.
 			return b.updateClicked(ctx, cb, action)
 		case action.ActionID == actionSnooze:
 			return b.snoozeClicked(ctx, cb, action)
+		case action.ActionID == actionArchiveNow:
+			return b.archiveNowClicked(ctx, cb, action)
+		case action.ActionID == actionDeclareAnyway:
+			return b.declareAnywayClicked(ctx, cb, action)
+		case action.ActionID == actionJoinIncident:
+			return b.joinClicked(ctx, cb, action)
 		}
 	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
 		if cb.CallbackID == addToTimelineShort {

@@ -88,6 +88,10 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return b.markCaptured(ctx, job, inc)
 	case commands.JobCapture:
 		return b.capture(ctx, job, inc)
+	case commands.JobArchiveWaiting:
+		return b.postArchiveWaiting(ctx, job, inc)
+	case commands.JobArchiveChannel:
+		return b.archiveChannel(ctx, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}

@@ -146,7 +146,10 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 		if err != nil {
 			return err
 		}
-		return enqueue(tx, inc.Number, JobUploadPostmortem, PostmortemPayload{Event: ev.Seq})
+		if err := enqueue(tx, inc.Number, JobUploadPostmortem, PostmortemPayload{Event: ev.Seq}); err != nil {
+			return err
+		}
+		return s.archiveIfWaiting(tx, inc, now)
 	})
 	if err != nil {
 		return PostmortemResult{}, fmt.Errorf("postmortem: %w", err)

@@ -85,13 +85,16 @@ type DueResult struct {
 	// Nudged are the resolved incidents whose commander was reminded to
 	// draft the postmortem.
 	Nudged []uint64
+	// Archived are the resolved incidents whose channel is being archived;
+	// ArchiveWaiting those whose archive waits for a postmortem.
+	Archived, ArchiveWaiting []uint64
 	// Skipped are reminders dropped because their incident could not be
 	// read (a damaged record): each for the operator's log.
 	Skipped []error
 }
 
 // NextDue returns when DueReminders next has something to do: the earliest
-// status-update reminder or postmortem nudge. false means nothing is
+// status-update reminder, postmortem nudge or auto-archive. false means nothing is
 // scheduled.
 func (s *Service) NextDue() (time.Time, bool, error) {
 	r, has, err := s.Store.NextReminder()
@@ -109,6 +112,13 @@ func (s *Service) NextDue() (time.Time, bool, error) {
 		if !has || at.Before(next) {
 			next, has = at, true
 		}
+	}
+	at, ok, err := s.nextArchive()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if ok && (!has || at.Before(next)) {
+		next, has = at, true
 	}
 	return next, has, nil
 }
@@ -131,6 +141,8 @@ func (s *Service) DueReminders(ctx context.Context, now time.Time) (DueResult, e
 		total.Reminded = append(total.Reminded, res.Reminded...)
 		total.Nudged = append(total.Nudged, res.Nudged...)
 		total.Skipped = append(total.Skipped, res.Skipped...)
+		total.Archived = append(total.Archived, res.Archived...)
+		total.ArchiveWaiting = append(total.ArchiveWaiting, res.ArchiveWaiting...)
 		if err != nil {
 			return total, fmt.Errorf("due reminders: %w", err)
 		}
@@ -198,7 +210,12 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, 
 				res.Nudged = append(res.Nudged, n.Incident)
 			}
 		}
-		return nil
+		if more {
+			return nil
+		}
+		room := remindBatch - len(rs) - len(ns)
+		res.Archived, res.ArchiveWaiting, more, err = s.fireArchives(tx, now, room)
+		return err
 	})
 	if err != nil {
 		return DueResult{}, false, err

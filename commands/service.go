@@ -32,6 +32,9 @@ type Service struct {
 	// PostmortemReminder is how long after resolution the commander is
 	// reminded to draft the postmortem, if nobody has; 0 disables it.
 	PostmortemReminder time.Duration
+	// ArchiveAfter is how long after resolution an incident's channel is
+	// archived (see archive.go); 0 disables it.
+	ArchiveAfter time.Duration
 }
 
 // AnnounceChannelFor is where inc is announced and its updates threaded,

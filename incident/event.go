@@ -20,6 +20,9 @@ const (
 	EventSnoozed         EventKind = "snoozed"
 	EventResolved        EventKind = "resolved"
 	EventPostmortem      EventKind = "postmortem"
+	// EventArchived records the decision to archive the channel (Actor: the
+	// commander who confirmed, "" when the postmortem draft sufficed).
+	EventArchived EventKind = "archived"
 	// EventDeliveryFailed records a side effect that could not be carried out
 	// (a permanent error from chat), so the timeline shows what is missing.
 	EventDeliveryFailed EventKind = "delivery_failed"

@@ -78,6 +78,11 @@ type Incident struct {
 	MissedUpdates int `json:"missed_updates,omitempty"`
 	// PostmortemAt is when a postmortem draft was last produced.
 	PostmortemAt time.Time `json:"postmortem_at,omitzero"`
+	// ArchiveWaiting is true while auto-archive is due but waits for a
+	// postmortem draft or the commander's confirmation.
+	ArchiveWaiting bool `json:"archive_waiting,omitempty"`
+	// ArchivedAt is when the bot decided to archive the channel.
+	ArchivedAt time.Time `json:"archived_at,omitzero"`
 }
 
 // ID is the human identifier, INC-N.

@@ -38,11 +38,15 @@
 //	postmortem_nudges
 //	  <resolved time><number> → empty: resolutions not yet considered for the
 //	                          postmortem nudge (v2)
+//	archive_due
+//	  <resolved time><number> → empty: resolutions not yet considered for
+//	                          auto-archive (v3; only with
+//	                          Options.IndexArchives)
 //
 // The indexes are kept by the Tx methods that write the records:
 // PutIncident maintains incidents_open and incidents_by_channel, drops
 // the reminder of a resolved incident, and adds an incident that becomes
-// resolved to postmortem_nudges.
+// resolved to postmortem_nudges and archive_due.
 //
 // # Migrations
 //
@@ -53,6 +57,7 @@
 //
 //	v1  create buckets: the tree above
 //	v2  create postmortem_nudges (resolutions before it are not back-filled)
+//	v3  create archive_due (resolutions before it are not back-filled)
 //
 // To change the schema, append a migration to the migrations slice in
 // migrate.go — never edit one that has shipped — update the tree above, and

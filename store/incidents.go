@@ -38,7 +38,7 @@ func (tx *Tx) CreateIncident(inc *incident.Incident) error {
 
 // PutIncident saves changes to an existing incident and keeps the indexes in
 // step: it leaves the open index (and loses its reminder) once resolved, and
-// enters the postmortem-nudge index when it becomes resolved; the channel
+// enters the postmortem-nudge and archive indexes when it becomes resolved; the channel
 // index follows ChannelID. A ChannelID that already belongs to
 // another incident is refused.
 func (tx *Tx) PutIncident(inc *incident.Incident) error {
@@ -65,6 +65,9 @@ func (tx *Tx) PutIncident(inc *incident.Incident) error {
 	}
 	if old.Open() && !inc.Open() {
 		if err := tx.indexResolved(inc); err != nil {
+			return fmt.Errorf("put %s: %w", inc.ID(), err)
+		}
+		if err := tx.indexArchive(inc); err != nil {
 			return fmt.Errorf("put %s: %w", inc.ID(), err)
 		}
 	}

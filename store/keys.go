@@ -19,6 +19,7 @@ var (
 	bucketReminders           = []byte("reminders")
 	bucketRemindersByIncident = []byte("reminders_by_incident")
 	bucketPostmortemNudges    = []byte("postmortem_nudges")
+	bucketArchiveDue          = []byte("archive_due")
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -19,6 +19,7 @@ type migration struct {
 var migrations = []migration{
 	{name: "create buckets", apply: migrateV1},
 	{name: "index resolutions for the postmortem nudge", apply: migrateV2},
+	{name: "index resolutions for auto-archive", apply: migrateV3},
 }
 
 // CurrentSchemaVersion is the schema version this binary writes.

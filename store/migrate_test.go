@@ -229,3 +229,29 @@ func TestMigrationV2AddsPostmortemNudgeIndex(t *testing.T) {
 		t.Errorf("v2 again: %v", err)
 	}
 }
+
+func TestMigrationV3AddsArchiveIndex(t *testing.T) {
+	// A v2 file with a resolved incident: v3 adds the bucket and does not
+	// back-fill it.
+	path := rawFile(t, func(tx *bolt.Tx) error {
+		if err := migrate(tx, migrations[:2]); err != nil {
+			return err
+		}
+		inc := &incident.Incident{Number: 1, Title: "old", Severity: "SEV2", Status: incident.Resolved}
+		return putJSON(tx.Bucket(bucketIncidents), u64Key(1), inc)
+	})
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(); v < 3 {
+		t.Fatalf("schema version %d after open, want at least 3", v)
+	}
+	if _, ok, err := s.NextArchive(); ok || err != nil {
+		t.Errorf("NextArchive after v3 = %v, %v; want an empty index", ok, err)
+	}
+	if err := s.db.Update(migrateV3); err != nil {
+		t.Errorf("v3 again: %v", err)
+	}
+}

@@ -63,6 +63,10 @@ type Options struct {
 	// OpenFile opens the store file in place of os.OpenFile. Tests use it
 	// to make the disk fail on demand; leave it nil.
 	OpenFile func(name string, flag int, perm os.FileMode) (*os.File, error)
+	// IndexArchives enters every resolution into archive_due, for
+	// auto-archive; off (incidents.archive_after 0), nothing is indexed,
+	// so incidents resolved meanwhile are never archived.
+	IndexArchives bool
 }
 
 // WriteError is the error of a commit that failed to reach the disk (disk
@@ -93,6 +97,8 @@ type Store struct {
 
 	// failed is the first WriteError; once set, Update refuses to commit.
 	failed atomic.Pointer[WriteError]
+	// indexArchives is Options.IndexArchives.
+	indexArchives bool
 
 	// wakeMu guards wakeTx, the last write transaction that registered
 	// onEnqueue, so a batch of grouped Updates wakes the worker once per
@@ -157,7 +163,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if rep != nil {
 		warnings = rep.Warnings
 	}
-	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure, warnings: warnings}, nil
+	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives}, nil
 }
 
 // Warnings are damage found at Open that bbolt survives by design (one

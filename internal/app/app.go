@@ -40,21 +40,39 @@ type App struct {
 	storeFailed chan struct{}
 }
 
+// Option adjusts how Open wires the program; `incidentbot run` uses none.
+type Option func(*options)
+
+type options struct {
+	clock      clock.Clock // the incidents': use-cases, store timestamps, scheduler
+	slackClock clock.Clock // the bot's: outbox retries, rate-limit holds, socket
+	openFile   func(string, int, os.FileMode) (*os.File, error)
+}
+
+// WithClock runs the incidents' clock on c: the times the use-cases record
+// and the scheduler that fires reminders, nudges and auto-archives. Tests
+// pass a fake clock to step through hours or days without waiting; Slack
+// calls and their retries keep real time.
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
-func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, error) {
-	return open(cfg, tmpl, log, clock.Real{}, nil)
+func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, opts ...Option) (*App, error) {
+	o := options{clock: clock.Real{}, slackClock: clock.Real{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return open(cfg, tmpl, log, o)
 }
 
 // OpenOnClock is Open with the bot's timers (outbox retries, rate-limit
 // holds, reminders) and the store's timestamps on clk, so that tests can
 // run minutes of Slack's rate limits on a fake clock.
 func OpenOnClock(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock.Clock) (*App, error) {
-	return open(cfg, tmpl, log, clk, nil)
+	return open(cfg, tmpl, log, options{clock: clk, slackClock: clk})
 }
 
-// open is OpenOnClock with the store's file opener (tests make the disk fail).
-func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock.Clock, openFile func(string, int, os.FileMode) (*os.File, error)) (*App, error) {
+func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options) (*App, error) {
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
 
@@ -65,7 +83,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 		fn func()
 	}
 	storeFailed := make(chan struct{})
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: clk.Now, OnEnqueue: func() {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -77,7 +95,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 		// its user reads "Not saved", /readyz already says why.
 		log.Error().Err(err).Msg("store cannot write: answering \"Not saved\" and stopping, so that a restart reads the file afresh")
 		close(storeFailed)
-	}, OpenFile: openFile})
+	}, OpenFile: o.openFile})
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +108,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
-			Transport: bot.Transport(http.DefaultTransport, metrics, clk),
+			Transport: bot.Transport(http.DefaultTransport, metrics, o.slackClock),
 		}),
 	)
 	settings := cfg.Settings()
@@ -102,7 +120,8 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 		DrillsChannel:      cfg.Incidents.DrillsChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
-		Clock:              clk,
+		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
+		Clock:              o.clock,
 	}
 	b := bot.New(bot.Options{
 		API:       api,
@@ -114,9 +133,9 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock
 		Log:       log,
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
-		Clock:     clk,
+		Clock:     o.slackClock,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: clk})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
 	notify.Lock()
 	notify.fn = func() {
 		b.Notify()
@@ -212,3 +231,6 @@ func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
 func (a *App) Store() *store.Store { return a.store }
+
+// Scheduler exposes the reminder scheduler (tests step it on a fake clock).
+func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

@@ -40,6 +40,8 @@ type world struct {
 	logs     *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
+	// appOpts are passed to app.Open on every start (a fake clock).
+	appOpts []app.Option
 }
 
 // newWorld starts an emulator, seeds it, and runs the bot against it, wired
@@ -98,7 +100,12 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := zerolog.New(w.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	a, err := app.OpenOnClock(w.cfg, tmpl, log, w.clock)
+	var a *app.App
+	if len(w.appOpts) > 0 {
+		a, err = app.Open(w.cfg, tmpl, log, w.appOpts...)
+	} else {
+		a, err = app.OpenOnClock(w.cfg, tmpl, log, w.clock)
+	}
 	if err != nil {
 		w.t.Fatal(err)
 	}

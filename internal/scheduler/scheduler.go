@@ -186,6 +186,12 @@ func (s *Scheduler) logFired(res commands.DueResult) {
 	for _, n := range res.Nudged {
 		s.opt.Log.Info().Str("incident", incident.FormatID(n)).Msg("postmortem reminder fired")
 	}
+	for _, n := range res.Archived {
+		s.opt.Log.Info().Str("incident", incident.FormatID(n)).Msg("auto-archive: channel archiving")
+	}
+	for _, n := range res.ArchiveWaiting {
+		s.opt.Log.Info().Str("incident", incident.FormatID(n)).Msg("auto-archive: waiting for the postmortem or the commander")
+	}
 	for _, err := range res.Skipped {
 		s.opt.Log.Error().Err(err).Msg("scheduler: reminder dropped")
 	}

@@ -1,0 +1,72 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
+	"github.com/incidentbot/incidentbot/internal/outbox"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// actionArchiveNow is the commander's confirmation on the "archived once
+// the postmortem is drafted" message.
+const actionArchiveNow = "archive_now"
+
+// postArchiveWaiting performs a JobArchiveWaiting: the message saying the
+// channel waits for a postmortem, with the Archive now button. It is
+// dropped when the archive has been decided since (a draft came first).
+func (b *Bot) postArchiveWaiting(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	if !inc.ArchiveWaiting || !inc.ArchivedAt.IsZero() {
+		return nil, nil
+	}
+	text, err := b.render("archive_waiting.tmpl", b.view(inc))
+	if err != nil {
+		return nil, outbox.Permanent(err)
+	}
+	btn := slack.NewButtonBlockElement(actionArchiveNow, inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Archive now", false, false))
+	_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText),
+		section("archive-waiting", text), slack.NewActionBlock("archive-actions", btn))
+	return nil, err
+}
+
+// archiveChannel performs a JobArchiveChannel. A channel someone archived
+// already (or an earlier try whose answer was lost) is done.
+func (b *Bot) archiveChannel(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+	err := b.api.ArchiveConversationContext(ctx, inc.ChannelID)
+	if err == nil || slackCode(err) == "already_archived" {
+		b.log.Info().Str("incident", inc.ID()).Str("channel", inc.ChannelID).Msg("incident channel archived")
+		return nil, nil
+	}
+	return nil, classify(err)
+}
+
+// archiveNowClicked handles the Archive now button: only the commander's
+// click archives; anyone else hears why not.
+func (b *Bot) archiveNowClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+	channel, user := cb.Channel.ID, cb.User.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	res, err := b.opt.Commands.ArchiveNow(ctx, commands.ArchiveNowInput{
+		Channel: channel, By: user,
+		IdempotencyKey: cb.Container.MessageTs + ":" + action.ActionTs + ":" + user,
+	})
+	if err != nil {
+		if incident.ErrorCode(err) == incident.EINTERNAL {
+			b.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg("archive now failed")
+		}
+		msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
+		return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	}
+	if res.Duplicate {
+		return nil, nil
+	}
+	b.log.Info().Str("incident", res.Incident.ID()).Str("user", user).Msg("archive confirmed by the commander")
+	msg := fmt.Sprintf(":file_cabinet: Archiving the channel of *%s* now.", res.Incident.ID())
+	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+}

@@ -1,0 +1,197 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// Auto-archive (incidents.archive_after): archive_after after its
+// resolution, a resolved incident's channel is archived, with a notice in
+// the channel first, provided its postmortem was drafted. Without a draft
+// the bot says it will archive once one is drafted, and offers the
+// commander an "Archive now" button (the commander's confirmation). The
+// schedule is the store's archive_due index, fired by the reminder
+// scheduler in the same transaction that enqueues the side effects, so an
+// archive happens once across restarts.
+const (
+	// JobArchiveWaiting posts "archived once the postmortem is drafted",
+	// with the commander's Archive now button.
+	JobArchiveWaiting = "archive_waiting"
+	// JobArchiveChannel archives the incident channel
+	// (conversations.archive); it runs after the notice, the outbox being
+	// in order within an incident.
+	JobArchiveChannel = "archive_channel"
+	// TemplateArchiveNotice is the notice posted right before archiving.
+	TemplateArchiveNotice = "archive_notice.tmpl"
+)
+
+// nextArchive is when the earliest entry of the archive index is due:
+// archive_after after its resolution, or at once when auto-archive is off
+// (to drop it; the store indexes nothing then, see
+// store.Options.IndexArchives, but a file may hold entries from a run
+// with it on).
+func (s *Service) nextArchive() (time.Time, bool, error) {
+	n, ok, err := s.Store.NextArchive()
+	if err != nil || !ok {
+		return time.Time{}, false, err
+	}
+	return n.Resolved.Add(max(s.ArchiveAfter, 0)), true, nil
+}
+
+// fireArchives considers up to room entries of the archive index due at
+// now, in tx; it reports the incidents archived and those now waiting for a
+// postmortem, and whether more entries are due.
+func (s *Service) fireArchives(tx *store.Tx, now time.Time, room int) (archived, waiting []uint64, more bool, err error) {
+	cutoff := now
+	if s.ArchiveAfter > 0 {
+		cutoff = now.Add(-s.ArchiveAfter)
+	}
+	ns, err := tx.ArchivesDue(cutoff, room+1)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(ns) > room {
+		ns, more = ns[:room], true
+	}
+	for _, n := range ns {
+		if err := tx.DropArchive(n); err != nil {
+			return nil, nil, false, err
+		}
+		inc, err := tx.Incident(n.Incident)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, false, err
+		}
+		switch inc.ArchiveDecision(s.ArchiveAfter, now, false) {
+		case incident.ArchiveNow:
+			if err := s.archive(tx, inc, now, ""); err != nil {
+				return nil, nil, false, err
+			}
+			archived = append(archived, inc.Number)
+		case incident.ArchiveWait:
+			inc.ArchiveWaiting = true
+			if err := tx.PutIncident(inc); err != nil {
+				return nil, nil, false, err
+			}
+			if err := enqueue(tx, inc.Number, JobArchiveWaiting, nil); err != nil {
+				return nil, nil, false, err
+			}
+			waiting = append(waiting, inc.Number)
+		}
+	}
+	return archived, waiting, more, nil
+}
+
+// archive records the decision to archive inc's channel and enqueues the
+// notice and then the archiving. by is the commander who confirmed, "" when
+// the postmortem draft sufficed.
+func (s *Service) archive(tx *store.Tx, inc *incident.Incident, now time.Time, by string) error {
+	inc.ArchivedAt, inc.ArchiveWaiting = now, false
+	if err := tx.PutIncident(inc); err != nil {
+		return err
+	}
+	why := "its postmortem is drafted"
+	if by != "" {
+		why = "the commander chose to archive it without a postmortem"
+	}
+	ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		At: now, Kind: incident.EventArchived, Actor: by,
+		Text: fmt.Sprintf("Resolved %s ago and %s; channel archived.", spellAge(now.Sub(inc.ResolvedAt)), why),
+	})
+	if err != nil {
+		return err
+	}
+	if err := enqueuePost(tx, inc.Number, TargetChannel, TemplateArchiveNotice, ev); err != nil {
+		return err
+	}
+	return enqueue(tx, inc.Number, JobArchiveChannel, nil)
+}
+
+// archiveIfWaiting archives inc now if its archive was only waiting for the
+// postmortem draft just recorded; the caller has enqueued the draft's
+// upload already, so the upload comes before the archiving.
+func (s *Service) archiveIfWaiting(tx *store.Tx, inc *incident.Incident, now time.Time) error {
+	if !inc.ArchiveWaiting || inc.ArchiveDecision(s.ArchiveAfter, now, false) != incident.ArchiveNow {
+		return nil
+	}
+	return s.archive(tx, inc, now, "")
+}
+
+// ArchiveNowInput is the commander's click on "Archive now".
+type ArchiveNowInput struct {
+	// Channel is where the button was clicked: the incident's channel.
+	Channel string
+	By      string
+	// IdempotencyKey identifies the click, so a click delivered twice
+	// archives once.
+	IdempotencyKey string
+}
+
+// ArchiveNowResult is the outcome of ArchiveNow.
+type ArchiveNowResult struct {
+	Incident  *incident.Incident
+	Duplicate bool
+}
+
+// ArchiveNow archives the channel of a resolved incident whose archive is
+// waiting for a postmortem, on its commander's confirmation. Anyone else's
+// click, an open incident, or one already archived is refused with a reason.
+func (s *Service) ArchiveNow(ctx context.Context, in ArchiveNowInput) (ArchiveNowResult, error) {
+	if in.By == "" {
+		return ArchiveNowResult{}, incident.Errorf(incident.EINVALID, "archiving needs the user who asks")
+	}
+	now := s.now()
+	var res ArchiveNowResult
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		res = ArchiveNowResult{} // Update may run this function more than once
+		inc, err := s.incidentIn(tx, in.Channel)
+		if err != nil {
+			return err
+		}
+		if dup, err := markSeenOnce(tx, "archive", in.IdempotencyKey, now); err != nil || dup {
+			res = ArchiveNowResult{Incident: inc, Duplicate: dup}
+			return err
+		}
+		if cmdr := inc.Holder(incident.RoleCommander); cmdr != in.By {
+			return incident.Errorf(incident.ECONFLICT, "Only %s's commander can archive its channel before the postmortem is drafted.", inc.ID())
+		}
+		switch inc.ArchiveDecision(s.ArchiveAfter, now, true) {
+		case incident.ArchiveNow:
+		case incident.ArchiveNotYet:
+			return incident.Errorf(incident.ECONFLICT, "%s's channel is not due for archiving yet.", inc.ID())
+		default:
+			switch {
+			case inc.Open():
+				return incident.Errorf(incident.ECONFLICT, "%s is open; an open incident's channel is never archived.", inc.ID())
+			case !inc.ArchivedAt.IsZero():
+				return incident.Errorf(incident.ECONFLICT, "%s's channel is already being archived.", inc.ID())
+			}
+			return incident.Errorf(incident.ECONFLICT, "Auto-archive is off, so %s's channel stays.", inc.ID())
+		}
+		if err := s.archive(tx, inc, now, in.By); err != nil {
+			return err
+		}
+		res.Incident = inc
+		return nil
+	})
+	if err != nil {
+		return ArchiveNowResult{}, fmt.Errorf("archive now in %s: %w", in.Channel, err)
+	}
+	return res, nil
+}
+
+// spellAge renders a time since resolution: whole days from two days on
+// ("7 days"), else as spellDuration.
+func spellAge(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return spellDuration(d)
+}

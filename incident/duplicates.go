@@ -1,0 +1,138 @@
+package incident
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// DuplicateWindow is how far back a declaration looks for an incident it
+// may duplicate. Two people declaring the same outage do so within minutes
+// of each other; an incident declared hours ago that is still open is
+// usually a different problem, and warning about it would teach people to
+// click the warning away.
+const DuplicateWindow = 6 * time.Hour
+
+// maxDuplicates bounds the warning: beyond a few, a list is noise.
+const maxDuplicates = 3
+
+// PossibleDuplicates returns the incidents of open that a new declaration
+// titled title for service (may be "") possibly duplicates: open, declared
+// within DuplicateWindow before now, not a drill, and either on the same
+// service or with a similar title (SimilarTitles). Most recently declared
+// first, at most three. Callers filter the result by visibility: a private incident must
+// not be revealed to someone who may not see it.
+func PossibleDuplicates(open []*Incident, title, service string, now time.Time) []*Incident {
+	var out []*Incident
+	for _, inc := range open {
+		// A drill is practice: a real outage is never the same as one.
+		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
+			continue
+		}
+		sameService := service != "" && strings.EqualFold(inc.Service, service)
+		if sameService || SimilarTitles(inc.Title, title) {
+			out = append(out, inc)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Incident) int { return b.DeclaredAt.Compare(a.DeclaredAt) })
+	if len(out) > maxDuplicates {
+		out = out[:maxDuplicates]
+	}
+	return out
+}
+
+// SimilarTitles reports whether two incident titles probably describe the
+// same problem. Both are reduced to their meaningful words (TitleWords).
+// Titles that both carry numbers must share one. Then they are similar when
+// at least 60% of all their words are shared (Jaccard index ≥ 0.6) and they
+// share at least two words, or all the words of the shorter one when it has
+// only one. "checkout 500s" and "Checkout returning 500 errors" share
+// checkout and 500 of {checkout, 500, error}; "login page slow" and "search
+// page slow" share only half; "checkout latency" and "checkout errors"
+// share only the service's name, which the same-service rule covers when
+// the service is given.
+func SimilarTitles(a, b string) bool {
+	wa, wb := TitleWords(a), TitleWords(b)
+	if len(wa) == 0 || len(wb) == 0 {
+		return false
+	}
+	shared, numsA, numsB, numsShared := 0, 0, 0, 0
+	for w := range wa {
+		if wb[w] {
+			shared++
+		}
+		if isNumber(w) {
+			numsA++
+			if wb[w] {
+				numsShared++
+			}
+		}
+	}
+	for w := range wb {
+		if isNumber(w) {
+			numsB++
+		}
+	}
+	// Numbers name things (db-7, eu-west-1, a status code): two titles that
+	// both carry numbers but not the same one are about different things.
+	if numsA > 0 && numsB > 0 && numsShared == 0 {
+		return false
+	}
+	union := len(wa) + len(wb) - shared
+	need := min(2, len(wa), len(wb))
+	return shared >= need && 5*shared >= 3*union
+}
+
+// TitleWords are the meaningful words of a title: lower-cased, split at
+// anything but letters and digits, without stop-words, plurals reduced to
+// the singular ("500s" → "500", "errors" → "error", "queries" → "query").
+func TitleWords(title string) map[string]bool {
+	words := map[string]bool{}
+	for _, f := range strings.FieldsFunc(strings.ToLower(title), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if stopWords[f] {
+			continue
+		}
+		words[singular(f)] = true
+	}
+	return words
+}
+
+// singular strips an English plural ending; it only has to map a word and
+// its plural to the same token, not to a dictionary form.
+func singular(w string) string {
+	switch {
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		return w[:len(w)-3] + "y"
+	case len(w) > 3 && strings.HasSuffix(w, "ses"), len(w) > 3 && strings.HasSuffix(w, "xes"):
+		return w[:len(w)-2]
+	case len(w) > 2 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us"):
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+// stopWords carry no meaning of their own in a title, including the verbs
+// and fillers people put around the symptom ("is", "returning", "seeing").
+var stopWords = map[string]bool{
+	"a": true, "an": true, "the": true, "and": true, "or": true, "of": true, "on": true, "in": true,
+	"at": true, "to": true, "for": true, "from": true, "with": true, "by": true, "via": true,
+	"is": true, "are": true, "was": true, "were": true, "be": true, "been": true, "being": true,
+	"it": true, "its": true, "this": true, "that": true, "we": true, "our": true, "some": true,
+	"all": true, "not": true, "no": true, "any": true, "very": true, "still": true, "again": true,
+	"returning": true, "returns": true, "return": true, "seeing": true, "getting": true,
+	"has": true, "have": true, "had": true, "after": true, "during": true, "since": true,
+	"issue": true, "issues": true, "problem": true, "problems": true, "incident": true,
+}
+
+// isNumber reports whether w is all digits.
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}

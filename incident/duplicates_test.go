@@ -1,0 +1,84 @@
+package incident
+
+import (
+	"testing"
+	"time"
+)
+
+func TestSimilarTitles(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"checkout 500s", "Checkout returning 500 errors", true},
+		{"Checkout returning 500 errors", "checkout 500s", true},
+		{"payments API down", "Payments api is down!", true},
+		{"Login failures for SSO users", "SSO login failing… login failures", true},
+		{"db disk full", "db disk full", true},
+		{"outage", "Outage", true},
+		{"Elevated latency on search queries", "search query latency elevated", true},
+		{"db disk full", "checkout latency", false},
+		{"checkout latency", "checkout errors", false},
+		{"checkout 500s", "login 500s", false},
+		{"crash test 1", "crash test 2", false},
+		{"disk full on db-7", "disk full on db-8", false},
+		{"disk full on db-7", "db-7 disk is full", true},
+		{"login page slow", "search page slow", false},
+		{"API gateway timeouts in eu-west-1", "Billing emails delayed", false},
+		{"DNS resolution failing", "Database replication lag", false},
+		{"the issue", "an issue", false},
+		{"", "checkout 500s", false},
+		{"!!!", "???", false},
+	}
+	for _, tt := range tests {
+		if got := SimilarTitles(tt.a, tt.b); got != tt.want {
+			t.Errorf("SimilarTitles(%q, %q) = %v, want %v (words %v vs %v)", tt.a, tt.b, got, tt.want, TitleWords(tt.a), TitleWords(tt.b))
+		}
+	}
+}
+
+func TestPossibleDuplicates(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	mk := func(n uint64, title, service string, ago time.Duration, st Status) *Incident {
+		return &Incident{Number: n, Title: title, Service: service, Status: st, DeclaredAt: now.Add(-ago)}
+	}
+	open := []*Incident{
+		mk(1, "Checkout returning 500 errors", "", 20*time.Minute, Investigating),
+		mk(2, "checkout latency", "checkout", time.Hour, Identified),
+		mk(3, "checkout 500s again", "", 7*time.Hour, Investigating), // outside the window
+		mk(4, "checkout 500s", "", 10*time.Minute, Resolved),         // not open
+		mk(5, "db disk full", "db", 5*time.Minute, Investigating),
+		mk(6, "checkout 500s", "checkout", time.Minute, Investigating), // a drill, below
+	}
+	open[5].Drill = true
+	ids := func(incs []*Incident) []uint64 {
+		var out []uint64
+		for _, i := range incs {
+			out = append(out, i.Number)
+		}
+		return out
+	}
+	tests := []struct {
+		name, title, service string
+		want                 []uint64
+	}{
+		{"similar title", "checkout 500s", "", []uint64{1}},
+		{"same service, newest first", "payment form broken", "Checkout", []uint64{2}},
+		{"title and service", "checkout 500s", "checkout", []uint64{1, 2}},
+		{"unrelated", "search is slow", "", nil},
+		{"unrelated with another service", "billing emails delayed", "billing", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ids(PossibleDuplicates(open, tt.title, tt.service, now))
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
