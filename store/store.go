@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/incidentbot/incidentbot/incident"
 )
 
 // ErrNotFound is wrapped by every lookup that finds nothing; test with errors.Is.
@@ -52,15 +54,22 @@ type Options struct {
 	OnEnqueue func()
 	// Now is the clock used for default timestamps; default time.Now.
 	Now func() time.Time
+	// OnIncident, when set, hears of every incident a committed
+	// transaction created (before is nil) or changed, in the order the
+	// transaction stored them: metrics follow what is durable, never a
+	// rolled-back attempt. It runs on the committing goroutine and must be
+	// quick; it must not change the incidents.
+	OnIncident func(before, after *incident.Incident)
 }
 
 // Store persists incidents, their timelines, the outbox and the indexes in
 // one bbolt file. Its methods are safe for concurrent use.
 type Store struct {
-	db        *bolt.DB
-	path      string
-	now       func() time.Time
-	onEnqueue func()
+	db         *bolt.DB
+	path       string
+	now        func() time.Time
+	onEnqueue  func()
+	onIncident func(before, after *incident.Incident)
 
 	// wakeMu guards wakeTx, the last write transaction that registered
 	// onEnqueue, so a batch of grouped Updates wakes the worker once per
@@ -97,7 +106,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if opts.MaxBatchDelay > 0 {
 		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
-	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue}
+	s := &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onIncident: opts.OnIncident}
 	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, migs) }); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -205,4 +214,14 @@ func (s *Store) wake(btx *bolt.Tx) {
 	if !registered {
 		btx.OnCommit(s.onEnqueue)
 	}
+}
+
+// incidentChanged arranges for OnIncident to hear of the change once btx
+// commits. after is copied now: the caller may go on changing its value.
+func (s *Store) incidentChanged(btx *bolt.Tx, before, after *incident.Incident) {
+	if s.onIncident == nil {
+		return
+	}
+	cp := *after
+	btx.OnCommit(func() { s.onIncident(before, &cp) })
 }
