@@ -15,6 +15,8 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/janitor"
 	"github.com/incidentbot/incidentbot/internal/ops"
@@ -35,11 +37,27 @@ type App struct {
 	janitor *janitor.Janitor
 }
 
+// Option changes how Open wires the program; tests use them.
+type Option func(*options)
+
+type options struct {
+	clock clock.Clock
+}
+
+// WithClock runs every part that tells the time (use-cases, store
+// timestamps, outbox, reminders, pruning) on c: tests pass a fake clock.
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
-func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, error) {
+func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, opts ...Option) (*App, error) {
+	o := options{clock: clock.Real{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
+	incMetrics := ops.NewIncidentMetrics(reg)
 
 	// The store calls back into the bot after each commit that enqueued
 	// work; the bot does not exist yet, so go through a late-bound hook.
@@ -47,7 +65,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		sync.Mutex
 		fn func()
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, OnEnqueue: func() {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, OnIncident: incMetrics.Observe, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -75,7 +93,17 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		AnnounceChannel:    cfg.Incidents.AnnounceChannel,
 		Command:            cfg.Slack.Command,
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
+		Clock:              o.clock,
 	}
+	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
+		var open []*incident.Incident
+		err := st.View(func(tx *store.Tx) error {
+			var err error
+			open, err = tx.OpenIncidents()
+			return err
+		})
+		return open, err
+	}, settings.SeverityNames(), o.clock.Now))
 	b := bot.New(bot.Options{
 		API:       api,
 		Store:     st,
@@ -86,8 +114,9 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 		Log:       log,
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
+		Clock:     o.clock,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
 	notify.Lock()
 	notify.fn = func() {
 		b.Notify()
@@ -118,7 +147,7 @@ func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger) (*App, er
 			return nil, fmt.Errorf("http.listen: %w", err)
 		}
 	}
-	jan := janitor.New(janitor.Options{Pruner: svc, Log: log})
+	jan := janitor.New(janitor.Options{Pruner: svc, Log: log, Clock: o.clock})
 	return &App{log: log, store: st, bot: b, sched: sched, ops: srv, janitor: jan}, nil
 }
 

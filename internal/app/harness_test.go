@@ -38,11 +38,13 @@ type world struct {
 	logs     *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
+	appOpts  []app.Option
 }
 
 // newWorld starts an emulator, seeds it, and runs the bot against it, wired
-// exactly as `incidentbot run` wires it. mutate may adjust the config.
-func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
+// exactly as `incidentbot run` wires it. mutate may adjust the config;
+// appOpts adjust the wiring (a fake clock).
+func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config), appOpts ...app.Option) *world {
 	t.Helper()
 	var opts []func(*slackemu.Options)
 	if emuOpts != nil {
@@ -52,7 +54,7 @@ func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})
 	emu.AddUser(slackemu.User{ID: bob, Name: "bob", RealName: "Bob Berg"})
 	emu.AddUser(slackemu.User{ID: carol, Name: "carol", RealName: "Carol Chen"})
-	w := &world{t: t, emu: emu, logs: &syncBuffer{}}
+	w := &world{t: t, emu: emu, logs: &syncBuffer{}, appOpts: appOpts}
 	w.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), alice, bob)
 
 	cfg := config.Default()
@@ -84,7 +86,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := zerolog.New(w.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	a, err := app.Open(w.cfg, tmpl, log)
+	a, err := app.Open(w.cfg, tmpl, log, w.appOpts...)
 	if err != nil {
 		w.t.Fatal(err)
 	}
