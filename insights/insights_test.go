@@ -135,8 +135,8 @@ func TestCompute(t *testing.T) {
 			return []insights.Record{r, old}
 		}(),
 		want: insights.Report{
-			Current:  insights.Period{From: t0, To: t0.Add(10 * d)},
-			Previous: insights.Period{From: t0.Add(-10 * d), To: t0, Incidents: 1, Open: 1},
+			Current:   insights.Period{From: t0, To: t0.Add(10 * d)},
+			Previous:  insights.Period{From: t0.Add(-10 * d), To: t0, Incidents: 1, Open: 1},
 			ByService: []insights.Count{},
 			Services:  []insights.ServiceGap{},
 			Weeks: []insights.WeekStats{
