@@ -107,7 +107,7 @@ func (s *Service) RequestStats(ctx context.Context, in StatsInput) (StatsResult,
 	if err != nil {
 		return StatsResult{}, err
 	}
-	svc, err := s.statsService(in.Service)
+	svc, err := s.StatsService(in.Service)
 	if err != nil {
 		return StatsResult{}, err
 	}
@@ -130,9 +130,9 @@ func (s *Service) RequestStats(ctx context.Context, in StatsInput) (StatsResult,
 	return res, nil
 }
 
-// statsService resolves a typed service name against the catalogue (any
+// StatsService resolves a typed service name against the catalogue (any
 // name goes when there is no catalogue).
-func (s *Service) statsService(name string) (string, error) {
+func (s *Service) StatsService(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(s.Settings.Services) == 0 {
 		return name, nil

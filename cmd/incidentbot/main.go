@@ -1,5 +1,5 @@
 // Command incidentbot runs the incident-response bot (run), prints an
-// incident's postmortem draft (export), runs it against an emulated workspace
+// incident's postmortem draft (export), prints incident statistics (stats), runs it against an emulated workspace
 // with a web UI (sandbox), or prints its own version (version).
 package main
 
@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -25,6 +26,8 @@ func main() {
 const usage = `usage:
   incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
   incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
+  incidentbot stats   [--config FILE] [--since 30d] [--format table|json|csv] [--chart FILE.png] [--service NAME]
+                                                                    incident statistics: counts, time to first update and to resolve, trends
   incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE]   try the real bot in a browser against an emulated Slack workspace
   incidentbot version                                               print the version
 `
@@ -41,6 +44,8 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 		return runCmd(ctx, args[1:], environ, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], environ, stdout, stderr)
+	case "stats":
+		return statsCmd(ctx, args[1:], environ, stdout, stderr, time.Now())
 	case "sandbox":
 		return sandboxCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
