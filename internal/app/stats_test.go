@@ -335,3 +335,44 @@ func TestStatsEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// Slack shares the chart but its answer is lost: the retry finds the file
+// in the channel and shares nothing twice.
+func TestStatsChartSharedOnceWhenTheAnswerIsLost(t *testing.T) {
+	w := newStatsWorld(t)
+	_, ch := w.lcIncident(1, "SEV2", "db slow")
+	w.at(time.Hour)
+	w.run(ch.ID, "resolve")
+	before := w.clk.Waiters()
+
+	w.emu.Fail("files.completeUploadExternal", slackemu.Fault{Status: 502, AfterEffect: true, Times: 1})
+	w.slash(alice, w.announce, "stats 7d")
+	if _, err := w.emu.WaitCall(w.ctx(), "files.completeUploadExternal", nil); err != nil {
+		t.Fatal(err)
+	}
+	// The outbox waits on the clock before trying again.
+	done := make(chan struct{})
+	defer close(done)
+	w.clk.WaitForTimers(before+1, done)
+	w.clk.Advance(10 * time.Minute)
+	w.idle()
+
+	shared := 0
+	for _, f := range w.emu.Files() {
+		if f.Name == "incident-stats-7d.png" {
+			shared++
+		}
+	}
+	msgs := 0
+	for _, m := range w.emu.Messages(w.announce) {
+		if strings.Contains(m.Text, "Incident statistics, last 7d") {
+			msgs++
+		}
+	}
+	if shared != 1 || msgs != 1 || len(w.emu.Calls("files.completeUploadExternal")) != 1 {
+		t.Errorf("%d charts and %d messages shared, %d completions; want one of each", shared, msgs, len(w.emu.Calls("files.completeUploadExternal")))
+	}
+	if len(w.emu.Calls("conversations.history")) == 0 {
+		t.Error("the retry did not look for the file it may have shared")
+	}
+}
