@@ -111,6 +111,11 @@ func (b *Bot) statsPrivately(ctx context.Context, pl commands.StatsPayload, text
 	return nil
 }
 
+// maxStatsServices bounds the services the message lists, most affected
+// (or most recent) first, so a large catalogue cannot push it past what
+// people read or Slack accepts.
+const maxStatsServices = 15
+
 // statsLine is one duration statistic, ready to show.
 type statsLine struct {
 	N              int
@@ -145,10 +150,18 @@ func (b *Bot) statsView(pl commands.StatsPayload, rep insights.Report) statsView
 	for _, c := range rep.BySeverity {
 		v.BySeverity = append(v.BySeverity, safe(c.Name, 40)+" "+strconv.Itoa(c.Count))
 	}
-	for _, c := range rep.ByService {
+	for i, c := range rep.ByService {
+		if i == maxStatsServices {
+			v.ByService = append(v.ByService, fmt.Sprintf("%d more", len(rep.ByService)-i))
+			break
+		}
 		v.ByService = append(v.ByService, safe(c.Name, 80)+" "+strconv.Itoa(c.Count))
 	}
-	for _, g := range rep.Services {
+	for i, g := range rep.Services {
+		if i == maxStatsServices {
+			v.Services = append(v.Services, fmt.Sprintf("…and %d more services", len(rep.Services)-i))
+			break
+		}
 		line := safe(g.Service, 80) + ": last " + postmortem.Duration(g.Since) + " ago"
 		if g.MTBF > 0 {
 			line += ", one every " + postmortem.Duration(g.MTBF) + " on average"
