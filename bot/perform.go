@@ -31,6 +31,9 @@ type performer struct {
 // current state, so what it renders is never stale.
 func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, error) {
 	b := p.bot
+	if job.Kind == commands.JobPostStats {
+		return b.postStats(ctx, job) // belongs to no incident
+	}
 	inc, err := b.incident(job.Incident)
 	if err != nil {
 		return nil, outbox.Permanent(err)

@@ -46,6 +46,8 @@ func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashC
 		return b.actionCommand(ctx, sc, cmd)
 	case commands.CmdPostmortem:
 		return b.postmortemCommand(ctx, sc, cmd)
+	case commands.CmdStats:
+		return b.statsCommand(ctx, sc, cmd)
 	default:
 		return b.notAvailable(cmd.Name), nil
 	}
@@ -73,7 +75,7 @@ func (b *Bot) help() map[string]any {
 	text, err := b.opt.Templates.Render("help.tmpl", data)
 	if err != nil {
 		b.log.Error().Err(err).Msg("render help")
-		return ephemeral("Usage: `" + b.opt.Command + " declare|drill|update|role|severity|resolve|note|action|postmortem|list|help`")
+		return ephemeral("Usage: `" + b.opt.Command + " declare|drill|update|role|severity|resolve|note|action|postmortem|list|stats|help`")
 	}
 	return ephemeral(text)
 }

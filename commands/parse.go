@@ -16,7 +16,8 @@ type Command struct {
 	Title    string // declare and drill one-liner
 	Role     string // role: the role word as typed (resolution to a configured role happens later)
 	User     string // role: user ID from an escaped mention; action: owner ID
-	Text     string // resolve summary, note text, action text
+	Text     string // resolve summary, note text, action text, stats service
+	Period   string // stats: the period as typed ("30d"); "" for the default
 }
 
 // Sub-command names, as they appear in Command.Name.
@@ -33,11 +34,12 @@ const (
 	CmdHelp       = "help"
 	// CmdDrill declares a practice incident, with declare's grammar.
 	CmdDrill = "drill"
+	CmdStats = "stats"
 )
 
 // names lists every sub-command, in the order of the usage text.
 func names() []string {
-	return []string{CmdDeclare, CmdDrill, CmdUpdate, CmdRole, CmdSeverity, CmdResolve, CmdNote, CmdAction, CmdPostmortem, CmdList, CmdHelp}
+	return []string{CmdDeclare, CmdDrill, CmdUpdate, CmdRole, CmdSeverity, CmdResolve, CmdNote, CmdAction, CmdPostmortem, CmdList, CmdHelp, CmdStats}
 }
 
 var (
@@ -89,6 +91,8 @@ func Parse(text string) (Command, error) {
 		return Command{Name: CmdNote, Text: rest}, nil
 	case CmdAction:
 		return parseAction(rest)
+	case CmdStats:
+		return parseStats(rest)
 	case CmdHelp:
 		// Extra words after help are harmless: whoever asks for help gets it.
 		return Command{Name: CmdHelp}, nil

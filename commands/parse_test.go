@@ -233,3 +233,32 @@ func FuzzParse(f *testing.F) {
 		checkParse(t, in)
 	})
 }
+
+func TestParseStats(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Command
+		err  string
+	}{
+		{"stats", Command{Name: CmdStats}, ""},
+		{"STATS 7d", Command{Name: CmdStats, Period: "7d"}, ""},
+		{"stats 90D checkout", Command{Name: CmdStats, Period: "90d", Text: "checkout"}, ""},
+		{"stats payments  api", Command{Name: CmdStats, Text: "payments api"}, ""},
+		{"stats 2w", Command{Name: CmdStats, Period: "2w"}, ""},
+		{"stats 30x checkout", Command{}, `"30x" is not a period`},
+		{"stats 0d", Command{}, "from 1h to 1096d"},
+		{"stats 5000d", Command{}, "from 1h to 1096d"},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("Parse(%q) error = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ func (tx *Tx) CreateIncident(inc *incident.Incident) error {
 	if err := tx.putIncident(incs, inc, ""); err != nil {
 		return fmt.Errorf("create %s: %w", inc.ID(), err)
 	}
+	tx.s.incidentChanged(tx.btx, nil, inc)
 	return nil
 }
 
@@ -71,6 +72,7 @@ func (tx *Tx) PutIncident(inc *incident.Incident) error {
 			return fmt.Errorf("put %s: %w", inc.ID(), err)
 		}
 	}
+	tx.s.incidentChanged(tx.btx, &old, inc)
 	return nil
 }
 

@@ -67,6 +67,12 @@ type Options struct {
 	// auto-archive; off (incidents.archive_after 0), nothing is indexed,
 	// so incidents resolved meanwhile are never archived.
 	IndexArchives bool
+	// OnIncident, when set, hears of every incident a committed
+	// transaction created (before is nil) or changed, in the order the
+	// transaction stored them: metrics follow what is durable, never a
+	// rolled-back attempt. It runs on the committing goroutine and must be
+	// quick; it must not change the incidents.
+	OnIncident func(before, after *incident.Incident)
 }
 
 // WriteError is the error of a commit that failed to reach the disk (disk
@@ -99,6 +105,7 @@ type Store struct {
 	failed atomic.Pointer[WriteError]
 	// indexArchives is Options.IndexArchives.
 	indexArchives bool
+	onIncident    func(before, after *incident.Incident)
 
 	// wakeMu guards wakeTx, the last write transaction that registered
 	// onEnqueue, so a batch of grouped Updates wakes the worker once per
@@ -163,7 +170,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if rep != nil {
 		warnings = rep.Warnings
 	}
-	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives}, nil
+	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives, onIncident: opts.OnIncident}, nil
 }
 
 // Warnings are damage found at Open that bbolt survives by design (one
@@ -321,4 +328,14 @@ func (s *Store) wake(btx *bolt.Tx) {
 	if !registered {
 		btx.OnCommit(s.onEnqueue)
 	}
+}
+
+// incidentChanged arranges for OnIncident to hear of the change once btx
+// commits. after is copied now: the caller may go on changing its value.
+func (s *Store) incidentChanged(btx *bolt.Tx, before, after *incident.Incident) {
+	if s.onIncident == nil {
+		return
+	}
+	cp := *after
+	btx.OnCommit(func() { s.onIncident(before, &cp) })
 }

@@ -1,7 +1,7 @@
 // Command incidentbot runs the incident-response bot (run), prints an
-// incident's postmortem draft (export), checks its store file (check), runs
-// it against an emulated workspace with a web UI (sandbox), or prints its
-// own version (version).
+// incident's postmortem draft (export), prints incident statistics (stats),
+// checks its store file (check), runs it against an emulated workspace with a
+// web UI (sandbox), or prints its own version (version).
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -27,6 +28,8 @@ const usage = `usage:
   incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
   incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
   incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged
+  incidentbot stats   [--config FILE] [--since 30d] [--format table|json|csv] [--chart FILE.png] [--service NAME]
+                                                                    incident statistics: counts, time to first update and to resolve, trends
   incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE]   try the real bot in a browser against an emulated Slack workspace
   incidentbot version                                               print the version
 `
@@ -45,6 +48,8 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 		return exportCmd(ctx, args[1:], environ, stdout, stderr)
 	case "check":
 		return checkCmd(args[1:], environ, stdout, stderr)
+	case "stats":
+		return statsCmd(ctx, args[1:], environ, stdout, stderr, time.Now())
 	case "sandbox":
 		return sandboxCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":

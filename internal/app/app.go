@@ -16,6 +16,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/janitor"
@@ -75,6 +76,7 @@ func OpenOnClock(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, cl
 func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options) (*App, error) {
 	reg := ops.NewRegistry()
 	metrics := ops.NewMetrics(reg)
+	incMetrics := ops.NewIncidentMetrics(reg)
 
 	// The store calls back into the bot after each commit that enqueued
 	// work; the bot does not exist yet, so go through a late-bound hook.
@@ -83,7 +85,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		fn func()
 	}
 	storeFailed := make(chan struct{})
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnEnqueue: func() {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -123,6 +125,15 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
 		Clock:              o.clock,
 	}
+	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
+		var open []*incident.Incident
+		err := st.View(func(tx *store.Tx) error {
+			var err error
+			open, err = tx.OpenIncidents()
+			return err
+		})
+		return open, err
+	}, settings.SeverityNames(), o.clock.Now))
 	b := bot.New(bot.Options{
 		API:       api,
 		Store:     st,
@@ -169,7 +180,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 			return nil, fmt.Errorf("http.listen: %w", err)
 		}
 	}
-	jan := janitor.New(janitor.Options{Pruner: svc, Log: log})
+	jan := janitor.New(janitor.Options{Pruner: svc, Log: log, Clock: o.clock})
 	return &App{log: log, store: st, bot: b, sched: sched, ops: srv, janitor: jan, storeFailed: storeFailed}, nil
 }
 

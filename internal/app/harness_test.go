@@ -45,15 +45,16 @@ type world struct {
 }
 
 // newWorld starts an emulator, seeds it, and runs the bot against it, wired
-// exactly as `incidentbot run` wires it. mutate may adjust the config.
-func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
+// exactly as `incidentbot run` wires it. mutate may adjust the config;
+// appOpts adjust the wiring (a fake clock).
+func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config), appOpts ...app.Option) *world {
 	t.Helper()
-	return newWorldOnClock(t, nil, emuOpts, mutate)
+	return newWorldOnClock(t, nil, emuOpts, mutate, appOpts...)
 }
 
 // newWorldOnClock is newWorld with Slack and the bot both on clk (nil: the
 // wall clock), so a test can let minutes of rate limits pass at once.
-func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
+func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Options), mutate func(*config.Config), appOpts ...app.Option) *world {
 	t.Helper()
 	opts := []func(*slackemu.Options){}
 	var botClock clock.Clock = clock.Real{}
@@ -68,7 +69,7 @@ func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Optio
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})
 	emu.AddUser(slackemu.User{ID: bob, Name: "bob", RealName: "Bob Berg"})
 	emu.AddUser(slackemu.User{ID: carol, Name: "carol", RealName: "Carol Chen"})
-	w := &world{t: t, clock: botClock, emu: emu, logs: &syncBuffer{}}
+	w := &world{t: t, clock: botClock, emu: emu, logs: &syncBuffer{}, appOpts: appOpts}
 	w.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), alice, bob)
 
 	cfg := config.Default()

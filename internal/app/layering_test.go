@@ -17,6 +17,7 @@ func TestLayering(t *testing.T) {
 		{"github.com/incidentbot/incidentbot/commands", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot"}},
 		{"github.com/incidentbot/incidentbot/store", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands"}},
 		{"github.com/incidentbot/incidentbot/internal/outbox", []string{"github.com/slack-go/slack"}},
+		{"github.com/incidentbot/incidentbot/insights", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/incidentbot/incidentbot/store", "gonum.org/v1/plot"}},
 	}
 	for _, tt := range tests {
 		out, err := exec.Command("go", "list", "-deps", tt.pkg).Output()
