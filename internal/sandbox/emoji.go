@@ -11,7 +11,7 @@ import (
 // typed, as Slack shows a shortcode it does not know.
 var emoji = map[string]string{
 	"+1": "👍", "-1": "👎", "alarm_clock": "⏰", "ambulance": "🚑", "arrow_right": "➡️",
-	"arrows_counterclockwise": "🔄", "bangbang": "‼️", "test_tube": "🧪", "file_cabinet": "🗄️", "bell": "🔔", "black_circle": "⚫",
+	"arrows_counterclockwise": "🔄", "bangbang": "‼️", "test_tube": "🧪", "file_cabinet": "🗄️", "bar_chart": "📊", "bell": "🔔", "black_circle": "⚫",
 	"blue_circle": "🔵", "book": "📖",
 	"books": "📚", "boom": "💥", "bulb": "💡", "bust_in_silhouette": "👤",
 	"busts_in_silhouette": "👥", "calendar": "📅", "chart_with_downwards_trend": "📉",
