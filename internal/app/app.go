@@ -56,6 +56,11 @@ type options struct {
 // calls and their retries keep real time.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
+// WithSlackClock runs the bot's own timers on c as well: outbox retries,
+// rate-limit holds and the socket's liveness pings. Tests that step through
+// a retry pass the same fake clock as WithClock.
+func WithSlackClock(c clock.Clock) Option { return func(o *options) { o.slackClock = c } }
+
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
 func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, opts ...Option) (*App, error) {

@@ -37,7 +37,7 @@ func newStatsWorld(t *testing.T) *statsWorld {
 			{Name: "SEV3", Description: "Minor"},
 			{Name: "SEV4", Description: "Low"},
 		}
-	}, app.WithClock(clk))
+	}, app.WithClock(clk), app.WithSlackClock(clk))
 	return &statsWorld{world: w, clk: clk, start: start}
 }
 
