@@ -358,6 +358,15 @@ func (s *Socket) open(ctx context.Context) (*link, error) {
 		return nil, disconnected{reason: r}
 	case <-l.ended:
 		s.retire(l)
+		// Slack refuses a socket (too_many_websockets, link_disabled) with
+		// a disconnect frame and then closes it; the reader flags the
+		// reason before it ends, so when both are ready (select picks
+		// either) the reason must still win, as in watch.
+		select {
+		case r := <-l.trouble:
+			return nil, disconnected{reason: r}
+		default:
+		}
 		return nil, fmt.Errorf("socket closed before hello: %w", l.err())
 	case <-timeout:
 		s.retire(l)
