@@ -142,6 +142,12 @@ func (s *Socket) WaitConnected(ctx context.Context) error {
 func (s *Socket) setConnected(up bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setConnectedLocked(up)
+}
+
+// setConnectedLocked is setConnected for a caller holding s.mu: one that
+// must change the state together with s.cur.
+func (s *Socket) setConnectedLocked(up bool) {
 	if s.connected.Swap(up) != up {
 		s.Metrics.SocketConnected(up)
 	}
@@ -352,6 +358,15 @@ func (s *Socket) open(ctx context.Context) (*link, error) {
 		return nil, disconnected{reason: r}
 	case <-l.ended:
 		s.retire(l)
+		// Slack refuses a socket (too_many_websockets, link_disabled) with
+		// a disconnect frame and then closes it; the reader flags the
+		// reason before it ends, so when both are ready (select picks
+		// either) the reason must still win, as in watch.
+		select {
+		case r := <-l.trouble:
+			return nil, disconnected{reason: r}
+		default:
+		}
 		return nil, fmt.Errorf("socket closed before hello: %w", l.err())
 	case <-timeout:
 		s.retire(l)
@@ -364,13 +379,16 @@ func (s *Socket) open(ctx context.Context) (*link, error) {
 
 // promote makes l the link that acks fall back to.
 func (s *Socket) promote(l *link) {
+	s.status.Store("")
 	s.mu.Lock()
 	s.cur = l
 	close(s.changed)
 	s.changed = make(chan struct{})
+	// In the same critical section as s.cur, so that the reader of the
+	// link just replaced, which clears the state only while its link is
+	// s.cur, cannot clear it after this.
+	s.setConnectedLocked(true)
 	s.mu.Unlock()
-	s.status.Store("")
-	s.setConnected(true)
 	s.Log.Info().Int64("link", l.id).Int("connections", l.numConnections).Msg("socket mode: connected")
 }
 

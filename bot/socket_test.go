@@ -28,6 +28,9 @@ var socketEpoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // socketRig runs a Socket against an emulator on a fake clock; every pause
 // between connections is reported on waits, then waits for the clock.
+// The pause's timer is set before the pause is reported: a test that hears
+// of it may Advance at once, and an Advance that came before the timer
+// existed would be missed, leaving the socket paused for good.
 type socketRig struct {
 	emu   *slackemu.Server
 	sock  *Socket
@@ -46,12 +49,19 @@ func startSocket(t *testing.T, appToken string, h Handler, emuOpts ...func(*slac
 	r := &socketRig{emu: emu, clock: clock.NewFake(socketEpoch), waits: make(chan time.Duration, 16), done: make(chan error, 1)}
 	r.sock = &Socket{API: api, Handler: h, Log: zerolog.Nop(), Clock: r.clock}
 	r.sock.Wait = func(ctx context.Context, d time.Duration) bool {
+		elapsed, stop := r.clock.After(d)
+		defer stop()
 		select {
 		case r.waits <- d:
 		case <-ctx.Done():
 			return false
 		}
-		return r.sock.pause(ctx, d)
+		select {
+		case <-elapsed:
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { r.done <- r.sock.Run(ctx) }()
@@ -348,7 +358,10 @@ func TestTooManyWebsocketsKeepsTheOldSocketServing(t *testing.T) {
 		t.Cleanup(func() { _ = ws.Close() })
 		others = append(others, ws)
 	}
-	waitConnLog(t, r.emu, func(log []slackemu.ConnEvent) bool { return at(log, 10, "hello") >= 0 })
+	// All ten said hello. Socket 10's hello alone does not say so: a
+	// socket numbered earlier may say hello later, and the count of 9
+	// awaited after others[0] closes would then come too early.
+	waitConnLog(t, r.emu, func(log []slackemu.ConnEvent) bool { return r.emu.Connections() == 10 })
 
 	r.emu.Disconnect("warning")
 	d := nextWait(t, r)

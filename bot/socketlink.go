@@ -126,14 +126,18 @@ func (s *Socket) monitor(l *link) {
 // read handles the link's frames until it fails or is closed.
 func (s *Socket) read(ctx context.Context, l *link) {
 	defer func() {
+		// Checking s.cur and clearing the state in one critical section:
+		// done apart, Run could see l.ended, reconnect and promote the
+		// next link in between, and this late "down" would then leave a
+		// working socket reported as not connected (WaitConnected and
+		// /readyz waiting for good).
 		s.mu.Lock()
 		delete(s.links, l)
-		wasCurrent := s.cur == l
+		if s.cur == l {
+			s.setConnectedLocked(false)
+		}
 		s.mu.Unlock()
 		close(l.ended)
-		if wasCurrent {
-			s.setConnected(false)
-		}
 	}()
 	for {
 		typ, data, err := l.ws.ReadMessage()
