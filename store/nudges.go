@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
@@ -19,91 +18,20 @@ type Nudge struct {
 // indexResolved adds inc to postmortem_nudges. PutIncident calls it when an
 // incident becomes resolved, so every resolution is indexed whichever
 // use-case resolved it, and later edits of the resolved incident (notes,
-// action items) leave the entry alone. The store does not know how long
-// after resolution the nudge is due: the entry is keyed by the resolution
-// time, and the reader adds the configured delay, which is a constant, so
-// the order is the same.
-func (tx *Tx) indexResolved(inc *incident.Incident) error {
-	b, err := tx.bucket(bucketPostmortemNudges)
-	if err != nil {
-		return err
-	}
-	at := inc.ResolvedAt
-	if at.IsZero() {
-		at = tx.s.now()
-	}
-	if err := b.Put(concat(timeKey(at), u64Key(inc.Number)), []byte{}); err != nil {
-		return fmt.Errorf("postmortem nudge index: %w", err)
-	}
-	tx.s.wake(tx.btx)
-	return nil
-}
+// action items) leave the entry alone.
+func (tx *Tx) indexResolved(inc *incident.Incident) error { return nudgeIndex.put(tx, inc) }
 
 // PostmortemNudges returns the incidents resolved at or before by that are
-// still in the postmortem-nudge index, earliest first. It seeks the index,
-// so it reads only what it returns.
-func (tx *Tx) PostmortemNudges(by time.Time) ([]Nudge, error) {
-	b, err := tx.bucket(bucketPostmortemNudges)
-	if err != nil {
-		return nil, fmt.Errorf("postmortem nudges: %w", err)
-	}
-	limit := timeKey(by)
-	var out []Nudge
-	c := b.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) != 16 {
-			return nil, fmt.Errorf("postmortem nudges: corrupt key %x", k)
-		}
-		if bytes.Compare(k[:8], limit) > 0 {
-			break
-		}
-		n, err := parseNudgeKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("postmortem nudges: %w", err)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
+// still in the postmortem-nudge index, earliest first.
+func (tx *Tx) PostmortemNudges(by time.Time) ([]Nudge, error) { return nudgeIndex.due(tx, by, 0) }
 
 // DropPostmortemNudge removes n from the index, once it has been acted on;
 // dropping one that is not there is not an error.
-func (tx *Tx) DropPostmortemNudge(n Nudge) error {
-	b, err := tx.bucket(bucketPostmortemNudges)
-	if err != nil {
-		return fmt.Errorf("drop postmortem nudge of %s: %w", incident.FormatID(n.Incident), err)
-	}
-	if err := b.Delete(concat(timeKey(n.Resolved), u64Key(n.Incident))); err != nil {
-		return fmt.Errorf("drop postmortem nudge of %s: %w", incident.FormatID(n.Incident), err)
-	}
-	return nil
-}
+func (tx *Tx) DropPostmortemNudge(n Nudge) error { return nudgeIndex.drop(tx, n) }
 
 // NextPostmortemNudge returns the earliest entry of the index, and false if
 // it is empty.
-func (s *Store) NextPostmortemNudge() (Nudge, bool, error) {
-	var (
-		n  Nudge
-		ok bool
-	)
-	err := s.View(func(tx *Tx) error {
-		b, err := tx.bucket(bucketPostmortemNudges)
-		if err != nil {
-			return err
-		}
-		k, _ := b.Cursor().First()
-		if k == nil {
-			return nil
-		}
-		n, err = parseNudgeKey(k)
-		ok = err == nil
-		return err
-	})
-	if err != nil {
-		return Nudge{}, false, fmt.Errorf("next postmortem nudge: %w", err)
-	}
-	return n, ok, nil
-}
+func (s *Store) NextPostmortemNudge() (Nudge, bool, error) { return nudgeIndex.next(s) }
 
 // parseNudgeKey reads resolution time ‖ incident number.
 func parseNudgeKey(k []byte) (Nudge, error) {
