@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
-	"os"
 
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/config"
-	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -68,23 +64,9 @@ func exportCmd(ctx context.Context, args []string, environ []string, stdout, std
 			return 2
 		}
 	}
-	// Open would create a missing file: a typo in store.path must not
-	// look like an empty store.
-	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stderr, "incidentbot: store %s does not exist; point store.path (or INCIDENTBOT_STORE_PATH, or --config) at the bot's store file\n", cfg.Store.Path)
-		return 1
-	}
-	if ctx.Err() != nil {
-		return 1
-	}
-	st, err := store.Open(cfg.Store.Path, store.Options{})
-	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintf(stderr, "incidentbot: %v\n%s\n", err, runningBotHint(cfg.HTTP.Listen, cfg.HTTP.Token != "", id))
-		return 1
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
-		return 1
+	st, code := openExistingStore(ctx, cfg, *cfgPath, stderr, runningBotHint(cfg.HTTP.Listen, cfg.HTTP.Token != "", id))
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strconv"
 	"text/tabwriter"
@@ -20,7 +18,6 @@ import (
 	"github.com/incidentbot/incidentbot/insights/chart"
 	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/postmortem"
-	"github.com/incidentbot/incidentbot/store"
 )
 
 const statsUsage = "usage: incidentbot stats [--config FILE] [--since 30d] [--service NAME] [--format table|json|csv] [--chart FILE.png]"
@@ -64,21 +61,9 @@ func statsCmd(ctx context.Context, args []string, environ []string, stdout, stde
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
 		return 2
 	}
-	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stderr, "incidentbot: store %s does not exist; point store.path (or INCIDENTBOT_STORE_PATH, or --config) at the bot's store file\n", cfg.Store.Path)
-		return 1
-	}
-	if ctx.Err() != nil {
-		return 1
-	}
-	st, err := store.Open(cfg.Store.Path, store.Options{})
-	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintf(stderr, "incidentbot: %v\nWhile the bot runs, type `%s stats %s` in Slack instead, or stop the bot and run this again.\n", err, cfg.Slack.Command, *since)
-		return 1
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
-		return 1
+	st, code := openExistingStore(ctx, cfg, *cfgPath, stderr, fmt.Sprintf("While the bot runs, type `%s stats %s` in Slack instead, or stop the bot and run this again.", cfg.Slack.Command, *since))
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// openExistingStore opens the store of a stopped bot for the sub-commands
+// that read it (export, stats). It returns the exit code to stop with when
+// it cannot: a missing file (Open would create one, and a typo in
+// store.path must not look like an empty store), a file the running bot
+// holds (then lockedHint says what to do instead), or a damaged one.
+func openExistingStore(ctx context.Context, cfg *config.Config, cfgPath string, stderr io.Writer, lockedHint string) (*store.Store, int) {
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "incidentbot: store %s does not exist; point store.path (or INCIDENTBOT_STORE_PATH, or --config) at the bot's store file\n", cfg.Store.Path)
+		return nil, 1
+	}
+	if ctx.Err() != nil {
+		return nil, 1
+	}
+	st, err := store.Open(cfg.Store.Path, store.Options{})
+	switch {
+	case err == nil:
+		return st, 0
+	case errors.Is(err, store.ErrLocked):
+		fmt.Fprintf(stderr, "incidentbot: %v\n%s\n", err, lockedHint)
+	case errors.Is(err, store.ErrDamaged):
+		fmt.Fprintf(stderr, "incidentbot: %s\n", damagedHint(err, cfgPath))
+	default:
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	}
+	return nil, 1
+}
