@@ -36,17 +36,7 @@ func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer
 	}
 	var out []*incident.Incident
 	for _, inc := range incident.PossibleDuplicates(open, title, service, s.now()) {
-		m := incident.MembershipUnknown
-		if inc.NeedsMembership(viewer) && members != nil {
-			in, err := members.IsMember(ctx, inc.ChannelID, viewer)
-			switch {
-			case err != nil:
-			case in:
-				m = incident.Member
-			default:
-				m = incident.NotMember
-			}
-		}
+		m := membershipOf(ctx, members, inc, viewer)
 		if inc.VisibleTo(viewer, m) {
 			out = append(out, inc)
 		}

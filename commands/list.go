@@ -42,17 +42,7 @@ func (s *Service) List(ctx context.Context, viewer string, members Membership) (
 	}
 	var out Listing
 	for _, inc := range open {
-		m := incident.MembershipUnknown
-		if inc.NeedsMembership(viewer) && members != nil {
-			in, err := members.IsMember(ctx, inc.ChannelID, viewer)
-			switch {
-			case err != nil:
-			case in:
-				m = incident.Member
-			default:
-				m = incident.NotMember
-			}
-		}
+		m := membershipOf(ctx, members, inc, viewer)
 		switch {
 		case inc.VisibleTo(viewer, m):
 			out.Incidents = append(out.Incidents, inc)
@@ -70,6 +60,24 @@ func (s *Service) List(ctx context.Context, viewer string, members Membership) (
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.Number, b.Number))
 	})
 	return out, nil
+}
+
+// membershipOf asks members whether viewer is in inc's channel, only when
+// the answer matters to inc.VisibleTo. A failed or impossible check (nil
+// members) is MembershipUnknown, which VisibleTo treats as "not shown".
+func membershipOf(ctx context.Context, members Membership, inc *incident.Incident, viewer string) incident.Membership {
+	if !inc.NeedsMembership(viewer) || members == nil {
+		return incident.MembershipUnknown
+	}
+	in, err := members.IsMember(ctx, inc.ChannelID, viewer)
+	switch {
+	case err != nil:
+		return incident.MembershipUnknown
+	case in:
+		return incident.Member
+	default:
+		return incident.NotMember
+	}
 }
 
 // RolesOf lists the roles user holds in inc, in configured order.
