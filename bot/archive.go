@@ -48,20 +48,13 @@ func (b *Bot) archiveChannel(ctx context.Context, inc *incident.Incident) (outbo
 // archiveNowClicked handles the Archive now button: only the commander's
 // click archives; anyone else hears why not.
 func (b *Bot) archiveNowClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
-	channel, user := cb.Channel.ID, cb.User.ID
-	if channel == "" {
-		channel = cb.Container.ChannelID
-	}
+	channel, user := clickOrigin(cb)
 	res, err := b.opt.Commands.ArchiveNow(ctx, commands.ArchiveNowInput{
 		Channel: channel, By: user,
-		IdempotencyKey: cb.Container.MessageTs + ":" + action.ActionTs + ":" + user,
+		IdempotencyKey: clickKey(cb, action),
 	})
 	if err != nil {
-		if incident.ErrorCode(err) == incident.EINTERNAL {
-			b.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg("archive now failed")
-		}
-		msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
-		return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+		return nil, b.clickFailed(cb, "archive now", err)
 	}
 	if res.Duplicate {
 		return nil, nil

@@ -144,22 +144,15 @@ func durationValue(d time.Duration) string {
 // pushed back by the button's duration. The click is keyed by message,
 // action_ts and user, so a click delivered twice snoozes once.
 func (b *Bot) snoozeClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
-	channel, user := cb.Channel.ID, cb.User.ID
-	if channel == "" {
-		channel = cb.Container.ChannelID
-	}
+	channel, user := clickOrigin(cb)
 	res, err := b.opt.Commands.Snooze(ctx, commands.SnoozeInput{
 		Channel:        channel,
 		For:            action.Value,
 		By:             user,
-		IdempotencyKey: cb.Container.MessageTs + ":" + action.ActionTs + ":" + user,
+		IdempotencyKey: clickKey(cb, action),
 	})
 	if err != nil {
-		if incident.ErrorCode(err) == incident.EINTERNAL {
-			b.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg("snooze failed")
-		}
-		msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
-		return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+		return nil, b.clickFailed(cb, "snooze", err)
 	}
 	if res.Duplicate {
 		return nil, nil
@@ -168,6 +161,33 @@ func (b *Bot) snoozeClicked(ctx context.Context, cb slack.InteractionCallback, a
 	b.log.Info().Str("incident", inc.ID()).Str("user", user).Time("next", res.Due).Msg("reminder snoozed")
 	msg := fmt.Sprintf(":zzz: Snoozed. The next status-update reminder for *%s* comes %s, unless an update is posted first.", inc.ID(), slackDate(res.Due))
 	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+}
+
+// clickOrigin is the channel and user of a click on a message's button or
+// menu (the channel is in the container when Slack leaves it out).
+func clickOrigin(cb slack.InteractionCallback) (channel, user string) {
+	channel = cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	return channel, cb.User.ID
+}
+
+// clickKey identifies one click across redeliveries: interactions carry no
+// delivery ID, but message ts, action_ts and user are one click.
+func clickKey(cb slack.InteractionCallback, action *slack.BlockAction) string {
+	return cb.Container.MessageTs + ":" + action.ActionTs + ":" + cb.User.ID
+}
+
+// clickFailed logs an internal failure of what the click asked for and
+// returns the after-ack work that tells the clicker what went wrong.
+func (b *Bot) clickFailed(cb slack.InteractionCallback, what string, err error) func(context.Context) {
+	channel, user := clickOrigin(cb)
+	if incident.ErrorCode(err) == incident.EINTERNAL {
+		b.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg(what + " failed")
+	}
+	msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
+	return func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
 }
 
 // answerClick shows text to the user who clicked, through the

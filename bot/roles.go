@@ -38,19 +38,14 @@ func (b *Bot) roleCommand(ctx context.Context, sc slack.SlashCommand, cmd comman
 // that Slack hears back only once it is durable; any answer to the picker
 // is an ephemeral message sent after the ack.
 func (b *Bot) roleSelected(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
-	channel := cb.Channel.ID
-	if channel == "" {
-		channel = cb.Container.ChannelID
-	}
-	user := cb.User.ID
+	channel, user := clickOrigin(cb)
 	roleID := strings.TrimPrefix(action.ActionID, actionRolePrefix)
 	log := b.log.With().Str("channel", channel).Str("user", user).Str("role", roleID).Logger()
 	res, err := commands.AssignRoleResult{}, b.cardRoleExists(roleID)
 	if err == nil {
 		res, err = b.assignRole(ctx, commands.AssignRoleInput{
 			ChannelID: channel, Role: roleID, User: action.SelectedUser, By: user,
-			// Interactions carry no delivery ID; this triple is one pick.
-			IdempotencyKey: "pick:" + cb.Container.MessageTs + ":" + action.ActionTs + ":" + user,
+			IdempotencyKey: "pick:" + clickKey(cb, action),
 		})
 	}
 	if err != nil {
