@@ -9,7 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/incidentbot/incidentbot/internal/outbox"
+	"github.com/incidentbot/incidentbot/outbox"
 )
 
 // announceCheckTimeout bounds the start-up check: Slack being slow must not

@@ -7,7 +7,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/incidentbot/incidentbot/commands"
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 )
 
 // Bits of FuzzViewSubmission's shape byte: how the submitted state departs

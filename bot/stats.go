@@ -13,7 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/insights"
 	"github.com/incidentbot/incidentbot/insights/chart"
-	"github.com/incidentbot/incidentbot/internal/outbox"
+	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/postmortem"
 	"github.com/incidentbot/incidentbot/store"
 )

@@ -10,8 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/incidentbot/incidentbot/internal/app"
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/app"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )

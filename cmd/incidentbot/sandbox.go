@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/sandbox"
 )
 

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/insights"
 	"github.com/incidentbot/incidentbot/insights/chart"
-	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/postmortem"
 )
 

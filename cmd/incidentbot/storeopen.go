@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store"
 )
 

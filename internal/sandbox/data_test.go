@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 

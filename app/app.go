@@ -16,12 +16,12 @@ import (
 
 	"github.com/incidentbot/incidentbot/bot"
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
-	"github.com/incidentbot/incidentbot/internal/config"
-	"github.com/incidentbot/incidentbot/internal/janitor"
-	"github.com/incidentbot/incidentbot/internal/ops"
-	"github.com/incidentbot/incidentbot/internal/scheduler"
+	"github.com/incidentbot/incidentbot/janitor"
+	"github.com/incidentbot/incidentbot/ops"
+	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/incidentbot/incidentbot/commands"
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/templates"
 )

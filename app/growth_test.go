@@ -10,7 +10,7 @@ import (
 
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
 )

@@ -5,8 +5,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/clock"
-	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/templates"
 )
 

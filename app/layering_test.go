@@ -16,7 +16,7 @@ func TestLayering(t *testing.T) {
 		{"github.com/incidentbot/incidentbot/incident", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/store"}},
 		{"github.com/incidentbot/incidentbot/commands", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot"}},
 		{"github.com/incidentbot/incidentbot/store", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands"}},
-		{"github.com/incidentbot/incidentbot/internal/outbox", []string{"github.com/slack-go/slack"}},
+		{"github.com/incidentbot/incidentbot/outbox", []string{"github.com/slack-go/slack"}},
 		{"github.com/incidentbot/incidentbot/insights", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/incidentbot/incidentbot/store", "gonum.org/v1/plot"}},
 	}
 	for _, tt := range tests {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentbot/incidentbot/internal/config"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 

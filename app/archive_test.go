@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/app"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
-	"github.com/incidentbot/incidentbot/internal/app"
 	"github.com/incidentbot/incidentbot/internal/clock"
-	"github.com/incidentbot/incidentbot/internal/config"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
