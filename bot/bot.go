@@ -16,6 +16,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
@@ -42,6 +43,9 @@ type Options struct {
 	Clock   clock.Clock
 	// Socket tuning (zero values take defaults).
 	Silence time.Duration
+	// Wake is the store's OnEnqueue signal, which the outbox worker
+	// listens to (see outbox.Options.Wake).
+	Wake *wake.Signal
 }
 
 // Bot is the running Slack adapter.
@@ -70,8 +74,8 @@ type Bot struct {
 	stoppingOnce sync.Once
 }
 
-// New builds a Bot. Wire b.Notify to the store's OnEnqueue so the outbox
-// wakes as soon as a command commits.
+// New builds a Bot. Give it the signal the store's OnEnqueue sends, so the
+// outbox wakes as soon as a command commits.
 func New(opt Options) *Bot {
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
@@ -87,6 +91,7 @@ func New(opt Options) *Bot {
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
 		Performer:   &performer{bot: b},
+		Wake:        opt.Wake,
 		OnPermanent: recordDeliveryFailure,
 		Clock:       opt.Clock,
 		Log:         opt.Log,

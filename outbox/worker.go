@@ -18,6 +18,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/store"
 )
 
@@ -52,6 +53,9 @@ type Metrics interface {
 type Options struct {
 	Store     *store.Store
 	Performer Performer
+	// Wake is the store's OnEnqueue signal: made first and given to both,
+	// so the worker hears of every job committed. Nil: only Notify wakes.
+	Wake *wake.Signal
 	// OnPermanent records a permanent failure (typically on the incident's
 	// timeline) in the transaction that drops the job. Optional.
 	OnPermanent func(tx *store.Tx, job store.Job, err error) error
@@ -74,16 +78,18 @@ type Options struct {
 // Worker performs pending outbox jobs. Create it with New and start it with Run.
 type Worker struct {
 	opt  Options
-	wake chan struct{}
+	wake *wake.Signal
 
-	mu     sync.Mutex
-	idle   bool
-	idleCh chan struct{} // closed while idle
-	// settled: nothing in flight and nothing due, until wake (zero when
-	// nothing is pending); settledCh is closed and replaced on each change.
-	settled   bool
-	wakeAt    time.Time
-	settledCh chan struct{}
+	mu sync.Mutex
+	// seen is the wake count read before the last read of pending jobs:
+	// every job notified up to it is in the worker's queue.
+	seen uint64
+	idle bool
+	// settled: nothing in flight and nothing due, until wakeAt (zero when
+	// nothing is pending).
+	settled bool
+	wakeAt  time.Time
+	changed chan struct{} // closed and replaced on every change above
 }
 
 // New returns a Worker with defaults filled in.
@@ -112,31 +118,33 @@ func New(opt Options) *Worker {
 	if opt.Grace <= 0 {
 		opt.Grace = 3 * time.Second
 	}
-	return &Worker{opt: opt, wake: make(chan struct{}, 1), idleCh: make(chan struct{}), settledCh: make(chan struct{})}
+	if opt.Wake == nil {
+		opt.Wake = wake.New()
+	}
+	return &Worker{opt: opt, wake: opt.Wake, changed: make(chan struct{})}
 }
 
-// Notify tells the worker that jobs were enqueued. It never blocks; wire it
-// to store.Options.OnEnqueue.
-func (w *Worker) Notify() {
-	w.setIdle(false)
-	w.setSettled(false, time.Time{})
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+// Notify tells the worker that jobs were enqueued, as Options.Wake does.
+// It never blocks.
+func (w *Worker) Notify() { w.wake.Notify() }
 
 // WaitIdle blocks until no job is pending or in flight (or ctx ends). Jobs
-// waiting for a future retry time count as pending.
+// waiting for a future retry time count as pending; so do jobs notified
+// before the call that the worker has not read yet.
 func (w *Worker) WaitIdle(ctx context.Context) error {
-	w.mu.Lock()
-	ch := w.idleCh
-	w.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	target := w.wake.Count()
+	for {
+		w.mu.Lock()
+		idle, ch := w.idle && w.seen >= target, w.changed
+		w.mu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -145,9 +153,10 @@ func (w *Worker) WaitIdle(ctx context.Context) error {
 // when nothing is pending. It lets a test on a fake clock advance it to
 // exactly when the worker would next wake, as real time would.
 func (w *Worker) WaitSettled(ctx context.Context) (time.Time, error) {
+	target := w.wake.Count()
 	for {
 		w.mu.Lock()
-		settled, wake, ch := w.settled, w.wakeAt, w.settledCh
+		settled, wake, ch := w.settled && w.seen >= target, w.wakeAt, w.changed
 		w.mu.Unlock()
 		// A wake no later than now is stale: the worker's timer has fired
 		// and it is about to run the due jobs.
@@ -169,22 +178,24 @@ func (w *Worker) setSettled(settled bool, wake time.Time) {
 		return
 	}
 	w.settled, w.wakeAt = settled, wake
-	close(w.settledCh)
-	w.settledCh = make(chan struct{})
+	w.changedLocked()
 }
 
-func (w *Worker) setIdle(idle bool) {
+// setIdle records whether the queue was empty after reading every job
+// notified up to seen.
+func (w *Worker) setIdle(idle bool, seen uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if idle == w.idle {
+	if idle == w.idle && seen == w.seen {
 		return
 	}
-	w.idle = idle
-	if idle {
-		close(w.idleCh)
-	} else {
-		w.idleCh = make(chan struct{})
-	}
+	w.idle, w.seen = idle, seen
+	w.changedLocked()
+}
+
+func (w *Worker) changedLocked() {
+	close(w.changed)
+	w.changed = make(chan struct{})
 }
 
 // finished reports an attempt back to the Run loop, which alone owns the
@@ -246,6 +257,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	inflight := map[string]bool{}
 	done := make(chan finished)
 	for {
+		// Read before the jobs: a commit notified up to seen is visible
+		// to the read below (OnEnqueue runs after the commit).
+		seen := w.wake.Count()
 		fresh, err := w.opt.Store.PendingJobsAfter(q.last, 0)
 		if err != nil {
 			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
@@ -271,7 +285,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			go func(j store.Job, lane string) { done <- w.attempt(jobCtx, j, lane) }(j, lane)
 		}
 		w.opt.Metrics.OutboxDepth(q.n)
-		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil)
+		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil, seen)
 
 		var timer <-chan time.Time
 		var wakeAt time.Time
@@ -294,7 +308,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case f := <-done:
 			delete(inflight, f.lane)
 			q.settle(f)
-		case <-w.wake:
+		case <-w.wake.C():
 		case <-timer:
 		}
 		stop()

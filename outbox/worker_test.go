@@ -13,6 +13,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -39,19 +40,10 @@ func openStore(t *testing.T, path string, notify func()) *store.Store {
 func start(t *testing.T, path string, p outbox.Performer, clk clock.Clock, onPermanent func(*store.Tx, store.Job, error) error) *harness {
 	t.Helper()
 	h := &harness{t: t, path: path, done: make(chan struct{})}
-	var w *outbox.Worker
-	var mu sync.Mutex
-	h.store = openStore(t, path, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if w != nil {
-			w.Notify()
-		}
-	})
-	mu.Lock()
-	w = outbox.New(outbox.Options{Store: h.store, Performer: p, Clock: clk, Log: zerolog.Nop(), OnPermanent: onPermanent, BaseDelay: time.Second, MaxDelay: time.Minute, Grace: 200 * time.Millisecond})
+	enqueued := wake.New()
+	h.store = openStore(t, path, enqueued.Notify)
+	w := outbox.New(outbox.Options{Store: h.store, Performer: p, Wake: enqueued, Clock: clk, Log: zerolog.Nop(), OnPermanent: onPermanent, BaseDelay: time.Second, MaxDelay: time.Minute, Grace: 200 * time.Millisecond})
 	h.worker = w
-	mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { defer close(h.done); _ = w.Run(ctx) }()
@@ -567,4 +559,20 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// WaitIdle right after a commit waits for the jobs it enqueued, even when
+// the worker, idle until then, has not yet woken up to read them: the
+// wake-up signal is made before the store and counts what it announced.
+func TestWaitIdleWaitsForJobsJustCommitted(t *testing.T) {
+	rec := &recorder{}
+	h := start(t, filepath.Join(t.TempDir(), "s.db"), rec, nil, nil)
+	h.waitIdle()
+	for i := 1; i <= 50; i++ {
+		h.declare("a")
+		h.waitIdle()
+		if got := len(rec.list()); got != i {
+			t.Fatalf("WaitIdle returned with %d of %d jobs done", got, i)
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/wake"
 )
 
 // Reminders is what the scheduler drives; *commands.Service satisfies it.
@@ -28,18 +29,22 @@ type Reminders interface {
 // Options configures a Scheduler. Reminders is required.
 type Options struct {
 	Reminders Reminders
-	Clock     clock.Clock
-	Log       zerolog.Logger
+	// Wake is the store's OnSchedule signal: made first and given to
+	// both, so the scheduler hears of every change to the schedule. Nil:
+	// only Notify wakes.
+	Wake  *wake.Signal
+	Clock clock.Clock
+	Log   zerolog.Logger
 	// RetryDelay is the first wait after a failed cycle (default 1s); it
 	// doubles on each failure in a row up to MaxRetryDelay (default 1m).
 	RetryDelay, MaxRetryDelay time.Duration
 }
 
 // Scheduler fires reminders when they fall due. Create it with New, wire
-// Notify to the store's OnEnqueue and start it with Run.
+// Options.Wake to the store's OnSchedule and start it with Run.
 type Scheduler struct {
 	opt     Options
-	wake    chan struct{}
+	wake    *wake.Signal
 	trigger chan chan struct{}
 
 	mu     sync.Mutex
@@ -57,24 +62,21 @@ func New(opt Options) *Scheduler {
 	if opt.MaxRetryDelay <= 0 {
 		opt.MaxRetryDelay = time.Minute
 	}
-	return &Scheduler{opt: opt, wake: make(chan struct{}, 1), trigger: make(chan chan struct{})}
+	if opt.Wake == nil {
+		opt.Wake = wake.New()
+	}
+	return &Scheduler{opt: opt, wake: opt.Wake, trigger: make(chan chan struct{})}
 }
 
 // Notify tells the scheduler that the schedule may have changed, so it
-// re-reads the earliest due time. It never blocks; wire it to
-// store.Options.OnEnqueue.
-func (s *Scheduler) Notify() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+// re-reads the earliest due time, as Options.Wake does. It never blocks.
+func (s *Scheduler) Notify() { s.wake.Notify() }
 
 // Trigger runs one cycle now (firing whatever is due on the scheduler's
 // clock) and returns once that cycle has finished and the scheduler is
 // waiting again, or when ctx ends. Tests
 // use it to step the scheduler without waiting on real time. It must not be
-// called from OnEnqueue: it blocks.
+// called from OnSchedule: it blocks.
 func (s *Scheduler) Trigger(ctx context.Context) error {
 	done := make(chan struct{})
 	select {
@@ -130,7 +132,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			stop()
 			return nil
-		case <-s.wake:
+		case <-s.wake.C():
 		case w := <-s.trigger:
 			waiters = append(waiters, w)
 		case <-timer:
@@ -153,7 +155,7 @@ func (s *Scheduler) cycle(ctx context.Context, failed *int) (time.Duration, bool
 	// drop that wake-up, so one firing costs one cycle. A commit after the
 	// drain notifies again, and one before it is seen by NextDue below.
 	select {
-	case <-s.wake:
+	case <-s.wake.C():
 	default:
 	}
 	if err == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/storetest"
@@ -71,23 +72,11 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clk: clock.NewFake(t0), fired: make(chan struct{}, 1000)}
-	var notify func()
-	var mu sync.Mutex
-	st := storetest.OpenWith(t, store.Options{NoSync: true, OnEnqueue: func() {
-		mu.Lock()
-		fn := notify
-		mu.Unlock()
-		if fn != nil {
-			fn()
-		}
-		f.fired <- struct{}{}
-	}})
+	scheduled := wake.New()
+	st := storetest.OpenWith(t, store.Options{NoSync: true, OnSchedule: scheduled.Notify, OnEnqueue: func() { f.fired <- struct{}{} }})
 	f.svc = &commands.Service{Store: st, Settings: incident.DefaultSettings(), Clock: f.clk, PostmortemReminder: 24 * time.Hour}
 	f.obs = &observed{Service: f.svc, nexts: make(chan time.Time, 1000)}
-	f.sched = scheduler.New(scheduler.Options{Reminders: f.obs, Clock: f.clk, Log: zerolog.Nop()})
-	mu.Lock()
-	notify = f.sched.Notify
-	mu.Unlock()
+	f.sched = scheduler.New(scheduler.Options{Reminders: f.obs, Wake: scheduled, Clock: f.clk, Log: zerolog.Nop()})
 	return f
 }
 

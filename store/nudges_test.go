@@ -93,13 +93,13 @@ func TestResolutionEntersPostmortemNudgeIndexOnce(t *testing.T) {
 
 func TestResolutionWakesScheduler(t *testing.T) {
 	woke := make(chan struct{}, 10)
-	s := storetest.OpenWith(t, store.Options{OnEnqueue: func() { woke <- struct{}{} }})
+	s := storetest.OpenWith(t, store.Options{OnSchedule: func() { woke <- struct{}{} }})
 	declare(t, s, "x") // SEV2 without a reminder set: resolving clears nothing
 	for len(woke) > 0 {
 		<-woke
 	}
 	resolve(t, s, 1, time.Minute)
 	if len(woke) != 1 {
-		t.Errorf("OnEnqueue ran %d times after a resolution, want 1", len(woke))
+		t.Errorf("OnSchedule ran %d times after a resolution, want 1", len(woke))
 	}
 }

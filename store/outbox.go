@@ -47,7 +47,7 @@ func (tx *Tx) Enqueue(j Job) (Job, error) {
 	if err := putJSON(outbox, u64Key(id), j); err != nil {
 		return Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
-	tx.s.wake(tx.btx)
+	tx.s.enqueued.arm(tx.btx)
 	return j, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -207,58 +208,75 @@ func TestEnqueueIsAtomicWithStateChange(t *testing.T) {
 	}
 }
 
-func TestOnEnqueueAfterCommit(t *testing.T) {
+// OnEnqueue wakes the outbox worker for new jobs only, and OnSchedule the
+// scheduler for a changed schedule only: each runs after the commit, once
+// per commit, outside the transaction.
+func TestOnEnqueueAndOnScheduleAfterCommit(t *testing.T) {
 	type wake struct {
+		hook  string
 		depth int
 		err   error
 	}
 	wakes := make(chan wake, 10)
 	var s *store.Store
-	s = storetest.OpenWith(t, store.Options{OnEnqueue: func() {
-		// Runs after commit and outside the transaction: reading the
-		// store from here must work and must see the new jobs.
-		d, err := s.OutboxDepth()
-		wakes <- wake{d, err}
-	}})
+	// Both run after commit and outside the transaction: reading the
+	// store from there must work and must see the commit.
+	hook := func(name string) func() {
+		return func() {
+			d, err := s.OutboxDepth()
+			wakes <- wake{name, d, err}
+		}
+	}
+	s = storetest.OpenWith(t, store.Options{OnEnqueue: hook("enqueue"), OnSchedule: hook("schedule")})
 	inc := declare(t, s, "x")
 	select {
 	case w := <-wakes:
-		t.Fatalf("OnEnqueue called for a commit without jobs or reminders: %+v", w)
+		t.Fatalf("%s called for a commit without jobs or reminders: %+v", w.hook, w)
 	default:
 	}
 
 	steps := []struct {
 		name  string
 		fn    func(tx *store.Tx) error
-		wakes []int // depth seen by each OnEnqueue call
+		wakes []string // hook:depth seen by each call
 	}{
-		{"three jobs in one commit wake once", func(tx *store.Tx) error {
+		{"three jobs in one commit wake the worker once", func(tx *store.Tx) error {
 			for range 3 {
 				if _, err := tx.Enqueue(store.Job{Kind: "post"}); err != nil {
 					return err
 				}
 			}
 			return nil
-		}, []int{3}},
+		}, []string{"enqueue:3"}},
 		{"completing does not wake", func(tx *store.Tx) error { return tx.CompleteJob(1) }, nil},
-		{"setting a reminder wakes", func(tx *store.Tx) error { return tx.SetReminder(inc.Number, t0) }, []int{2}},
-		{"clearing a reminder wakes", func(tx *store.Tx) error { return tx.ClearReminder(inc.Number) }, []int{2}},
+		{"setting a reminder wakes the scheduler only", func(tx *store.Tx) error { return tx.SetReminder(inc.Number, t0) }, []string{"schedule:2"}},
+		{"clearing a reminder wakes the scheduler only", func(tx *store.Tx) error { return tx.ClearReminder(inc.Number) }, []string{"schedule:2"}},
 		{"clearing no reminder does not wake", func(tx *store.Tx) error { return tx.ClearReminder(inc.Number) }, nil},
+		{"a job and a reminder in one commit wake each once", func(tx *store.Tx) error {
+			if _, err := tx.Enqueue(store.Job{Kind: "post"}); err != nil {
+				return err
+			}
+			if err := tx.SetReminder(inc.Number, t0); err != nil {
+				return err
+			}
+			return tx.SetReminder(inc.Number, t0.Add(time.Minute))
+		}, []string{"enqueue:3", "schedule:3"}},
 	}
 	for _, st := range steps {
 		update(t, s, st.fn)
-		// OnEnqueue runs inside Commit, before Update returns, so by now
+		// The hooks run inside Commit, before Update returns, so by now
 		// every wake of this step is in the channel.
-		var got []int
+		var got []string
 		for len(wakes) > 0 {
 			w := <-wakes
 			if w.err != nil {
-				t.Errorf("%s: OutboxDepth inside OnEnqueue: %v", st.name, w.err)
+				t.Errorf("%s: OutboxDepth inside %s: %v", st.name, w.hook, w.err)
 			}
-			got = append(got, w.depth)
+			got = append(got, fmt.Sprintf("%s:%d", w.hook, w.depth))
 		}
+		slices.Sort(got)
 		if fmt.Sprint(got) != fmt.Sprint(st.wakes) {
-			t.Errorf("%s: OnEnqueue saw depths %v, want %v", st.name, got, st.wakes)
+			t.Errorf("%s: woke %v, want %v", st.name, got, st.wakes)
 		}
 	}
 }

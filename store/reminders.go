@@ -15,7 +15,7 @@ type Reminder struct {
 }
 
 // SetReminder schedules the reminder of incident number at due, replacing
-// any earlier one: an incident has at most one. OnEnqueue runs once the
+// any earlier one: an incident has at most one. OnSchedule runs once the
 // transaction commits, so the scheduler can recompute its next wake-up. The
 // error wraps ErrNotFound if the incident does not exist.
 func (tx *Tx) SetReminder(number uint64, due time.Time) error {
@@ -44,7 +44,7 @@ func (tx *Tx) SetReminder(number uint64, due time.Time) error {
 	if err := byIncident.Put(n, tk); err != nil {
 		return fmt.Errorf("set reminder of %s: %w", id, err)
 	}
-	tx.s.wake(tx.btx)
+	tx.s.scheduled.arm(tx.btx)
 	return nil
 }
 
@@ -56,7 +56,7 @@ func (tx *Tx) ClearReminder(number uint64) error {
 		return fmt.Errorf("clear reminder of %s: %w", incident.FormatID(number), err)
 	}
 	if cleared {
-		tx.s.wake(tx.btx)
+		tx.s.scheduled.arm(tx.btx)
 	}
 	return nil
 }

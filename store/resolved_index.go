@@ -38,7 +38,7 @@ func (ix resolvedIndex) put(tx *Tx, inc *incident.Incident) error {
 	if err := b.Put(concat(timeKey(at), u64Key(inc.Number)), []byte{}); err != nil {
 		return fmt.Errorf("%s index: %w", ix.what, err)
 	}
-	tx.s.wake(tx.btx)
+	tx.s.scheduled.arm(tx.btx)
 	return nil
 }
 

@@ -48,12 +48,17 @@ type Options struct {
 	// MaxBatchDelay is how long Update waits to group commits; 0 keeps
 	// bbolt's default (10ms).
 	MaxBatchDelay time.Duration
-	// OnEnqueue is called after a commit that enqueued outbox jobs or
-	// changed reminders, outside any transaction, so a worker or scheduler
-	// can wake up. It runs on the committing goroutine: keep it quick and
-	// non-blocking (a non-blocking send on a buffered channel). It is never
-	// called for a transaction that rolled back.
+	// OnEnqueue is called after a commit that enqueued outbox jobs,
+	// outside any transaction, so the outbox worker can wake up. It runs
+	// on the committing goroutine: keep it quick and non-blocking (a
+	// non-blocking send on a buffered channel). It is never called for a
+	// transaction that rolled back.
 	OnEnqueue func()
+	// OnSchedule is OnEnqueue for the scheduler: called, on the same
+	// terms, after a commit that changed what falls due when (a reminder
+	// set or cleared, a resolution entered for a postmortem nudge or an
+	// auto-archive).
+	OnSchedule func()
 	// Now is the clock used for default timestamps; default time.Now.
 	Now func() time.Time
 	// OnWriteFailure is called once, on the committing goroutine and
@@ -92,11 +97,12 @@ func (e *WriteError) Unwrap() []error { return []error{e.Err, incident.ErrNotSav
 // Store persists incidents, their timelines, the outbox and the indexes in
 // one bbolt file. Its methods are safe for concurrent use.
 type Store struct {
-	db        *bolt.DB
-	path      string
-	now       func() time.Time
-	onEnqueue func()
-	onFailure func(error)
+	db   *bolt.DB
+	path string
+	now  func() time.Time
+	// enqueued and scheduled run OnEnqueue and OnSchedule after commit.
+	enqueued, scheduled wakeHook
+	onFailure           func(error)
 	// warnings are what the check before mapping found and bbolt survives
 	// (see Report.Warnings), for the operator's log.
 	warnings []string
@@ -106,13 +112,17 @@ type Store struct {
 	// indexArchives is Options.IndexArchives.
 	indexArchives bool
 	onIncident    func(before, after *incident.Incident)
+}
 
-	// wakeMu guards wakeTx, the last write transaction that registered
-	// onEnqueue, so a batch of grouped Updates wakes the worker once per
-	// commit rather than once per function. Keeping the pointer is cheap:
-	// bbolt drops a finished transaction's pages when it closes.
-	wakeMu sync.Mutex
-	wakeTx *bolt.Tx
+// wakeHook runs fn once after each write transaction that armed it.
+type wakeHook struct {
+	fn func()
+	// mu guards tx, the last write transaction that registered fn, so a
+	// batch of grouped Updates wakes the listener once per commit rather
+	// than once per function. Keeping the pointer is cheap: bbolt drops a
+	// finished transaction's pages when it closes.
+	mu sync.Mutex
+	tx *bolt.Tx
 }
 
 // Open opens the store file at path, creating it with mode 0600 if needed,
@@ -170,7 +180,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if rep != nil {
 		warnings = rep.Warnings
 	}
-	return &Store{db: db, path: path, now: opts.Now, onEnqueue: opts.OnEnqueue, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives, onIncident: opts.OnIncident}, nil
+	return &Store{db: db, path: path, now: opts.Now, enqueued: wakeHook{fn: opts.OnEnqueue}, scheduled: wakeHook{fn: opts.OnSchedule}, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives, onIncident: opts.OnIncident}, nil
 }
 
 // Warnings are damage found at Open that bbolt survives by design (one
@@ -316,17 +326,17 @@ func (s *Store) View(fn func(tx *Tx) error) error {
 	})
 }
 
-// wake arranges for OnEnqueue to run once after btx commits.
-func (s *Store) wake(btx *bolt.Tx) {
-	if s.onEnqueue == nil {
+// arm arranges for the hook to run once after btx commits.
+func (h *wakeHook) arm(btx *bolt.Tx) {
+	if h.fn == nil {
 		return
 	}
-	s.wakeMu.Lock()
-	registered := s.wakeTx == btx
-	s.wakeTx = btx
-	s.wakeMu.Unlock()
+	h.mu.Lock()
+	registered := h.tx == btx
+	h.tx = btx
+	h.mu.Unlock()
 	if !registered {
-		btx.OnCommit(s.onEnqueue)
+		btx.OnCommit(h.fn)
 	}
 }
 
