@@ -19,6 +19,7 @@ import (
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/janitor"
 	"github.com/incidentbot/incidentbot/ops"
 	"github.com/incidentbot/incidentbot/scheduler"
@@ -45,37 +46,25 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	clock      clock.Clock // the incidents': use-cases, store timestamps, scheduler
-	slackClock clock.Clock // the bot's: outbox retries, rate-limit holds, socket
-	openFile   func(string, int, os.FileMode) (*os.File, error)
+	clock    clock.Clock
+	openFile func(string, int, os.FileMode) (*os.File, error)
 }
 
-// WithClock runs the incidents' clock on c: the times the use-cases record
-// and the scheduler that fires reminders, nudges and auto-archives. Tests
-// pass a fake clock to step through hours or days without waiting; Slack
-// calls and their retries keep real time.
+// WithClock runs every part on c: the times the use-cases and the store
+// record, the scheduler's reminders, nudges and auto-archives, the
+// janitor, and the bot's own timers (outbox retries and backoffs,
+// rate-limit holds, the socket's liveness checks). Tests pass one fake
+// clock, the emulated Slack's too, and step it instead of waiting.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
-
-// WithSlackClock runs the bot's own timers on c as well: outbox retries,
-// rate-limit holds and the socket's liveness pings. Tests that step through
-// a retry pass the same fake clock as WithClock.
-func WithSlackClock(c clock.Clock) Option { return func(o *options) { o.slackClock = c } }
 
 // Open builds every part and hands them to each other. It fails when the
 // store cannot be opened (locked by another process, unreadable path).
 func Open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, opts ...Option) (*App, error) {
-	o := options{clock: clock.Real{}, slackClock: clock.Real{}}
+	o := options{clock: clock.Real{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	return open(cfg, tmpl, log, o)
-}
-
-// OpenOnClock is Open with the bot's timers (outbox retries, rate-limit
-// holds, reminders) and the store's timestamps on clk, so that tests can
-// run minutes of Slack's rate limits on a fake clock.
-func OpenOnClock(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, clk clock.Clock) (*App, error) {
-	return open(cfg, tmpl, log, options{clock: clk, slackClock: clk})
 }
 
 func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options) (*App, error) {
@@ -83,21 +72,11 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	metrics := ops.NewMetrics(reg)
 	incMetrics := ops.NewIncidentMetrics(reg)
 
-	// The store calls back into the bot after each commit that enqueued
-	// work; the bot does not exist yet, so go through a late-bound hook.
-	var notify struct {
-		sync.Mutex
-		fn func()
-	}
+	// The wake-up signals exist before the store that sends them and the
+	// outbox worker and scheduler, built from that store, that hear them.
+	enqueued, scheduled := wake.New(), wake.New()
 	storeFailed := make(chan struct{})
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: func() {
-		notify.Lock()
-		fn := notify.fn
-		notify.Unlock()
-		if fn != nil {
-			fn()
-		}
-	}, OnWriteFailure: func(err error) {
+	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: enqueued.Notify, OnSchedule: scheduled.Notify, OnWriteFailure: func(err error) {
 		// Called once, before the failed command hears back: by the time
 		// its user reads "Not saved", /readyz already says why.
 		log.Error().Err(err).Msg("store cannot write: answering \"Not saved\" and stopping, so that a restart reads the file afresh")
@@ -115,7 +94,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
-			Transport: bot.Transport(http.DefaultTransport, metrics, o.slackClock),
+			Transport: bot.Transport(http.DefaultTransport, metrics, o.clock),
 		}),
 	)
 	settings := cfg.Settings()
@@ -149,15 +128,10 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		Log:       log,
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
-		Clock:     o.slackClock,
+		Clock:     o.clock,
+		Wake:      enqueued,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
-	notify.Lock()
-	notify.fn = func() {
-		b.Notify()
-		sched.Notify()
-	}
-	notify.Unlock()
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Wake: scheduled, Log: log, Clock: o.clock})
 
 	ready := func() error {
 		if err := st.WriteFailure(); err != nil {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
@@ -14,19 +13,15 @@ import (
 
 const week = 168 * time.Hour
 
-// archWorld is a workspace with incidents.archive_after = after, whose
-// incidents run on a fake clock (the scheduler too), so a test steps
-// through days at once.
+// archWorld is a workspace with incidents.archive_after = after, and its
+// fake clock, so a test steps through days at once.
 func archWorld(t *testing.T, after time.Duration) (*world, *clock.Fake) {
 	t.Helper()
 	w := newWorld(t, nil, func(c *config.Config) {
 		c.Incidents.ArchiveAfter = after
 		c.Incidents.PostmortemReminder = 0
 	})
-	clk := clock.NewFake(time.Now().UTC())
-	w.appOpts = []app.Option{app.WithClock(clk)}
-	w.restart()
-	return w, clk
+	return w, w.clock
 }
 
 // advance moves the fake clock, runs a scheduler cycle at the new time,

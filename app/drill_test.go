@@ -222,12 +222,9 @@ func TestDrillRemindersEscalateToTheDrillsThread(t *testing.T) {
 	ch := inc.ChannelID
 
 	w.remReminder(ch, 1)
-	line, err := w.emu.WaitCall(w.ctx(), "chat.postMessage", func(c slackemu.Call) bool {
+	line := w.waitCall("chat.postMessage", time.Minute, func(c slackemu.Call) bool {
 		return c.OK && c.Args["thread_ts"] == inc.AnnounceTS && strings.Contains(callText(c), "No status update on *INC-1*")
 	})
-	if err != nil {
-		t.Fatal("the third reminder was not said in a thread:", err)
-	}
 	if line.Args["channel"] != drills || !strings.Contains(callText(line), drillMark) {
 		t.Fatalf("escalation went to %v: %s", line.Args["channel"], callText(line))
 	}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -66,10 +67,20 @@ func TestDeafSocketIsReplaced(t *testing.T) {
 	// The socket goes half-open: no pings, no pongs, no envelopes. The bot
 	// must notice and reconnect.
 	w.emu.BlackHole()
-	if _, err := w.emu.WaitCall(w.ctx(), "apps.connections.open", func(c slackemu.Call) bool {
-		return len(w.emu.Calls("apps.connections.open")) >= 2
-	}); err != nil {
-		t.Fatal("a silent socket was never replaced:", err)
+	// The bot pings every Silence/3 of its clock and gives the socket up
+	// once nothing came back for Silence. Its monitor sets its next tick
+	// on its own goroutine, so step the clock until the replacement is
+	// asked for (each step waits a moment of real time for it).
+	for i := 0; len(w.emu.Calls("apps.connections.open")) < 2; i++ {
+		if i == 30 {
+			t.Fatal("a silent socket was never replaced")
+		}
+		w.clock.Advance(100 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, _ = w.emu.WaitCall(ctx, "apps.connections.open", func(slackemu.Call) bool {
+			return len(w.emu.Calls("apps.connections.open")) >= 2
+		})
+		cancel()
 	}
 }
 

@@ -140,7 +140,7 @@ func TestStoreSizeAfter100kReactions(t *testing.T) {
 // The running bot prunes delivery keys a day old and keeps recent ones.
 func TestRunningBotPrunesOldDeliveryKeys(t *testing.T) {
 	w := newWorld(t, nil, nil)
-	now := time.Now()
+	now := w.clock.Now()
 	err := w.app.Store().Update(w.ctx(), func(tx *store.Tx) error {
 		for key, at := range map[string]time.Time{"event:Ev1": now.Add(-25 * time.Hour), "event:Ev2": now.Add(-time.Hour)} {
 			if _, err := tx.MarkSeen(key, at); err != nil {

@@ -29,10 +29,12 @@ const (
 	runbook = "https://wiki.example.com/runbooks/checkout"
 )
 
-// world is an emulated Slack workspace with the real bot connected to it.
+// world is an emulated Slack workspace with the real bot connected to it,
+// both on one fake clock: time passes only when the test lets it (idle,
+// waitCall, clock.Advance), so no test waits on the wall clock.
 type world struct {
 	t        *testing.T
-	clock    clock.Clock // the bot's; Slack's too when fake (newWorldOnClock)
+	clock    *clock.Fake // the bot's, its store's and Slack's
 	emu      *slackemu.Server
 	cfg      *config.Config
 	app      *app.App
@@ -40,28 +42,24 @@ type world struct {
 	logs     *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
-	// appOpts are passed to app.Open on every start (a fake clock).
-	appOpts []app.Option
 }
+
+// worldStart is when every world's clock starts, unless the test picks
+// its own (newWorldOnClock).
+var worldStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // newWorld starts an emulator, seeds it, and runs the bot against it, wired
-// exactly as `incidentbot run` wires it. mutate may adjust the config;
-// appOpts adjust the wiring (a fake clock).
-func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config), appOpts ...app.Option) *world {
+// exactly as `incidentbot run` wires it, on a fake clock reading
+// worldStart. mutate may adjust the config.
+func newWorld(t *testing.T, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
 	t.Helper()
-	return newWorldOnClock(t, nil, emuOpts, mutate, appOpts...)
+	return newWorldOnClock(t, clock.NewFake(worldStart), emuOpts, mutate)
 }
 
-// newWorldOnClock is newWorld with Slack and the bot both on clk (nil: the
-// wall clock), so a test can let minutes of rate limits pass at once.
-func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Options), mutate func(*config.Config), appOpts ...app.Option) *world {
+// newWorldOnClock is newWorld on clk.
+func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Options), mutate func(*config.Config)) *world {
 	t.Helper()
-	opts := []func(*slackemu.Options){}
-	var botClock clock.Clock = clock.Real{}
-	if clk != nil {
-		botClock = clk
-		opts = append(opts, func(o *slackemu.Options) { o.Now = clk.Now })
-	}
+	opts := []func(*slackemu.Options){func(o *slackemu.Options) { o.Now = clk.Now }}
 	if emuOpts != nil {
 		opts = append(opts, emuOpts)
 	}
@@ -69,7 +67,7 @@ func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Optio
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})
 	emu.AddUser(slackemu.User{ID: bob, Name: "bob", RealName: "Bob Berg"})
 	emu.AddUser(slackemu.User{ID: carol, Name: "carol", RealName: "Carol Chen"})
-	w := &world{t: t, clock: botClock, emu: emu, logs: &syncBuffer{}, appOpts: appOpts}
+	w := &world{t: t, clock: clk, emu: emu, logs: &syncBuffer{}}
 	w.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), alice, bob)
 
 	cfg := config.Default()
@@ -101,12 +99,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := zerolog.New(w.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	var a *app.App
-	if len(w.appOpts) > 0 {
-		a, err = app.Open(w.cfg, tmpl, log, w.appOpts...)
-	} else {
-		a, err = app.OpenOnClock(w.cfg, tmpl, log, w.clock)
-	}
+	a, err := app.Open(w.cfg, tmpl, log, app.WithClock(w.clock))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -185,12 +178,65 @@ func ackText(t *testing.T, ack slackemu.Ack) string {
 	return p.Text
 }
 
-// idle waits until the outbox has carried out every pending job.
+// idle waits until the outbox has carried out every pending job. It lets
+// time pass as real time would: whenever the bot has nothing to do but
+// wait out a Retry-After or a backoff, the clock jumps to its next wake-up.
 func (w *world) idle() {
 	w.t.Helper()
-	if err := w.app.Bot().WaitIdle(w.ctx()); err != nil {
+	ctx := w.ctx()
+	for {
+		wake, err := w.app.Bot().WaitSettled(ctx)
+		if err != nil {
+			w.t.Fatal("the outbox never settled:", err)
+		}
+		if wake.IsZero() {
+			break
+		}
+		w.clock.Advance(wake.Sub(w.clock.Now()))
+	}
+	if err := w.app.Bot().WaitIdle(ctx); err != nil {
 		w.t.Fatal("outbox never drained:", err)
 	}
+}
+
+// waitFor returns once done says so, letting time pass until it does:
+// each step does what is due (a scheduler cycle, the outbox's work) and
+// then moves the clock to the next timer any part of the bot or Slack has
+// set, as real time would, for at most limit of fake time.
+func (w *world) waitFor(what string, limit time.Duration, done func() bool) {
+	w.t.Helper()
+	end := w.clock.Now().Add(limit)
+	for {
+		if err := w.app.Scheduler().Trigger(w.ctx()); err != nil {
+			w.t.Fatal(err)
+		}
+		w.idle()
+		if done() {
+			return
+		}
+		next, ok := w.clock.Next()
+		if !ok || next.After(end) {
+			w.t.Fatalf("%s: not within %v of fake time", what, limit)
+		}
+		w.clock.Advance(next.Sub(w.clock.Now()))
+	}
+}
+
+// waitCall is waitFor the first Slack call of method ("" = any) that match
+// (nil = any) accepts, and returns it.
+func (w *world) waitCall(method string, limit time.Duration, match func(slackemu.Call) bool) slackemu.Call {
+	w.t.Helper()
+	var got slackemu.Call
+	w.waitFor("a "+method+" call", limit, func() bool {
+		for _, c := range w.emu.Calls(method) {
+			if match == nil || match(c) {
+				got = c
+				return true
+			}
+		}
+		return false
+	})
+	return got
 }
 
 // incident loads INC-n from the bot's store.

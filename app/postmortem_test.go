@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/config"
@@ -50,7 +49,7 @@ func (w *world) pmStory() slackemu.Channel {
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := w.clock.Now()
 		inc.Roles[incident.RoleCommander] = bob
 		inc.Severity = "SEV2"
 		inc.Resolution = "Rolled back deploy 4812."

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
@@ -28,7 +27,7 @@ type statsWorld struct {
 func newStatsWorld(t *testing.T) *statsWorld {
 	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
-	w := newWorld(t, nil, func(c *config.Config) {
+	w := newWorldOnClock(t, clk, nil, func(c *config.Config) {
 		c.HTTP.Listen = "127.0.0.1:0"
 		c.Incidents.PostmortemReminder = 0
 		c.Incidents.Severities = []config.Severity{
@@ -37,7 +36,7 @@ func newStatsWorld(t *testing.T) *statsWorld {
 			{Name: "SEV3", Description: "Minor"},
 			{Name: "SEV4", Description: "Low"},
 		}
-	}, app.WithClock(clk), app.WithSlackClock(clk))
+	})
 	return &statsWorld{world: w, clk: clk, start: start}
 }
 

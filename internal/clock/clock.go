@@ -96,6 +96,23 @@ func (f *Fake) Advance(d time.Duration) {
 	f.timers = kept
 }
 
+// Next returns when the earliest pending timer fires; false when none is
+// pending. A test advances to it to let time pass as it would for real.
+func (f *Fake) Next() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.timers) == 0 {
+		return time.Time{}, false
+	}
+	next := f.timers[0].at
+	for _, t := range f.timers[1:] {
+		if t.at.Before(next) {
+			next = t.at
+		}
+	}
+	return next, true
+}
+
 // Waiters returns how many timers are pending.
 func (f *Fake) Waiters() int {
 	f.mu.Lock()
