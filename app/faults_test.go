@@ -26,6 +26,14 @@ func noCallBeforeRetryAfter(t *testing.T, emu *slackemu.Server, wait time.Durati
 	}
 }
 
+// slowAnswer is how long a slow Slack answer is held, in real time (the
+// emulator holds the HTTP answer). Every timeout of the bot runs on the
+// world's fake clock, so a held answer cannot time out: what it tests is
+// calls overlapping in flight with the next envelopes and jobs, and for
+// that 40ms, some forty times the emulator's usual answer, does what
+// 300ms did without making the package wait seconds.
+const slowAnswer = 40 * time.Millisecond
+
 func TestSlackFaultsDelayButNeverLoseWork(t *testing.T) {
 	// With one declaration its calls are sequential, so "no call before
 	// Retry-After" can be checked strictly; with two, calls already in
@@ -37,7 +45,7 @@ func TestSlackFaultsDelayButNeverLoseWork(t *testing.T) {
 	}{
 		{"429 storm on every method", slackemu.Fault{Status: 429, RetryAfter: time.Second, Times: 12}, 1},
 		{"5xx burst", slackemu.Fault{Status: 503, Times: 5}, 2},
-		{"slow responses", slackemu.Fault{Delay: 300 * time.Millisecond, Times: 12}, 2},
+		{"slow responses", slackemu.Fault{Delay: slowAnswer, Times: 12}, 2},
 		{"answers lost after the effect", slackemu.Fault{Status: 502, AfterEffect: true, Times: 5}, 2},
 	}
 	for _, tt := range tests {
@@ -225,7 +233,7 @@ func TestSlackFaultsAcrossAWholeIncident(t *testing.T) {
 		{"answers lost after the effect", func(w *world) {
 			w.emu.Fail("*", slackemu.Fault{Status: 502, AfterEffect: true, Times: 2})
 		}, false},
-		{"slow responses", func(w *world) { w.emu.Fail("*", slackemu.Fault{Delay: 300 * time.Millisecond, Times: 6}) }, false},
+		{"slow responses", func(w *world) { w.emu.Fail("*", slackemu.Fault{Delay: slowAnswer, Times: 6}) }, false},
 		{"websocket drops between steps, mid-envelope and while jobs run", func(w *world) {
 			w.emu.DropConnections()
 			// Mid-envelope: a pick checks its assignee before its ack.

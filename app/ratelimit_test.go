@@ -43,7 +43,7 @@ func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
 		t.FailNow()
 	}
 
-	w.letTimePass(clk)
+	w.idle()
 	took := clk.Now().Sub(begin)
 
 	for i := uint64(1); i <= n; i++ {
@@ -93,24 +93,6 @@ func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
 	}
 }
 
-// letTimePass runs the world's fake clock as real time would run: whenever
-// the bot has nothing to do but wait out a Retry-After or a backoff, the
-// clock jumps to its next wake-up, until no work is left.
-func (w *world) letTimePass(clk *clock.Fake) {
-	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for {
-		wake, err := w.app.Bot().WaitSettled(ctx)
-		if err != nil {
-			w.t.Fatal("the outbox never settled:", err)
-		}
-		if wake.IsZero() {
-			return
-		}
-		clk.Advance(wake.Sub(clk.Now()))
-	}
-}
 
 // The card is posted, then pinning it is refused with a 429. The retry
 // must only pin: the card's ts is kept with the retry, and a refused call
@@ -120,7 +102,7 @@ func TestRateLimitedPinDoesNotPostASecondCard(t *testing.T) {
 	w := newWorldOnClock(t, clk, nil, nil)
 	w.emu.Fail("pins.add", slackemu.Fault{Status: 429, RetryAfter: 2 * time.Second, Times: 3})
 	w.slash(alice, w.announce, "declare SEV3 pins are busy")
-	w.letTimePass(clk)
+	w.idle()
 
 	ch := w.declared(1, "", alice)
 	cards := 0
