@@ -93,7 +93,6 @@ func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
 	}
 }
 
-
 // The card is posted, then pinning it is refused with a 429. The retry
 // must only pin: the card's ts is kept with the retry, and a refused call
 // is no reason to search the channel.
