@@ -88,14 +88,22 @@ func TestDeclareOneLiner(t *testing.T) {
 	if !strings.Contains(got, "INC-1") {
 		t.Fatalf("reply %q", got)
 	}
+	calls := w.expectCalls(t,
+		"conversations.create", "conversations.setTopic", "conversations.setPurpose",
+		"auth.test", // the bot's own ID, once per process, to leave it out of the invitation
+		"conversations.invite",
+		"chat.postMessage", "pins.add", // the card
+		"chat.postMessage",             // what to do now
+		"chat.postMessage "+w.announce, // the announcement
+	)
 	ch := w.declared(1, "checkout returns 500s", alice)
-	if ch.Name != "inc-1-checkout-returns-500s" {
-		t.Fatalf("channel name %q", ch.Name)
+	if ch.Name != "inc-1-checkout-returns-500s" || calls[0].Args["name"] != ch.Name {
+		t.Fatalf("channel name %q (asked for %v)", ch.Name, calls[0].Args["name"])
+	}
+	if calls[4].Args["channel"] != ch.ID || calls[4].Args["users"] != alice {
+		t.Fatalf("invited %v to %v", calls[4].Args["users"], calls[4].Args["channel"])
 	}
 	inc := w.incident(1)
-	if inc.Severity != "SEV1" || inc.Status != incident.Investigating || inc.Holder("commander") != alice {
-		t.Fatalf("incident %+v", inc)
-	}
 	ann := w.announcements()
 	if len(ann) != 1 {
 		t.Fatalf("%d announcements", len(ann))

@@ -42,6 +42,8 @@ type world struct {
 	logs     *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
+	// read is how much of the emulator's call feed expectCalls has read.
+	read int
 }
 
 // worldStart is when every world's clock starts, unless the test picks
@@ -103,6 +105,7 @@ func (w *world) start() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	before := len(w.emu.Calls(""))
 	ctx, cancel := context.WithCancel(context.Background())
 	w.app, w.cancel, w.done = a, cancel, make(chan error, 1)
 	go func() { w.done <- a.Run(ctx) }()
@@ -110,6 +113,11 @@ func (w *world) start() {
 	defer wcancel()
 	if err := w.app.Bot().WaitConnected(wctx); err != nil {
 		w.t.Fatal("bot never connected:", err)
+	}
+	// A transcript starts after the start-up checks, unless calls before
+	// the start are still unread.
+	if calls := len(w.emu.Calls("")); w.read == 0 || w.read == before {
+		w.read = calls
 	}
 }
 

@@ -160,10 +160,19 @@ func TestRemindersNameTheCommsLeadEscalateAndStopOnResolve(t *testing.T) {
 	inc := w.remDeclare(1, "SEV4", "checkout <!channel> down @here") // SEV4: no reminders yet
 	ch := inc.ChannelID
 	ackText(t, w.slash(alice, ch, "role comms <@"+bob+">"))
+	w.skipCalls()
 	// Escalating to SEV1 re-computes the schedule from its 1s interval.
 	ackText(t, w.slash(alice, ch, "severity SEV1"))
+	w.expectCalls(t,
+		"chat.postMessage "+ch,
+		"chat.postMessage "+w.announce, // an escalation, in the announcement's thread
+		"chat.update "+ch,              // the card
+		"conversations.setTopic "+ch,
+		"chat.update "+w.announce, // the announcement
+	)
 
 	first := w.remReminder(ch, 1)
+	w.expectCalls(t, "chat.postMessage "+ch)
 	assertNoInjection(t, first)
 	text := callText(first)
 	for _, want := range []string{"<@" + bob + ">", "*INC-1*", "no status update for", "none since it was declared", "/incident update"} {
@@ -179,6 +188,7 @@ func TestRemindersNameTheCommsLeadEscalateAndStopOnResolve(t *testing.T) {
 	}
 
 	second := w.remReminder(ch, 2)
+	w.expectCalls(t, "chat.postMessage "+ch)
 	if text := callText(second); !strings.Contains(text, "<@"+bob+">") || !strings.Contains(text, "<@"+alice+">") || !strings.Contains(text, "reminder 2 in a row") {
 		t.Fatalf("second reminder does not name the commander too: %s", text)
 	}
@@ -187,6 +197,7 @@ func TestRemindersNameTheCommsLeadEscalateAndStopOnResolve(t *testing.T) {
 	line := w.waitCall("chat.postMessage", time.Minute, func(c slackemu.Call) bool {
 		return c.OK && c.Args["channel"] == w.announce && c.Args["thread_ts"] == inc.AnnounceTS && strings.Contains(callText(c), "No status update on *INC-1*")
 	})
+	w.expectCalls(t, "chat.postMessage "+ch, "chat.postMessage "+w.announce) // the third, and the thread told
 	assertNoInjection(t, line)
 	if w.remCount(ch) < 3 {
 		t.Fatalf("the thread heard of the silence before the third reminder (%d)", w.remCount(ch))

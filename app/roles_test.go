@@ -199,10 +199,19 @@ func TestPickingARoleOnTheCardAssignsIt(t *testing.T) {
 func TestRoleSlashCommandAssignsIt(t *testing.T) {
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
+	w.skipCalls()
 	got := ackText(t, w.slash(alice, ch.ID, "role ops <@"+dana+"|dana>"))
 	if !strings.Contains(got, "<@"+dana+"> is now *Operations Lead* for INC-1") {
 		t.Fatalf("reply %q", got)
 	}
+	w.expectCalls(t,
+		"users.info", // before the ack: is the assignee someone who can hold a role?
+		"conversations.invite "+ch.ID,
+		"chat.update "+ch.ID, // the card
+		"conversations.setTopic "+ch.ID,
+		"chat.update "+w.announce, // the announcement
+		"chat.postMessage "+ch.ID, // who holds the role now
+	)
 	w.assertAssigned(m, "ops", dana, alice, "", "is now *Operations Lead*", "technical work")
 }
 
@@ -219,10 +228,20 @@ func TestRoleSlashCommandTakesANamePrefix(t *testing.T) {
 func TestCommanderHandoffReachesTimelineChannelAndAnnouncement(t *testing.T) {
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
+	w.skipCalls()
 	got := ackText(t, w.slash(carol, ch.ID, "role commander <@"+bob+"|bob>"))
 	if !strings.Contains(got, "passes from <@"+alice+"> to <@"+bob+">") {
 		t.Fatalf("reply %q", got)
 	}
+	w.expectCalls(t,
+		"users.info",
+		"conversations.invite "+ch.ID,
+		"chat.update "+ch.ID, // the card
+		"conversations.setTopic "+ch.ID,
+		"chat.update "+w.announce,      // the announcement
+		"chat.postMessage "+ch.ID,      // the handoff, in the channel
+		"chat.postMessage "+w.announce, // and in the announcement's thread
+	)
 	ev := w.assertAssigned(m, "commander", bob, carol, alice, "handoff", "<@"+alice+">", "handed over by <@"+carol+">", "brief them")
 	if ev.At.IsZero() {
 		t.Fatal("the handoff has no time")
