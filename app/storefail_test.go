@@ -17,6 +17,7 @@ import (
 	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/diskfault"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
@@ -28,7 +29,8 @@ import (
 // logged, and the bot stops with the store's error (so `run` exits non-zero
 // and the supervisor restarts it) instead of retrying the commit.
 func TestDiskFullStopsTheBotTruthfully(t *testing.T) {
-	emu := slackemu.Start(t)
+	clk := clock.NewFake(worldStart)
+	emu := slackemu.Start(t, func(o *slackemu.Options) { o.Now = clk.Now })
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})
 	announce := emu.CreateChannel("announcements", false, emu.BotUserID(), alice)
 	cfg := config.Default()
@@ -46,7 +48,7 @@ func TestDiskFullStopsTheBotTruthfully(t *testing.T) {
 	logs := &syncBuffer{}
 	disk := &diskfault.Disk{}
 	t.Cleanup(disk.Close)
-	a, err := app.OpenWithStoreFile(cfg, tmpl, zerolog.New(logs).Level(zerolog.DebugLevel), disk.OpenFile)
+	a, err := app.Open(cfg, tmpl, zerolog.New(logs).Level(zerolog.DebugLevel), app.WithClock(clk), app.WithStoreFile(disk.OpenFile))
 	if err != nil {
 		t.Fatal(err)
 	}
