@@ -87,7 +87,7 @@ func New(opt Options) *Bot {
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
 		Performer:   &performer{bot: b},
-		OnPermanent: recordDeliveryFailure,
+		OnPermanent: b.recordDeliveryFailure,
 		Clock:       opt.Clock,
 		Log:         opt.Log,
 		Metrics:     opt.Metrics,

@@ -2,12 +2,9 @@ package bot
 
 import (
 	"context"
-	"time"
 
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
-
-	"github.com/incidentbot/incidentbot/store"
 )
 
 // event handles an Events API delivery. Slack redelivers events it thinks
@@ -47,21 +44,13 @@ func (b *Bot) event(ctx context.Context, req socketmode.Request) (any, func(cont
 // firstDelivery records eventID and reports whether this is its first
 // delivery (true, too, when there is no ID to go by).
 func (b *Bot) firstDelivery(ctx context.Context, eventID string, retry int) bool {
-	if eventID == "" {
-		return true
-	}
-	var seen bool
-	err := b.store.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		seen, err = tx.MarkSeen("event:"+eventID, time.Time{})
-		return err
-	})
+	first, err := b.opt.Commands.FirstDelivery(ctx, eventID)
 	if err != nil {
 		b.log.Error().Err(err).Str("event", eventID).Msg("record event id")
 		return false
 	}
-	if seen {
+	if !first {
 		b.log.Debug().Str("event", eventID).Int("retry", retry).Msg("duplicate event ignored")
 	}
-	return !seen
+	return first
 }

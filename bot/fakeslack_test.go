@@ -300,7 +300,7 @@ func (w *fuzzWorld) drain() {
 // incident loads INC-n.
 func (w *fuzzWorld) incident(n uint64) *incident.Incident {
 	w.t.Helper()
-	inc, err := w.b.incident(n)
+	inc, err := w.b.opt.Commands.Incident(n)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	if job.Kind == commands.JobPostStats {
 		return b.postStats(ctx, job) // belongs to no incident
 	}
-	inc, err := b.incident(job.Incident)
+	inc, err := b.opt.Commands.Incident(job.Incident)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
@@ -100,19 +100,6 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	}
 }
 
-func (b *Bot) incident(number uint64) (*incident.Incident, error) {
-	var inc *incident.Incident
-	err := b.store.View(func(tx *store.Tx) error {
-		var err error
-		inc, err = tx.Incident(number)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", incident.FormatID(number), err)
-	}
-	return inc, nil
-}
-
 // uncertain reports whether an earlier run of job may have reached Slack
 // without its result being stored: an attempt failed in a way where the
 // call may have happened (a timeout, a 5xx, a lost answer; the worker
@@ -138,7 +125,7 @@ func (b *Bot) createChannel(ctx context.Context, job store.Job, inc *incident.In
 		}
 		ch, err := b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
 		if err == nil {
-			return setChannel(inc.Number, ch.ID, ch.Name), nil
+			return b.setChannel(inc.Number, ch.ID, ch.Name), nil
 		}
 		if slackCode(err) != "name_taken" {
 			return nil, classify(err)
@@ -149,21 +136,16 @@ func (b *Bot) createChannel(ctx context.Context, job store.Job, inc *incident.In
 		}
 		if own != nil {
 			b.log.Info().Str("incident", inc.ID()).Str("channel", own.ID).Msg("adopted the channel created before a restart")
-			return setChannel(inc.Number, own.ID, own.Name), nil
+			return b.setChannel(inc.Number, own.ID, own.Name), nil
 		}
 	}
 	return nil, outbox.Permanent(fmt.Errorf("no free channel name for %s after 20 tries", base))
 }
 
-func setChannel(number uint64, id, name string) outbox.Apply {
-	return func(tx *store.Tx) error {
-		inc, err := tx.Incident(number)
-		if err != nil {
-			return err
-		}
-		inc.ChannelID, inc.ChannelName = id, name
-		return tx.PutIncident(inc)
-	}
+// setChannel records the channel in the transaction that completes the
+// job, so a crash before that commit re-runs the job, which adopts it.
+func (b *Bot) setChannel(number uint64, id, name string) outbox.Apply {
+	return func(tx *store.Tx) error { return b.opt.Commands.RecordChannelCreated(tx, number, id, name) }
 }
 
 // ownChannel finds the channel called name if this bot created it no
@@ -235,7 +217,7 @@ func (b *Bot) invite(ctx context.Context, inc *incident.Incident, users []string
 			pending = append(pending, u)
 		}
 	}
-	var notes []incident.Event
+	var notes []commands.NotInvited
 	for len(pending) > 0 {
 		_, err := b.api.InviteUsersToConversationContext(ctx, inc.ChannelID, pending...)
 		if err == nil || slackCode(err) == "already_in_channel" {
@@ -258,7 +240,7 @@ func (b *Bot) invite(ctx context.Context, inc *incident.Incident, users []string
 				}
 				continue
 			}
-			notes = append(notes, incident.Event{Kind: incident.EventNote, Text: fmt.Sprintf("Could not invite %s to the channel (%s).", u, code)})
+			notes = append(notes, commands.NotInvited{User: u, Reason: code})
 		}
 		if len(rest) == len(pending) {
 			return nil, classify(err)
@@ -268,14 +250,8 @@ func (b *Bot) invite(ctx context.Context, inc *incident.Incident, users []string
 	if len(notes) == 0 {
 		return nil, nil
 	}
-	return func(tx *store.Tx) error {
-		for _, n := range notes {
-			if _, err := tx.AppendEvent(inc.Number, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	number := inc.Number
+	return func(tx *store.Tx) error { return b.opt.Commands.RecordNotInvited(tx, number, notes) }, nil
 }
 
 // inviteFailures maps each user in a partial conversations.invite failure
@@ -308,14 +284,7 @@ func (b *Bot) postCard(ctx context.Context, job store.Job, inc *incident.Inciden
 		}
 	}
 	number := inc.Number
-	storeTS := func(tx *store.Tx) error {
-		inc, err := tx.Incident(number)
-		if err != nil {
-			return err
-		}
-		inc.CardTS = ts
-		return tx.PutIncident(inc)
-	}
+	storeTS := func(tx *store.Tx) error { return b.opt.Commands.RecordCardPosted(tx, number, ts) }
 	if err := b.api.AddPinContext(ctx, inc.ChannelID, slack.ItemRef{Channel: inc.ChannelID, Timestamp: ts}); err != nil && slackCode(err) != "already_pinned" {
 		// The card exists: store its ts now (progress kept with the
 		// retry), so the retry only pins.
@@ -366,14 +335,7 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 		return nil, err
 	}
 	number := inc.Number
-	return func(tx *store.Tx) error {
-		inc, err := tx.Incident(number)
-		if err != nil {
-			return err
-		}
-		inc.AnnounceTS = ts
-		return tx.PutIncident(inc)
-	}, nil
+	return func(tx *store.Tx) error { return b.opt.Commands.RecordAnnounced(tx, number, ts) }, nil
 }
 
 // lookbackMargin widens a retried post's look-back before the job's
@@ -508,16 +470,12 @@ func postedBy(msgs []slack.Message, id uint64) string {
 
 // recordDeliveryFailure puts a permanently failed side effect on the
 // incident's timeline, so responders can see what is missing.
-func recordDeliveryFailure(tx *store.Tx, job store.Job, cause error) error {
-	if job.Incident == 0 {
-		return nil
-	}
+func (b *Bot) recordDeliveryFailure(tx *store.Tx, job store.Job, cause error) error {
 	text := fmt.Sprintf("%s failed: %v", strings.ReplaceAll(job.Kind, "_", " "), cause)
 	var se slack.SlackErrorResponse
 	if errors.As(cause, &se) && se.Err == "missing_scope" && se.Needed != "" {
 		// Tell the operator what to add to the app, not just that it failed.
 		text += fmt.Sprintf(" (the app needs the %s scope; it has %s: add it in manifest.yaml and reinstall)", se.Needed, se.Provided)
 	}
-	_, err := tx.AppendEvent(job.Incident, incident.Event{Kind: incident.EventDeliveryFailed, Text: text})
-	return err
+	return b.opt.Commands.RecordDeliveryFailed(tx, job.Incident, text)
 }

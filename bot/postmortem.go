@@ -79,12 +79,7 @@ func (b *Bot) uploadPostmortem(ctx context.Context, job store.Job, inc *incident
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode postmortem payload: %w", err))
 	}
-	var req incident.Event
-	err := b.store.View(func(tx *store.Tx) error {
-		var err error
-		req, err = tx.Event(inc.Number, pl.Event)
-		return err
-	})
+	req, err := b.opt.Commands.Event(inc.Number, pl.Event)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}

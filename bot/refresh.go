@@ -75,12 +75,8 @@ func (b *Bot) postEvent(ctx context.Context, job store.Job, inc *incident.Incide
 	}
 	var ev incident.Event
 	if pl.Event != 0 {
-		err := b.store.View(func(tx *store.Tx) error {
-			var err error
-			ev, err = tx.Event(inc.Number, pl.Event)
-			return err
-		})
-		if err != nil {
+		var err error
+		if ev, err = b.opt.Commands.Event(inc.Number, pl.Event); err != nil {
 			return nil, outbox.Permanent(err)
 		}
 	}

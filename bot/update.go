@@ -275,13 +275,9 @@ func (b *Bot) postUpdate(ctx context.Context, job store.Job, inc *incident.Incid
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode update payload: %w", err))
 	}
-	var events []incident.Event
-	if err := b.store.View(func(tx *store.Tx) error {
-		var err error
-		events, err = tx.Events(inc.Number)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("load %s timeline: %w", inc.ID(), err)
+	events, err := b.opt.Commands.Timeline(inc.Number)
+	if err != nil {
+		return nil, err
 	}
 	uv, ok := b.updateAsOf(inc, events, pl.Event)
 	if !ok {
