@@ -11,13 +11,13 @@ import (
 	"github.com/incidentbot/incidentbot/templates"
 )
 
-func reminderBot(t *testing.T) *Bot {
+func reminderBot(t *testing.T) *core {
 	t.Helper()
 	tmpl, err := templates.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Bot{opt: Options{Settings: incident.DefaultSettings(), Templates: tmpl, Command: "/incident"}}
+	return &core{cfg: Config{Settings: incident.DefaultSettings(), Command: "/incident"}, tmpl: tmpl}
 }
 
 func TestReminderMentions(t *testing.T) {
