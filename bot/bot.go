@@ -17,7 +17,6 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/outbox"
-	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -55,7 +54,7 @@ type Options struct {
 	API *slack.Client
 	// Store is the outbox's: its worker claims and completes jobs there.
 	// The bot changes state only through Commands.
-	Store     *store.Store
+	Store     outbox.Store
 	Templates *templates.Set
 	Commands  *commands.Service
 	Config    Config

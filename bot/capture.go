@@ -134,7 +134,7 @@ func (p *Performer) capture(ctx context.Context, job store.Job, inc *incident.In
 	in.Link = link
 	p.respond(ctx, pl.ResponseURL, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC())))
 	log.Info().Msg("adding the message to the timeline")
-	return func(tx *store.Tx) error {
+	return func(tx store.Tx) error {
 		_, err := p.cmds.ApplyCapture(tx, in)
 		return err
 	}, nil

@@ -140,7 +140,7 @@ func (p *Performer) createChannel(ctx context.Context, job store.Job, inc *incid
 // setChannel records the channel in the transaction that completes the
 // job, so a crash before that commit re-runs the job, which adopts it.
 func (p *Performer) setChannel(number uint64, id, name string) outbox.Apply {
-	return func(tx *store.Tx) error { return p.cmds.RecordChannelCreated(tx, number, id, name) }
+	return func(tx store.Tx) error { return p.cmds.RecordChannelCreated(tx, number, id, name) }
 }
 
 // ownChannel finds the channel called name if this bot created it no
@@ -231,7 +231,7 @@ func (p *Performer) invite(ctx context.Context, inc *incident.Incident, users []
 		return nil, nil
 	}
 	number := inc.Number
-	return func(tx *store.Tx) error { return p.cmds.RecordNotInvited(tx, number, notes) }, nil
+	return func(tx store.Tx) error { return p.cmds.RecordNotInvited(tx, number, notes) }, nil
 }
 
 // inviteFailures maps each user in a partial conversations.invite failure
@@ -264,7 +264,7 @@ func (p *Performer) postCard(ctx context.Context, job store.Job, inc *incident.I
 		}
 	}
 	number := inc.Number
-	storeTS := func(tx *store.Tx) error { return p.cmds.RecordCardPosted(tx, number, ts) }
+	storeTS := func(tx store.Tx) error { return p.cmds.RecordCardPosted(tx, number, ts) }
 	if err := p.api.AddPinContext(ctx, inc.ChannelID, slack.ItemRef{Channel: inc.ChannelID, Timestamp: ts}); err != nil && slackCode(err) != "already_pinned" {
 		// The card exists: store its ts now (progress kept with the
 		// retry), so the retry only pins.
@@ -315,7 +315,7 @@ func (p *Performer) announce(ctx context.Context, job store.Job, inc *incident.I
 		return nil, err
 	}
 	number := inc.Number
-	return func(tx *store.Tx) error { return p.cmds.RecordAnnounced(tx, number, ts) }, nil
+	return func(tx store.Tx) error { return p.cmds.RecordAnnounced(tx, number, ts) }, nil
 }
 
 // lookbackMargin widens a retried post's look-back before the job's
@@ -450,7 +450,7 @@ func postedBy(msgs []slack.Message, id uint64) string {
 
 // recordDeliveryFailure puts a permanently failed side effect on the
 // incident's timeline, so responders can see what is missing.
-func (p *Performer) recordDeliveryFailure(tx *store.Tx, job store.Job, cause error) error {
+func (p *Performer) recordDeliveryFailure(tx store.Tx, job store.Job, cause error) error {
 	text := fmt.Sprintf("%s failed: %v", strings.ReplaceAll(job.Kind, "_", " "), cause)
 	var se slack.SlackErrorResponse
 	if errors.As(cause, &se) && se.Err == "missing_scope" && se.Needed != "" {

@@ -18,7 +18,7 @@ func (s *Service) FirstDelivery(ctx context.Context, eventID string) (bool, erro
 		return true, nil
 	}
 	var seen bool
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		seen, err = tx.MarkSeen("event:"+eventID, time.Time{})
 		return err
@@ -34,7 +34,7 @@ func (s *Service) FirstDelivery(ctx context.Context, eventID string) (bool, erro
 // missing. It runs in tx, the transaction in which the outbox worker gives
 // up on the job. Jobs of no incident (number 0) have no timeline to note
 // it on.
-func (s *Service) RecordDeliveryFailed(tx *store.Tx, number uint64, text string) error {
+func (s *Service) RecordDeliveryFailed(tx store.Tx, number uint64, text string) error {
 	if number == 0 {
 		return nil
 	}

@@ -14,7 +14,7 @@ import (
 // Incident returns incident number.
 func (s *Service) Incident(number uint64) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(number)
 		return err
@@ -28,7 +28,7 @@ func (s *Service) Incident(number uint64) (*incident.Incident, error) {
 // Event returns event seq of incident number's timeline.
 func (s *Service) Event(number, seq uint64) (incident.Event, error) {
 	var ev incident.Event
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		ev, err = tx.Event(number, seq)
 		return err
@@ -39,7 +39,7 @@ func (s *Service) Event(number, seq uint64) (incident.Event, error) {
 // Timeline returns incident number's whole timeline, oldest first.
 func (s *Service) Timeline(number uint64) ([]incident.Event, error) {
 	var events []incident.Event
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		events, err = tx.Events(number)
 		return err

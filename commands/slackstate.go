@@ -16,7 +16,7 @@ import (
 
 // RecordChannelCreated stores the channel Slack created (or the bot
 // adopted) for incident number.
-func (s *Service) RecordChannelCreated(tx *store.Tx, number uint64, channelID, name string) error {
+func (s *Service) RecordChannelCreated(tx store.Tx, number uint64, channelID, name string) error {
 	return s.editIncident(tx, number, func(inc *incident.Incident) {
 		inc.ChannelID, inc.ChannelName = channelID, name
 	})
@@ -25,13 +25,13 @@ func (s *Service) RecordChannelCreated(tx *store.Tx, number uint64, channelID, n
 // RecordCardPosted stores the ts of incident number's summary card, which
 // later refreshes edit in place. It is recorded as soon as the card exists,
 // even when pinning it failed, so a retry only pins.
-func (s *Service) RecordCardPosted(tx *store.Tx, number uint64, ts string) error {
+func (s *Service) RecordCardPosted(tx store.Tx, number uint64, ts string) error {
 	return s.editIncident(tx, number, func(inc *incident.Incident) { inc.CardTS = ts })
 }
 
 // RecordAnnounced stores the ts of incident number's announcement, whose
 // thread receives its updates.
-func (s *Service) RecordAnnounced(tx *store.Tx, number uint64, ts string) error {
+func (s *Service) RecordAnnounced(tx store.Tx, number uint64, ts string) error {
 	return s.editIncident(tx, number, func(inc *incident.Incident) { inc.AnnounceTS = ts })
 }
 
@@ -43,7 +43,7 @@ type NotInvited struct {
 
 // RecordNotInvited notes on incident number's timeline each person who
 // could not be invited, so responders know whom to fetch by hand.
-func (s *Service) RecordNotInvited(tx *store.Tx, number uint64, people []NotInvited) error {
+func (s *Service) RecordNotInvited(tx store.Tx, number uint64, people []NotInvited) error {
 	for _, p := range people {
 		text := "Could not invite " + p.User + " to the channel (" + p.Reason + ")."
 		if _, err := tx.AppendEvent(number, incident.Event{Kind: incident.EventNote, Text: text}); err != nil {
@@ -54,7 +54,7 @@ func (s *Service) RecordNotInvited(tx *store.Tx, number uint64, people []NotInvi
 }
 
 // editIncident loads incident number in tx, changes it and stores it.
-func (s *Service) editIncident(tx *store.Tx, number uint64, edit func(*incident.Incident)) error {
+func (s *Service) editIncident(tx store.Tx, number uint64, edit func(*incident.Incident)) error {
 	inc, err := tx.Incident(number)
 	if err != nil {
 		return err
