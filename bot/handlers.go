@@ -1,8 +1,6 @@
 package bot
 
 import (
-	"time"
-
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
@@ -38,15 +36,3 @@ type interactions struct{ *core }
 // eventHandler handles Events API deliveries: 📌 reactions, the Home tab,
 // channel membership changes.
 type eventHandler struct{ *core }
-
-// Performer carries out outbox jobs against Slack (outbox.Performer). What
-// a job achieved is recorded through commands in the transaction that
-// completes it.
-type Performer struct {
-	*core
-	announceCh *announceChannel
-	// started is when this process began: jobs enqueued earlier may have
-	// been cut short by a crash (see uncertain).
-	started time.Time
-	self    selfID
-}
