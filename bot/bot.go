@@ -103,13 +103,17 @@ func New(opt Options) *Bot {
 		announceCh: &announceChannel{api: opt.API, log: opt.Log, id: opt.Config.AnnounceChannel},
 	}
 	c := &core{
-		api: opt.API, cmds: opt.Commands, cfg: opt.Config, tmpl: opt.Templates,
-		clock: opt.Clock, log: opt.Log, members: b.members, stopping: b.stopping,
+		renderer: &renderer{cfg: opt.Config, tmpl: opt.Templates, clock: opt.Clock, rules: opt.Commands},
+		replier:  &replier{api: opt.API, log: opt.Log, command: opt.Config.Command, clock: opt.Clock, stopping: b.stopping},
+		api:      opt.API, cmds: opt.Commands, cfg: opt.Config, log: opt.Log, members: b.members,
 	}
 	b.slash = &slashHandler{core: c}
 	b.interactions = &interactions{core: c}
-	b.events = &eventHandler{core: c}
-	b.performer = &Performer{core: c, announceCh: b.announceCh, started: opt.Clock.Now()}
+	b.events = &eventHandler{renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log, members: c.members}
+	b.performer = &Performer{
+		renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log,
+		announceCh: b.announceCh, started: opt.Clock.Now(),
+	}
 	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Config.Silence, Clock: opt.Clock}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,

@@ -78,11 +78,11 @@ func (s *slashHandler) declare(ctx context.Context, sc slack.SlashCommand, cmd c
 
 // failure turns a use-case error into an ephemeral reply, logging
 // internal errors in full (the user only hears that something went wrong).
-func (c *core) failure(err error, what string) map[string]any {
+func (rp *replier) failure(err error, what string) map[string]any {
 	if incident.ErrorCode(err) == incident.EINTERNAL {
-		c.log.Error().Err(err).Str("command", what).Msg("command failed")
+		rp.log.Error().Err(err).Str("command", what).Msg("command failed")
 	}
-	return c.errorReply(err)
+	return rp.errorReply(err)
 }
 
 func (c *core) openDeclareModal(ctx context.Context, sc slack.SlashCommand, drill bool) {
@@ -98,22 +98,22 @@ func (c *core) openDeclareModal(ctx context.Context, sc slack.SlashCommand, dril
 }
 
 // respond sends an ephemeral reply through a slash command's response_url.
-func (c *core) respond(ctx context.Context, responseURL, text string) {
+func (rp *replier) respond(ctx context.Context, responseURL, text string) {
 	if responseURL == "" {
 		return
 	}
-	err := c.retry(ctx, func() error {
-		_, _, err := c.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
+	err := rp.retry(ctx, func() error {
+		_, _, err := rp.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
-		c.log.Warn().Err(err).Msg("reply through response_url failed")
+		rp.log.Warn().Err(err).Msg("reply through response_url failed")
 	}
 }
 
 // declareModal builds the declare form (docs/contract.md), with the drill
 // box ticked when drill is set.
-func (c *core) declareModal(userID string, drill bool) slack.ModalViewRequest {
+func (rd *renderer) declareModal(userID string, drill bool) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -122,7 +122,7 @@ func (c *core) declareModal(userID string, drill bool) slack.ModalViewRequest {
 	title.MaxLength = 150
 
 	var sevOpts []*slack.OptionBlockObject
-	for _, s := range c.cfg.Settings.Severities {
+	for _, s := range rd.cfg.Settings.Severities {
 		o := slack.NewOptionBlockObject(s.Name, pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil)
 		if s.Description != "" {
 			o.Description = pt(mrkdwn.Truncate(s.Description, maxOptionText))
@@ -153,9 +153,9 @@ func (c *core) declareModal(userID string, drill bool) slack.ModalViewRequest {
 		slack.NewInputBlock(fieldSeverity, pt("Severity"), pt("Each level's meaning is shown under its name."), severity),
 		slack.NewInputBlock(fieldSummary, pt("Summary"), nil, summary),
 	}
-	if len(c.cfg.Settings.Services) > 0 {
+	if len(rd.cfg.Settings.Services) > 0 {
 		var opts []*slack.OptionBlockObject
-		for _, s := range c.cfg.Settings.Services {
+		for _, s := range rd.cfg.Settings.Services {
 			opts = append(opts, slack.NewOptionBlockObject(mrkdwn.Truncate(s.Name, 150), pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil))
 		}
 		svc := slack.NewInputBlock(fieldService, pt("Service"), pt("Its experts are invited and its runbook is bookmarked."),

@@ -40,7 +40,7 @@ type duplicateView struct {
 }
 
 // duplicateWarning renders the warning about dups.
-func (c *core) duplicateWarning(dups []*incident.Incident, modal bool) (string, error) {
+func (rd *renderer) duplicateWarning(dups []*incident.Incident, modal bool) (string, error) {
 	data := struct {
 		Incidents []duplicateView
 		Modal     bool
@@ -51,7 +51,7 @@ func (c *core) duplicateWarning(dups []*incident.Incident, modal bool) (string, 
 			Severity: safe(inc.Severity, 40), Declared: slackDate(inc.DeclaredAt), DeclaredBy: mention(inc.DeclaredBy),
 		})
 	}
-	return c.render("duplicate_warning.tmpl", data)
+	return rd.render("duplicate_warning.tmpl", data)
 }
 
 // duplicatesFor looks up what a declaration by user (with idempotency key

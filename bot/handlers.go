@@ -10,18 +10,38 @@ import (
 )
 
 // core is what every handler shares: the Slack client, the use-cases, the
-// configuration and the templates. Its methods are the pieces more than
-// one handler uses: rendering, answering a user, the declare and update
-// forms, role assignment.
+// configuration, rendering and answering users. Its own methods are the
+// flows that both slash commands and interactions run: opening the declare
+// and update forms, assigning a role, finding possible duplicates.
 type core struct {
-	api   *slack.Client
-	cmds  *commands.Service
+	*renderer
+	*replier
+	api  *slack.Client
+	cmds *commands.Service
+	cfg  Config
+	log  zerolog.Logger
+	// members decides who sees a private incident (commands.Membership).
+	members *members
+}
+
+// renderer turns incidents into text and Block Kit: the templates, the
+// configured names, and the rules the use-cases own that a view shows
+// (a user's roles, the update intervals offered).
+type renderer struct {
 	cfg   Config
 	tmpl  *templates.Set
 	clock clock.Clock
-	log   zerolog.Logger
-	// members decides who sees a private incident (commands.Membership).
-	members *members
+	rules *commands.Service
+}
+
+// replier answers users outside an ack (through a response_url or an
+// ephemeral message), retrying what Slack refuses for now.
+type replier struct {
+	api *slack.Client
+	log zerolog.Logger
+	// command is the slash command's name, for hints in answers.
+	command string
+	clock   clock.Clock
 	// stopping closes when the bot stops, ending retries after an ack.
 	stopping <-chan struct{}
 }
@@ -35,4 +55,12 @@ type interactions struct{ *core }
 
 // eventHandler handles Events API deliveries: 📌 reactions, the Home tab,
 // channel membership changes.
-type eventHandler struct{ *core }
+type eventHandler struct {
+	*renderer
+	*replier
+	api     *slack.Client
+	cmds    *commands.Service
+	cfg     Config
+	log     zerolog.Logger
+	members *members
+}

@@ -59,15 +59,15 @@ func (ix *interactions) interaction(ctx context.Context, req socketmode.Request,
 
 // tell shows text to one user in a channel, for answers to interactions
 // (which, unlike slash commands, have no ack payload to carry a reply).
-func (c *core) tell(ctx context.Context, channel, user, text string) {
+func (rp *replier) tell(ctx context.Context, channel, user, text string) {
 	if channel == "" || user == "" {
 		return
 	}
-	err := c.retry(ctx, func() error {
-		_, err := c.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+	err := rp.retry(ctx, func() error {
+		_, err := rp.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
-		c.log.Warn().Err(err).Str("user", user).Str("channel", channel).Msg("ephemeral reply failed")
+		rp.log.Warn().Err(err).Str("user", user).Str("channel", channel).Msg("ephemeral reply failed")
 	}
 }

@@ -118,15 +118,15 @@ type listItem struct {
 	DrillLabel string
 }
 
-func (c *core) listItem(inc *incident.Incident, user string) listItem {
-	v := c.view(inc)
+func (rd *renderer) listItem(inc *incident.Incident, user string) listItem {
+	v := rd.view(inc)
 	item := listItem{
 		ID: v.ID, Title: safe(inc.Title, 150), Severity: v.Severity, Status: v.Status,
-		Age:       humanDuration(c.clock.Now().Sub(inc.StartedAt)),
+		Age:       humanDuration(rd.clock.Now().Sub(inc.StartedAt)),
 		Commander: v.Commander, Channel: v.Channel, NextUpdate: v.NextUpdateDate,
 		Drill: v.Drill, DrillLabel: v.DrillLabel,
 	}
-	for _, r := range c.cmds.RolesOf(inc, user) {
+	for _, r := range rd.rules.RolesOf(inc, user) {
 		if item.Roles != "" {
 			item.Roles += ", "
 		}

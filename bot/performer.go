@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/commands"
@@ -20,7 +21,12 @@ import (
 // a job achieved is recorded through commands in the transaction that
 // completes it.
 type Performer struct {
-	*core
+	*renderer
+	*replier
+	api        *slack.Client
+	cmds       *commands.Service
+	cfg        Config
+	log        zerolog.Logger
 	announceCh *announceChannel
 	// started is when this process began: jobs enqueued earlier may have
 	// been cut short by a crash (see uncertain).

@@ -49,12 +49,12 @@ type eventView struct {
 	Holder, Previous string
 }
 
-func (c *core) eventView(ev incident.Event) eventView {
+func (rd *renderer) eventView(ev incident.Event) eventView {
 	v := eventView{
 		Kind: string(ev.Kind), Actor: holderOrNobody(ev.Actor), Text: safe(ev.Text, 2500),
 		From: safe(ev.From, 200), To: safe(ev.To, 200), Role: safe(ev.Role, 60), At: slackDate(ev.At),
 	}
-	if r, ok := c.cfg.Settings.Role(ev.Role); ok {
+	if r, ok := rd.cfg.Settings.Role(ev.Role); ok {
 		v.RoleName = safe(r.Name, 60)
 	}
 	if ev.Kind == incident.EventRoleAssigned || ev.Kind == incident.EventRoleHandoff {

@@ -32,9 +32,9 @@ type reminderView struct {
 	Missed int
 }
 
-func (c *core) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
+func (rd *renderer) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
 	v := reminderView{
-		incidentView:  c.view(inc),
+		incidentView:  rd.view(inc),
 		Quiet:         humanDuration(pl.At.Sub(pl.Since)),
 		SinceDeclared: pl.Since.Equal(inc.DeclaredAt),
 		Missed:        pl.Missed,
@@ -181,22 +181,22 @@ func clickKey(cb slack.InteractionCallback, action *slack.BlockAction) string {
 
 // clickFailed logs an internal failure of what the click asked for and
 // returns the after-ack work that tells the clicker what went wrong.
-func (c *core) clickFailed(cb slack.InteractionCallback, what string, err error) func(context.Context) {
+func (rp *replier) clickFailed(cb slack.InteractionCallback, what string, err error) func(context.Context) {
 	channel, user := clickOrigin(cb)
 	if incident.ErrorCode(err) == incident.EINTERNAL {
-		c.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg(what + " failed")
+		rp.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg(what + " failed")
 	}
 	msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
-	return func(ctx context.Context) { c.answerClick(ctx, cb, channel, msg) }
+	return func(ctx context.Context) { rp.answerClick(ctx, cb, channel, msg) }
 }
 
 // answerClick shows text to the user who clicked, through the
 // interaction's response_url (chat.postEphemeral refuses users who are
 // not members of the channel, and anyone may click in a public channel).
-func (c *core) answerClick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
+func (rp *replier) answerClick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
 	if cb.ResponseURL == "" {
-		c.tell(ctx, channel, cb.User.ID, text)
+		rp.tell(ctx, channel, cb.User.ID, text)
 		return
 	}
-	c.respond(ctx, cb.ResponseURL, text)
+	rp.respond(ctx, cb.ResponseURL, text)
 }

@@ -11,13 +11,13 @@ import (
 	"github.com/incidentbot/incidentbot/templates"
 )
 
-func reminderBot(t *testing.T) *core {
+func reminderBot(t *testing.T) *renderer {
 	t.Helper()
 	tmpl, err := templates.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &core{cfg: Config{Settings: incident.DefaultSettings(), Command: "/incident"}, tmpl: tmpl}
+	return &renderer{cfg: Config{Settings: incident.DefaultSettings(), Command: "/incident"}, tmpl: tmpl}
 }
 
 func TestReminderMentions(t *testing.T) {

@@ -80,11 +80,11 @@ type roleView struct {
 	ID, Name, Holder string // Holder is a mention, or "" when nobody holds it
 }
 
-func (c *core) view(inc *incident.Incident) incidentView {
-	settings := c.cfg.Settings
+func (rd *renderer) view(inc *incident.Incident) incidentView {
+	settings := rd.cfg.Settings
 	sev, _ := settings.Severity(inc.Severity)
 	v := incidentView{
-		Command:         c.cfg.Command,
+		Command:         rd.cfg.Command,
 		ID:              inc.ID(),
 		Title:           safe(inc.Title, 500),
 		Summary:         safe(inc.Summary, 2500),
@@ -155,8 +155,8 @@ func humanDuration(d time.Duration) string {
 
 // render executes a message template; a failing template is an internal
 // error worth a retry after the operator fixes it, not a crash.
-func (c *core) render(name string, data any) (string, error) {
-	s, err := c.tmpl.Render(name, data)
+func (rd *renderer) render(name string, data any) (string, error) {
+	s, err := rd.tmpl.Render(name, data)
 	if err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
@@ -178,8 +178,8 @@ func header(text string) *slack.HeaderBlock {
 }
 
 // cardBlocks is the live summary card as first posted.
-func (c *core) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
-	return c.cardBlocksAt(inc, 0)
+func (rd *renderer) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	return rd.cardBlocksAt(inc, 0)
 }
 
 // cardBlockID is the block_id of one of the card's interactive blocks at
@@ -196,9 +196,9 @@ func cardBlockID(base string, rev uint64) string {
 
 // cardBlocksAt is the live summary card pinned in the incident channel, at
 // revision rev (the ID of the job that draws it: unique and increasing).
-func (c *core) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, string, error) {
-	v := c.view(inc)
-	facts, err := c.render("card.tmpl", v)
+func (rd *renderer) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, string, error) {
+	v := rd.view(inc)
+	facts, err := rd.render("card.tmpl", v)
 	if err != nil {
 		return nil, "", err
 	}
@@ -227,7 +227,7 @@ func (c *core) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, 
 				text = "*" + r.Name + "*\n_nobody yet: pick someone_"
 			}
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Plain(c.cfg.Settings.RoleName(r.ID), 60), false, false), "role:"+r.ID)
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Plain(rd.cfg.Settings.RoleName(r.ID), 60), false, false), "role:"+r.ID)
 		if h := inc.Holder(r.ID); h != "" && userIDPattern.MatchString(h) {
 			sel.InitialUser = h
 		}
@@ -258,16 +258,16 @@ func drillPrefix(inc *incident.Incident) string {
 }
 
 // announcementBlocks is the declaration in the announce channel.
-func (c *core) announcementBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
-	v := c.view(inc)
+func (rd *renderer) announcementBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	v := rd.view(inc)
 	if inc.Private {
-		text, err := c.render("announcement_private.tmpl", v)
+		text, err := rd.render("announcement_private.tmpl", v)
 		if err != nil {
 			return nil, "", err
 		}
 		return []slack.Block{section("announcement", text)}, drillPrefix(inc) + "A private incident was declared: " + inc.ID(), nil
 	}
-	text, err := c.render("announcement.tmpl", v)
+	text, err := rd.render("announcement.tmpl", v)
 	if err != nil {
 		return nil, "", err
 	}
@@ -284,8 +284,8 @@ func (c *core) announcementBlocks(inc *incident.Incident) ([]slack.Block, string
 }
 
 // topic is the channel topic: severity · status · commander.
-func (c *core) topic(inc *incident.Incident) (string, error) {
-	t, err := c.render("topic.tmpl", c.view(inc))
+func (rd *renderer) topic(inc *incident.Incident) (string, error) {
+	t, err := rd.render("topic.tmpl", rd.view(inc))
 	if err != nil {
 		return "", err
 	}

@@ -64,9 +64,9 @@ func (s *slashHandler) help() map[string]any {
 	// a long one in the configuration cannot push the reply past Slack's
 	// 20 KiB frame (a dropped reply leaves the user with nothing).
 	data := templates.HelpData{Command: s.cfg.Command}
-	for _, s := range s.cfg.Settings.Severities {
-		s.Description = mrkdwn.Truncate(s.Description, 200)
-		data.Severities = append(data.Severities, s)
+	for _, sev := range s.cfg.Settings.Severities {
+		sev.Description = mrkdwn.Truncate(sev.Description, 200)
+		data.Severities = append(data.Severities, sev)
 	}
 	for _, r := range s.cfg.Settings.Roles {
 		r.Name = mrkdwn.Truncate(r.Name, 60)
@@ -83,10 +83,10 @@ func (s *slashHandler) help() map[string]any {
 // errorReply turns an error into an ephemeral answer: the user's mistake in
 // their own words, or a generic line for internal failures (logged in full
 // by the caller).
-func (c *core) errorReply(err error) map[string]any {
+func (rp *replier) errorReply(err error) map[string]any {
 	msg := incident.ErrorMessage(err)
 	if incident.ErrorCode(err) == incident.EINVALID {
-		msg += "\nType `" + c.cfg.Command + " help` to see every command."
+		msg += "\nType `" + rp.command + " help` to see every command."
 	}
 	// The message may quote what the user typed: neutralise it.
 	return ephemeral(mrkdwn.Neutralize(msg))

@@ -137,25 +137,25 @@ type statsView struct {
 	ActionItems, Postmortems           int
 }
 
-func (c *core) statsView(pl commands.StatsPayload, rep insights.Report) statsView {
+func (rd *renderer) statsView(pl commands.StatsPayload, rep insights.Report) statsView {
 	cur, prev := rep.Current, rep.Previous
 	v := statsView{
-		Command: c.cfg.Command, Period: pl.Period, Service: safe(pl.Service, 80),
+		Command: rd.cfg.Command, Period: pl.Period, Service: safe(pl.Service, 80),
 		From: cur.From.UTC().Format("Jan 2 15:04"), To: cur.To.UTC().Format("Jan 2 15:04"),
 		Incidents: cur.Incidents, PreviousIncidents: prev.Incidents, Trend: countTrend(cur.Incidents, prev.Incidents),
 		Private: cur.Private, Open: cur.Open, Resolved: cur.Resolved,
 		MTTA: durationLine(cur.MTTA, prev.MTTA), MTTR: durationLine(cur.MTTR, prev.MTTR),
 		ActionItems: cur.ActionItems, Postmortems: cur.Postmortems,
 	}
-	for _, c := range rep.BySeverity {
-		v.BySeverity = append(v.BySeverity, safe(c.Name, 40)+" "+strconv.Itoa(c.Count))
+	for _, row := range rep.BySeverity {
+		v.BySeverity = append(v.BySeverity, safe(row.Name, 40)+" "+strconv.Itoa(row.Count))
 	}
-	for i, c := range rep.ByService {
+	for i, row := range rep.ByService {
 		if i == maxStatsServices {
 			v.ByService = append(v.ByService, fmt.Sprintf("%d more", len(rep.ByService)-i))
 			break
 		}
-		v.ByService = append(v.ByService, safe(c.Name, 80)+" "+strconv.Itoa(c.Count))
+		v.ByService = append(v.ByService, safe(row.Name, 80)+" "+strconv.Itoa(row.Count))
 	}
 	for i, g := range rep.Services {
 		if i == maxStatsServices {

@@ -94,12 +94,12 @@ func (c *core) updatable(channel, id string) (*incident.Incident, error) {
 // answerInteraction tells the user who interacted, through the payload's
 // response_url when it has one (it works in any channel), else with an
 // ephemeral message. text is mrkdwn: user text in it must be made safe.
-func (c *core) answerInteraction(ctx context.Context, cb slack.InteractionCallback, text string) {
+func (rp *replier) answerInteraction(ctx context.Context, cb slack.InteractionCallback, text string) {
 	if cb.ResponseURL != "" {
-		c.respond(ctx, cb.ResponseURL, text)
+		rp.respond(ctx, cb.ResponseURL, text)
 		return
 	}
-	c.tell(ctx, cb.Channel.ID, cb.User.ID, text)
+	rp.tell(ctx, cb.Channel.ID, cb.User.ID, text)
 }
 
 // openUpdateModal opens the update form on trigger and reports whether it
@@ -118,7 +118,7 @@ func (c *core) openUpdateModal(ctx context.Context, inc *incident.Incident, trig
 
 // updateModal builds the status-update form (docs/contract.md), pre-filled with
 // the incident's current status and severity and the severity's cadence.
-func (c *core) updateModal(inc *incident.Incident) slack.ModalViewRequest {
+func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -137,7 +137,7 @@ func (c *core) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 
 	var sevOpts []*slack.OptionBlockObject
 	var sevInitial *slack.OptionBlockObject
-	for _, s := range c.cfg.Settings.Severities {
+	for _, s := range rd.cfg.Settings.Severities {
 		o := slack.NewOptionBlockObject(s.Name, pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil)
 		if s.Description != "" {
 			o.Description = pt(mrkdwn.Truncate(s.Description, maxOptionText))
@@ -149,7 +149,7 @@ func (c *core) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	}
 	sevOpts = limitOptions(sevOpts)
 	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("How bad is it now?"), fieldSeverity, sevOpts...)
-	if sevInitial != nil && len(sevOpts) == len(c.cfg.Settings.Severities) {
+	if sevInitial != nil && len(sevOpts) == len(rd.cfg.Settings.Severities) {
 		severity.InitialOption = sevInitial
 	}
 
@@ -160,7 +160,7 @@ func (c *core) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	nextSteps.Multiline = true
 	nextSteps.MaxLength = 1500
 
-	choices, def := c.cmds.NextUpdateChoices(inc.Severity)
+	choices, def := rd.rules.NextUpdateChoices(inc.Severity)
 	var nextOpts []*slack.OptionBlockObject
 	var nextInitial *slack.OptionBlockObject
 	for _, d := range choices {
@@ -304,7 +304,7 @@ func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident
 
 // updateAsOf replays the timeline up to event seq to tell the severity and
 // status the incident had then, and describes that event as an update.
-func (c *core) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
+func (rd *renderer) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
 	severity, status := inc.Severity, inc.Status
 	var ev incident.Event
 	found, declared := false, false
@@ -332,7 +332,7 @@ func (c *core) updateAsOf(inc *incident.Incident, events []incident.Event, seq u
 	if !declared { // a timeline without its start: the current state is the best guess
 		severity, status = inc.Severity, inc.Status
 	}
-	sev, _ := c.cfg.Settings.Severity(severity)
+	sev, _ := rd.cfg.Settings.Severity(severity)
 	uv := updateView{
 		Final:           ev.Kind == incident.EventResolved || status == incident.Resolved,
 		Severity:        safe(severity, 40),
