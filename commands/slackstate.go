@@ -11,8 +11,7 @@ import (
 // completes the job, so the result is stored exactly when the job is
 // marked done: a crash between the Slack call and the commit re-runs the
 // job, which finds its earlier result in Slack (see the bot's performer)
-// instead of doing it twice. Each is safe to run again with the same
-// values.
+// instead of doing it twice.
 
 // RecordChannelCreated stores the channel Slack created (or the bot
 // adopted) for incident number.
