@@ -1,6 +1,12 @@
 // Package bot is incidentbot's Slack adapter: it keeps the Socket Mode
 // connection, acks and routes every envelope to the use-cases in commands/,
 // renders Block Kit, and performs the outbox's Slack calls.
+//
+// It only translates. Bot routes each envelope to the handler of its kind
+// (slashHandler, interactions, eventHandler), which turns it into use-case
+// calls; Performer turns outbox jobs into Slack calls and records what they
+// achieved through use-cases too, in the transaction that completes the
+// job. No state changes here but through commands.
 package bot
 
 import (
