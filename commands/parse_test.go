@@ -85,7 +85,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := Parse(tt.in)
+			got, err := Parse("/incident", tt.in)
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
@@ -142,7 +142,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(clip(tt.in, 40), func(t *testing.T) {
-			got, err := Parse(tt.in)
+			got, err := Parse("/incident", tt.in)
 			if err == nil {
 				t.Fatalf("Parse(%q) = %+v, want an error", tt.in, got)
 			}
@@ -173,7 +173,7 @@ var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 // tests and the fuzz target share it.
 func checkParse(t *testing.T, in string) {
 	t.Helper()
-	c, err := Parse(in)
+	c, err := Parse("/incident", in)
 	if err != nil {
 		if incident.ErrorCode(err) != incident.EINVALID {
 			t.Fatalf("Parse(%q): error %v has code %q, want %q", in, err, incident.ErrorCode(err), incident.EINVALID)
@@ -250,7 +250,7 @@ func TestParseStats(t *testing.T) {
 		{"stats 5000d", Command{}, "from 1h to 1096d"},
 	}
 	for _, tt := range tests {
-		got, err := Parse(tt.in)
+		got, err := Parse("/incident", tt.in)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("Parse(%q) error = %v, want %q", tt.in, err, tt.err)
