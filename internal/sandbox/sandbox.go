@@ -116,7 +116,7 @@ func Open(opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	defaults := config.Default()
-	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = config.Secret(emu.BotToken()), config.Secret(emu.AppToken()), emu.APIURL()
 	cfg.Incidents.AnnounceChannel = seeded.announce
 	cfg.Incidents.DrillsChannel = seeded.drills
 	if cfg.HTTP.Listen == defaults.HTTP.Listen {
