@@ -360,7 +360,7 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 	}
 	ts, err := b.postOnce(ctx, job, channel, "", text, blocks...)
 	if err != nil {
-		if p := b.AnnounceProblem(); p != "" && channel == b.announceChannel() && outbox.IsPermanent(err) {
+		if p := b.channelProblem(channel); p != "" && outbox.IsPermanent(err) {
 			return nil, fmt.Errorf("%w (%s)", err, p) // the timeline then says what to fix
 		}
 		return nil, err
@@ -388,9 +388,7 @@ const lookupPage = 200
 // job's ID, unless an earlier run of the same job already did (then it
 // returns that message's ts).
 func (b *Bot) postOnce(ctx context.Context, job store.Job, channel, thread, text string, blocks ...slack.Block) (string, error) {
-	if channel != "" && channel == b.announceChannel() && !b.announceChecked() {
-		b.checkAnnounceChannel(ctx) // first use, when the start-up check went unanswered
-	}
+	b.checkFirstUse(ctx, channel) // an announce or drills channel the start-up check could not reach
 	if b.uncertain(job) {
 		ts, err := b.findOwnPost(ctx, job, channel, thread)
 		if err != nil {
