@@ -169,7 +169,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		return nil
 	}
 	srv := ops.NewServer(cfg.HTTP.Listen, reg, ready, log)
-	srv.Notes(b.ReadyNotes) // an unusable announce or drills channel is reported, not a reason to stop serving
+	srv.Notes(b.ReadyNotes) // an unusable announce channel is reported, not a reason to stop serving
 	// Incident data only for a caller with http.token; without one the
 	// route does not exist (404, like any unknown path). Drafts are
 	// read-only: a Service with the same store and settings suffices.
