@@ -262,3 +262,35 @@ func TestParseStats(t *testing.T) {
 		}
 	}
 }
+
+// Every example in a parse error names the command as configured
+// (slack.command), so it can be typed as shown.
+func TestParseErrorsNameTheConfiguredCommand(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"frobnicate", "not an /inc command"},
+		{"note", "`/inc note restarted the primary database`"},
+		{"list now", "`/inc list` takes nothing after it; type just `/inc list`"},
+		{"postmortem please", "type just `/inc postmortem`"},
+		{"declare SEV1", "`/inc declare SEV1 database is down`, or type just `/inc declare`"},
+		{"drill sev2", "`/inc drill sev2 database is down`"},
+		{"role", "`/inc role comms @ana`"},
+		{"role <@U1> comms", "`/inc role comms @ana`"},
+		{"role comms", "`/inc role comms @ana`"},
+		{"role comms bob", "`/inc role comms @ana`"},
+		{"severity", "`/inc severity SEV2`"},
+		{"severity SEV1 now", "`/inc severity SEV2`"},
+		{"action <@U1>", "`/inc action add an alert on replication lag @ana`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			_, err := Parse("/inc", tt.in)
+			if err == nil {
+				t.Fatalf("Parse(%q) gave no error", tt.in)
+			}
+			msg := incident.ErrorMessage(err)
+			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "/incident") {
+				t.Errorf("Parse(%q) = %q, want %q in it and no /incident", tt.in, msg, tt.want)
+			}
+		})
+	}
+}
