@@ -83,7 +83,7 @@ func (s *Service) ValidateAssignRole(in AssignRoleInput) (AssignRoleInput, error
 	in.Role = role.ID
 	in.User = strings.TrimSpace(in.User)
 	if in.User == "" {
-		return in, incident.Errorf(incident.EINVALID, "say who takes the %s role: %s", role.ID, roleForm)
+		return in, incident.Errorf(incident.EINVALID, "say who takes the %s role: %s", role.ID, roleForm(s.command()))
 	}
 	if in.By == "" {
 		return in, incident.Errorf(incident.EINVALID, "an assignment needs the assigning user")
