@@ -24,13 +24,14 @@ import (
 	"github.com/incidentbot/incidentbot/ops"
 	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
 // App is the wired program: store, bot and ops listener.
 type App struct {
 	log   zerolog.Logger
-	store *store.Store
+	store *boltstore.Store
 	bot   *bot.Bot
 	sched *scheduler.Scheduler
 	ops   *ops.Server
@@ -76,7 +77,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	// outbox worker and scheduler, built from that store, that hear them.
 	enqueued, scheduled := wake.New(), wake.New()
 	storeFailed := make(chan struct{})
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: enqueued.Notify, OnSchedule: scheduled.Notify, OnWriteFailure: func(err error) {
+	st, err := boltstore.Open(cfg.Store.Path, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: enqueued.Notify, OnSchedule: scheduled.Notify, OnWriteFailure: func(err error) {
 		// Called once, before the failed command hears back: by the time
 		// its user reads "Not saved", /readyz already says why.
 		log.Error().Err(err).Msg("store cannot write: answering \"Not saved\" and stopping, so that a restart reads the file afresh")
@@ -89,8 +90,8 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		log.Warn().Str("store", cfg.Store.Path).Msg("store damaged but readable: " + w)
 	}
 
-	api := slack.New(cfg.Slack.BotToken,
-		slack.OptionAppLevelToken(cfg.Slack.AppToken),
+	api := slack.New(cfg.Slack.BotToken.Reveal(),
+		slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()),
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
@@ -111,7 +112,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	}
 	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
 		var open []*incident.Incident
-		err := st.View(func(tx *store.Tx) error {
+		err := st.View(func(tx store.Tx) error {
 			var err error
 			open, err = tx.OpenIncidents()
 			return err
@@ -123,13 +124,18 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		Store:     st,
 		Templates: tmpl,
 		Commands:  svc,
-		Settings:  settings,
-		Command:   cfg.Slack.Command,
-		Log:       log,
-		Metrics:   metrics,
-		Silence:   cfg.Slack.SilenceTimeout,
-		Clock:     o.clock,
-		Wake:      enqueued,
+		Config: bot.Config{
+			Command:         cfg.Slack.Command,
+			Settings:        settings,
+			ChannelPrefix:   cfg.Incidents.ChannelPrefix,
+			AnnounceChannel: cfg.Incidents.AnnounceChannel,
+			DrillsChannel:   cfg.Incidents.DrillsChannel,
+			Silence:         cfg.Slack.SilenceTimeout,
+		},
+		Log:     log,
+		Metrics: metrics,
+		Clock:   o.clock,
+		Wake:    enqueued,
 	})
 	sched := scheduler.New(scheduler.Options{Reminders: svc, Wake: scheduled, Log: log, Clock: o.clock})
 
@@ -149,7 +155,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	// read-only: a Service with the same store and settings suffices.
 	if cfg.HTTP.Token != "" {
 		pm := postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log)
-		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token, pm, log))
+		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token.Reveal(), pm, log))
 	}
 	if cfg.HTTP.Listen != "" {
 		// Bind now, so a taken port fails start-up with a clear error and
@@ -220,7 +226,7 @@ func (a *App) OpsAddr() string { return a.ops.Addr() }
 func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
-func (a *App) Store() *store.Store { return a.store }
+func (a *App) Store() *boltstore.Store { return a.store }
 
 // Scheduler exposes the reminder scheduler (tests step it on a fake clock).
 func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

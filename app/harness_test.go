@@ -73,8 +73,8 @@ func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Optio
 	w.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), alice, bob)
 
 	cfg := config.Default()
-	cfg.Slack.BotToken = emu.BotToken()
-	cfg.Slack.AppToken = emu.AppToken()
+	cfg.Slack.BotToken = config.Secret(emu.BotToken())
+	cfg.Slack.AppToken = config.Secret(emu.AppToken())
 	cfg.Slack.APIURL = emu.APIURL()
 	cfg.Store.Path = filepath.Join(t.TempDir(), "incidentbot.db")
 	cfg.HTTP.Listen = ""
@@ -251,7 +251,7 @@ func (w *world) waitCall(method string, limit time.Duration, match func(slackemu
 func (w *world) incident(n uint64) *incident.Incident {
 	w.t.Helper()
 	var inc *incident.Incident
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(n)
 		return err
@@ -265,7 +265,7 @@ func (w *world) incident(n uint64) *incident.Incident {
 func (w *world) events(n uint64) []incident.Event {
 	w.t.Helper()
 	var evs []incident.Event
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		var err error
 		evs, err = tx.Events(n)
 		return err

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/outbox"
@@ -16,69 +17,124 @@ import (
 // hold the bot's start. An unanswered check is done again on first use.
 const announceCheckTimeout = 10 * time.Second
 
-// announceState is what the bot last learnt about the announce channel.
-type announceState struct {
+// announceChannels watches the channels the bot announces in: the announce
+// channel and, when set, the drills channel. It keeps what the bot last
+// learnt about each, and the checks that keep that current.
+type announceChannels struct {
+	api     *slack.Client
+	log     zerolog.Logger
+	targets []announceTarget
+
 	mu      sync.Mutex
-	checked bool   // Slack answered a check
-	problem string // why the channel cannot be used (or read); "" = fine
+	checked map[string]bool   // Slack answered a check of this channel ID
+	problem map[string]string // why the channel cannot be used (or read); absent = fine
 }
 
-// announceChannel is the configured announce channel, "" for none.
-func (b *Bot) announceChannel() string {
-	if b.opt.Commands == nil {
-		return ""
+// announceTarget is a channel the bot announces in, with the config key
+// that names it (the operator's fix for a wrong one).
+type announceTarget struct {
+	id, what, key string
+}
+
+// newAnnounceChannels watches the configured announce and drills channels,
+// each when set.
+func newAnnounceChannels(api *slack.Client, log zerolog.Logger, cfg Config) *announceChannels {
+	a := &announceChannels{api: api, log: log, checked: map[string]bool{}, problem: map[string]string{}}
+	if cfg.AnnounceChannel != "" {
+		a.targets = append(a.targets, announceTarget{cfg.AnnounceChannel, "announce channel", "incidents.announce_channel"})
 	}
-	return b.opt.Commands.AnnounceChannel
+	if cfg.DrillsChannel != "" {
+		a.targets = append(a.targets, announceTarget{cfg.DrillsChannel, "drills channel", "incidents.drills_channel"})
+	}
+	return a
 }
 
-// AnnounceProblem says, in one line for an operator, why the announce
-// channel cannot be used, or "" when it can (or was not checked yet).
-func (b *Bot) AnnounceProblem() string {
-	b.announceCh.mu.Lock()
-	defer b.announceCh.mu.Unlock()
-	return b.announceCh.problem
+// target returns the announce or drills channel whose ID is id.
+func (a *announceChannels) target(id string) (announceTarget, bool) {
+	for _, t := range a.targets {
+		if id != "" && t.id == id {
+			return t, true
+		}
+	}
+	return announceTarget{}, false
 }
 
-// checkAnnounceChannel asks Slack about the announce channel
+// problemOf says, in one line for an operator, why the announce or drills
+// channel id cannot be used, or "" when it can (or was not checked yet).
+func (a *announceChannels) problemOf(id string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.problem[id]
+}
+
+// notes are the lines /readyz shows for the channels that cannot be used.
+func (a *announceChannels) notes() []string {
+	var notes []string
+	for _, t := range a.targets {
+		if p := a.problemOf(t.id); p != "" {
+			notes = append(notes, p)
+		}
+	}
+	return notes
+}
+
+// check checks every channel the bot announces in (see checkOne).
+func (a *announceChannels) check(ctx context.Context) {
+	for _, t := range a.targets {
+		a.checkOne(ctx, t)
+	}
+}
+
+// checkOne asks Slack about an announce or drills channel
 // (conversations.info), joins it when it is public and the bot is not in
 // it, and records and logs what stands in the way of announcing there.
 // The join matters even though chat:write.public can post without it: only
 // a member can read the channel, and a retried post reads it to tell
 // whether the first try landed.
-func (b *Bot) checkAnnounceChannel(ctx context.Context) {
-	id := b.announceChannel()
-	if id == "" {
-		return
-	}
-	problem, err := b.announceUsable(ctx, id)
+func (a *announceChannels) checkOne(ctx context.Context, t announceTarget) {
+	problem, err := a.usable(ctx, t)
 	if err != nil {
-		b.log.Warn().Err(err).Str("channel", id).Msg("could not check the announce channel; checking again when it is next used")
+		a.log.Warn().Err(err).Str("channel", t.id).Msg("could not check the " + t.what + "; checking again when it is next used")
 		return
 	}
-	b.announceCh.mu.Lock()
-	before := b.announceCh.problem
-	b.announceCh.checked, b.announceCh.problem = true, problem
-	b.announceCh.mu.Unlock()
+	a.mu.Lock()
+	before := a.problem[t.id]
+	a.checked[t.id] = true
+	if problem == "" {
+		delete(a.problem, t.id)
+	} else {
+		a.problem[t.id] = problem
+	}
+	a.mu.Unlock()
 	switch {
 	case problem != "" && problem != before:
-		b.log.Error().Str("channel", id).Msg(problem)
+		a.log.Error().Str("channel", t.id).Msg(problem)
 	case problem == "" && before != "":
-		b.log.Info().Str("channel", id).Msg("announce channel " + id + " is usable again")
+		a.log.Info().Str("channel", t.id).Msg(t.what + " " + t.id + " is usable again")
 	}
 }
 
-// announceChecked reports whether Slack has answered a check yet.
-func (b *Bot) announceChecked() bool {
-	b.announceCh.mu.Lock()
-	defer b.announceCh.mu.Unlock()
-	return b.announceCh.checked
+// firstUse checks an announce or drills channel the start-up check could
+// not (Slack did not answer), before the bot first posts there.
+func (a *announceChannels) firstUse(ctx context.Context, channel string) {
+	t, ok := a.target(channel)
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	done := a.checked[channel]
+	a.mu.Unlock()
+	if !done {
+		a.checkOne(ctx, t)
+	}
 }
 
-// announceUsable returns the operator's line for what is wrong with channel
-// id, "" when nothing is; err only when Slack could not be asked.
-func (b *Bot) announceUsable(ctx context.Context, id string) (string, error) {
-	ch, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
-	where := "announce channel " + id
+// usable returns the operator's line for what is wrong with the channel,
+// "" when nothing is; err only when Slack could not be asked.
+func (a *announceChannels) usable(ctx context.Context, t announceTarget) (string, error) {
+	id := t.id
+	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+	where := t.what + " " + id
 	if err != nil {
 		if !outbox.IsPermanent(classify(err)) {
 			return "", err
@@ -86,20 +142,20 @@ func (b *Bot) announceUsable(ctx context.Context, id string) (string, error) {
 		if slackCode(err) == "channel_not_found" {
 			// Slack says the same for a private channel the bot is not in
 			// and for one that does not exist.
-			return where + ": not found: either it is a private channel the bot is not a member of (invite it with /invite @incidentbot in that channel) or it does not exist (fix incidents.announce_channel)", nil
+			return where + ": not found: either it is a private channel the bot is not a member of (invite it with /invite @incidentbot in that channel) or it does not exist (fix " + t.key + ")", nil
 		}
 		return fmt.Sprintf("%s: cannot be looked up: %s", where, scopeHint(err)), nil
 	}
 	where += " (#" + ch.Name + ")"
 	switch {
 	case ch.IsArchived:
-		return where + ": archived: unarchive it or set incidents.announce_channel to another channel", nil
+		return where + ": archived: unarchive it or set " + t.key + " to another channel", nil
 	case ch.IsMember:
 		return "", nil
 	case ch.IsPrivate:
 		return where + ": the bot is not a member of this private channel; invite it with /invite @incidentbot", nil
 	}
-	if err := b.join(ctx, id); err != nil {
+	if err := a.join(ctx, id); err != nil {
 		if !outbox.IsPermanent(classify(err)) {
 			return "", err
 		}
@@ -109,11 +165,11 @@ func (b *Bot) announceUsable(ctx context.Context, id string) (string, error) {
 }
 
 // join makes the bot a member of a public channel (conversations.join).
-func (b *Bot) join(ctx context.Context, channel string) error {
-	if _, _, _, err := b.api.JoinConversationContext(ctx, channel); err != nil {
+func (a *announceChannels) join(ctx context.Context, channel string) error {
+	if _, _, _, err := a.api.JoinConversationContext(ctx, channel); err != nil {
 		return fmt.Errorf("conversations.join: %w", err)
 	}
-	b.log.Info().Str("channel", channel).Msg("joined the channel to read it back")
+	a.log.Info().Str("channel", channel).Msg("joined the channel to read it back")
 	return nil
 }
 
@@ -136,23 +192,15 @@ var announceChannelErrors = map[string]bool{
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "missing_scope": true,
 }
 
-// afterAnnouncePost keeps the recorded state of the announce channel in step
-// with what a post there just met: a channel-level failure, or success
-// while a problem is on record (someone fixed it), checks again.
-func (b *Bot) afterAnnouncePost(ctx context.Context, channel string, err error) {
-	if channel == "" || channel != b.announceChannel() {
+// afterPost keeps the recorded state of the announce or drills channel in
+// step with what a post there just met: a channel-level failure, or
+// success while a problem is on record (someone fixed it), checks again.
+func (a *announceChannels) afterPost(ctx context.Context, channel string, err error) {
+	t, ok := a.target(channel)
+	if !ok {
 		return
 	}
-	if (err != nil && announceChannelErrors[slackCode(err)]) || (err == nil && b.AnnounceProblem() != "") {
-		b.checkAnnounceChannel(ctx)
+	if (err != nil && announceChannelErrors[slackCode(err)]) || (err == nil && a.problemOf(channel) != "") {
+		a.checkOne(ctx, t)
 	}
-}
-
-// ReadyNotes are lines /readyz shows without failing: problems that stop
-// one feature, not the bot (see docs/announce-channel.md).
-func (b *Bot) ReadyNotes() []string {
-	if p := b.AnnounceProblem(); p != "" {
-		return []string{p}
-	}
-	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -162,9 +163,10 @@ func (f *fakeSlack) takeCalls() []fakeCall {
 type fuzzWorld struct {
 	t     *testing.T
 	b     *Bot
+	cmds  *commands.Service
 	slack *fakeSlack
 	clock *clock.Fake
-	store *store.Store
+	store *boltstore.Store
 	n     int // envelopes and triggers handed out
 	// acks are the ack payloads of everything handled, as JSON.
 	acks []json.RawMessage
@@ -173,7 +175,7 @@ type fuzzWorld struct {
 func newFuzzWorld(t *testing.T, settings incident.Settings) *fuzzWorld {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
-	st, err := store.Open(filepath.Join(t.TempDir(), "fuzz.db"), store.Options{
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "fuzz.db"), boltstore.Options{
 		NoSync: true, MaxBatchDelay: time.Microsecond, InitialMmapSize: 1 << 20, Now: clk.Now,
 	})
 	if err != nil {
@@ -190,9 +192,10 @@ func newFuzzWorld(t *testing.T, settings incident.Settings) *fuzzWorld {
 		Store: st, Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce,
 		Command: "/incident", Clock: clk, PostmortemReminder: 24 * time.Hour,
 	}
-	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc, Settings: settings,
-		Command: "/incident", Log: zerolog.Nop(), Clock: clk})
-	return &fuzzWorld{t: t, b: b, slack: fs, clock: clk, store: st}
+	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc,
+		Config: Config{Command: "/incident", Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce},
+		Log:    zerolog.Nop(), Clock: clk})
+	return &fuzzWorld{t: t, b: b, cmds: svc, slack: fs, clock: clk, store: st}
 }
 
 func (w *fuzzWorld) next() int { w.n++; return w.n }
@@ -268,7 +271,7 @@ func (w *fuzzWorld) event(ev map[string]any) json.RawMessage {
 func (w *fuzzWorld) drain() {
 	w.t.Helper()
 	ctx := context.Background()
-	p := &performer{bot: w.b}
+	p := w.b.performer
 	for range 1000 {
 		jobs, err := w.store.PendingJobs(1)
 		if err != nil {
@@ -282,7 +285,7 @@ func (w *fuzzWorld) drain() {
 		if err != nil {
 			w.t.Fatalf("job %d %s failed: %v", job.ID, job.Kind, err)
 		}
-		err = w.store.Update(ctx, func(tx *store.Tx) error {
+		err = w.store.Update(ctx, func(tx store.Tx) error {
 			if apply != nil {
 				if err := apply(tx); err != nil {
 					return err
@@ -300,7 +303,7 @@ func (w *fuzzWorld) drain() {
 // incident loads INC-n.
 func (w *fuzzWorld) incident(n uint64) *incident.Incident {
 	w.t.Helper()
-	inc, err := w.b.incident(n)
+	inc, err := w.cmds.Incident(n)
 	if err != nil {
 		w.t.Fatal(err)
 	}

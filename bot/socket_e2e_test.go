@@ -13,7 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -21,7 +21,7 @@ import (
 // against emu, until the test ends.
 func runEmuBot(t *testing.T, emu *slackemu.Server, clk *clock.Fake) *Bot {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{NoSync: true, MaxBatchDelay: time.Millisecond, Now: clk.Now})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{NoSync: true, MaxBatchDelay: time.Millisecond, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +32,9 @@ func runEmuBot(t *testing.T, emu *slackemu.Server, clk *clock.Fake) *Bot {
 	api := slack.New(emu.BotToken(), slack.OptionAppLevelToken(emu.AppToken()), slack.OptionAPIURL(emu.APIURL()))
 	settings := incident.DefaultSettings()
 	svc := &commands.Service{Store: st, Settings: settings, ChannelPrefix: "inc", Command: "/incident", Clock: clk}
-	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc, Settings: settings,
-		Command: "/incident", Log: zerolog.Nop(), Clock: clk})
+	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc,
+		Config: Config{Command: "/incident", Settings: settings, ChannelPrefix: "inc"},
+		Log:    zerolog.Nop(), Clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()

@@ -15,7 +15,8 @@ import (
 	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 var t0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
@@ -73,7 +74,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clk: clock.NewFake(t0), fired: make(chan struct{}, 1000)}
 	scheduled := wake.New()
-	st := storetest.OpenWith(t, store.Options{NoSync: true, OnSchedule: scheduled.Notify, OnEnqueue: func() { f.fired <- struct{}{} }})
+	st := bolttest.OpenWith(t, boltstore.Options{NoSync: true, OnSchedule: scheduled.Notify, OnEnqueue: func() { f.fired <- struct{}{} }})
 	f.svc = &commands.Service{Store: st, Settings: incident.DefaultSettings(), Clock: f.clk, PostmortemReminder: 24 * time.Hour}
 	f.obs = &observed{Service: f.svc, nexts: make(chan time.Time, 1000)}
 	f.sched = scheduler.New(scheduler.Options{Reminders: f.obs, Wake: scheduled, Clock: f.clk, Log: zerolog.Nop()})
@@ -148,7 +149,7 @@ func (f *fixture) armed() {
 func (f *fixture) declare(sev string, due time.Time) uint64 {
 	f.t.Helper()
 	var n uint64
-	err := f.svc.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := f.svc.Store.Update(context.Background(), func(tx store.Tx) error {
 		inc := &incident.Incident{Title: "x", Severity: sev, Status: incident.Investigating, DeclaredAt: t0}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
@@ -174,7 +175,7 @@ func (f *fixture) drainFired() {
 // reminders counts the reminder posts enqueued so far.
 func (f *fixture) reminders() int {
 	f.t.Helper()
-	jobs, err := f.svc.Store.PendingJobs(0)
+	jobs, err := f.svc.Store.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func (f *fixture) reminders() int {
 func (f *fixture) reminderDue(n uint64) time.Time {
 	f.t.Helper()
 	var due time.Time
-	err := f.svc.Store.View(func(tx *store.Tx) error {
+	err := f.svc.Store.View(func(tx store.Tx) error {
 		var err error
 		due, _, err = tx.Reminder(n)
 		return err
@@ -247,7 +248,7 @@ func TestWakesEarlyWhenScheduleChanges(t *testing.T) {
 	f.start()
 	// An update moves the reminder earlier: the commit alone must make the
 	// scheduler re-arm its timer.
-	err := f.svc.Store.Update(context.Background(), func(tx *store.Tx) error { return tx.SetReminder(n, t0.Add(5*time.Minute)) })
+	err := f.svc.Store.Update(context.Background(), func(tx store.Tx) error { return tx.SetReminder(n, t0.Add(5*time.Minute)) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func TestPostmortemNudgeIsScheduledToo(t *testing.T) {
 	n := f.declare("SEV4", time.Time{})
 	f.start()
 	resolved := t0.Add(time.Minute)
-	err := f.svc.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := f.svc.Store.Update(context.Background(), func(tx store.Tx) error {
 		inc, err := tx.Incident(n)
 		if err != nil {
 			return err
