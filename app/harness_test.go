@@ -81,6 +81,12 @@ func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Optio
 	cfg.Log.Level = "debug"
 	cfg.Incidents.AnnounceChannel = w.announce
 	cfg.Services = []config.Service{{Name: "checkout", Experts: []string{carol}, Runbook: runbook}}
+	// The socket's liveness check runs on the fake clock, and a test that
+	// jumps it an hour or a year ahead jumps past every ping that real
+	// time would have had answered meanwhile: the socket would look
+	// silent and be replaced under an envelope on its way. Only a test of
+	// that check (TestDeafSocketIsReplaced) sets a real silence.
+	cfg.Slack.SilenceTimeout = 100 * 365 * 24 * time.Hour
 	if mutate != nil {
 		mutate(cfg)
 	}
