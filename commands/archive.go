@@ -103,7 +103,7 @@ func (s *Service) archive(tx *store.Tx, inc *incident.Incident, now time.Time, b
 	}
 	ev, err := tx.AppendEvent(inc.Number, incident.Event{
 		At: now, Kind: incident.EventArchived, Actor: by,
-		Text: fmt.Sprintf("Resolved %s ago and %s; channel archived.", spellAge(now.Sub(inc.ResolvedAt)), why),
+		Text: fmt.Sprintf("Resolved %s ago and %s; channel archived.", incident.FormatDuration(now.Sub(inc.ResolvedAt), incident.DurationAge), why),
 	})
 	if err != nil {
 		return err
@@ -185,13 +185,4 @@ func (s *Service) ArchiveNow(ctx context.Context, in ArchiveNowInput) (ArchiveNo
 		return ArchiveNowResult{}, fmt.Errorf("archive now in %s: %w", in.Channel, err)
 	}
 	return res, nil
-}
-
-// spellAge renders a time since resolution: whole days from two days on
-// ("7 days"), else as spellDuration.
-func spellAge(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
-	}
-	return spellDuration(d)
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -53,23 +52,6 @@ func (s *Service) NextUpdateChoices(severity string) (choices []time.Duration, d
 		}
 	}
 	return choices, def
-}
-
-// FormatDuration spells d the way the update form's options carry it:
-// "15m", "1h", "1h30m", "45s". time.ParseDuration reads every result back.
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0 && d > time.Hour:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return d.String()
-	}
 }
 
 // IncidentInChannel returns the incident whose channel is channelID, open

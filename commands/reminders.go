@@ -274,7 +274,7 @@ func (s *Service) remind(tx *store.Tx, number uint64, now time.Time) (bool, erro
 	inc.MissedUpdates++
 	ev, err := tx.AppendEvent(number, incident.Event{
 		At: now, Kind: incident.EventReminder,
-		Text: fmt.Sprintf("No status update for %s; reminder %d in a row.", spellDuration(now.Sub(since)), inc.MissedUpdates),
+		Text: fmt.Sprintf("No status update for %s; reminder %d in a row.", incident.FormatDuration(now.Sub(since), incident.DurationShort), inc.MissedUpdates),
 	})
 	if err != nil {
 		return false, err
@@ -412,8 +412,8 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 			return err
 		}
 		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventSnoozed, Actor: in.By, To: spellDuration(d),
-			Text: "Status-update reminder snoozed for " + spellDuration(d) + ".",
+			At: now, Kind: incident.EventSnoozed, Actor: in.By, To: incident.FormatDuration(d, incident.DurationShort),
+			Text: "Status-update reminder snoozed for " + incident.FormatDuration(d, incident.DurationShort) + ".",
 		})
 		if err != nil {
 			return err
@@ -428,20 +428,4 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		return SnoozeResult{}, fmt.Errorf("snooze in %s: %w", in.Channel, err)
 	}
 	return res, nil
-}
-
-// spellDuration renders d for people: "45m", "1h 30m", "20s".
-func spellDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d >= time.Hour:
-		if m := (d % time.Hour) / time.Minute; m != 0 {
-			return fmt.Sprintf("%dh %dm", d/time.Hour, m)
-		}
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
 }

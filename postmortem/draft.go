@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -200,7 +199,7 @@ func Build(rec Record, opt Options) Draft {
 		Summary:    r.block(inc.Summary, ""),
 		Impact:     r.block(inc.Impact, ""),
 		Resolution: r.block(inc.Resolution, ""),
-		Status:     statusLabel(inc.Status),
+		Status:     inc.Status.Label(),
 		Open:       inc.Open(),
 		Private:    inc.Private,
 		Drill:      inc.Drill,
@@ -309,7 +308,7 @@ func (r *renderer) value(kind incident.EventKind, v string) string {
 	case userID.MatchString(v):
 		return r.person(v)
 	case kind == incident.EventStatusChanged:
-		return escapeInline(statusLabel(incident.Status(v)))
+		return escapeInline(incident.Status(v).Label())
 	default:
 		return r.inline(v)
 	}
@@ -436,7 +435,7 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 			}
 		case incident.EventStatusChanged:
 			if incident.Status(ev.To) != incident.Resolved {
-				add(ev.At, "Status: "+statusLabel(incident.Status(ev.To)))
+				add(ev.At, "Status: "+incident.Status(ev.To).Label())
 			}
 		}
 	}
@@ -456,19 +455,19 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 
 	var m []Measure
 	if impactKnown {
-		m = append(m, Measure{"Impact to declaration", Duration(declared.Sub(inc.StartedAt))})
+		m = append(m, Measure{"Impact to declaration", incident.FormatDuration(declared.Sub(inc.StartedAt), incident.DurationPrecise)})
 	}
 	if !firstUpdate.IsZero() {
-		m = append(m, Measure{"Declaration to first status update", Duration(firstUpdate.Sub(declared))})
+		m = append(m, Measure{"Declaration to first status update", incident.FormatDuration(firstUpdate.Sub(declared), incident.DurationPrecise)})
 	}
 	switch {
 	case inc.Open() || inc.ResolvedAt.IsZero():
 		m = append(m, Measure{"Time to resolve", "not resolved yet"})
 	case impactKnown:
-		m = append(m, Measure{"Time to resolve (from impact start)", Duration(inc.ResolvedAt.Sub(inc.StartedAt))})
-		m = append(m, Measure{"Declaration to resolution", Duration(inc.ResolvedAt.Sub(declared))})
+		m = append(m, Measure{"Time to resolve (from impact start)", incident.FormatDuration(inc.ResolvedAt.Sub(inc.StartedAt), incident.DurationPrecise)})
+		m = append(m, Measure{"Declaration to resolution", incident.FormatDuration(inc.ResolvedAt.Sub(declared), incident.DurationPrecise)})
 	default:
-		m = append(m, Measure{"Time to resolve (from declaration)", Duration(inc.ResolvedAt.Sub(declared))})
+		m = append(m, Measure{"Time to resolve (from declaration)", incident.FormatDuration(inc.ResolvedAt.Sub(declared), incident.DurationPrecise)})
 	}
 	return out, m, updates
 }
@@ -561,41 +560,10 @@ func since(t, declared time.Time) string {
 	d := t.Sub(declared).Round(time.Second)
 	switch {
 	case d > 0:
-		return "+" + Duration(d)
+		return "+" + incident.FormatDuration(d, incident.DurationPrecise)
 	case d < 0:
-		return "-" + Duration(-d)
+		return "-" + incident.FormatDuration(-d, incident.DurationPrecise)
 	default:
 		return ""
 	}
-}
-
-// Duration spells d for people: "45s", "12m 30s", "1h 5m", "2d 3h 0m".
-func Duration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d < 0 {
-		d = -d
-	}
-	days, hours := int(d/(24*time.Hour)), int(d/time.Hour)%24
-	mins, secs := int(d/time.Minute)%60, int(d/time.Second)%60
-	// Called for every timeline entry: strconv, not fmt.
-	n := strconv.Itoa
-	switch {
-	case days > 0:
-		return n(days) + "d " + n(hours) + "h " + n(mins) + "m"
-	case hours > 0:
-		return n(hours) + "h " + n(mins) + "m"
-	case mins > 0 && secs > 0:
-		return n(mins) + "m " + n(secs) + "s"
-	case mins > 0:
-		return n(mins) + "m"
-	default:
-		return n(secs) + "s"
-	}
-}
-
-func statusLabel(s incident.Status) string {
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(string(s[:1])) + string(s[1:])
 }
