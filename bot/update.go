@@ -291,33 +291,11 @@ func (b *Bot) postUpdate(ctx context.Context, job store.Job, inc *incident.Incid
 // updateAsOf replays the timeline up to event seq to tell the severity and
 // status the incident had then, and describes that event as an update.
 func (b *Bot) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
-	severity, status := inc.Severity, inc.Status
-	var ev incident.Event
-	found, declared := false, false
-	for _, e := range events {
-		if e.Seq > seq {
-			break
-		}
-		switch e.Kind {
-		case incident.EventDeclared:
-			severity, status, declared = e.To, incident.Investigating, true
-		case incident.EventSeverityChanged:
-			severity = e.To
-		case incident.EventStatusChanged:
-			status = incident.Status(e.To)
-		case incident.EventResolved:
-			status = incident.Resolved
-		}
-		if e.Seq == seq {
-			ev, found = e, true
-		}
-	}
-	if !found {
+	st, ev, ok := inc.StateAt(events, seq)
+	if !ok {
 		return updateView{}, false
 	}
-	if !declared { // a timeline without its start: the current state is the best guess
-		severity, status = inc.Severity, inc.Status
-	}
+	severity, status := st.Severity, st.Status
 	sev, _ := b.opt.Settings.Severity(severity)
 	uv := updateView{
 		Final:           ev.Kind == incident.EventResolved || status == incident.Resolved,

@@ -317,20 +317,23 @@ func (r *renderer) value(kind incident.EventKind, v string) string {
 func severityHistory(r *renderer, inc *incident.Incident, events []incident.Event, settings incident.Settings) ([]SeverityStep, string) {
 	var steps []SeverityStep
 	seen := []string{inc.Severity}
-	for _, ev := range events {
+	incident.Replay(events, func(ev incident.Event, _, after incident.State) bool {
 		switch ev.Kind {
 		case incident.EventDeclared:
-			sev := ev.To
+			sev := after.Severity
 			if sev == "" {
 				sev = firstSeverity(inc, events)
 			}
 			steps = append(steps, SeverityStep{At: stamp(ev.At), Severity: r.inline(sev), By: r.actor(ev.Actor)})
 			seen = append(seen, sev)
 		case incident.EventSeverityChanged:
-			steps = append(steps, SeverityStep{At: stamp(ev.At), Severity: r.inline(ev.To), Previous: r.inline(ev.From), By: r.actor(ev.Actor)})
-			seen = append(seen, ev.From, ev.To)
+			// Previous is what the change says it changed from: a timeline
+			// that lost an event still tells each step as it was recorded.
+			steps = append(steps, SeverityStep{At: stamp(ev.At), Severity: r.inline(after.Severity), Previous: r.inline(ev.From), By: r.actor(ev.Actor)})
+			seen = append(seen, ev.From, after.Severity)
 		}
-	}
+		return true
+	})
 	peak, rank := "", -1
 	for _, s := range seen {
 		if k := settings.SeverityRank(s); k >= 0 && (rank < 0 || k < rank) {
@@ -425,7 +428,7 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 	add(declared, "Declared")
 	var firstUpdate time.Time
 	updates := 0
-	for _, ev := range events {
+	incident.Replay(events, func(ev incident.Event, _, after incident.State) bool {
 		switch ev.Kind {
 		case incident.EventUpdate:
 			updates++
@@ -434,11 +437,12 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 				add(ev.At, "First status update")
 			}
 		case incident.EventStatusChanged:
-			if incident.Status(ev.To) != incident.Resolved {
-				add(ev.At, "Status: "+incident.Status(ev.To).Label())
+			if after.Status != incident.Resolved {
+				add(ev.At, "Status: "+after.Status.Label())
 			}
 		}
-	}
+		return true
+	})
 	if !inc.Open() && !inc.ResolvedAt.IsZero() {
 		add(inc.ResolvedAt, "Resolved")
 	}
