@@ -92,24 +92,6 @@ func (s *Service) incidentNumber(tx *store.Tx, n uint64) (*incident.Incident, er
 	return inc, err
 }
 
-// stillOpen refuses to change an incident that is resolved.
-func (s *Service) stillOpen(inc *incident.Incident, what string) error {
-	if inc.Open() {
-		return nil
-	}
-	return incident.Errorf(incident.ECONFLICT, "%s is resolved, so its %s can no longer change. `%s note …` still adds to its timeline, and `%s postmortem` drafts the write-up.",
-		inc.ID(), what, s.command(), s.command())
-}
-
-// seen records an idempotency key in tx; true means the delivery was
-// handled before and must not act again. An empty key is never seen.
-func seen(tx *store.Tx, prefix, key string, now time.Time) (bool, error) {
-	if key == "" {
-		return false, nil
-	}
-	return tx.MarkSeen(prefix+":"+key, now)
-}
-
 // scheduleReminderAt makes the next reminder due exactly at due, the time
 // the last update promised the next one, while the incident is open and its
 // severity has reminders at all (a severity configured with none stays
