@@ -90,7 +90,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		return DeclareResult{}, err
 	}
 	var res DeclareResult
-	dup, err := s.run(ctx, "declare", deliveryKey("declare", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "declare", deliveryKey("declare", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = DeclareResult{}
 		inc, events, err := incident.Declare(incident.Declaration{
 			Title: in.Title, Summary: in.Summary, Severity: in.Severity, Service: in.Service,
@@ -124,7 +124,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 
 // enqueueDeclareJobs lists the side effects of a declaration, in the order
 // they must happen.
-func (s *Service) enqueueDeclareJobs(tx *store.Tx, inc *incident.Incident) error {
+func (s *Service) enqueueDeclareJobs(tx store.Tx, inc *incident.Incident) error {
 	jobs := []pendingJob{
 		{JobCreateChannel, nil},
 		{JobSetTopic, nil},

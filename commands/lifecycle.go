@@ -58,7 +58,7 @@ func (s *Service) NextUpdateChoices(severity string) (choices []time.Duration, d
 // or resolved, or an EINVALID error saying the command belongs in one.
 func (s *Service) IncidentInChannel(channelID string) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = s.incidentIn(tx, channelID)
 		return err
@@ -74,7 +74,7 @@ func (s *Service) IncidentByID(id string) (*incident.Incident, error) {
 		return nil, err
 	}
 	var inc *incident.Incident
-	err = s.Store.View(func(tx *store.Tx) error {
+	err = s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = s.incidentNumber(tx, n)
 		return err
@@ -84,7 +84,7 @@ func (s *Service) IncidentByID(id string) (*incident.Incident, error) {
 
 // incidentNumber loads incident n, with an ENOTFOUND error fit for the
 // user when there is none.
-func (s *Service) incidentNumber(tx *store.Tx, n uint64) (*incident.Incident, error) {
+func (s *Service) incidentNumber(tx store.Tx, n uint64) (*incident.Incident, error) {
 	inc, err := tx.Incident(n)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, incident.Errorf(incident.ENOTFOUND, "%s does not exist. `%s list` shows the open incidents.", incident.FormatID(n), s.command())
@@ -99,7 +99,7 @@ func (s *Service) incidentNumber(tx *store.Tx, n uint64) (*incident.Incident, er
 //
 // It complements scheduleReminder (interval from a start time), which a
 // promised time does not fit.
-func (s *Service) scheduleReminderAt(tx *store.Tx, inc *incident.Incident, due time.Time) error {
+func (s *Service) scheduleReminderAt(tx store.Tx, inc *incident.Incident, due time.Time) error {
 	sev, ok := s.Settings.Severity(inc.Severity)
 	if !inc.Open() || !ok || sev.Reminder <= 0 || due.IsZero() {
 		return tx.ClearReminder(inc.Number)
@@ -110,7 +110,7 @@ func (s *Service) scheduleReminderAt(tx *store.Tx, inc *incident.Incident, due t
 // enqueueUpdatePosts posts the structured update about ev in the incident
 // channel and, unless the incident is private (its announcement reveals
 // nothing), in the announcement's thread.
-func enqueueUpdatePosts(tx *store.Tx, inc *incident.Incident, ev incident.Event) error {
+func enqueueUpdatePosts(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
 	targets := []string{TargetChannel}
 	if !inc.Private {
 		targets = append(targets, TargetThread)

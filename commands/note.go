@@ -37,7 +37,7 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 		return NoteResult{}, incident.Errorf(incident.EINVALID, "a note needs its author")
 	}
 	var res NoteResult
-	dup, err := s.run(ctx, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = NoteResult{}
 		inc, err := s.incidentIn(tx, in.Channel)
 		if err != nil {

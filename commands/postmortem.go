@@ -71,7 +71,7 @@ func (s *Service) AddActionItem(ctx context.Context, in ActionInput) (ActionResu
 		return ActionResult{}, incident.Errorf(incident.EINVALID, "an action item needs the user who records it")
 	}
 	var res ActionResult
-	dup, err := s.run(ctx, "action item", deliveryKey("action", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "action item", deliveryKey("action", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = ActionResult{}
 		inc, err := s.incidentIn(tx, in.ChannelID)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 		return PostmortemResult{}, incident.Errorf(incident.EINVALID, "a postmortem request needs the user who asks")
 	}
 	var res PostmortemResult
-	dup, err := s.run(ctx, "postmortem", deliveryKey("postmortem", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "postmortem", deliveryKey("postmortem", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = PostmortemResult{}
 		inc, err := s.incidentIn(tx, in.ChannelID)
 		if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 // one transaction; an ENOTFOUND error when there is no such incident.
 func (s *Service) IncidentRecord(number uint64) (postmortem.Record, error) {
 	var rec postmortem.Record
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		inc, err := tx.Incident(number)
 		if errors.Is(err, store.ErrNotFound) {
 			return incident.Errorf(incident.ENOTFOUND, "%s does not exist", incident.FormatID(number))

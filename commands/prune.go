@@ -29,7 +29,7 @@ func (s *Service) PruneDeliveries(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
-		_, err := s.run(ctx, "prune delivery keys", "", func(tx *store.Tx, _ time.Time) error {
+		_, err := s.run(ctx, "prune delivery keys", "", func(tx store.Tx, _ time.Time) error {
 			var err error
 			n, err = tx.PruneSeenUpTo(before, pruneBatch)
 			return err

@@ -38,7 +38,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		return ResolveResult{}, incident.Errorf(incident.EINVALID, "resolving needs the user who resolves")
 	}
 	var res ResolveResult
-	dup, err := s.run(ctx, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = ResolveResult{}
 		inc, err := s.incidentIn(tx, in.Channel)
 		if err != nil {

@@ -20,9 +20,9 @@ import (
 //
 // The store may run body more than once, so body sets what it reports
 // afresh each time.
-func (s *Service) run(ctx context.Context, op, key string, body func(tx *store.Tx, now time.Time) error) (dup bool, err error) {
+func (s *Service) run(ctx context.Context, op, key string, body func(tx store.Tx, now time.Time) error) (dup bool, err error) {
 	now := s.now()
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		dup = false
 		if key != "" {
 			seen, err := tx.MarkSeen(key, now)

@@ -44,7 +44,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		return SeverityResult{}, incident.Errorf(incident.EINVALID, "a severity change needs the user who makes it")
 	}
 	var res SeverityResult
-	dup, err := s.run(ctx, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = SeverityResult{}
 		inc, err := s.incidentIn(tx, in.Channel)
 		if err != nil {

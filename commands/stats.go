@@ -112,7 +112,7 @@ func (s *Service) RequestStats(ctx context.Context, in StatsInput) (StatsResult,
 		return StatsResult{}, err
 	}
 	res := StatsResult{Period: in.Period, Service: svc}
-	res.Duplicate, err = s.run(ctx, "stats", deliveryKey("stats", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	res.Duplicate, err = s.run(ctx, "stats", deliveryKey("stats", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		return enqueue(tx, 0, JobPostStats, StatsPayload{
 			Channel: in.ChannelID, User: in.By, To: now, Length: length, Period: in.Period,
 			Service: svc, ResponseURL: in.ResponseURL,
@@ -151,7 +151,7 @@ func (s *Service) StatsQuery(to time.Time, length time.Duration, service string)
 // the incidents declared since the earlier period began.
 func (s *Service) Stats(q insights.Query) (insights.Report, error) {
 	var recs []insights.Record
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		recs = recs[:0]
 		return tx.IncidentsDeclaredSince(q.PreviousFrom(), func(inc *incident.Incident) error {
 			if inc.Drill || inc.DeclaredAt.After(q.To) {

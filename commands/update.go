@@ -93,7 +93,7 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 		return UpdateResult{}, err
 	}
 	var res UpdateResult
-	dup, err := s.run(ctx, "update "+incident.FormatID(v.number), deliveryKey("update", in.IdempotencyKey), func(tx *store.Tx, now time.Time) error {
+	dup, err := s.run(ctx, "update "+incident.FormatID(v.number), deliveryKey("update", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = UpdateResult{}
 		inc, err := s.incidentNumber(tx, v.number)
 		if err != nil {
@@ -112,7 +112,7 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 }
 
 // applyUpdate changes inc as update v says and records it; see PostUpdate.
-func (s *Service) applyUpdate(tx *store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
+func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
 	next := v.nextUpdate
 	if next == 0 {
 		_, next = s.NextUpdateChoices(v.severity)
