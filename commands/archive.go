@@ -142,12 +142,8 @@ func (s *Service) ArchiveNow(ctx context.Context, in ArchiveNowInput) (ArchiveNo
 		return ArchiveNowResult{}, incident.Errorf(incident.EINVALID, "archiving needs the user who asks")
 	}
 	var res ArchiveNowResult
-	dup, err := s.run(ctx, "archive now in "+in.Channel, deliveryKey("archive", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "archive now in "+in.Channel, deliveryKey("archive", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = ArchiveNowResult{}
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
 		if cmdr := inc.Holder(incident.RoleCommander); cmdr != in.By {
 			return incident.Errorf(incident.ECONFLICT, "Only %s's commander can archive its channel before the postmortem is drafted.", inc.ID())
 		}

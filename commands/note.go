@@ -37,12 +37,8 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 		return NoteResult{}, incident.Errorf(incident.EINVALID, "a note needs its author")
 	}
 	var res NoteResult
-	dup, err := s.run(ctx, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = NoteResult{}
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
 		ev, err := inc.Note(in.Text, in.By, now)
 		if err != nil {
 			return err

@@ -71,12 +71,8 @@ func (s *Service) AddActionItem(ctx context.Context, in ActionInput) (ActionResu
 		return ActionResult{}, incident.Errorf(incident.EINVALID, "an action item needs the user who records it")
 	}
 	var res ActionResult
-	dup, err := s.run(ctx, "action item", deliveryKey("action", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "action item", deliveryKey("action", in.IdempotencyKey), in.ChannelID, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = ActionResult{}
-		inc, err := s.incidentIn(tx, in.ChannelID)
-		if err != nil {
-			return err
-		}
 		item, ev, err := inc.AddAction(text, in.Owner, in.By, now)
 		if err != nil {
 			return err
@@ -125,12 +121,8 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 		return PostmortemResult{}, incident.Errorf(incident.EINVALID, "a postmortem request needs the user who asks")
 	}
 	var res PostmortemResult
-	dup, err := s.run(ctx, "postmortem", deliveryKey("postmortem", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "postmortem", deliveryKey("postmortem", in.IdempotencyKey), in.ChannelID, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = PostmortemResult{}
-		inc, err := s.incidentIn(tx, in.ChannelID)
-		if err != nil {
-			return err
-		}
 		res = PostmortemResult{Incident: inc, FileName: postmortem.FileName(inc)}
 		ev, err := s.appendEvent(tx, inc, inc.RecordPostmortem(in.By, now))
 		if err != nil {

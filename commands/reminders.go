@@ -366,12 +366,8 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		return SnoozeResult{}, incident.Errorf(incident.EINVALID, "a snooze needs the user who clicked it")
 	}
 	var res SnoozeResult
-	dup, err := s.run(ctx, "snooze in "+in.Channel, deliveryKey("snooze", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "snooze in "+in.Channel, deliveryKey("snooze", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = SnoozeResult{}
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
 		due, scheduled, err := tx.Reminder(inc.Number)
 		if err != nil {
 			return err

@@ -38,12 +38,8 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		return ResolveResult{}, incident.Errorf(incident.EINVALID, "resolving needs the user who resolves")
 	}
 	var res ResolveResult
-	dup, err := s.run(ctx, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = ResolveResult{}
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
 		ev, err := inc.Resolve(in.Summary, in.By, now)
 		if err != nil {
 			return withHint(err, "Next step: `%s postmortem` drafts the write-up.", s.command())

@@ -58,3 +58,16 @@ func withHint(err error, format string, args ...any) error {
 	}
 	return incident.Errorf(e.Code, "%s %s", e.Message, fmt.Sprintf(format, args...))
 }
+
+// runIn is run for a use-case about the incident whose channel is channel
+// (where the command was typed, the button clicked): body gets it, read in
+// the transaction. Outside an incident channel it is an EINVALID error.
+func (s *Service) runIn(ctx context.Context, op, key, channel string, body func(tx store.Tx, inc *incident.Incident, now time.Time) error) (dup bool, err error) {
+	return s.run(ctx, op, key, func(tx store.Tx, now time.Time) error {
+		inc, err := s.incidentIn(tx, channel)
+		if err != nil {
+			return err
+		}
+		return body(tx, inc, now)
+	})
+}

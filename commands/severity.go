@@ -44,12 +44,8 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		return SeverityResult{}, incident.Errorf(incident.EINVALID, "a severity change needs the user who makes it")
 	}
 	var res SeverityResult
-	dup, err := s.run(ctx, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+	dup, err := s.runIn(ctx, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = SeverityResult{}
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
 		from := inc.Severity
 		ev, err := inc.ChangeSeverity(s.Settings, sev, in.By, now)
 		if err != nil {
