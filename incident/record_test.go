@@ -85,7 +85,9 @@ func TestTimelineEntries(t *testing.T) {
 		want incident.Event
 		code string
 	}{
-		{"a note", func(i *incident.Incident) (incident.Event, error) { return i.Note("  restarted db-1 \n", "UBOB", lcAt(3)) },
+		{"a note", func(i *incident.Incident) (incident.Event, error) {
+			return i.Note("  restarted db-1 \n", "UBOB", lcAt(3))
+		},
 			incident.Event{At: lcAt(3), Kind: incident.EventNote, Actor: "UBOB", Text: "restarted db-1"}, ""},
 		{"a blank note", func(i *incident.Incident) (incident.Event, error) { return i.Note(" \n", "UBOB", lcAt(3)) }, incident.Event{}, incident.EINVALID},
 		{"a long note is clipped", func(i *incident.Incident) (incident.Event, error) { return i.Note(long, "UBOB", lcAt(3)) },
