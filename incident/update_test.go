@@ -1,6 +1,7 @@
 package incident_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestRecordUpdate(t *testing.T) {
 				t.Errorf("%s: event %+v", tt.name, ev)
 			}
 		}
-		if !equalKinds(kinds, tt.kinds) {
+		if !slices.Equal(kinds, tt.kinds) {
 			t.Errorf("%s: events %v, want %v", tt.name, kinds, tt.kinds)
 		}
 		if inc.Status != tt.status || inc.Severity != tt.severity || !inc.NextUpdateAt.Equal(tt.next) ||
@@ -150,16 +151,4 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: code %q, want %q", tt.name, got, tt.code)
 		}
 	}
-}
-
-func equalKinds(a, b []incident.EventKind) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
