@@ -14,8 +14,9 @@ import (
 // the rest is cut with an ellipsis.
 const MaxTimelineText = 4000
 
-// clipText keeps at most MaxTimelineText runes of s.
-func clipText(s string) string {
+// ClipText keeps at most MaxTimelineText runes of s, the rest cut with an
+// ellipsis: what the timeline keeps of a text.
+func ClipText(s string) string {
 	r := []rune(s)
 	if len(r) <= MaxTimelineText {
 		return s
@@ -71,7 +72,7 @@ func (i *Incident) Note(text, by string, now time.Time) (Event, error) {
 	if text == "" {
 		return Event{}, Errorf(EINVALID, "a note needs some text")
 	}
-	return Event{At: now, Kind: EventNote, Actor: by, Text: clipText(text)}, nil
+	return Event{At: now, Kind: EventNote, Actor: by, Text: ClipText(text)}, nil
 }
 
 // CapturedMessage is a message of the incident's channel, as chat has it.
@@ -84,7 +85,7 @@ type CapturedMessage struct {
 
 // Capture is the timeline's copy of m, with its own time, author and link.
 func (i *Incident) Capture(m CapturedMessage) Event {
-	return Event{At: m.At.UTC(), Kind: EventMessagePinned, Actor: m.Author, Text: clipText(strings.TrimSpace(m.Text)), Link: m.Link}
+	return Event{At: m.At.UTC(), Kind: EventMessagePinned, Actor: m.Author, Text: ClipText(strings.TrimSpace(m.Text)), Link: m.Link}
 }
 
 // AddAction records a follow-up, open or resolved (follow-ups often come
