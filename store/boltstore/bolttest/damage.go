@@ -58,7 +58,7 @@ func Damaged(tb testing.TB, dir, kind string) string {
 	}
 	rep, err := boltstore.Check(path, time.Second)
 	if err != nil || len(rep.Problems) > 0 || rep.Root < 2 {
-		tb.Fatalf("storetest: the store was not healthy before damage: %v %v", err, rep)
+		tb.Fatalf("bolttest: the store was not healthy before damage: %v %v", err, rep)
 	}
 	rng := rand.New(rand.NewPCG(12, 6))
 	scribble := func(page uint64) {
@@ -88,7 +88,7 @@ func Damaged(tb testing.TB, dir, kind string) string {
 		scribble(0)
 		scribble(1)
 	default:
-		tb.Fatalf("storetest: unknown damage %q", kind)
+		tb.Fatalf("bolttest: unknown damage %q", kind)
 	}
 	if err != nil {
 		tb.Fatal(err)

@@ -1,4 +1,4 @@
-// Package storetest opens real stores for tests: a bbolt file in the test's
+// Package bolttest opens real bbolt stores for tests: a file in the test's
 // temporary directory, closed when the test ends.
 package bolttest
 
@@ -28,11 +28,11 @@ func OpenPath(tb testing.TB, path string, opts boltstore.Options) *boltstore.Sto
 	tb.Helper()
 	s, err := boltstore.Open(path, opts)
 	if err != nil {
-		tb.Fatalf("storetest: %v", err)
+		tb.Fatalf("bolttest: %v", err)
 	}
 	tb.Cleanup(func() {
 		if err := s.Close(); err != nil {
-			tb.Errorf("storetest: %v", err)
+			tb.Errorf("bolttest: %v", err)
 		}
 	})
 	return s
