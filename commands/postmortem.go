@@ -72,7 +72,6 @@ func (s *Service) AddActionItem(ctx context.Context, in ActionInput) (ActionResu
 	}
 	var res ActionResult
 	dup, err := s.runIn(ctx, "action item", deliveryKey("action", in.IdempotencyKey), in.ChannelID, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
-		res = ActionResult{}
 		item, ev, err := inc.AddAction(text, in.Owner, in.By, now)
 		if err != nil {
 			return err
@@ -122,7 +121,6 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 	}
 	var res PostmortemResult
 	dup, err := s.runIn(ctx, "postmortem", deliveryKey("postmortem", in.IdempotencyKey), in.ChannelID, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
-		res = PostmortemResult{}
 		res = PostmortemResult{Incident: inc, FileName: postmortem.FileName(inc)}
 		ev, err := s.appendEvent(tx, inc, inc.RecordPostmortem(in.By, now))
 		if err != nil {
