@@ -2,8 +2,8 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -89,48 +89,23 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 	if err != nil {
 		return DeclareResult{}, err
 	}
-	now := s.now()
 	var res DeclareResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res = DeclareResult{} // Update may run this function more than once
-		if in.IdempotencyKey != "" {
-			seen, err := tx.MarkSeen("declare:"+in.IdempotencyKey, now)
-			if err != nil {
-				return err
-			}
-			if seen {
-				res.Duplicate = true
-				return nil
-			}
-		}
-		inc := &incident.Incident{
-			Title:      in.Title,
-			Summary:    in.Summary,
-			Service:    in.Service,
-			Severity:   in.Severity,
-			Status:     incident.Investigating,
-			Private:    in.Private,
-			Drill:      in.Drill,
-			DeclaredBy: in.DeclaredBy,
-			Roles:      map[string]string{incident.RoleCommander: in.Commander},
-			StartedAt:  now,
-			DeclaredAt: now,
-		}
-		if sev, ok := s.Settings.Severity(inc.Severity); ok && sev.Reminder > 0 {
-			inc.NextUpdateAt = now.Add(sev.Reminder) // the first update is due on the severity's cadence
+	dup, err := s.run(ctx, "declare", deliveryKey("declare", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+		res = DeclareResult{}
+		inc, events, err := incident.Declare(incident.Declaration{
+			Title: in.Title, Summary: in.Summary, Severity: in.Severity, Service: in.Service,
+			Private: in.Private, Drill: in.Drill, DeclaredBy: in.DeclaredBy, Commander: in.Commander,
+		}, s.Settings, now)
+		if err != nil {
+			return err
 		}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
 		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventDeclared, Actor: in.DeclaredBy, Text: inc.Title, To: inc.Severity,
-		}); err != nil {
-			return err
-		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventRoleAssigned, Actor: in.DeclaredBy, Role: incident.RoleCommander, To: in.Commander,
-		}); err != nil {
-			return err
+		for _, ev := range events {
+			if _, err := s.appendEvent(tx, inc, ev); err != nil {
+				return err
+			}
 		}
 		if err := s.enqueueDeclareJobs(tx, inc); err != nil {
 			return err
@@ -141,8 +116,8 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		res.Incident = inc
 		return nil
 	})
-	if err != nil {
-		return DeclareResult{}, fmt.Errorf("declare: %w", err)
+	if err != nil || dup {
+		return DeclareResult{Duplicate: dup}, err
 	}
 	return res, nil
 }
