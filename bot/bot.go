@@ -137,9 +137,6 @@ func New(opt Options) *Bot {
 	return b
 }
 
-// Notify wakes the outbox worker; safe to call from any goroutine.
-func (b *Bot) Notify() { b.worker.Notify() }
-
 // WaitIdle blocks until every envelope received so far has had all its
 // effects: the work handlers do after their ack has finished, and the
 // outbox has nothing pending (tests, shutdown).

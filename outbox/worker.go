@@ -54,7 +54,8 @@ type Options struct {
 	Store     Store
 	Performer Performer
 	// Wake is the store's OnEnqueue signal: made first and given to both,
-	// so the worker hears of every job committed. Nil: only Notify wakes.
+	// so the worker hears of every job committed. Nil: the worker reads
+	// the store only on start and on its own timers.
 	Wake *wake.Signal
 	// OnPermanent records a permanent failure (typically on the incident's
 	// timeline) in the transaction that drops the job. Optional.
@@ -123,10 +124,6 @@ func New(opt Options) *Worker {
 	}
 	return &Worker{opt: opt, wake: opt.Wake, changed: make(chan struct{})}
 }
-
-// Notify tells the worker that jobs were enqueued, as Options.Wake does.
-// It never blocks.
-func (w *Worker) Notify() { w.wake.Notify() }
 
 // WaitIdle blocks until no job is pending or in flight (or ctx ends). Jobs
 // waiting for a future retry time count as pending; so do jobs notified

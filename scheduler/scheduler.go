@@ -31,7 +31,7 @@ type Options struct {
 	Reminders Reminders
 	// Wake is the store's OnSchedule signal: made first and given to
 	// both, so the scheduler hears of every change to the schedule. Nil:
-	// only Notify wakes.
+	// it reads the schedule only on start, on its timer and on Trigger.
 	Wake  *wake.Signal
 	Clock clock.Clock
 	Log   zerolog.Logger
@@ -68,10 +68,6 @@ func New(opt Options) *Scheduler {
 	return &Scheduler{opt: opt, wake: opt.Wake, trigger: make(chan chan struct{})}
 }
 
-// Notify tells the scheduler that the schedule may have changed, so it
-// re-reads the earliest due time, as Options.Wake does. It never blocks.
-func (s *Scheduler) Notify() { s.wake.Notify() }
-
 // Trigger runs one cycle now (firing whatever is due on the scheduler's
 // clock) and returns once that cycle has finished and the scheduler is
 // waiting again, or when ctx ends. Tests
@@ -102,7 +98,7 @@ func (s *Scheduler) Cycles() uint64 {
 
 // Run fires reminders until ctx ends, and returns nil then. Between cycles
 // it blocks on one timer (set for the earliest due time, or none when
-// nothing is scheduled), Notify and Trigger, so an idle scheduler costs no
+// nothing is scheduled), Options.Wake and Trigger, so an idle scheduler costs no
 // CPU. A failing cycle is logged and retried with backoff; it never stops
 // the loop.
 func (s *Scheduler) Run(ctx context.Context) error {
