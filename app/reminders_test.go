@@ -419,3 +419,23 @@ func TestPostmortemNudge(t *testing.T) {
 		t.Fatalf("nudges left scheduled: %v, %v", ok, err)
 	}
 }
+
+// Nobody triggers the scheduler here: an escalation's commit wakes it
+// through the store's schedule signal, it sets its timer for the new
+// reminder, and the reminder comes when the clock gets there.
+func TestAnEscalationWakesTheScheduler(t *testing.T) {
+	w := remWorld(t, 0)
+	inc := w.remDeclare(1, "SEV4", "disk filling") // SEV4: no reminder, no timer
+	ackText(t, w.slash(alice, inc.ChannelID, "severity SEV1"))
+	due, ok := w.remDue(1)
+	if !ok {
+		t.Fatal("no reminder scheduled after the escalation")
+	}
+	if !w.clock.WaitForTimerBy(due, w.ctx().Done()) {
+		t.Fatal("the scheduler never woke up to set a timer for the new reminder")
+	}
+	w.clock.Advance(due.Sub(w.clock.Now()))
+	if _, err := w.emu.WaitCall(w.ctx(), "chat.postMessage", func(c slackemu.Call) bool { return isReminder(c, inc.ChannelID) }); err != nil {
+		t.Fatal("the reminder never came:", err)
+	}
+}

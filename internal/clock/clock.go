@@ -113,6 +113,28 @@ func (f *Fake) Next() (time.Time, bool) {
 	return next, true
 }
 
+// WaitForTimerBy blocks until a timer is pending that fires at or before
+// t, or done is closed; tests use it to know a goroutine has gone to sleep
+// until t.
+func (f *Fake) WaitForTimerBy(t time.Time, done <-chan struct{}) bool {
+	for {
+		f.mu.Lock()
+		for _, x := range f.timers {
+			if !x.at.After(t) {
+				f.mu.Unlock()
+				return true
+			}
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-done:
+			return false
+		}
+	}
+}
+
 // Waiters returns how many timers are pending.
 func (f *Fake) Waiters() int {
 	f.mu.Lock()
