@@ -130,9 +130,9 @@ func TestDeclareOneLiner(t *testing.T) {
 func TestDeclareDefaultsToLeastSevere(t *testing.T) {
 	w := newWorld(t, nil, nil)
 	w.slash(bob, w.announce, "declare search is slow")
-	w.idle()
-	if inc := w.incident(1); inc.Severity != "SEV4" || inc.Title != "search is slow" {
-		t.Fatalf("%+v", inc)
+	ch := w.declared(1, "search is slow", bob)
+	if !strings.HasPrefix(ch.Topic, "SEV4") || ch.Name != "inc-1-search-is-slow" {
+		t.Fatalf("channel %s, topic %q: want SEV4, the title", ch.Name, ch.Topic)
 	}
 }
 
