@@ -31,7 +31,7 @@ const (
 
 // world is an emulated Slack workspace with the real bot connected to it,
 // both on one fake clock: time passes only when the test lets it (idle,
-// waitCall, clock.Advance), so no test waits on the wall clock.
+// waitFor, waitCall, clock.Advance), so no test waits on the wall clock.
 type world struct {
 	t        *testing.T
 	clock    *clock.Fake // the bot's, its store's and Slack's
@@ -215,7 +215,7 @@ func (w *world) idle() {
 
 // waitFor returns once done says so, letting time pass until it does:
 // each step does what is due (a scheduler cycle, the outbox's work) and
-// then moves the clock to the next timer any part of the bot or Slack has
+// then moves the clock to the next timer any part of the bot has
 // set, as real time would, for at most limit of fake time.
 func (w *world) waitFor(what string, limit time.Duration, done func() bool) {
 	w.t.Helper()
