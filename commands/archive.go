@@ -101,7 +101,7 @@ func (s *Service) archive(tx *store.Tx, inc *incident.Incident, now time.Time, b
 	if by != "" {
 		why = "the commander chose to archive it without a postmortem"
 	}
-	ev, err := tx.AppendEvent(inc.Number, incident.Event{
+	ev, err := s.appendEvent(tx, inc, incident.Event{
 		At: now, Kind: incident.EventArchived, Actor: by,
 		Text: fmt.Sprintf("Resolved %s ago and %s; channel archived.", spellAge(now.Sub(inc.ResolvedAt)), why),
 	})

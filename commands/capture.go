@@ -161,7 +161,7 @@ func (s *Service) ApplyCapture(tx *store.Tx, in CaptureInput) (CaptureResult, er
 		res.Duplicate = dup
 		return res, err
 	}
-	ev, err := tx.AppendEvent(inc.Number, incident.Event{
+	ev, err := s.appendEvent(tx, inc, incident.Event{
 		At: in.At.UTC(), Kind: incident.EventMessagePinned, Actor: in.Author, Text: clipText(strings.TrimSpace(in.Text)), Link: in.Link,
 	})
 	if err != nil {

@@ -122,12 +122,12 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
 		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
+		if _, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventDeclared, Actor: in.DeclaredBy, Text: inc.Title, To: inc.Severity,
 		}); err != nil {
 			return err
 		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
+		if _, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventRoleAssigned, Actor: in.DeclaredBy, Role: incident.RoleCommander, To: in.Commander,
 		}); err != nil {
 			return err

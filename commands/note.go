@@ -53,7 +53,7 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 		if err != nil {
 			return err
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		ev, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventNote, Actor: in.By, Text: clipText(in.Text),
 		})
 		if err != nil {

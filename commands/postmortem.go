@@ -87,7 +87,7 @@ func (s *Service) AddActionItem(ctx context.Context, in ActionInput) (ActionResu
 		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
+		if _, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventAction, Actor: in.By, Text: text, To: in.Owner,
 		}); err != nil {
 			return err
@@ -142,7 +142,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{At: now, Kind: incident.EventPostmortem, Actor: in.By})
+		ev, err := s.appendEvent(tx, inc, incident.Event{At: now, Kind: incident.EventPostmortem, Actor: in.By})
 		if err != nil {
 			return err
 		}

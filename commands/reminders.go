@@ -272,7 +272,7 @@ func (s *Service) remind(tx *store.Tx, number uint64, now time.Time) (bool, erro
 		since = inc.DeclaredAt
 	}
 	inc.MissedUpdates++
-	ev, err := tx.AppendEvent(number, incident.Event{
+	ev, err := s.appendEvent(tx, inc, incident.Event{
 		At: now, Kind: incident.EventReminder,
 		Text: fmt.Sprintf("No status update for %s; reminder %d in a row.", spellDuration(now.Sub(since)), inc.MissedUpdates),
 	})
@@ -411,7 +411,7 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		if err := enqueueRefresh(tx, inc); err != nil {
 			return err
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		ev, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventSnoozed, Actor: in.By, To: spellDuration(d),
 			Text: "Status-update reminder snoozed for " + spellDuration(d) + ".",
 		})

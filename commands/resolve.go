@@ -61,7 +61,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		}
 		inc.Resolution = in.Summary
 		inc.LastUpdateAt, inc.NextUpdateAt, inc.MissedUpdates = now, time.Time{}, 0
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		ev, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventResolved, Actor: in.By, From: string(from), To: string(incident.Resolved), Text: in.Summary,
 		})
 		if err != nil {

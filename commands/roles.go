@@ -140,7 +140,7 @@ func (s *Service) AssignRole(ctx context.Context, in AssignRoleInput) (AssignRol
 		if prev != "" {
 			kind = incident.EventRoleHandoff
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		ev, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: kind, Actor: in.By, Role: role.ID, From: prev, To: in.User,
 		})
 		if err != nil {

@@ -71,7 +71,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		if sev.Reminder > 0 {
 			inc.NextUpdateAt = now.Add(sev.Reminder)
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		ev, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventSeverityChanged, Actor: in.By, From: from, To: sev.Name,
 		})
 		if err != nil {

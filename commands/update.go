@@ -131,7 +131,7 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 func (s *Service) applyUpdate(tx *store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
 	by := v.in.By
 	if v.severity != inc.Severity {
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
+		if _, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: incident.EventSeverityChanged, Actor: by, From: inc.Severity, To: v.severity,
 		}); err != nil {
 			return err
@@ -150,7 +150,7 @@ func (s *Service) applyUpdate(tx *store.Tx, inc *incident.Incident, v validUpdat
 			inc.Resolution = v.in.Summary
 			res.Resolved = true
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
+		ev, err := s.appendEvent(tx, inc, incident.Event{
 			At: now, Kind: kind, Actor: by, From: string(from), To: string(v.status), Text: resolutionText(kind, v.in.Summary),
 		})
 		if err != nil {
@@ -169,7 +169,7 @@ func (s *Service) applyUpdate(tx *store.Tx, inc *incident.Incident, v validUpdat
 		}
 	}
 	inc.LastUpdateAt, inc.NextUpdateAt, inc.MissedUpdates = now, next, 0
-	ev, err := tx.AppendEvent(inc.Number, incident.Event{
+	ev, err := s.appendEvent(tx, inc, incident.Event{
 		At: now, Kind: incident.EventUpdate, Actor: by, Text: v.in.Summary, NextSteps: v.in.NextSteps, NextUpdate: next,
 	})
 	if err != nil {

@@ -1,8 +1,8 @@
 // Package outbox runs the durable side-effect jobs that commands enqueue in
-// the store: in order within an incident, concurrently across incidents,
-// retrying transient failures with capped exponential backoff (never sooner
-// than a server's Retry-After), and recording permanent failures instead of
-// retrying forever. A job is marked done only in the transaction that stores
+// the store: in order within an incident's lane (see store.Job.Lane),
+// concurrently across lanes and incidents, retrying transient failures with
+// capped exponential backoff (never sooner than a server's Retry-After), and
+// recording permanent failures instead of retrying forever. A job is marked done only in the transaction that stores
 // its result, so a crash at any point leaves it pending and it runs again
 // after a restart: performers must make re-running safe.
 package outbox
@@ -318,6 +318,9 @@ func (w *Worker) drain(n int, done <-chan finished, cancel context.CancelFunc) {
 }
 
 func laneOf(j store.Job) string {
+	if j.Incident != 0 && j.Lane != "" {
+		return "i" + strconv.FormatUint(j.Incident, 10) + "/" + j.Lane
+	}
 	if j.Incident != 0 {
 		return "i" + strconv.FormatUint(j.Incident, 10)
 	}
