@@ -130,6 +130,12 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
 		Clock:              o.clock,
 	}
+	dests, performers, err := integrations(cfg, st, o.slackClock)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc.Destinations = dests
 	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
 		var open []*incident.Incident
 		err := st.View(func(tx *store.Tx) error {
@@ -150,6 +156,8 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		Metrics:   metrics,
 		Silence:   cfg.Slack.SilenceTimeout,
 		Clock:     o.slackClock,
+		// Webhook and PagerDuty jobs go to their own performers.
+		Performers: performers,
 	})
 	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
 	notify.Lock()

@@ -42,6 +42,9 @@ type Options struct {
 	Clock   clock.Clock
 	// Socket tuning (zero values take defaults).
 	Silence time.Duration
+	// Performers carry out the outbox jobs of other destinations, by job
+	// kind (webhooks, PagerDuty); every other job is a Slack call.
+	Performers map[string]outbox.Performer
 }
 
 // Bot is the running Slack adapter.
@@ -86,7 +89,7 @@ func New(opt Options) *Bot {
 	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Silence, Clock: opt.Clock}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
-		Performer:   &performer{bot: b},
+		Performer:   outbox.ByKind(&performer{bot: b}, opt.Performers),
 		OnPermanent: recordDeliveryFailure,
 		Clock:       opt.Clock,
 		Log:         opt.Log,

@@ -58,7 +58,8 @@ type Options struct {
 	Clock       clock.Clock
 	Log         zerolog.Logger
 	Metrics     Metrics
-	// Concurrency caps jobs in flight across incidents (default 8).
+	// Concurrency caps jobs in flight across incidents (default 8), once
+	// for Slack's lanes and once for the others (see store.Job.Lane).
 	Concurrency int
 	// BaseDelay and MaxDelay bound the exponential backoff (defaults 1s, 5m).
 	BaseDelay, MaxDelay time.Duration
@@ -190,7 +191,8 @@ func (w *Worker) setIdle(idle bool) {
 // finished reports an attempt back to the Run loop, which alone owns the
 // in-memory queue.
 type finished struct {
-	lane string
+	lane  string
+	other bool // the job was in a lane other than Slack's
 	// done is true when the job left the outbox (completed, or dropped as
 	// a permanent failure); otherwise job is its new state (retry later).
 	done bool
@@ -244,6 +246,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	q := &queue{lanes: map[string][]store.Job{}}
 	inflight := map[string]bool{}
+	busy := map[bool]int{} // jobs in flight: other lanes (true), Slack's (false)
 	done := make(chan finished)
 	for {
 		fresh, err := w.opt.Store.PendingJobsAfter(q.last, 0)
@@ -264,11 +267,19 @@ func (w *Worker) Run(ctx context.Context) error {
 				}
 				continue
 			}
-			if len(inflight) >= w.opt.Concurrency {
+			// Slack's lanes and the other lanes have a cap each, so
+			// deliveries hanging on a dead endpoint never take the slots
+			// Slack's jobs need.
+			if busy[j.Lane != ""] >= w.opt.Concurrency {
 				continue // picked up when a job in flight finishes
 			}
 			inflight[lane] = true
-			go func(j store.Job, lane string) { done <- w.attempt(jobCtx, j, lane) }(j, lane)
+			busy[j.Lane != ""]++
+			go func(j store.Job, lane string) {
+				f := w.attempt(jobCtx, j, lane)
+				f.other = j.Lane != ""
+				done <- f
+			}(j, lane)
 		}
 		w.opt.Metrics.OutboxDepth(q.n)
 		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil)
@@ -293,6 +304,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case f := <-done:
 			delete(inflight, f.lane)
+			busy[f.other]--
 			q.settle(f)
 		case <-w.wake:
 		case <-timer:
