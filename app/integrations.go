@@ -18,7 +18,7 @@ import (
 // publish to and the performers the outbox routes those jobs to. Jobs of a
 // destination removed from the config still reach their performer, which
 // records them as undeliverable instead of leaving them pending forever.
-func integrations(cfg *config.Config, st *store.Store, clk clock.Clock) (commands.Destinations, map[string]outbox.Performer, error) {
+func integrations(cfg *config.Config, st webhooks.Store, clk clock.Clock) (commands.Destinations, map[string]outbox.Performer, error) {
 	var dests commands.Destinations
 	endpoints := make([]webhooks.Endpoint, 0, len(cfg.Webhooks))
 	for _, w := range cfg.Webhooks {

@@ -84,7 +84,7 @@ type PagerDutyPayload struct {
 // enqueues its delivery to every destination subscribed to it: the intent
 // to tell other tools commits with the change or not at all. Every use-case
 // appends timeline events through here.
-func (s *Service) appendEvent(tx *store.Tx, inc *incident.Incident, ev incident.Event) (incident.Event, error) {
+func (s *Service) appendEvent(tx store.Tx, inc *incident.Incident, ev incident.Event) (incident.Event, error) {
 	ev, err := s.appendEvent(tx, inc, ev)
 	if err != nil {
 		return incident.Event{}, err
@@ -133,7 +133,7 @@ func (s *Service) snapshot(inc *incident.Incident, ev incident.Event) Snapshot {
 // page enqueues PagerDuty's trigger when an incident reaches the paging
 // severity for the first time (declared at it, or raised to it), and its
 // resolve when a paged incident is resolved. Drills never page.
-func (s *Service) page(tx *store.Tx, inc *incident.Incident, ev incident.Event, snap Snapshot) error {
+func (s *Service) page(tx store.Tx, inc *incident.Incident, ev incident.Event, snap Snapshot) error {
 	pd := s.Destinations.PagerDuty
 	if !pd.Enabled || inc.Drill {
 		return nil
@@ -177,7 +177,7 @@ func (s *Service) pages(severity string) bool {
 
 // paged reports whether the incident was at a paging severity before its
 // event before: the timeline is the record of what was triggered.
-func (s *Service) paged(tx *store.Tx, number, before uint64) (bool, error) {
+func (s *Service) paged(tx store.Tx, number, before uint64) (bool, error) {
 	evs, err := tx.Events(number)
 	if err != nil {
 		return false, fmt.Errorf("read timeline of %s: %w", incident.FormatID(number), err)
@@ -194,7 +194,7 @@ func (s *Service) paged(tx *store.Tx, number, before uint64) (bool, error) {
 }
 
 // enqueueLane is enqueue for a job in one of the incident's other lanes.
-func enqueueLane(tx *store.Tx, number uint64, kind, lane string, payload any) error {
+func enqueueLane(tx store.Tx, number uint64, kind, lane string, payload any) error {
 	raw, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s job: %w", kind, err)

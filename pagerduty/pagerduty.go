@@ -56,11 +56,16 @@ type Link struct {
 	Text string `json:"text"`
 }
 
+// Store is what a delivery reads: the incident's channel as of now.
+type Store interface {
+	View(fn func(tx store.Tx) error) error
+}
+
 // Options configures a Client. RoutingKey and Store are required.
 type Options struct {
 	RoutingKey string // the integration key; never log it
 	URL        string // default DefaultURL
-	Store      *store.Store
+	Store      Store
 	HTTP       *http.Client
 	Clock      clock.Clock
 	// ChannelWait is how long a trigger waits for the incident's channel,
@@ -182,7 +187,7 @@ func trigger(s commands.Snapshot, channelID string, at time.Time) (*Payload, []L
 
 func (c *Client) channel(number uint64) (string, error) {
 	var inc *incident.Incident
-	err := c.opt.Store.View(func(tx *store.Tx) error {
+	err := c.opt.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(number)
 		return err

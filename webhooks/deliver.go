@@ -26,10 +26,15 @@ type Endpoint struct {
 	Secret string // whsec_<base64>; never log it
 }
 
+// Store is what a delivery reads: the incident's channel as of now.
+type Store interface {
+	View(fn func(tx store.Tx) error) error
+}
+
 // Options configures a Deliverer. Store is required.
 type Options struct {
 	Endpoints []Endpoint
-	Store     *store.Store
+	Store     Store
 	// Client sends the requests (default: one that follows no redirect, so
 	// a moved endpoint is a recorded failure, not a silent GET elsewhere).
 	Client *http.Client
@@ -125,7 +130,7 @@ func MessageID(job store.Job, pl commands.WebhookPayload) string {
 // channel is the incident's channel as of now.
 func (d *Deliverer) channel(number uint64) (string, error) {
 	var inc *incident.Incident
-	err := d.opt.Store.View(func(tx *store.Tx) error {
+	err := d.opt.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(number)
 		return err

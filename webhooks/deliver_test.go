@@ -16,7 +16,8 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 	"github.com/incidentbot/incidentbot/webhooks"
 )
 
@@ -84,7 +85,7 @@ func status(code int, header ...string) func(http.ResponseWriter) {
 // deliverer configured for it, on a fake clock.
 type fixture struct {
 	clk  *clock.Fake
-	st   *store.Store
+	st   *boltstore.Store
 	inc  *incident.Incident
 	rc   *receiver
 	url  string
@@ -95,10 +96,10 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	st := storetest.OpenWith(t, store.Options{Now: clk.Now})
+	st := bolttest.OpenWith(t, boltstore.Options{Now: clk.Now})
 	inc := &incident.Incident{Title: "Checkout <!channel> down", Severity: "SEV1", Status: incident.Investigating, Service: "checkout",
 		Roles: map[string]string{incident.RoleCommander: "UALICE"}, ChannelID: "C0INC1", DeclaredAt: clk.Now(), StartedAt: clk.Now()}
-	if err := st.Update(context.Background(), func(tx *store.Tx) error { return tx.CreateIncident(inc) }); err != nil {
+	if err := st.Update(context.Background(), func(tx store.Tx) error { return tx.CreateIncident(inc) }); err != nil {
 		t.Fatal(err)
 	}
 	rc := &receiver{}
@@ -235,7 +236,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 // receivers get the link; after a minute it goes without.
 func TestDeliveryWaitsForTheChannel(t *testing.T) {
 	f := newFixture(t)
-	if err := f.st.Update(context.Background(), func(tx *store.Tx) error {
+	if err := f.st.Update(context.Background(), func(tx store.Tx) error {
 		f.inc.ChannelID = ""
 		return tx.PutIncident(f.inc)
 	}); err != nil {
