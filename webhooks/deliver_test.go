@@ -14,6 +14,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/hookemu"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/boltstore"
@@ -137,7 +138,7 @@ func TestDeliveryVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := f.rc.last(t)
-	if err := verify(secret, got.header, got.body, f.clk.Now()); err != nil {
+	if err := hookemu.Verify(secret, got.header, got.body, f.clk.Now()); err != nil {
 		t.Fatalf("the receiver cannot verify our delivery: %v", err)
 	}
 	if got.header.Get("Content-Type") != "application/json" {
@@ -154,7 +155,7 @@ func TestDeliveryVerifies(t *testing.T) {
 		{"timestamp from the future", secret, got.body, f.clk.Now().Add(-5*time.Minute - time.Second)},
 		{"altered body", secret, []byte(strings.Replace(string(got.body), "SEV1", "SEV4", 1)), f.clk.Now()},
 	} {
-		if err := verify(tt.secret, got.header, tt.body, tt.now); err == nil {
+		if err := hookemu.Verify(tt.secret, got.header, tt.body, tt.now); err == nil {
 			t.Errorf("%s: the receiver accepted it", tt.name)
 		}
 	}
@@ -182,7 +183,7 @@ func TestRetriesKeepTheWebhookID(t *testing.T) {
 	if first.header.Get("webhook-timestamp") == second.header.Get("webhook-timestamp") {
 		t.Error("the retry reused the first attempt's timestamp")
 	}
-	if err := verify(secret, second.header, second.body, f.clk.Now()); err != nil {
+	if err := hookemu.Verify(secret, second.header, second.body, f.clk.Now()); err != nil {
 		t.Errorf("retry does not verify: %v", err)
 	}
 }

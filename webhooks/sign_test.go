@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentbot/incidentbot/internal/hookemu"
 	"github.com/incidentbot/incidentbot/webhooks"
 )
 
@@ -29,7 +30,7 @@ func TestSignMatchesTheSpecificationsExample(t *testing.T) {
 	h.Set("webhook-id", id)
 	h.Set("webhook-timestamp", "1614265330")
 	h.Set("webhook-signature", want)
-	if err := verify(secret, h, []byte(body), at); err != nil {
+	if err := hookemu.Verify(secret, h, []byte(body), at); err != nil {
 		t.Errorf("the verifier refuses the specification's example: %v", err)
 	}
 }
