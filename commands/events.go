@@ -85,7 +85,7 @@ type PagerDutyPayload struct {
 // to tell other tools commits with the change or not at all. Every use-case
 // appends timeline events through here.
 func (s *Service) appendEvent(tx store.Tx, inc *incident.Incident, ev incident.Event) (incident.Event, error) {
-	ev, err := s.appendEvent(tx, inc, ev)
+	ev, err := tx.AppendEvent(inc.Number, ev)
 	if err != nil {
 		return incident.Event{}, err
 	}
