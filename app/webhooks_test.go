@@ -38,7 +38,19 @@ func whTypes(as []hookemu.Attempt) []string {
 // waiting for the outbox (on a fake clock the deliveries wait for it).
 func (w *world) whDeclarePrivate(user, title string) {
 	w.t.Helper()
-	v := w.openDeclareModal(user)
+	before := len(w.emu.Calls("views.open"))
+	w.slash(user, w.announce, "declare")
+	seen := 0
+	call, err := w.emu.WaitCall(w.ctx(), "views.open", func(slackemu.Call) bool { seen++; return seen > before })
+	if err != nil || !call.OK {
+		w.t.Fatalf("views.open: %+v %v", call, err)
+	}
+	var v slackemu.View
+	for _, view := range w.emu.Views() {
+		if view.TriggerID == call.Args["trigger_id"] {
+			v = view
+		}
+	}
 	if _, err := w.emu.SubmitView(w.ctx(), user, v.ID, map[string]any{
 		"title": title, "severity": "SEV1", "summary": "do not share", "commander": user, "private": []string{"private"},
 	}); err != nil {
