@@ -138,6 +138,9 @@ func TestWebhooksTellOtherToolsInOrder(t *testing.T) {
 			t.Errorf("timeline records a failure: %s", ev.Text)
 		}
 	}
+	if logs := w.logs.String(); strings.Contains(logs, hookSecret[len("whsec_"):]) || strings.Contains(logs, privateHookSecret[len("whsec_"):]) {
+		t.Error("a webhook secret appeared in the logs")
+	}
 }
 
 // A webhook endpoint that hangs holds up its own deliveries only: while
@@ -225,5 +228,33 @@ func (w *world) whUntilAttempted(clk *clock.Fake, rc *hookemu.Receiver, n int) {
 			w.t.Fatalf("nothing pending, and %d of %d requests arrived", len(rc.Attempts()), n)
 		}
 		clk.Advance(wake.Sub(clk.Now()))
+	}
+}
+
+// An endpoint that refuses a delivery (a 4xx other than 408 and 429) is not
+// retried: the failure is recorded on the incident's timeline, naming the
+// endpoint by host only, and the endpoint's next delivery goes out.
+func TestRefusedWebhookIsOnTheTimeline(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	rc := hookemu.Start(t, hookSecret, clk.Now)
+	rc.Script(hookemu.Reply{Status: http.StatusGone})
+	w := newWorldOnClock(t, clk, nil, whWithHooks(config.Webhook{URL: rc.URL + "?token=in-the-query", Secret: hookSecret, Events: []string{incident.TypeDeclared, incident.TypeResolved}}))
+
+	ackText(t, w.slash(alice, w.announce, "declare SEV2 checkout returns 500s"))
+	w.letTimePass(clk)
+	ackText(t, w.slash(alice, w.incident(1).ChannelID, "resolve false alarm"))
+	w.letTimePass(clk)
+
+	if got := whTypes(rc.Attempts()); !slices.Equal(got, []string{"INC-1 incident.declared", "INC-1 incident.resolved"}) {
+		t.Errorf("attempts %q, want the refused declaration once, then the resolution", got)
+	}
+	var failed []string
+	for _, ev := range w.events(1) {
+		if ev.Kind == incident.EventDeliveryFailed {
+			failed = append(failed, ev.Text)
+		}
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0], "HTTP 410") || !strings.Contains(failed[0], "127.0.0.1") || strings.Contains(failed[0], "in-the-query") || strings.Contains(failed[0], "/hooks") {
+		t.Errorf("timeline failures %q, want one naming the 410 and the host only", failed)
 	}
 }
