@@ -110,6 +110,12 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
 		Clock:              o.clock,
 	}
+	dests, performers, err := integrations(cfg, st, o.clock)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc.Destinations = dests
 	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
 		var open []*incident.Incident
 		err := st.View(func(tx store.Tx) error {
@@ -136,6 +142,8 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		Metrics: metrics,
 		Clock:   o.clock,
 		Wake:    enqueued,
+		// Webhook and PagerDuty jobs go to their own performers.
+		Performers: performers,
 	})
 	sched := scheduler.New(scheduler.Options{Reminders: svc, Wake: scheduled, Log: log, Clock: o.clock})
 

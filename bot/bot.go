@@ -71,6 +71,9 @@ type Options struct {
 	// Wake is the store's OnEnqueue signal, which the outbox worker
 	// listens to (see outbox.Options.Wake).
 	Wake *wake.Signal
+	// Performers carry out the outbox jobs of other destinations, by job
+	// kind (webhooks, PagerDuty); every other job is a Slack call.
+	Performers map[string]outbox.Performer
 }
 
 // Bot is the running Slack adapter. It keeps the socket and the outbox
@@ -127,7 +130,7 @@ func New(opt Options) *Bot {
 	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Config.Silence, Clock: opt.Clock}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
-		Performer:   b.performer,
+		Performer:   outbox.ByKind(b.performer, opt.Performers),
 		Wake:        opt.Wake,
 		OnPermanent: b.performer.recordDeliveryFailure,
 		Clock:       opt.Clock,

@@ -37,6 +37,9 @@ type Service struct {
 	// ArchiveAfter is how long after resolution an incident's channel is
 	// archived (see archive.go); 0 disables it.
 	ArchiveAfter time.Duration
+	// Destinations are the tools outside Slack told about incidents (see
+	// events.go); the zero value tells none.
+	Destinations Destinations
 }
 
 // AnnounceChannelFor is where inc is announced and its updates threaded,

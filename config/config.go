@@ -65,6 +65,11 @@ type Config struct {
 	}
 	Services []Service
 
+	// Webhooks and PagerDuty are the tools outside Slack told about
+	// incidents (integrations.go).
+	Webhooks  []Webhook
+	PagerDuty PagerDuty
+
 	// File is the configuration file that was read, "" when none was.
 	File string
 	// Warnings are problems that do not stop the bot, such as unknown keys
@@ -89,6 +94,8 @@ func Default() *Config {
 	c.Incidents.Severities = d.Severities
 	c.Incidents.Roles = d.Roles
 	c.Services = d.Services
+	c.PagerDuty.MinSeverity = "SEV2"
+	c.PagerDuty.APIURL = "https://events.pagerduty.com/v2/enqueue"
 	return c
 }
 
@@ -132,6 +139,7 @@ func (c *Config) Redacted() string {
 		services[i] = s.Name
 	}
 	fmt.Fprintf(&b, " severities=%s roles=%s services=%s", strings.Join(sevs, ","), strings.Join(roles, ","), strings.Join(services, ","))
+	fmt.Fprintf(&b, " webhooks=%d pagerduty.routing_key=%s pagerduty.min_severity=%s", len(c.Webhooks), tokenState(c.PagerDuty.RoutingKey), c.PagerDuty.MinSeverity)
 	return redact(b.String(), c.secrets()...)
 }
 
@@ -140,7 +148,11 @@ func (c *Config) String() string { return c.Redacted() }
 
 // secrets are the values no message may contain.
 func (c *Config) secrets() []string {
-	return []string{c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal(), c.HTTP.Token.Reveal()}
+	secrets := []string{c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal(), c.HTTP.Token.Reveal(), c.PagerDuty.RoutingKey.Reveal()}
+	for _, w := range c.Webhooks {
+		secrets = append(secrets, w.Secret.Reveal())
+	}
+	return secrets
 }
 
 func tokenState(tok Secret) string {

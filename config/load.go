@@ -41,6 +41,9 @@ var scalarKeys = []string{
 	"incidents.postmortem_reminder",
 	"incidents.archive_after",
 	"incidents.drills_channel",
+	"pagerduty.routing_key",
+	"pagerduty.min_severity",
+	"pagerduty.api_url",
 }
 
 // conventionalEnv are the well-known variable names the tokens are also read
@@ -74,7 +77,7 @@ func Load(path string, environ []string) (*Config, error) {
 	c, err := load(file, env)
 	if err != nil {
 		// Tokens may already be known from the environment.
-		return nil, errors.New(redact(err.Error(), env[EnvName("slack.bot_token")], env["SLACK_BOT_TOKEN"], env[EnvName("slack.app_token")], env["SLACK_APP_TOKEN"], env[EnvName("http.token")]))
+		return nil, errors.New(redact(err.Error(), env[EnvName("slack.bot_token")], env["SLACK_BOT_TOKEN"], env[EnvName("slack.app_token")], env["SLACK_APP_TOKEN"], env[EnvName("http.token")], env[EnvName("pagerduty.routing_key")]))
 	}
 	return c, nil
 }
@@ -93,6 +96,8 @@ func load(file string, env map[string]string) (*Config, error) {
 		"incidents.channel_prefix":      def.Incidents.ChannelPrefix,
 		"incidents.postmortem_reminder": def.Incidents.PostmortemReminder.String(),
 		"incidents.archive_after":       def.Incidents.ArchiveAfter.String(),
+		"pagerduty.min_severity":        def.PagerDuty.MinSeverity,
+		"pagerduty.api_url":             def.PagerDuty.APIURL,
 	}
 	for k, val := range defaults {
 		v.SetDefault(k, val)

@@ -39,7 +39,9 @@ type rawConfig struct {
 		ArchiveAfter       string        `mapstructure:"archive_after"`
 		DrillsChannel      string        `mapstructure:"drills_channel"`
 	} `mapstructure:"incidents"`
-	Services []rawService `mapstructure:"services"`
+	Services  []rawService `mapstructure:"services"`
+	Webhooks  []rawWebhook `mapstructure:"webhooks"`
+	PagerDuty rawPagerDuty `mapstructure:"pagerduty"`
 }
 
 type rawSeverity struct {
@@ -116,6 +118,7 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 		}
 		c.Services = append(c.Services, Service{Name: strings.TrimSpace(s.Name), Experts: experts, Runbook: strings.TrimSpace(s.Runbook)})
 	}
+	r.integrations(c)
 	return c, nil
 }
 

@@ -1,8 +1,8 @@
 // Package outbox runs the durable side-effect jobs that commands enqueue in
-// the store: in order within an incident, concurrently across incidents,
-// retrying transient failures with capped exponential backoff (never sooner
-// than a server's Retry-After), and recording permanent failures instead of
-// retrying forever. A job is marked done only in the transaction that stores
+// the store: in order within an incident's lane (see store.Job.Lane),
+// concurrently across lanes and incidents, retrying transient failures with
+// capped exponential backoff (never sooner than a server's Retry-After), and
+// recording permanent failures instead of retrying forever. A job is marked done only in the transaction that stores
 // its result, so a crash at any point leaves it pending and it runs again
 // after a restart: performers must make re-running safe.
 package outbox
@@ -63,7 +63,8 @@ type Options struct {
 	Clock       clock.Clock
 	Log         zerolog.Logger
 	Metrics     Metrics
-	// Concurrency caps jobs in flight across incidents (default 8).
+	// Concurrency caps jobs in flight across incidents (default 8), once
+	// for Slack's lanes and once for the others (see store.Job.Lane).
 	Concurrency int
 	// BaseDelay and MaxDelay bound the exponential backoff (defaults 1s, 5m).
 	BaseDelay, MaxDelay time.Duration
@@ -198,7 +199,8 @@ func (w *Worker) changedLocked() {
 // finished reports an attempt back to the Run loop, which alone owns the
 // in-memory queue.
 type finished struct {
-	lane string
+	lane  string
+	other bool // the job was in a lane other than Slack's
 	// done is true when the job left the outbox (completed, or dropped as
 	// a permanent failure); otherwise job is its new state (retry later).
 	done bool
@@ -252,6 +254,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	q := &queue{lanes: map[string][]store.Job{}}
 	inflight := map[string]bool{}
+	busy := map[bool]int{} // jobs in flight: other lanes (true), Slack's (false)
 	done := make(chan finished)
 	for {
 		// Read before the jobs: a commit notified up to seen is visible
@@ -275,11 +278,19 @@ func (w *Worker) Run(ctx context.Context) error {
 				}
 				continue
 			}
-			if len(inflight) >= w.opt.Concurrency {
+			// Slack's lanes and the other lanes have a cap each, so
+			// deliveries hanging on a dead endpoint never take the slots
+			// Slack's jobs need.
+			if busy[j.Lane != ""] >= w.opt.Concurrency {
 				continue // picked up when a job in flight finishes
 			}
 			inflight[lane] = true
-			go func(j store.Job, lane string) { done <- w.attempt(jobCtx, j, lane) }(j, lane)
+			busy[j.Lane != ""]++
+			go func(j store.Job, lane string) {
+				f := w.attempt(jobCtx, j, lane)
+				f.other = j.Lane != ""
+				done <- f
+			}(j, lane)
 		}
 		w.opt.Metrics.OutboxDepth(q.n)
 		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil, seen)
@@ -304,6 +315,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case f := <-done:
 			delete(inflight, f.lane)
+			busy[f.other]--
 			q.settle(f)
 		case <-w.wake.C():
 		case <-timer:
@@ -329,6 +341,9 @@ func (w *Worker) drain(n int, done <-chan finished, cancel context.CancelFunc) {
 }
 
 func laneOf(j store.Job) string {
+	if j.Incident != 0 && j.Lane != "" {
+		return "i" + strconv.FormatUint(j.Incident, 10) + "/" + j.Lane
+	}
 	if j.Incident != 0 {
 		return "i" + strconv.FormatUint(j.Incident, 10)
 	}

@@ -9,9 +9,14 @@ import (
 // committed state change implies. Only CompleteJob removes it, so a crash
 // before then leaves it pending for the next start.
 type Job struct {
-	ID        uint64          `json:"id"`       // assigned by Enqueue, increasing (FIFO)
-	Incident  uint64          `json:"incident"` // 0 = not tied to an incident
-	Kind      string          `json:"kind"`
+	ID       uint64 `json:"id"`       // assigned by Enqueue, increasing (FIFO)
+	Incident uint64 `json:"incident"` // 0 = not tied to an incident
+	Kind     string `json:"kind"`
+	// Lane orders the job within its incident: jobs of one incident and
+	// lane run one at a time in ID order, while lanes run independently,
+	// so a slow webhook endpoint never holds up the incident's Slack jobs.
+	// "" is the incident's Slack lane.
+	Lane      string          `json:"lane,omitempty"`
 	Payload   json.RawMessage `json:"payload,omitempty"`
 	Attempts  int             `json:"attempts"`
 	NotBefore time.Time       `json:"not_before,omitzero"`
