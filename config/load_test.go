@@ -142,7 +142,7 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		{"INCIDENTBOT_INCIDENTS_POSTMORTEM_REMINDER", "0s", func(c *Config) any { return c.Incidents.PostmortemReminder }, time.Duration(0)},
 		{"INCIDENTBOT_INCIDENTS_ARCHIVE_AFTER", "168h", func(c *Config) any { return c.Incidents.ArchiveAfter }, 168 * time.Hour},
 		{"INCIDENTBOT_INCIDENTS_DRILLS_CHANNEL", "C0DRILLS1", func(c *Config) any { return c.Incidents.DrillsChannel }, "C0DRILLS1"},
-		{"INCIDENTBOT_PAGERDUTY_ROUTING_KEY", "R0UTINGKEY\n", func(c *Config) any { return c.PagerDuty.RoutingKey }, "R0UTINGKEY"},
+		{"INCIDENTBOT_PAGERDUTY_ROUTING_KEY", "R0UTINGKEY\n", func(c *Config) any { return c.PagerDuty.RoutingKey.Reveal() }, "R0UTINGKEY"},
 		{"INCIDENTBOT_PAGERDUTY_MIN_SEVERITY", "SEV1", func(c *Config) any { return c.PagerDuty.MinSeverity }, "SEV1"},
 		{"INCIDENTBOT_PAGERDUTY_API_URL", "http://127.0.0.1:9/v2/enqueue", func(c *Config) any { return c.PagerDuty.APIURL }, "http://127.0.0.1:9/v2/enqueue"},
 	}
