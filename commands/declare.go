@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -75,7 +76,7 @@ func (s *Service) ValidateDeclare(in DeclareInput) (DeclareInput, error) {
 	if in.DeclaredBy == "" {
 		return in, incident.Errorf(incident.EINVALID, "a declaration needs the declaring user")
 	}
-	if in.Commander == "" {
+	if in.Commander == "" && !isSource(in.DeclaredBy) {
 		in.Commander = in.DeclaredBy
 	}
 	return in, nil
@@ -103,39 +104,8 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 				return nil
 			}
 		}
-		inc := &incident.Incident{
-			Title:      in.Title,
-			Summary:    in.Summary,
-			Service:    in.Service,
-			Severity:   in.Severity,
-			Status:     incident.Investigating,
-			Private:    in.Private,
-			Drill:      in.Drill,
-			DeclaredBy: in.DeclaredBy,
-			Roles:      map[string]string{incident.RoleCommander: in.Commander},
-			StartedAt:  now,
-			DeclaredAt: now,
-		}
-		if sev, ok := s.Settings.Severity(inc.Severity); ok && sev.Reminder > 0 {
-			inc.NextUpdateAt = now.Add(sev.Reminder) // the first update is due on the severity's cadence
-		}
-		if err := tx.CreateIncident(inc); err != nil {
-			return err
-		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventDeclared, Actor: in.DeclaredBy, Text: inc.Title, To: inc.Severity,
-		}); err != nil {
-			return err
-		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventRoleAssigned, Actor: in.DeclaredBy, Role: incident.RoleCommander, To: in.Commander,
-		}); err != nil {
-			return err
-		}
-		if err := s.enqueueDeclareJobs(tx, inc); err != nil {
-			return err
-		}
-		if err := s.scheduleReminder(tx, inc, now); err != nil {
+		inc, err := s.declareIn(tx, in, now)
+		if err != nil {
 			return err
 		}
 		res.Incident = inc
@@ -145,6 +115,50 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		return DeclareResult{}, fmt.Errorf("declare: %w", err)
 	}
 	return res, nil
+}
+
+// declareIn records a validated declaration in tx: the incident, its first
+// events, its side effects and its reminder. The integrations declare
+// through it inside their own transactions.
+func (s *Service) declareIn(tx *store.Tx, in DeclareInput, now time.Time) (*incident.Incident, error) {
+	inc := &incident.Incident{
+		Title:      in.Title,
+		Summary:    in.Summary,
+		Service:    in.Service,
+		Severity:   in.Severity,
+		Status:     incident.Investigating,
+		Private:    in.Private,
+		Drill:      in.Drill,
+		DeclaredBy: in.DeclaredBy,
+		Roles:      map[string]string{incident.RoleCommander: in.Commander},
+		StartedAt:  now,
+		DeclaredAt: now,
+	}
+	if sev, ok := s.Settings.Severity(inc.Severity); ok && sev.Reminder > 0 {
+		inc.NextUpdateAt = now.Add(sev.Reminder) // the first update is due on the severity's cadence
+	}
+	if err := tx.CreateIncident(inc); err != nil {
+		return nil, err
+	}
+	if _, err := tx.AppendEvent(inc.Number, incident.Event{
+		At: now, Kind: incident.EventDeclared, Actor: in.DeclaredBy, Text: inc.Title, To: inc.Severity,
+	}); err != nil {
+		return nil, err
+	}
+	if in.Commander != "" { // an integration may declare with nobody in command yet
+		if _, err := tx.AppendEvent(inc.Number, incident.Event{
+			At: now, Kind: incident.EventRoleAssigned, Actor: in.DeclaredBy, Role: incident.RoleCommander, To: in.Commander,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.enqueueDeclareJobs(tx, inc); err != nil {
+		return nil, err
+	}
+	if err := s.scheduleReminder(tx, inc, now); err != nil {
+		return nil, err
+	}
+	return inc, nil
 }
 
 // enqueueDeclareJobs lists the side effects of a declaration, in the order
@@ -178,7 +192,7 @@ func (s *Service) invitees(inc *incident.Incident) []string {
 	var users []string
 	seen := map[string]bool{}
 	add := func(u string) {
-		if u != "" && !seen[u] {
+		if u != "" && !seen[u] && !isSource(u) {
 			seen[u] = true
 			users = append(users, u)
 		}

@@ -35,6 +35,8 @@ type Service struct {
 	// ArchiveAfter is how long after resolution an incident's channel is
 	// archived (see archive.go); 0 disables it.
 	ArchiveAfter time.Duration
+	// Alerts says what Alertmanager's notifications do (alerts.go).
+	Alerts AlertPolicy
 }
 
 // AnnounceChannelFor is where inc is announced and its updates threaded,

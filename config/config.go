@@ -64,6 +64,8 @@ type Config struct {
 		DrillsChannel string
 	}
 	Services []Service
+	// Alertmanager is what POST /hooks/alertmanager does (alertmanager.go).
+	Alertmanager Alertmanager
 
 	// File is the configuration file that was read, "" when none was.
 	File string
@@ -89,6 +91,7 @@ func Default() *Config {
 	c.Incidents.Severities = d.Severities
 	c.Incidents.Roles = d.Roles
 	c.Services = d.Services
+	c.Alertmanager = defaultAlertmanager()
 	return c
 }
 

@@ -39,7 +39,8 @@ type rawConfig struct {
 		ArchiveAfter       string        `mapstructure:"archive_after"`
 		DrillsChannel      string        `mapstructure:"drills_channel"`
 	} `mapstructure:"incidents"`
-	Services []rawService `mapstructure:"services"`
+	Services     []rawService    `mapstructure:"services"`
+	Alertmanager rawAlertmanager `mapstructure:"alertmanager"`
 }
 
 type rawSeverity struct {
@@ -116,6 +117,7 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 		}
 		c.Services = append(c.Services, Service{Name: strings.TrimSpace(s.Name), Experts: experts, Runbook: strings.TrimSpace(s.Runbook)})
 	}
+	c.Alertmanager = r.Alertmanager.alertmanager()
 	return c, nil
 }
 
