@@ -129,6 +129,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
 		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
 		Clock:              o.clock,
+		Alerts:             alertPolicy(cfg.Alertmanager),
 	}
 	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
 		var open []*incident.Incident
@@ -176,6 +177,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	if cfg.HTTP.Token != "" {
 		pm := postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log)
 		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token, pm, log))
+		registerIntegrations(srv, svc, cfg.HTTP.Token, log)
 	}
 	if cfg.HTTP.Listen != "" {
 		// Bind now, so a taken port fails start-up with a clear error and

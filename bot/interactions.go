@@ -47,6 +47,10 @@ func (b *Bot) interaction(ctx context.Context, req socketmode.Request, cb slack.
 			return b.declareAnywayClicked(ctx, cb, action)
 		case action.ActionID == actionJoinIncident:
 			return b.joinClicked(ctx, cb, action)
+		case action.ActionID == actionAlertDeclare:
+			return b.alertDeclareClicked(ctx, cb, action)
+		case action.ActionID == actionAlertResolve:
+			return b.alertResolveClicked(ctx, cb, action)
 		}
 	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
 		if cb.CallbackID == addToTimelineShort {

@@ -34,6 +34,9 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	if job.Kind == commands.JobPostStats {
 		return b.postStats(ctx, job) // belongs to no incident
 	}
+	if job.Kind == commands.JobSuggestAlert {
+		return b.suggestAlert(ctx, job) // belongs to no incident yet
+	}
 	inc, err := b.incident(job.Incident)
 	if err != nil {
 		return nil, outbox.Permanent(err)
@@ -95,6 +98,10 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return b.postArchiveWaiting(ctx, job, inc)
 	case commands.JobArchiveChannel:
 		return b.archiveChannel(ctx, inc)
+	case commands.JobOfferResolve:
+		return b.offerResolve(ctx, job, inc)
+	case commands.JobMarkSuggestion:
+		return b.markSuggestion(ctx, job, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}
