@@ -180,4 +180,3 @@ func incidentHandler(svc Incidents, log zerolog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, toJSON(inc))
 	})
 }
-
