@@ -27,7 +27,7 @@ type MarkSuggestionPayload struct {
 // updateAlertIncident applies a later notification of a group that has an
 // incident (see ReceiveAlerts).
 func (s *Service) updateAlertIncident(tx *store.Tx, g *store.AlertGroup, inc *incident.Incident, n AlertNotification, now time.Time, out *AlertOutcome) error {
-	started, ended := applyAlerts(g, n)
+	started, ended := applyAlerts(g, n, s.plainLabels(n))
 	out.Action, out.Incident = AlertUnchanged, inc
 	if inc.Open() {
 		if err := appendAlertEvents(tx, inc.Number, now, "Alert firing", started); err != nil {
@@ -57,7 +57,7 @@ func (s *Service) updateAlertIncident(tx *store.Tx, g *store.AlertGroup, inc *in
 // applyAlerts brings g's firing alerts to n's and returns the alerts that
 // started firing (new, or firing again since a later startsAt) and those
 // that resolved, in n's order.
-func applyAlerts(g *store.AlertGroup, n AlertNotification) (started, ended []store.FiringAlert) {
+func applyAlerts(g *store.AlertGroup, n AlertNotification, plain map[string]bool) (started, ended []store.FiringAlert) {
 	if g.Firing == nil {
 		g.Firing = map[string]store.FiringAlert{}
 	}
@@ -68,7 +68,7 @@ func applyAlerts(g *store.AlertGroup, n AlertNotification) (started, ended []sto
 			if ok && old.StartsAt.Equal(a.StartsAt) {
 				continue
 			}
-			f := store.FiringAlert{StartsAt: a.StartsAt, Name: alertName(a, n.CommonLabels), Link: a.GeneratorURL}
+			f := store.FiringAlert{StartsAt: a.StartsAt, Name: alertName(a, plain), Link: a.GeneratorURL}
 			g.Firing[a.Fingerprint] = f
 			started = append(started, f)
 		case "resolved":
@@ -89,7 +89,7 @@ func newlyFiring(g store.AlertGroup, n AlertNotification) []store.FiringAlert {
 	for k, v := range g.Firing {
 		c.Firing[k] = v
 	}
-	started, _ := applyAlerts(&c, n)
+	started, _ := applyAlerts(&c, n, nil)
 	return started
 }
 
@@ -212,16 +212,26 @@ func (s *Service) alertService(n AlertNotification) string {
 	return ""
 }
 
+// plainLabels are the labels an alert's name leaves out: those the group
+// is made of (the same for all its alerts) and those the incident shows
+// already (severity, service).
+func (s *Service) plainLabels(n AlertNotification) map[string]bool {
+	plain := map[string]bool{"alertname": true, strings.ToLower(s.Alerts.SeverityLabel): true, strings.ToLower(s.Alerts.ServiceLabel): true}
+	for k := range n.GroupLabels {
+		plain[strings.ToLower(k)] = true
+	}
+	return plain
+}
+
 // alertName shows an alert on the timeline: its alertname, the labels that
-// set it apart from the rest of the group, and its summary.
-func alertName(a Alert, common map[string]string) string {
+// set it apart within the group, and its summary. The labels are those of
+// the alert alone: the group's common labels would hide the one that
+// matters while the group has a single alert.
+func alertName(a Alert, plain map[string]bool) string {
 	name := a.Labels["alertname"]
 	var extra []string
 	for k, v := range a.Labels {
-		if k == "alertname" {
-			continue
-		}
-		if c, ok := common[k]; ok && c == v {
+		if plain[strings.ToLower(k)] {
 			continue
 		}
 		extra = append(extra, k+"="+v)

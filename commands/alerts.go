@@ -166,7 +166,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 			// Suggested (or waiting for a click): follow the alerts, so
 			// the declaration a click makes starts from the current state.
 			before := len(g.Firing)
-			applyAlerts(&g, n)
+			applyAlerts(&g, n, s.plainLabels(n))
 			out.Action, out.Reason = AlertUnchanged, "the group was suggested already; its Declare button declares it"
 			if before == 0 && len(g.Firing) > 0 && !g.Suggested {
 				out.Action = AlertSuggested
@@ -184,7 +184,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 // newAlertGroup handles the first notification of a group.
 func (s *Service) newAlertGroup(tx *store.Tx, n AlertNotification, now time.Time, out *AlertOutcome) error {
 	g := store.AlertGroup{Key: n.GroupKey, ID: groupID(n.GroupKey), FirstSeen: now}
-	applyAlerts(&g, n)
+	applyAlerts(&g, n, s.plainLabels(n))
 	if len(g.Firing) == 0 {
 		out.Action, out.Reason = AlertIgnored, "no alert of the group is firing"
 		return nil
