@@ -11,7 +11,7 @@ import (
 // warnings, passes Validate once tokens come from the environment, and its
 // values are the defaults (plus the example service).
 func TestExampleConfig(t *testing.T) {
-	const path = "../../config.example.yaml"
+	const path = "../config.example.yaml"
 	c := mustLoad(t, path, "SLACK_BOT_TOKEN="+secretBot, "SLACK_APP_TOKEN="+secretApp)
 	if len(c.Warnings) != 0 {
 		t.Errorf("warnings: %q", c.Warnings)
@@ -32,7 +32,7 @@ func TestExampleConfig(t *testing.T) {
 // TestExampleConfigDocumentsEveryKey checks that each overridable key, and
 // its environment variable, appears in the example.
 func TestExampleConfigDocumentsEveryKey(t *testing.T) {
-	data, err := os.ReadFile("../../config.example.yaml")
+	data, err := os.ReadFile("../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ type appManifest struct {
 // request URLs, the shortcut and events it handles, and the scopes it needs —
 // no more.
 func TestManifest(t *testing.T) {
-	data, err := os.ReadFile("../../manifest.yaml")
+	data, err := os.ReadFile("../manifest.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
