@@ -30,7 +30,7 @@ const maxListedAlerts = 10
 func (b *Bot) alertGroup(key string) (store.AlertGroup, bool, error) {
 	var g store.AlertGroup
 	var ok bool
-	err := b.store.View(func(tx *store.Tx) error {
+	err := b.store.View(func(tx store.Tx) error {
 		var err error
 		g, ok, err = tx.AlertGroup(key)
 		return err

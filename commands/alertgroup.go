@@ -26,7 +26,7 @@ type MarkSuggestionPayload struct {
 
 // updateAlertIncident applies a later notification of a group that has an
 // incident (see ReceiveAlerts).
-func (s *Service) updateAlertIncident(tx *store.Tx, g *store.AlertGroup, inc *incident.Incident, n AlertNotification, now time.Time, out *AlertOutcome) error {
+func (s *Service) updateAlertIncident(tx store.Tx, g *store.AlertGroup, inc *incident.Incident, n AlertNotification, now time.Time, out *AlertOutcome) error {
 	started, ended := applyAlerts(g, n, s.plainLabels(n))
 	out.Action, out.Incident = AlertUnchanged, inc
 	if inc.Open() {
@@ -95,7 +95,7 @@ func newlyFiring(g store.AlertGroup, n AlertNotification) []store.FiringAlert {
 
 // appendAlertEvents puts one note per alert on the timeline, at most
 // maxAlertEvents and then one saying how many more.
-func appendAlertEvents(tx *store.Tx, number uint64, now time.Time, what string, alerts []store.FiringAlert) error {
+func appendAlertEvents(tx store.Tx, number uint64, now time.Time, what string, alerts []store.FiringAlert) error {
 	for i, a := range alerts {
 		ev := incident.Event{At: now, Kind: incident.EventNote, Text: what + ": " + a.Name, Link: a.Link}
 		if i == maxAlertEvents {
@@ -287,7 +287,7 @@ func (s *Service) DeclareSuggestion(ctx context.Context, in DeclareSuggestionInp
 	}
 	now := s.now()
 	var res DeclareSuggestionResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = DeclareSuggestionResult{}
 		g, ok, err := tx.AlertGroupByID(in.Group)
 		if err != nil {

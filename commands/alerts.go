@@ -146,7 +146,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 	}
 	now := s.now()
 	var out AlertOutcome
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		out = AlertOutcome{}
 		g, known, err := tx.AlertGroup(n.GroupKey)
 		if err != nil {
@@ -182,7 +182,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 }
 
 // newAlertGroup handles the first notification of a group.
-func (s *Service) newAlertGroup(tx *store.Tx, n AlertNotification, now time.Time, out *AlertOutcome) error {
+func (s *Service) newAlertGroup(tx store.Tx, n AlertNotification, now time.Time, out *AlertOutcome) error {
 	g := store.AlertGroup{Key: n.GroupKey, ID: groupID(n.GroupKey), FirstSeen: now}
 	applyAlerts(&g, n, s.plainLabels(n))
 	if len(g.Firing) == 0 {
@@ -236,7 +236,7 @@ func (s *Service) newAlertGroup(tx *store.Tx, n AlertNotification, now time.Time
 
 // declareAlertGroup declares g's incident, with a timeline event for each
 // firing alert, and stores g pointing at it.
-func (s *Service) declareAlertGroup(tx *store.Tx, g *store.AlertGroup, by string, now time.Time) (*incident.Incident, error) {
+func (s *Service) declareAlertGroup(tx store.Tx, g *store.AlertGroup, by string, now time.Time) (*incident.Incident, error) {
 	in, err := s.ValidateDeclare(DeclareInput{Title: g.Title, Summary: g.Summary, Severity: g.Severity, Service: g.Service, DeclaredBy: by})
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func receive(t *testing.T, s *commands.Service, n commands.AlertNotification) co
 func alertNotes(t *testing.T, s *commands.Service, n uint64) []string {
 	t.Helper()
 	var out []string
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		evs, err := tx.Events(n)
 		for _, e := range evs {
 			if e.Kind == incident.EventNote {
@@ -168,7 +168,7 @@ func TestAlertGroupFiringAgainAfterResolutionIsANewIncident(t *testing.T) {
 // setChannel gives inc a channel, as the outbox would.
 func setChannel(t *testing.T, s *commands.Service, inc *incident.Incident) string {
 	t.Helper()
-	err := s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := s.Store.Update(context.Background(), func(tx store.Tx) error {
 		cur, err := tx.Incident(inc.Number)
 		if err != nil {
 			return err
@@ -220,7 +220,7 @@ func TestDeclareSuggestionOnce(t *testing.T) {
 	s, _ := alertService(t, commands.AlertPolicy{DefaultMode: commands.AlertSuggest, TriageChannel: "CTRIAGE", MaxDeclaredPerMinute: 5})
 	receive(t, s, notification("g", alert("fp1", "firing", alertT0)))
 	var id string
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx store.Tx) error {
 		g, _, err := tx.AlertGroup("g")
 		id = g.ID
 		return err

@@ -31,7 +31,7 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 	}
 	now := s.now()
 	var res APIDeclareResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = APIDeclareResult{}
 		if key != "" {
 			prev, ok, err := tx.APIRequest(key)
@@ -71,7 +71,7 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 // caller holds the operators' token.
 func (s *Service) AllIncidents(openOnly bool, limit int) ([]*incident.Incident, error) {
 	var out []*incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		if openOnly {
 			var err error
 			out, err = tx.OpenIncidents()
@@ -95,7 +95,7 @@ func (s *Service) AllIncidents(openOnly bool, limit int) ([]*incident.Incident, 
 // IncidentByNumber returns one incident, or an ENOTFOUND error.
 func (s *Service) IncidentByNumber(number uint64) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(number)
 		return err

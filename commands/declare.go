@@ -92,7 +92,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 	}
 	now := s.now()
 	var res DeclareResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = DeclareResult{} // Update may run this function more than once
 		if in.IdempotencyKey != "" {
 			seen, err := tx.MarkSeen("declare:"+in.IdempotencyKey, now)
@@ -120,7 +120,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 // declareIn records a validated declaration in tx: the incident, its first
 // events, its side effects and its reminder. The integrations declare
 // through it inside their own transactions.
-func (s *Service) declareIn(tx *store.Tx, in DeclareInput, now time.Time) (*incident.Incident, error) {
+func (s *Service) declareIn(tx store.Tx, in DeclareInput, now time.Time) (*incident.Incident, error) {
 	inc := &incident.Incident{
 		Title:      in.Title,
 		Summary:    in.Summary,
@@ -163,7 +163,7 @@ func (s *Service) declareIn(tx *store.Tx, in DeclareInput, now time.Time) (*inci
 
 // enqueueDeclareJobs lists the side effects of a declaration, in the order
 // they must happen.
-func (s *Service) enqueueDeclareJobs(tx *store.Tx, inc *incident.Incident) error {
+func (s *Service) enqueueDeclareJobs(tx store.Tx, inc *incident.Incident) error {
 	jobs := []pendingJob{
 		{JobCreateChannel, nil},
 		{JobSetTopic, nil},

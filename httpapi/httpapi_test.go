@@ -16,7 +16,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/ops"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 const token = "test-token-0123456789abcdef"
@@ -27,7 +27,7 @@ func newAPI(t *testing.T) (*httptest.Server, *commands.Service) {
 	settings := incident.DefaultSettings()
 	settings.Services = []incident.Service{{Name: "checkout"}}
 	svc := &commands.Service{
-		Store: storetest.Open(t), Settings: settings, ChannelPrefix: "inc",
+		Store: bolttest.Open(t), Settings: settings, ChannelPrefix: "inc",
 		Clock: clock.NewFake(time.Date(2026, 12, 5, 4, 0, 0, 0, time.UTC)),
 		Alerts: commands.AlertPolicy{
 			DefaultMode: commands.AlertSuggest, TriageChannel: "CTRIAGE", SeverityLabel: "severity", ServiceLabel: "service",
