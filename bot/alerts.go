@@ -38,8 +38,7 @@ func (b *Bot) alertGroup(key string) (store.AlertGroup, bool, error) {
 	return g, ok, err
 }
 
-// suggestAlert performs a JobSuggestAlert: the triage message, unless the
-// group was declared since it was enqueued.
+// suggestAlert performs a JobSuggestAlert: the triage message.
 func (b *Bot) suggestAlert(ctx context.Context, job store.Job) (outbox.Apply, error) {
 	var pl commands.SuggestPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
@@ -49,8 +48,8 @@ func (b *Bot) suggestAlert(ctx context.Context, job store.Job) (outbox.Apply, er
 	if err != nil {
 		return nil, err
 	}
-	if !ok || g.Incident != 0 {
-		return nil, nil
+	if !ok {
+		return nil, outbox.Permanent(fmt.Errorf("suggestion: alert group %q is not stored", pl.Group))
 	}
 	text := b.suggestionText(g)
 	btn := slack.NewButtonBlockElement(actionAlertDeclare, g.ID, slack.NewTextBlockObject(slack.PlainTextType, "Declare", false, false))
