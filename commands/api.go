@@ -29,6 +29,11 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 	if err != nil {
 		return APIDeclareResult{}, err
 	}
+	if in.Private && in.Commander == "" {
+		// Only its channel's members see a private incident, and the API
+		// is nobody: without a commander the channel would hold the bot alone.
+		return APIDeclareResult{}, fieldErr("commander", "A private incident needs a commander: only the members of its channel see it, and the commander is the first one invited.")
+	}
 	now := s.now()
 	var res APIDeclareResult
 	err = s.Store.Update(ctx, func(tx store.Tx) error {

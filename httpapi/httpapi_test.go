@@ -117,7 +117,8 @@ func TestRoutes(t *testing.T) {
 		{"declare", call{"POST", "/api/v1/incidents", declare, map[string]string{"Idempotency-Key": "k-1"}}, 201, "", map[string]any{"id": "INC-2", "severity": "SEV2", "commander": "UALICE001", "declared_by": "api", "status": "investigating"}},
 		{"declare replayed", call{"POST", "/api/v1/incidents", declare, map[string]string{"Idempotency-Key": "k-1"}}, 200, "", map[string]any{"id": "INC-2"}},
 		{"key reused", call{"POST", "/api/v1/incidents", `{"title":"other"}`, map[string]string{"Idempotency-Key": "k-1"}}, 422, "different request", nil},
-		{"private declare", call{"POST", "/api/v1/incidents", `{"title":"secret thing","private":true}`, nil}, 201, "", map[string]any{"id": "INC-3", "private": true, "severity": "SEV4"}},
+		{"private without commander", call{"POST", "/api/v1/incidents", `{"title":"secret thing","private":true}`, nil}, 400, "needs a commander", map[string]any{"field": "commander"}},
+		{"private declare", call{"POST", "/api/v1/incidents", `{"title":"secret thing","private":true,"commander":"UBOB00002"}`, nil}, 201, "", map[string]any{"id": "INC-3", "private": true, "severity": "SEV4"}},
 		{"get one", call{"GET", "/api/v1/incidents/INC-2", "", nil}, 200, "", map[string]any{"id": "INC-2", "title": "login broken"}},
 		{"get by number", call{"GET", "/api/v1/incidents/3", "", nil}, 200, "", map[string]any{"title": "secret thing"}},
 		{"get missing", call{"GET", "/api/v1/incidents/INC-99", "", nil}, 404, "INC-99 does not exist", nil},
@@ -156,7 +157,7 @@ func TestRoutes(t *testing.T) {
 // operator's), newest first; status=all adds resolved ones.
 func TestListShowsEveryOpenIncident(t *testing.T) {
 	ts, _ := newAPI(t)
-	for _, body := range []string{`{"title":"one"}`, `{"title":"two","private":true}`} {
+	for _, body := range []string{`{"title":"one"}`, `{"title":"two","private":true,"commander":"UBOB00002"}`} {
 		if a := do(t, ts, call{"POST", "/api/v1/incidents", body, nil}); a.status != 201 {
 			t.Fatalf("declare: %d %s", a.status, a.body)
 		}
