@@ -194,6 +194,10 @@ func (s *Service) newAlertGroup(tx store.Tx, n AlertNotification, now time.Time,
 	g.Title, g.Summary = alertTitle(n), alertSummary(n)
 	g.Severity, g.Service = s.alertSeverity(n), s.alertService(n)
 	if g.Mode == AlertDeclare {
+		// The count is read and the declaration recorded in the same
+		// transaction, on the store's clock: concurrent notifications
+		// cannot both take the last place, and a restart (or a crash loop
+		// during a storm) does not reset the budget.
 		recent, err := tx.AlertDeclarationsSince(now.Add(-time.Minute))
 		if err != nil {
 			return err
