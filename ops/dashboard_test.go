@@ -51,7 +51,7 @@ func exposed(t *testing.T) map[string]bool {
 // docs/grafana-dashboard.json is a dashboard Grafana can import, and every
 // incidentbot metric it queries is one the bot exposes.
 func TestGrafanaDashboard(t *testing.T) {
-	raw, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	raw, err := os.ReadFile("../docs/grafana-dashboard.json")
 	if err != nil {
 		t.Fatal(err)
 	}
