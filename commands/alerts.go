@@ -163,14 +163,10 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 			known = false // resolved, and firing again: a new incident
 		}
 		if known {
-			// Suggested (or waiting for a click): follow the alerts, so
-			// the declaration a click makes starts from the current state.
-			before := len(g.Firing)
+			// Suggested, waiting for a click: follow the alerts, so the
+			// declaration a click makes starts from the current state.
 			applyAlerts(&g, n, s.plainLabels(n))
 			out.Action, out.Reason = AlertUnchanged, "the group was suggested already; its Declare button declares it"
-			if before == 0 && len(g.Firing) > 0 && !g.Suggested {
-				out.Action = AlertSuggested
-			}
 			return tx.PutAlertGroup(g)
 		}
 		return s.newAlertGroup(tx, n, now, &out)
