@@ -146,12 +146,17 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		Store:     st,
 		Templates: tmpl,
 		Commands:  svc,
-		Settings:  settings,
-		Command:   cfg.Slack.Command,
-		Log:       log,
-		Metrics:   metrics,
-		Silence:   cfg.Slack.SilenceTimeout,
-		Clock:     o.slackClock,
+		Config: bot.Config{
+			Command:         cfg.Slack.Command,
+			Settings:        settings,
+			ChannelPrefix:   cfg.Incidents.ChannelPrefix,
+			AnnounceChannel: cfg.Incidents.AnnounceChannel,
+			DrillsChannel:   cfg.Incidents.DrillsChannel,
+			Silence:         cfg.Slack.SilenceTimeout,
+		},
+		Log:     log,
+		Metrics: metrics,
+		Clock:   o.slackClock,
 	})
 	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
 	notify.Lock()

@@ -27,34 +27,23 @@ const (
 // maxListedAlerts bounds the alerts a triage message names.
 const maxListedAlerts = 10
 
-func (b *Bot) alertGroup(key string) (store.AlertGroup, bool, error) {
-	var g store.AlertGroup
-	var ok bool
-	err := b.store.View(func(tx store.Tx) error {
-		var err error
-		g, ok, err = tx.AlertGroup(key)
-		return err
-	})
-	return g, ok, err
-}
-
 // suggestAlert performs a JobSuggestAlert: the triage message.
-func (b *Bot) suggestAlert(ctx context.Context, job store.Job) (outbox.Apply, error) {
+func (p *Performer) suggestAlert(ctx context.Context, job store.Job) (outbox.Apply, error) {
 	var pl commands.SuggestPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode suggestion payload: %w", err))
 	}
-	g, ok, err := b.alertGroup(pl.Group)
+	g, ok, err := p.cmds.AlertGroup(pl.Group)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, outbox.Permanent(fmt.Errorf("suggestion: alert group %q is not stored", pl.Group))
 	}
-	text := b.suggestionText(g)
+	text := p.suggestionText(g)
 	btn := slack.NewButtonBlockElement(actionAlertDeclare, g.ID, slack.NewTextBlockObject(slack.PlainTextType, "Declare", false, false))
 	btn.Style = slack.StylePrimary
-	_, err = b.postOnce(ctx, job, pl.Channel, "", mrkdwn.Truncate(text, maxMessageText),
+	_, err = p.postOnce(ctx, job, pl.Channel, "", mrkdwn.Truncate(text, maxMessageText),
 		section("alert-suggestion", text), slack.NewActionBlock("alert-suggestion-actions", btn))
 	return nil, err
 }
@@ -62,10 +51,10 @@ func (b *Bot) suggestAlert(ctx context.Context, job store.Job) (outbox.Apply, er
 // suggestionText is a triage message: what is firing, and what Declare
 // would declare. Every piece of alert text is escaped: labels and
 // annotations come from whoever can write alerting rules.
-func (b *Bot) suggestionText(g store.AlertGroup) string {
+func (p *Performer) suggestionText(g store.AlertGroup) string {
 	sev := g.Severity
 	if sev == "" {
-		sev = b.opt.Settings.LeastSevere().Name
+		sev = p.cfg.Settings.LeastSevere().Name
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, ":rotating_light: *Alertmanager: %s*\n", safe(g.Title, 200))
@@ -93,34 +82,34 @@ func (b *Bot) suggestionText(g store.AlertGroup) string {
 // offerResolve performs a JobOfferResolve: unless the incident was resolved
 // or the group fired again meanwhile, it tells the channel every alert
 // resolved and offers Resolve.
-func (b *Bot) offerResolve(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) offerResolve(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.OfferResolvePayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode resolve-offer payload: %w", err))
 	}
-	g, ok, err := b.alertGroup(pl.Group)
+	g, ok, err := p.cmds.AlertGroup(pl.Group)
 	if err != nil {
 		return nil, err
 	}
 	if !inc.Open() || !ok || g.Incident != inc.Number || !g.ResolveOffered {
 		return nil, nil
 	}
-	text := fmt.Sprintf(":large_green_circle: Every alert of this incident's Alertmanager group has resolved. If *%s* is over, click *Resolve* (the same as `%s resolve`).", inc.ID(), b.opt.Command)
+	text := fmt.Sprintf(":large_green_circle: Every alert of this incident's Alertmanager group has resolved. If *%s* is over, click *Resolve* (the same as `%s resolve`).", inc.ID(), p.cfg.Command)
 	btn := slack.NewButtonBlockElement(actionAlertResolve, inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Resolve", false, false))
 	btn.Style = slack.StylePrimary
-	_, err = b.postOnce(ctx, job, inc.ChannelID, "", text, section("alerts-resolved", text), slack.NewActionBlock("alerts-resolved-actions", btn))
+	_, err = p.postOnce(ctx, job, inc.ChannelID, "", text, section("alerts-resolved", text), slack.NewActionBlock("alerts-resolved-actions", btn))
 	return nil, err
 }
 
 // markSuggestion performs a JobMarkSuggestion: the triage message loses its
 // button and says which incident it became, so nobody else clicks.
-func (b *Bot) markSuggestion(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) markSuggestion(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.MarkSuggestionPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode suggestion payload: %w", err))
 	}
 	text := fmt.Sprintf(":rotating_light: Alertmanager: *%s* was declared as *%s* by %s: %s", safe(inc.Title, 200), inc.ID(), mention(pl.By), channelLink(inc.ChannelID))
-	_, _, _, err := b.api.UpdateMessageContext(ctx, pl.Channel, pl.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section("alert-suggestion", text)))
+	_, _, _, err := p.api.UpdateMessageContext(ctx, pl.Channel, pl.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section("alert-suggestion", text)))
 	if code := slackCode(err); code == "message_not_found" || code == "channel_not_found" || code == "cant_update_message" {
 		return nil, nil // deleted meanwhile: nothing left to mark
 	}
@@ -129,38 +118,38 @@ func (b *Bot) markSuggestion(ctx context.Context, job store.Job, inc *incident.I
 
 // alertDeclareClicked declares the suggested group; a second click (or
 // a click on a group declared since) only hears which incident it is.
-func (b *Bot) alertDeclareClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) alertDeclareClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
-	res, err := b.opt.Commands.DeclareSuggestion(ctx, commands.DeclareSuggestionInput{
+	res, err := ix.cmds.DeclareSuggestion(ctx, commands.DeclareSuggestionInput{
 		Group: action.Value, By: user, Channel: channel, TS: cb.Container.MessageTs,
 	})
 	if err != nil {
-		return nil, b.clickFailed(cb, "declare from an alert", err)
+		return nil, ix.clickFailed(cb, "declare from an alert", err)
 	}
 	inc := res.Incident
 	msg := fmt.Sprintf(":rotating_light: Declared *%s* (%s): %s\nI'm opening its channel and inviting you now.", inc.ID(), safe(inc.Severity, 40), safe(inc.Title, 300))
 	if res.Duplicate {
 		msg = fmt.Sprintf("That alert group is %s already (%s); nothing was declared twice.", inc.ID(), channelLink(inc.ChannelID))
 	} else {
-		b.log.Info().Str("incident", inc.ID()).Str("user", user).Msg("incident declared from an alert suggestion")
+		ix.log.Info().Str("incident", inc.ID()).Str("user", user).Msg("incident declared from an alert suggestion")
 	}
-	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	return nil, func(ctx context.Context) { ix.answerClick(ctx, cb, channel, msg) }
 }
 
 // alertResolveClicked resolves the incident of the channel, as `/incident
 // resolve` typed there would.
-func (b *Bot) alertResolveClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) alertResolveClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
-	res, err := b.opt.Commands.Resolve(ctx, commands.ResolveInput{
+	res, err := ix.cmds.Resolve(ctx, commands.ResolveInput{
 		Channel: channel, By: user, Summary: "Every alert of its Alertmanager group resolved.", IdempotencyKey: "alert-resolve:" + clickKey(cb, action),
 	})
 	if err != nil {
-		return nil, b.clickFailed(cb, "resolve from an alert", err)
+		return nil, ix.clickFailed(cb, "resolve from an alert", err)
 	}
 	if res.Duplicate {
 		return nil, nil
 	}
-	b.log.Info().Str("incident", res.Incident.ID()).Str("user", user).Msg("incident resolved from the alerts-resolved button")
-	msg := fmt.Sprintf(":white_check_mark: %s is resolved. Next, `%s postmortem` drafts the write-up.", res.Incident.ID(), b.opt.Command)
-	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	ix.log.Info().Str("incident", res.Incident.ID()).Str("user", user).Msg("incident resolved from the alerts-resolved button")
+	msg := fmt.Sprintf(":white_check_mark: %s is resolved. Next, `%s postmortem` drafts the write-up.", res.Incident.ID(), ix.cfg.Command)
+	return nil, func(ctx context.Context) { ix.answerClick(ctx, cb, channel, msg) }
 }

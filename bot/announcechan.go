@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/outbox"
@@ -16,68 +17,65 @@ import (
 // hold the bot's start. An unanswered check is done again on first use.
 const announceCheckTimeout = 10 * time.Second
 
-// announceState is what the bot last learnt about the announce channel.
-type announceState struct {
-	mu      sync.Mutex
-	checked bool   // Slack answered a check
-	problem string // why the channel cannot be used (or read); "" = fine
+// announceChannel watches the configured announce channel: what the bot
+// last learnt about it, and the checks that keep that current.
+type announceChannel struct {
+	api *slack.Client
+	log zerolog.Logger
+	id  string // the configured channel, "" for none
+
+	mu        sync.Mutex
+	isChecked bool   // Slack answered a check
+	why       string // why the channel cannot be used (or read); "" = fine
 }
 
-// announceChannel is the configured announce channel, "" for none.
-func (b *Bot) announceChannel() string {
-	if b.opt.Commands == nil {
-		return ""
-	}
-	return b.opt.Commands.AnnounceChannel
+// problem says, in one line for an operator, why the announce channel
+// cannot be used, or "" when it can (or was not checked yet).
+func (a *announceChannel) problem() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.why
 }
 
-// AnnounceProblem says, in one line for an operator, why the announce
-// channel cannot be used, or "" when it can (or was not checked yet).
-func (b *Bot) AnnounceProblem() string {
-	b.announceCh.mu.Lock()
-	defer b.announceCh.mu.Unlock()
-	return b.announceCh.problem
-}
-
-// checkAnnounceChannel asks Slack about the announce channel
-// (conversations.info), joins it when it is public and the bot is not in
-// it, and records and logs what stands in the way of announcing there.
-// The join matters even though chat:write.public can post without it: only
-// a member can read the channel, and a retried post reads it to tell
-// whether the first try landed.
-func (b *Bot) checkAnnounceChannel(ctx context.Context) {
-	id := b.announceChannel()
-	if id == "" {
+// check asks Slack about the announce channel (conversations.info), joins
+// it when it is public and the bot is not in it, and records and logs what
+// stands in the way of announcing there. The join matters even though
+// chat:write.public can post without it: only a member can read the
+// channel, and a retried post reads it to tell whether the first try
+// landed.
+func (a *announceChannel) check(ctx context.Context) {
+	if a.id == "" {
 		return
 	}
-	problem, err := b.announceUsable(ctx, id)
+	problem, err := a.usable(ctx)
 	if err != nil {
-		b.log.Warn().Err(err).Str("channel", id).Msg("could not check the announce channel; checking again when it is next used")
+		a.log.Warn().Err(err).Str("channel", a.id).Msg("could not check the announce channel; checking again when it is next used")
 		return
 	}
-	b.announceCh.mu.Lock()
-	before := b.announceCh.problem
-	b.announceCh.checked, b.announceCh.problem = true, problem
-	b.announceCh.mu.Unlock()
+	a.mu.Lock()
+	before := a.why
+	a.isChecked, a.why = true, problem
+	a.mu.Unlock()
 	switch {
 	case problem != "" && problem != before:
-		b.log.Error().Str("channel", id).Msg(problem)
+		a.log.Error().Str("channel", a.id).Msg(problem)
 	case problem == "" && before != "":
-		b.log.Info().Str("channel", id).Msg("announce channel " + id + " is usable again")
+		a.log.Info().Str("channel", a.id).Msg("announce channel " + a.id + " is usable again")
 	}
 }
 
-// announceChecked reports whether Slack has answered a check yet.
-func (b *Bot) announceChecked() bool {
-	b.announceCh.mu.Lock()
-	defer b.announceCh.mu.Unlock()
-	return b.announceCh.checked
+// checked reports whether Slack has answered a check yet.
+func (a *announceChannel) checked() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.isChecked
 }
 
-// announceUsable returns the operator's line for what is wrong with channel
-// id, "" when nothing is; err only when Slack could not be asked.
-func (b *Bot) announceUsable(ctx context.Context, id string) (string, error) {
-	ch, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+// usable returns the operator's line for what is wrong with the channel,
+// "" when nothing is; err only when Slack could not be asked.
+func (a *announceChannel) usable(ctx context.Context) (string, error) {
+	id := a.id
+	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
 	where := "announce channel " + id
 	if err != nil {
 		if !outbox.IsPermanent(classify(err)) {
@@ -99,7 +97,7 @@ func (b *Bot) announceUsable(ctx context.Context, id string) (string, error) {
 	case ch.IsPrivate:
 		return where + ": the bot is not a member of this private channel; invite it with /invite @incidentbot", nil
 	}
-	if err := b.join(ctx, id); err != nil {
+	if err := a.join(ctx, id); err != nil {
 		if !outbox.IsPermanent(classify(err)) {
 			return "", err
 		}
@@ -108,12 +106,13 @@ func (b *Bot) announceUsable(ctx context.Context, id string) (string, error) {
 	return "", nil
 }
 
-// join makes the bot a member of a public channel (conversations.join).
-func (b *Bot) join(ctx context.Context, channel string) error {
-	if _, _, _, err := b.api.JoinConversationContext(ctx, channel); err != nil {
+// join makes the bot a member of a public channel (conversations.join):
+// the announce channel, or any other a retried post must read back.
+func (a *announceChannel) join(ctx context.Context, channel string) error {
+	if _, _, _, err := a.api.JoinConversationContext(ctx, channel); err != nil {
 		return fmt.Errorf("conversations.join: %w", err)
 	}
-	b.log.Info().Str("channel", channel).Msg("joined the channel to read it back")
+	a.log.Info().Str("channel", channel).Msg("joined the channel to read it back")
 	return nil
 }
 
@@ -136,23 +135,14 @@ var announceChannelErrors = map[string]bool{
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "missing_scope": true,
 }
 
-// afterAnnouncePost keeps the recorded state of the announce channel in step
-// with what a post there just met: a channel-level failure, or success
-// while a problem is on record (someone fixed it), checks again.
-func (b *Bot) afterAnnouncePost(ctx context.Context, channel string, err error) {
-	if channel == "" || channel != b.announceChannel() {
+// afterPost keeps the recorded state of the announce channel in step with
+// what a post there just met: a channel-level failure, or success while a
+// problem is on record (someone fixed it), checks again.
+func (a *announceChannel) afterPost(ctx context.Context, channel string, err error) {
+	if channel == "" || channel != a.id {
 		return
 	}
-	if (err != nil && announceChannelErrors[slackCode(err)]) || (err == nil && b.AnnounceProblem() != "") {
-		b.checkAnnounceChannel(ctx)
+	if (err != nil && announceChannelErrors[slackCode(err)]) || (err == nil && a.problem() != "") {
+		a.check(ctx)
 	}
-}
-
-// ReadyNotes are lines /readyz shows without failing: problems that stop
-// one feature, not the bot (see docs/announce-channel.md).
-func (b *Bot) ReadyNotes() []string {
-	if p := b.AnnounceProblem(); p != "" {
-		return []string{p}
-	}
-	return nil
 }

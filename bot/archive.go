@@ -20,26 +20,26 @@ const actionArchiveNow = "archive_now"
 // postArchiveWaiting performs a JobArchiveWaiting: the message saying the
 // channel waits for a postmortem, with the Archive now button. It is
 // dropped when the archive has been decided since (a draft came first).
-func (b *Bot) postArchiveWaiting(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) postArchiveWaiting(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	if !inc.ArchiveWaiting || !inc.ArchivedAt.IsZero() {
 		return nil, nil
 	}
-	text, err := b.render("archive_waiting.tmpl", b.view(inc))
+	text, err := p.render("archive_waiting.tmpl", p.view(inc))
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
 	btn := slack.NewButtonBlockElement(actionArchiveNow, inc.ID(), slack.NewTextBlockObject(slack.PlainTextType, "Archive now", false, false))
-	_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText),
+	_, err = p.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText),
 		section("archive-waiting", text), slack.NewActionBlock("archive-actions", btn))
 	return nil, err
 }
 
 // archiveChannel performs a JobArchiveChannel. A channel someone archived
 // already (or an earlier try whose answer was lost) is done.
-func (b *Bot) archiveChannel(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
-	err := b.api.ArchiveConversationContext(ctx, inc.ChannelID)
+func (p *Performer) archiveChannel(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+	err := p.api.ArchiveConversationContext(ctx, inc.ChannelID)
 	if err == nil || slackCode(err) == "already_archived" {
-		b.log.Info().Str("incident", inc.ID()).Str("channel", inc.ChannelID).Msg("incident channel archived")
+		p.log.Info().Str("incident", inc.ID()).Str("channel", inc.ChannelID).Msg("incident channel archived")
 		return nil, nil
 	}
 	return nil, classify(err)
@@ -47,19 +47,19 @@ func (b *Bot) archiveChannel(ctx context.Context, inc *incident.Incident) (outbo
 
 // archiveNowClicked handles the Archive now button: only the commander's
 // click archives; anyone else hears why not.
-func (b *Bot) archiveNowClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) archiveNowClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
-	res, err := b.opt.Commands.ArchiveNow(ctx, commands.ArchiveNowInput{
+	res, err := ix.cmds.ArchiveNow(ctx, commands.ArchiveNowInput{
 		Channel: channel, By: user,
 		IdempotencyKey: clickKey(cb, action),
 	})
 	if err != nil {
-		return nil, b.clickFailed(cb, "archive now", err)
+		return nil, ix.clickFailed(cb, "archive now", err)
 	}
 	if res.Duplicate {
 		return nil, nil
 	}
-	b.log.Info().Str("incident", res.Incident.ID()).Str("user", user).Msg("archive confirmed by the commander")
+	ix.log.Info().Str("incident", res.Incident.ID()).Str("user", user).Msg("archive confirmed by the commander")
 	msg := fmt.Sprintf(":file_cabinet: Archiving the channel of *%s* now.", res.Incident.ID())
-	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	return nil, func(ctx context.Context) { ix.answerClick(ctx, cb, channel, msg) }
 }

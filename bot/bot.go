@@ -1,6 +1,12 @@
 // Package bot is incidentbot's Slack adapter: it keeps the Socket Mode
 // connection, acks and routes every envelope to the use-cases in commands/,
 // renders Block Kit, and performs the outbox's Slack calls.
+//
+// It only translates. Bot routes each envelope to the handler of its kind
+// (slashHandler, interactions, eventHandler), which turns it into use-case
+// calls; Performer turns outbox jobs into Slack calls and records what they
+// achieved through use-cases too, in the transaction that completes the
+// job. No state changes here but through commands.
 package bot
 
 import (
@@ -27,41 +33,56 @@ type Metrics interface {
 	SlackCall(method, err string)
 }
 
-// Options wires a Bot. API, Store and Templates are required.
-type Options struct {
-	API       *slack.Client
-	Store     Store
-	Templates *templates.Set
-	Commands  *commands.Service
-	Settings  incident.Settings
+// Config is what the adapter needs to know of the configuration, built by
+// the wiring from the operator's settings and handed to each handler.
+type Config struct {
 	// Command is the slash command's name, such as "/incident".
-	Command string
-	Log     zerolog.Logger
-	Metrics Metrics
-	Clock   clock.Clock
-	// Socket tuning (zero values take defaults).
+	Command  string
+	Settings incident.Settings
+	// ChannelPrefix starts every incident channel's name ("inc").
+	ChannelPrefix string
+	// AnnounceChannel receives declarations and updates, DrillsChannel
+	// drills' instead; "" for none.
+	AnnounceChannel, DrillsChannel string
+	// Silence is how long the socket may stay quiet before it reconnects
+	// (zero takes the default).
 	Silence time.Duration
 }
 
-// Bot is the running Slack adapter.
-type Bot struct {
-	opt    Options
-	api    *slack.Client
-	store  Store
-	log    zerolog.Logger
-	socket *Socket
-	worker *outbox.Worker
-	// started is when this process began: outbox jobs enqueued earlier may
-	// have been cut short by a crash (see uncertain).
-	started time.Time
+// announceChannelFor is where inc is announced and its updates threaded,
+// "" for nowhere (see incident.Announcements).
+func (c Config) announceChannelFor(inc *incident.Incident) string {
+	return incident.Announcements{Channel: c.AnnounceChannel, Drills: c.DrillsChannel}.ChannelFor(inc)
+}
 
-	selfMu sync.Mutex
-	self   string // the bot's user ID, from auth.test
+// Options wires a Bot. API, Store, Templates and Commands are required.
+type Options struct {
+	API *slack.Client
+	// Store is the outbox's: its worker claims and completes jobs there.
+	// The bot changes state only through Commands.
+	Store     outbox.Store
+	Templates *templates.Set
+	Commands  *commands.Service
+	Config    Config
+	Log       zerolog.Logger
+	Metrics   Metrics
+	Clock     clock.Clock
+}
+
+// Bot is the running Slack adapter. It keeps the socket and the outbox
+// worker running and routes each envelope to the handler of its kind.
+type Bot struct {
+	log          zerolog.Logger
+	socket       *Socket
+	worker       *outbox.Worker
+	slash        *slashHandler
+	interactions *interactions
+	events       *eventHandler
+	performer    *Performer
+	announceCh   *announceChannel
+	members      *members // channel member lists, see members.IsMember
 
 	afters inflight
-
-	members    *members // channel member lists, see IsMember
-	announceCh announceState
 
 	// stopping is closed once Run's context ends, so that work after an
 	// ack stops waiting to retry a Slack call (see retry).
@@ -78,15 +99,32 @@ func New(opt Options) *Bot {
 	if opt.Metrics == nil {
 		opt.Metrics = noMetrics{}
 	}
-	if opt.Command == "" {
-		opt.Command = "/incident"
+	if opt.Config.Command == "" {
+		opt.Config.Command = "/incident"
 	}
-	b := &Bot{opt: opt, api: opt.API, store: opt.Store, log: opt.Log, started: opt.Clock.Now(), stopping: make(chan struct{}), members: newMembers()}
-	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Silence, Clock: opt.Clock}
+	b := &Bot{
+		log:        opt.Log,
+		stopping:   make(chan struct{}),
+		members:    newMembers(opt.API, opt.Clock, opt.Log),
+		announceCh: &announceChannel{api: opt.API, log: opt.Log, id: opt.Config.AnnounceChannel},
+	}
+	c := &core{
+		renderer: &renderer{cfg: opt.Config, tmpl: opt.Templates, clock: opt.Clock, rules: opt.Commands},
+		replier:  &replier{api: opt.API, log: opt.Log, command: opt.Config.Command, clock: opt.Clock, stopping: b.stopping},
+		api:      opt.API, cmds: opt.Commands, cfg: opt.Config, log: opt.Log, members: b.members,
+	}
+	b.slash = &slashHandler{core: c}
+	b.interactions = &interactions{core: c}
+	b.events = &eventHandler{renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log, members: c.members}
+	b.performer = &Performer{
+		renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log,
+		announceCh: b.announceCh, started: opt.Clock.Now(),
+	}
+	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Config.Silence, Clock: opt.Clock}
 	b.worker = outbox.New(outbox.Options{
 		Store:       opt.Store,
-		Performer:   &performer{bot: b},
-		OnPermanent: recordDeliveryFailure,
+		Performer:   b.performer,
+		OnPermanent: b.performer.recordDeliveryFailure,
 		Clock:       opt.Clock,
 		Log:         opt.Log,
 		Metrics:     opt.Metrics,
@@ -127,7 +165,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	checkCtx, checkCancel := context.WithTimeout(ctx, announceCheckTimeout)
-	b.checkAnnounceChannel(checkCtx)
+	b.announceCh.check(checkCtx)
 	checkCancel()
 	go func() {
 		<-ctx.Done()
@@ -163,20 +201,29 @@ func (b *Bot) route(ctx context.Context, req socketmode.Request) (any, func(cont
 			b.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("undecodable slash command")
 			return ephemeral("Sorry, I could not read that command. Please try again."), nil
 		}
-		return b.slash(ctx, req, cmd)
+		return b.slash.slash(ctx, req, cmd)
 	case string(socketmode.EventTypeInteractive):
 		var cb slack.InteractionCallback
 		if err := json.Unmarshal(req.Payload, &cb); err != nil {
 			b.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("undecodable interaction")
 			return nil, nil
 		}
-		return b.interaction(ctx, req, cb)
+		return b.interactions.interaction(ctx, req, cb)
 	case string(socketmode.EventTypeEventsAPI):
-		return b.event(ctx, req)
+		return b.events.event(ctx, req)
 	default:
 		b.log.Warn().Str("type", req.Type).Str("envelope", req.EnvelopeID).Msg("unknown envelope type acked and ignored")
 		return nil, nil
 	}
+}
+
+// ReadyNotes are lines /readyz shows without failing: problems that stop
+// one feature, not the bot (see docs/announce-channel.md).
+func (b *Bot) ReadyNotes() []string {
+	if p := b.announceCh.problem(); p != "" {
+		return []string{p}
+	}
+	return nil
 }
 
 // ephemeral is a slash-command ack payload shown only to the invoker.

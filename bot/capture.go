@@ -24,7 +24,7 @@ const captureReaction = "pushpin"
 // reactionAdded records a 📌 on a message of an incident channel as a
 // capture job, before the ack (see RequestCapture); 📌 elsewhere is someone
 // else's business and is ignored without writing anything.
-func (b *Bot) reactionAdded(ctx context.Context, eventID string, ev *slackevents.ReactionAddedEvent) {
+func (e *eventHandler) reactionAdded(ctx context.Context, eventID string, ev *slackevents.ReactionAddedEvent) {
 	if ev.Reaction != captureReaction || ev.Item.Type != "message" || ev.Item.Channel == "" || ev.Item.Timestamp == "" {
 		return
 	}
@@ -34,8 +34,8 @@ func (b *Bot) reactionAdded(ctx context.Context, eventID string, ev *slackevents
 	if eventID != "" {
 		req.DeliveryKey = "event:" + eventID
 	}
-	log := b.log.With().Str("channel", ev.Item.Channel).Str("user", ev.User).Str("ts", ev.Item.Timestamp).Logger()
-	res, err := b.opt.Commands.RequestCapture(ctx, req)
+	log := e.log.With().Str("channel", ev.Item.Channel).Str("user", ev.User).Str("ts", ev.Item.Timestamp).Logger()
+	res, err := e.cmds.RequestCapture(ctx, req)
 	switch {
 	case incident.ErrorCode(err) == incident.EINVALID:
 	case err != nil:
@@ -49,7 +49,7 @@ func (b *Bot) reactionAdded(ctx context.Context, eventID string, ev *slackevents
 
 // addToTimeline handles the "Add to timeline" message shortcut: it records
 // the capture before the ack; the capture job tells the user how it went.
-func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
+func (ix *interactions) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
 	ts := cb.Message.Timestamp
 	if ts == "" {
 		ts = cb.MessageTs
@@ -64,16 +64,18 @@ func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (
 	if cb.TriggerID != "" {
 		req.DeliveryKey = "capture-delivery:shortcut:" + cb.TriggerID
 	}
-	res, err := b.opt.Commands.RequestCapture(ctx, req)
+	res, err := ix.cmds.RequestCapture(ctx, req)
 	switch {
 	case err != nil:
 		if incident.ErrorCode(err) == incident.EINTERNAL {
-			b.log.Error().Err(err).Str("channel", req.Channel).Str("ts", ts).Msg("add to timeline")
+			ix.log.Error().Err(err).Str("channel", req.Channel).Str("ts", ts).Msg("add to timeline")
 		}
-		return nil, func(ctx context.Context) { b.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err))) }
+		return nil, func(ctx context.Context) {
+			ix.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
+		}
 	case res.Redelivered:
 		// The first delivery's job answers the user; a redelivery says nothing.
-		b.log.Debug().Str("channel", req.Channel).Str("ts", ts).Msg("redelivered shortcut ignored")
+		ix.log.Debug().Str("channel", req.Channel).Str("ts", ts).Msg("redelivered shortcut ignored")
 	}
 	return nil, nil
 }
@@ -83,30 +85,30 @@ func (b *Bot) addToTimeline(ctx context.Context, cb slack.InteractionCallback) (
 // it (a react job) and answers the shortcut's user. Jobs of one incident
 // run one at a time, so "already on the timeline" read here still holds
 // when the result is stored; ApplyCapture checks again regardless.
-func (b *Bot) capture(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) capture(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.CapturePayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode capture payload: %w", err))
 	}
-	log := b.log.With().Str("incident", inc.ID()).Str("user", pl.By).Str("ts", pl.TS).Logger()
-	self, err := b.selfID(ctx)
+	log := p.log.With().Str("incident", inc.ID()).Str("user", pl.By).Str("ts", pl.TS).Logger()
+	self, err := p.self.get(ctx, p.api)
 	if err != nil {
 		return nil, classify(err)
 	}
 	if pl.By == self {
 		return nil, nil // the bot's own 📌 is no one's request
 	}
-	done, err := b.opt.Commands.Captured(pl.Channel, pl.TS)
+	done, err := p.cmds.Captured(pl.Channel, pl.TS)
 	if err != nil {
 		return nil, err
 	}
 	if done {
 		log.Debug().Msg("message already on the timeline")
-		b.respond(ctx, pl.ResponseURL, fmt.Sprintf("That message is already on %s's timeline.", inc.ID()))
+		p.respond(ctx, pl.ResponseURL, fmt.Sprintf("That message is already on %s's timeline.", inc.ID()))
 		return nil, nil
 	}
 	in := commands.CaptureInput{Channel: pl.Channel, TS: pl.TS, At: messageTime(pl.TS), Author: pl.Author, Text: pl.Text}
-	msg, err := b.fetchMessage(ctx, pl.Channel, pl.TS)
+	msg, err := p.fetchMessage(ctx, pl.Channel, pl.TS)
 	if err != nil {
 		if err := classify(err); !outbox.IsPermanent(err) {
 			return nil, err // rate limited, Slack down: the outbox retries
@@ -122,7 +124,7 @@ func (b *Bot) capture(ctx context.Context, job store.Job, inc *incident.Incident
 			in.Author = msg.BotID
 		}
 	}
-	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: pl.Channel, Ts: pl.TS})
+	link, err := p.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: pl.Channel, Ts: pl.TS})
 	if err != nil {
 		if err := classify(err); !outbox.IsPermanent(err) {
 			return nil, err
@@ -130,10 +132,10 @@ func (b *Bot) capture(ctx context.Context, job store.Job, inc *incident.Incident
 		log.Warn().Err(err).Msg("chat.getPermalink")
 	}
 	in.Link = link
-	b.respond(ctx, pl.ResponseURL, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC())))
+	p.respond(ctx, pl.ResponseURL, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC())))
 	log.Info().Msg("adding the message to the timeline")
 	return func(tx store.Tx) error {
-		_, err := b.opt.Commands.ApplyCapture(tx, in)
+		_, err := p.cmds.ApplyCapture(tx, in)
 		return err
 	}, nil
 }
@@ -141,8 +143,8 @@ func (b *Bot) capture(ctx context.Context, job store.Job, inc *incident.Incident
 // fetchMessage reads one message of a channel by its ts: a top-level
 // message from the history, a thread reply from its thread. A message that
 // is not there is a permanent error.
-func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Message, error) {
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+func (p *Performer) fetchMessage(ctx context.Context, channel, ts string) (slack.Message, error) {
+	hist, err := p.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 		ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
 	})
 	if err != nil {
@@ -156,7 +158,7 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string) (slack.Messa
 	// Not in the history: a reply, which only its thread lists. Slack puts
 	// the thread's parent first on the first page whatever the time range,
 	// so a page of two holds the parent and the reply.
-	replies, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+	replies, _, _, err := p.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 2,
 	})
 	if err != nil {
@@ -187,12 +189,12 @@ func messageTime(ts string) time.Time {
 var reactionGone = map[string]bool{"already_reacted": true, "message_not_found": true, "no_item_specified": true}
 
 // markCaptured marks a captured message with a reaction.
-func (b *Bot) markCaptured(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) markCaptured(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.ReactPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode react payload: %w", err))
 	}
-	err := b.api.AddReactionContext(ctx, pl.Name, slack.ItemRef{Channel: inc.ChannelID, Timestamp: pl.TS})
+	err := p.api.AddReactionContext(ctx, pl.Name, slack.ItemRef{Channel: inc.ChannelID, Timestamp: pl.TS})
 	if err != nil && reactionGone[slackCode(err)] {
 		return nil, nil
 	}

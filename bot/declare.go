@@ -29,25 +29,25 @@ const (
 // title it declares at once; without one it opens the modal (with the drill
 // box ticked for a drill) right after the ack, inside the trigger_id's 3 s
 // window.
-func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+func (s *slashHandler) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
 	drill := cmd.Name == commands.CmdDrill
 	if cmd.Title == "" && cmd.Severity == "" {
-		return nil, func(ctx context.Context) { b.openDeclareModal(ctx, sc, drill) }
+		return nil, func(ctx context.Context) { s.openDeclareModal(ctx, sc, drill) }
 	}
 	key := "slash:" + sc.TriggerID
-	if _, err := b.opt.Commands.ValidateDeclare(commands.DeclareInput{Title: cmd.Title, Severity: cmd.Severity, DeclaredBy: sc.UserID}); err != nil {
-		return b.failure(err, "declare"), nil
+	if _, err := s.cmds.ValidateDeclare(commands.DeclareInput{Title: cmd.Title, Severity: cmd.Severity, DeclaredBy: sc.UserID}); err != nil {
+		return s.failure(err, "declare"), nil
 	}
-	if dups := b.duplicatesFor(ctx, cmd.Title, "", sc.UserID, key); len(dups) > 0 {
-		reply, ok, err := b.warnOneLine(cmd, key, dups)
+	if dups := s.duplicatesFor(ctx, cmd.Title, "", sc.UserID, key); len(dups) > 0 {
+		reply, ok, err := s.warnOneLine(cmd, key, dups)
 		if err != nil {
-			b.log.Error().Err(err).Msg("render duplicate warning; declaring without it")
+			s.log.Error().Err(err).Msg("render duplicate warning; declaring without it")
 		}
 		if ok {
 			return reply, nil
 		}
 	}
-	res, err := b.opt.Commands.Declare(ctx, commands.DeclareInput{
+	res, err := s.cmds.Declare(ctx, commands.DeclareInput{
 		Title:          cmd.Title,
 		Severity:       cmd.Severity,
 		Drill:          drill,
@@ -55,65 +55,65 @@ func (b *Bot) declare(ctx context.Context, sc slack.SlashCommand, cmd commands.C
 		IdempotencyKey: key,
 	})
 	if err != nil {
-		return b.failure(err, "declare"), nil
+		return s.failure(err, "declare"), nil
 	}
 	if res.Duplicate {
 		return ephemeral("That declaration was already received; nothing was declared twice."), nil
 	}
 	inc := res.Incident
-	b.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Bool("drill", inc.Drill).Msg("incident declared")
+	s.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Bool("drill", inc.Drill).Msg("incident declared")
 	data := struct {
 		incidentView
 		AnnouncedIn string // a channel link, "" when announced nowhere
-	}{incidentView: b.view(inc)}
-	if ch := b.opt.Commands.AnnounceChannelFor(inc); ch != "" {
+	}{incidentView: s.view(inc)}
+	if ch := s.cfg.announceChannelFor(inc); ch != "" {
 		data.AnnouncedIn = channelLink(ch)
 	}
-	text, err := b.render("declared.tmpl", data)
+	text, err := s.render("declared.tmpl", data)
 	if err != nil {
-		return b.failure(err, "declare"), nil
+		return s.failure(err, "declare"), nil
 	}
 	return ephemeral(text), nil
 }
 
 // failure turns a use-case error into an ephemeral reply, logging
 // internal errors in full (the user only hears that something went wrong).
-func (b *Bot) failure(err error, what string) map[string]any {
+func (rp *replier) failure(err error, what string) map[string]any {
 	if incident.ErrorCode(err) == incident.EINTERNAL {
-		b.log.Error().Err(err).Str("command", what).Msg("command failed")
+		rp.log.Error().Err(err).Str("command", what).Msg("command failed")
 	}
-	return b.errorReply(err)
+	return rp.errorReply(err)
 }
 
-func (b *Bot) openDeclareModal(ctx context.Context, sc slack.SlashCommand, drill bool) {
-	view := b.declareModal(sc.UserID, drill)
-	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
+func (c *core) openDeclareModal(ctx context.Context, sc slack.SlashCommand, drill bool) {
+	view := c.declareModal(sc.UserID, drill)
+	if _, err := c.api.OpenViewContext(ctx, sc.TriggerID, view); err != nil {
 		if triggerExchanged(err) {
-			b.log.Debug().Str("user", sc.UserID).Msg("declare modal already opened by an earlier delivery")
+			c.log.Debug().Str("user", sc.UserID).Msg("declare modal already opened by an earlier delivery")
 			return
 		}
-		b.log.Warn().Err(err).Str("user", sc.UserID).Msg("declare modal did not open")
-		b.respond(ctx, sc.ResponseURL, "The declare form could not open in time (Slack allows 3 seconds). Try again, or declare in one line: `"+b.opt.Command+" declare SEV2 checkout is failing`.")
+		c.log.Warn().Err(err).Str("user", sc.UserID).Msg("declare modal did not open")
+		c.respond(ctx, sc.ResponseURL, "The declare form could not open in time (Slack allows 3 seconds). Try again, or declare in one line: `"+c.cfg.Command+" declare SEV2 checkout is failing`.")
 	}
 }
 
 // respond sends an ephemeral reply through a slash command's response_url.
-func (b *Bot) respond(ctx context.Context, responseURL, text string) {
+func (rp *replier) respond(ctx context.Context, responseURL, text string) {
 	if responseURL == "" {
 		return
 	}
-	err := b.retry(ctx, func() error {
-		_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
+	err := rp.retry(ctx, func() error {
+		_, _, err := rp.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
-		b.log.Warn().Err(err).Msg("reply through response_url failed")
+		rp.log.Warn().Err(err).Msg("reply through response_url failed")
 	}
 }
 
 // declareModal builds the declare form (docs/contract.md), with the drill
 // box ticked when drill is set.
-func (b *Bot) declareModal(userID string, drill bool) slack.ModalViewRequest {
+func (rd *renderer) declareModal(userID string, drill bool) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -122,7 +122,7 @@ func (b *Bot) declareModal(userID string, drill bool) slack.ModalViewRequest {
 	title.MaxLength = 150
 
 	var sevOpts []*slack.OptionBlockObject
-	for _, s := range b.opt.Settings.Severities {
+	for _, s := range rd.cfg.Settings.Severities {
 		o := slack.NewOptionBlockObject(s.Name, pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil)
 		if s.Description != "" {
 			o.Description = pt(mrkdwn.Truncate(s.Description, maxOptionText))
@@ -153,9 +153,9 @@ func (b *Bot) declareModal(userID string, drill bool) slack.ModalViewRequest {
 		slack.NewInputBlock(fieldSeverity, pt("Severity"), pt("Each level's meaning is shown under its name."), severity),
 		slack.NewInputBlock(fieldSummary, pt("Summary"), nil, summary),
 	}
-	if len(b.opt.Settings.Services) > 0 {
+	if len(rd.cfg.Settings.Services) > 0 {
 		var opts []*slack.OptionBlockObject
-		for _, s := range b.opt.Settings.Services {
+		for _, s := range rd.cfg.Settings.Services {
 			opts = append(opts, slack.NewOptionBlockObject(mrkdwn.Truncate(s.Name, 150), pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil))
 		}
 		svc := slack.NewInputBlock(fieldService, pt("Service"), pt("Its experts are invited and its runbook is bookmarked."),
@@ -191,7 +191,7 @@ func limitOptions(opts []*slack.OptionBlockObject) []*slack.OptionBlockObject {
 
 // submitDeclare handles the declare modal's submission. Validation errors
 // go back in the ack, next to their field, and the modal stays open.
-func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) any {
+func (ix *interactions) submitDeclare(ctx context.Context, cb slack.InteractionCallback) any {
 	values := stateValues(cb)
 	get := func(field string) slack.BlockAction { return values[field][field] }
 	in := commands.DeclareInput{
@@ -213,7 +213,7 @@ func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) a
 			in.Drill = true
 		}
 	}
-	if len(b.opt.Settings.Services) == 0 {
+	if len(ix.cfg.Settings.Services) == 0 {
 		// Without a catalogue the form has no service block: a stray value
 		// would earn an error on a block Slack cannot show, and the user a
 		// form that can never be submitted.
@@ -225,24 +225,24 @@ func (b *Bot) submitDeclare(ctx context.Context, cb slack.InteractionCallback) a
 	if in.Summary == "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Say what you know so far, even if it is little."})
 	}
-	if dups := unwarned(b.duplicatesFor(ctx, in.Title, in.Service, cb.User.ID, in.IdempotencyKey), cb.View.PrivateMetadata); len(dups) > 0 {
-		resp, err := b.warnDeclareForm(cb, in, dups)
+	if dups := unwarned(ix.duplicatesFor(ctx, in.Title, in.Service, cb.User.ID, in.IdempotencyKey), cb.View.PrivateMetadata); len(dups) > 0 {
+		resp, err := ix.warnDeclareForm(cb, in, dups)
 		if err == nil {
 			return resp
 		}
-		b.log.Error().Err(err).Msg("render duplicate warning; declaring without it")
+		ix.log.Error().Err(err).Msg("render duplicate warning; declaring without it")
 	}
-	res, err := b.opt.Commands.Declare(ctx, in)
+	res, err := ix.cmds.Declare(ctx, in)
 	var fe *commands.FieldError
 	if errors.As(err, &fe) {
 		return fieldError(fe.Field, fe.Err.Message)
 	}
 	if err != nil {
-		b.log.Error().Err(err).Str("user", cb.User.ID).Msg("declare from modal failed")
+		ix.log.Error().Err(err).Str("user", cb.User.ID).Msg("declare from modal failed")
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldTitle: "Something went wrong on our side; nothing was declared. Please submit again."})
 	}
 	if !res.Duplicate {
-		b.log.Info().Str("incident", res.Incident.ID()).Str("severity", res.Incident.Severity).Msg("incident declared")
+		ix.log.Info().Str("incident", res.Incident.ID()).Str("severity", res.Incident.Severity).Msg("incident declared")
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ type duplicateView struct {
 }
 
 // duplicateWarning renders the warning about dups.
-func (b *Bot) duplicateWarning(dups []*incident.Incident, modal bool) (string, error) {
+func (rd *renderer) duplicateWarning(dups []*incident.Incident, modal bool) (string, error) {
 	data := struct {
 		Incidents []duplicateView
 		Modal     bool
@@ -51,21 +51,21 @@ func (b *Bot) duplicateWarning(dups []*incident.Incident, modal bool) (string, e
 			Severity: safe(inc.Severity, 40), Declared: slackDate(inc.DeclaredAt), DeclaredBy: mention(inc.DeclaredBy),
 		})
 	}
-	return b.render("duplicate_warning.tmpl", data)
+	return rd.render("duplicate_warning.tmpl", data)
 }
 
 // duplicatesFor looks up what a declaration by user (with idempotency key
 // key) possibly duplicates. A failure is logged and warns of nothing: a
 // warning is a courtesy, and must never stand between someone and
 // declaring an incident.
-func (b *Bot) duplicatesFor(ctx context.Context, title, service, user, key string) []*incident.Incident {
+func (c *core) duplicatesFor(ctx context.Context, title, service, user, key string) []*incident.Incident {
 	// Asked before the ack, like `list`: a private incident whose channel's
 	// members are not known in time is not named (and not warned about).
 	ctx, cancel := context.WithTimeout(ctx, listCheckTimeout)
 	defer cancel()
-	dups, err := b.opt.Commands.PossibleDuplicates(ctx, title, service, user, key, b)
+	dups, err := c.cmds.PossibleDuplicates(ctx, title, service, user, key, c.members)
 	if err != nil {
-		b.log.Error().Err(err).Str("user", user).Msg("duplicate check failed; declaring without it")
+		c.log.Error().Err(err).Str("user", user).Msg("duplicate check failed; declaring without it")
 		return nil
 	}
 	return dups
@@ -100,12 +100,12 @@ func unwarned(dups []*incident.Incident, meta string) []*incident.Incident {
 
 // warnDeclareForm is the declare form again, as submitted, with the
 // warning about dups on top and "Declare anyway" to submit.
-func (b *Bot) warnDeclareForm(cb slack.InteractionCallback, in commands.DeclareInput, dups []*incident.Incident) (any, error) {
-	text, err := b.duplicateWarning(dups, true)
+func (ix *interactions) warnDeclareForm(cb slack.InteractionCallback, in commands.DeclareInput, dups []*incident.Incident) (any, error) {
+	text, err := ix.duplicateWarning(dups, true)
 	if err != nil {
 		return nil, err
 	}
-	view := b.declareModal(cb.User.ID, in.Drill)
+	view := ix.declareModal(cb.User.ID, in.Drill)
 	prefillDeclareForm(&view, in)
 	view.Blocks.BlockSet = append([]slack.Block{section("duplicate-warning", text)}, view.Blocks.BlockSet...)
 	view.Submit = slack.NewTextBlockObject(slack.PlainTextType, "Declare anyway", false, false)
@@ -180,12 +180,12 @@ type anywayValue struct {
 // so there is nothing to join). ok is false when the declaration does not
 // fit in a button (a title of thousands of characters): it is then made
 // without the warning.
-func (b *Bot) warnOneLine(cmd commands.Command, key string, dups []*incident.Incident) (map[string]any, bool, error) {
+func (s *slashHandler) warnOneLine(cmd commands.Command, key string, dups []*incident.Incident) (map[string]any, bool, error) {
 	raw, err := json.Marshal(anywayValue{Severity: cmd.Severity, Title: cmd.Title, Key: key})
 	if err != nil || len(raw) > maxAnywayValue {
 		return nil, false, err
 	}
-	text, err := b.duplicateWarning(dups, false)
+	text, err := s.duplicateWarning(dups, false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -214,60 +214,60 @@ func (b *Bot) warnOneLine(cmd commands.Command, key string, dups []*incident.Inc
 // declareAnywayClicked declares what the one-line declare held back. The
 // slash command's key makes it idempotent: a second click (or a click
 // after another delivery declared it) declares nothing.
-func (b *Bot) declareAnywayClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) declareAnywayClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	var v anywayValue
 	if err := json.Unmarshal([]byte(action.Value), &v); err != nil || v.Key == "" {
 		return nil, func(ctx context.Context) {
-			b.respond(ctx, cb.ResponseURL, "That button is not one of mine any more; declare again with `"+b.opt.Command+" declare`.")
+			ix.respond(ctx, cb.ResponseURL, "That button is not one of mine any more; declare again with `"+ix.cfg.Command+" declare`.")
 		}
 	}
-	res, err := b.opt.Commands.Declare(ctx, commands.DeclareInput{
+	res, err := ix.cmds.Declare(ctx, commands.DeclareInput{
 		Title: v.Title, Severity: v.Severity, DeclaredBy: cb.User.ID, IdempotencyKey: v.Key,
 	})
 	var reply string
 	switch {
 	case err != nil:
-		reply = b.failure(err, "declare")["text"].(string)
+		reply = ix.failure(err, "declare")["text"].(string)
 	case res.Duplicate:
 		reply = "That incident is declared already; nothing was declared twice."
 	default:
 		inc := res.Incident
-		b.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Msg("incident declared despite a possible duplicate")
+		ix.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Msg("incident declared despite a possible duplicate")
 		reply = fmt.Sprintf(":rotating_light: Declared *%s* (%s): %s\nI'm opening its channel and inviting you now.", inc.ID(), inc.Severity, safe(inc.Title, 500))
 	}
-	return nil, func(ctx context.Context) { b.replaceClicked(ctx, cb.ResponseURL, reply) }
+	return nil, func(ctx context.Context) { ix.replaceClicked(ctx, cb.ResponseURL, reply) }
 }
 
 // joinClicked invites the clicker into the incident the warning named.
-func (b *Bot) joinClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) joinClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	var reply string
 	n, err := incident.ParseID(action.Value)
 	if err == nil {
 		var inc *incident.Incident
-		inc, err = b.opt.Commands.Join(ctx, commands.JoinInput{Number: n, User: cb.User.ID})
+		inc, err = ix.cmds.Join(ctx, commands.JoinInput{Number: n, User: cb.User.ID})
 		if err == nil {
-			b.log.Info().Str("incident", inc.ID()).Str("user", cb.User.ID).Msg("joined from a duplicate warning")
+			ix.log.Info().Str("incident", inc.ID()).Str("user", cb.User.ID).Msg("joined from a duplicate warning")
 			reply = fmt.Sprintf("Inviting you to %s (*%s*); nothing new was declared.", channelLink(inc.ChannelID), inc.ID())
 		}
 	}
 	if err != nil {
-		reply = b.failure(err, "join")["text"].(string)
+		reply = ix.failure(err, "join")["text"].(string)
 	}
-	return nil, func(ctx context.Context) { b.replaceClicked(ctx, cb.ResponseURL, reply) }
+	return nil, func(ctx context.Context) { ix.replaceClicked(ctx, cb.ResponseURL, reply) }
 }
 
 // replaceClicked replaces the ephemeral message whose button was clicked
 // with text, so its buttons go away.
-func (b *Bot) replaceClicked(ctx context.Context, responseURL, text string) {
+func (ix *interactions) replaceClicked(ctx context.Context, responseURL, text string) {
 	if responseURL == "" {
 		return
 	}
-	err := b.retry(ctx, func() error {
-		_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral),
+	err := ix.retry(ctx, func() error {
+		_, _, err := ix.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral),
 			slack.MsgOptionReplaceOriginal(responseURL), slack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
-		b.log.Warn().Err(err).Msg("reply through response_url failed")
+		ix.log.Warn().Err(err).Msg("reply through response_url failed")
 	}
 }

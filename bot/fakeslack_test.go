@@ -163,6 +163,7 @@ func (f *fakeSlack) takeCalls() []fakeCall {
 type fuzzWorld struct {
 	t     *testing.T
 	b     *Bot
+	cmds  *commands.Service
 	slack *fakeSlack
 	clock *clock.Fake
 	store *boltstore.Store
@@ -191,9 +192,10 @@ func newFuzzWorld(t *testing.T, settings incident.Settings) *fuzzWorld {
 		Store: st, Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce,
 		Command: "/incident", Clock: clk, PostmortemReminder: 24 * time.Hour,
 	}
-	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc, Settings: settings,
-		Command: "/incident", Log: zerolog.Nop(), Clock: clk})
-	return &fuzzWorld{t: t, b: b, slack: fs, clock: clk, store: st}
+	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc,
+		Config: Config{Command: "/incident", Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce},
+		Log:    zerolog.Nop(), Clock: clk})
+	return &fuzzWorld{t: t, b: b, cmds: svc, slack: fs, clock: clk, store: st}
 }
 
 func (w *fuzzWorld) next() int { w.n++; return w.n }
@@ -269,7 +271,7 @@ func (w *fuzzWorld) event(ev map[string]any) json.RawMessage {
 func (w *fuzzWorld) drain() {
 	w.t.Helper()
 	ctx := context.Background()
-	p := &performer{bot: w.b}
+	p := w.b.performer
 	for range 1000 {
 		jobs, err := w.store.PendingJobs(1)
 		if err != nil {
@@ -301,7 +303,7 @@ func (w *fuzzWorld) drain() {
 // incident loads INC-n.
 func (w *fuzzWorld) incident(n uint64) *incident.Incident {
 	w.t.Helper()
-	inc, err := w.b.incident(n)
+	inc, err := w.cmds.Incident(n)
 	if err != nil {
 		w.t.Fatal(err)
 	}

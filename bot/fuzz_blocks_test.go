@@ -121,7 +121,7 @@ func fuzzLife(t *testing.T, settings incident.Settings, title, summary, service,
 	// Declare through the modal, as Slack's client would submit it.
 	w.slash(fzAlice, fakeAnnounce, "help")
 	w.slash(fzAlice, fakeAnnounce, "declare")
-	modal := modalJSON(t, w.b.declareModal(fzAlice, false))
+	modal := modalJSON(t, w.b.slash.declareModal(fzAlice, false))
 	values := map[string]any{
 		fieldTitle: textState(title), fieldSeverity: optionState("SEV1"), fieldSummary: textState(summary),
 		fieldService: optionState(mrkdwn.Truncate(service, 150)), fieldCommander: userState(fzAlice),
@@ -151,7 +151,7 @@ func fuzzLife(t *testing.T, settings incident.Settings, title, summary, service,
 
 	// A status update through its modal.
 	w.slash(fzBob, ch, "update")
-	updModal := modalJSON(t, w.b.updateModal(w.incident(1)))
+	updModal := modalJSON(t, w.b.slash.updateModal(w.incident(1)))
 	ack = w.submit(fzBob, updateCallback, inc.ID(), map[string]any{
 		fieldStatus: optionState("identified"), fieldSeverity: optionState("SEV2"),
 		fieldSummary: textState(update), fieldNextSteps: textState(nextSteps), fieldNextUpdate: optionState(""),
@@ -178,7 +178,7 @@ func fuzzLife(t *testing.T, settings incident.Settings, title, summary, service,
 	// thread; a snooze.
 	for range 3 {
 		w.clock.Advance(time.Hour)
-		if _, err := w.b.opt.Commands.DueReminders(t.Context(), w.clock.Now()); err != nil {
+		if _, err := w.cmds.DueReminders(t.Context(), w.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		w.drain()
@@ -191,7 +191,7 @@ func fuzzLife(t *testing.T, settings incident.Settings, title, summary, service,
 	w.slash(fzAlice, ch, "resolve "+nextSteps)
 	w.drain()
 	w.clock.Advance(25 * time.Hour)
-	if _, err := w.b.opt.Commands.DueReminders(t.Context(), w.clock.Now()); err != nil {
+	if _, err := w.cmds.DueReminders(t.Context(), w.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	w.drain()

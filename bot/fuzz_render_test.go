@@ -34,8 +34,9 @@ func FuzzRenderers(f *testing.F) {
 			t.Skip("not a configuration run accepts")
 		}
 		start := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-		b := &Bot{opt: Options{Settings: settings, Templates: tmpl, Command: "/incident", Clock: clock.NewFake(start.Add(4 * time.Hour)),
-			Commands: &commands.Service{Settings: settings, AnnounceChannel: fakeAnnounce, Command: "/incident"}}}
+		b := &renderer{cfg: Config{Settings: settings, Command: "/incident", AnnounceChannel: fakeAnnounce}, tmpl: tmpl,
+			clock: clock.NewFake(start.Add(4 * time.Hour)),
+			rules: &commands.Service{Settings: settings, AnnounceChannel: fakeAnnounce, Command: "/incident"}}
 		inc := &incident.Incident{
 			Number: 12345, Title: title, Summary: summary, Service: service, Severity: "SEV1", Status: incident.Identified,
 			Private: private, DeclaredBy: holder, ChannelID: "CINC00001", CardTS: "1.1", AnnounceTS: "1.2",

@@ -43,7 +43,7 @@ func FuzzViewSubmission(f *testing.F) {
 			cfg.Services = []config.Service{{Name: "checkout", Experts: []string{fzCarol}, Runbook: fakeRunbook}}
 		}
 		w := newFuzzWorld(t, cfg.Settings())
-		if _, err := w.b.opt.Commands.Declare(t.Context(), commands.DeclareInput{Title: "db down", Severity: "SEV2", DeclaredBy: fzAlice}); err != nil {
+		if _, err := w.cmds.Declare(t.Context(), commands.DeclareInput{Title: "db down", Severity: "SEV2", DeclaredBy: fzAlice}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -69,14 +69,14 @@ func FuzzViewSubmission(f *testing.F) {
 		var modal []byte
 		if update {
 			callback, viewMetadata = updateCallback, metadata
-			modal = modalJSON(t, w.b.updateModal(w.incident(1)))
+			modal = modalJSON(t, w.b.slash.updateModal(w.incident(1)))
 			set(shapeNoTitle, fieldStatus, option(status))
 			set(shapeNoSeverity, fieldSeverity, option(severity))
 			set(shapeNoSummary, fieldSummary, text(summary))
 			values[fieldNextSteps] = text(nextSteps)
 			values[fieldNextUpdate] = option(nextUpdate)
 		} else {
-			modal = modalJSON(t, w.b.declareModal(fzAlice, false))
+			modal = modalJSON(t, w.b.slash.declareModal(fzAlice, false))
 			set(shapeNoTitle, fieldTitle, text(title))
 			set(shapeNoSeverity, fieldSeverity, option(severity))
 			set(shapeNoSummary, fieldSummary, text(summary))
@@ -131,7 +131,7 @@ func FuzzHandleEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ string, payload []byte) {
 		cfg := config.Default()
 		w := newFuzzWorld(t, cfg.Settings())
-		if _, err := w.b.opt.Commands.Declare(t.Context(), commands.DeclareInput{Title: "db down", Severity: "SEV2", DeclaredBy: fzAlice}); err != nil {
+		if _, err := w.cmds.Declare(t.Context(), commands.DeclareInput{Title: "db down", Severity: "SEV2", DeclaredBy: fzAlice}); err != nil {
 			t.Fatal(err)
 		}
 		ack, after := w.b.Handle(t.Context(), socketmode.Request{Type: typ, EnvelopeID: "env-1", Payload: payload})

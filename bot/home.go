@@ -20,36 +20,36 @@ const homeCheckTimeout = 10 * time.Second
 // see, most severe first, and the reader's own roles in them. It runs each
 // time the tab is opened, so a private incident disappears from it once
 // the reader has left its channel.
-func (b *Bot) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent) {
+func (e *eventHandler) homeOpened(ctx context.Context, ev *slackevents.AppHomeOpenedEvent) {
 	if ev.Tab != "" && ev.Tab != "home" {
 		return
 	}
-	view, err := b.homeView(ctx, ev.User)
+	view, err := e.homeView(ctx, ev.User)
 	if err != nil {
-		b.log.Error().Err(err).Str("user", ev.User).Msg("render home tab")
+		e.log.Error().Err(err).Str("user", ev.User).Msg("render home tab")
 		return
 	}
-	err = b.retry(ctx, func() error {
-		_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: ev.User, View: view})
+	err = e.retry(ctx, func() error {
+		_, err := e.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: ev.User, View: view})
 		return err
 	})
 	if err != nil {
-		b.log.Warn().Err(err).Str("user", ev.User).Msg("views.publish")
+		e.log.Warn().Err(err).Str("user", ev.User).Msg("views.publish")
 	}
 }
 
 // homeView builds the Home tab for user.
-func (b *Bot) homeView(ctx context.Context, user string) (slack.HomeTabViewRequest, error) {
+func (e *eventHandler) homeView(ctx context.Context, user string) (slack.HomeTabViewRequest, error) {
 	ctx, cancel := context.WithTimeout(ctx, homeCheckTimeout)
 	defer cancel()
-	listing, err := b.opt.Commands.List(ctx, user, b)
+	listing, err := e.cmds.List(ctx, user, e.members)
 	if err != nil {
 		return slack.HomeTabViewRequest{}, err
 	}
 	open := listing.Incidents
-	data := listData{Command: b.opt.Command, Total: len(open), Unchecked: listing.Unchecked}
+	data := listData{Command: e.cfg.Command, Total: len(open), Unchecked: listing.Unchecked}
 	for i, inc := range open {
-		item := b.listItem(inc, user)
+		item := e.listItem(inc, user)
 		if item.Roles != "" {
 			data.Mine = append(data.Mine, item)
 		}
@@ -59,13 +59,13 @@ func (b *Bot) homeView(ctx context.Context, user string) (slack.HomeTabViewReque
 		}
 		data.Incidents = append(data.Incidents, item)
 	}
-	intro, err := b.render("home.tmpl", data)
+	intro, err := e.render("home.tmpl", data)
 	if err != nil {
 		return slack.HomeTabViewRequest{}, err
 	}
 	blocks := []slack.Block{header("Incidents"), section("home-intro", intro)}
 	for _, item := range data.Incidents {
-		text, err := b.render("home_incident.tmpl", item)
+		text, err := e.render("home_incident.tmpl", item)
 		if err != nil {
 			return slack.HomeTabViewRequest{}, err
 		}

@@ -12,75 +12,75 @@ import (
 )
 
 // severityCommand handles `/incident severity SEVn`.
-func (b *Bot) severityCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.opt.Commands.ChangeSeverity(ctx, commands.SeverityInput{
+func (s *slashHandler) severityCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.cmds.ChangeSeverity(ctx, commands.SeverityInput{
 		Channel: sc.ChannelID, Severity: cmd.Severity, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "severity"), nil
+		return s.failure(err, "severity"), nil
 	}
 	if res.Duplicate {
 		return ephemeral("That severity change was already received; nothing changed twice."), nil
 	}
 	inc := res.Incident
-	b.log.Info().Str("incident", inc.ID()).Str("from", res.Event.From).Str("to", res.Event.To).Bool("escalated", res.Escalated).Msg("severity changed")
+	s.log.Info().Str("incident", inc.ID()).Str("from", res.Event.From).Str("to", res.Event.To).Bool("escalated", res.Escalated).Msg("severity changed")
 	return ephemeral(fmt.Sprintf("%s is now *%s* (was %s). The card, the topic and the announcement follow.", inc.ID(), safe(res.Event.To, 40), safe(res.Event.From, 40))), nil
 }
 
 // resolveCommand handles `/incident resolve [SUMMARY…]`.
-func (b *Bot) resolveCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.opt.Commands.Resolve(ctx, commands.ResolveInput{
+func (s *slashHandler) resolveCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.cmds.Resolve(ctx, commands.ResolveInput{
 		Channel: sc.ChannelID, Summary: cmd.Text, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "resolve"), nil
+		return s.failure(err, "resolve"), nil
 	}
 	if res.Duplicate {
 		return ephemeral("That resolution was already received; nothing changed twice."), nil
 	}
 	inc := res.Incident
-	b.log.Info().Str("incident", inc.ID()).Msg("incident resolved")
-	return ephemeral(fmt.Sprintf(":white_check_mark: %s is resolved. The final update goes to the channel and the announcement now; next, `%s postmortem` drafts the write-up.", inc.ID(), b.opt.Command)), nil
+	s.log.Info().Str("incident", inc.ID()).Msg("incident resolved")
+	return ephemeral(fmt.Sprintf(":white_check_mark: %s is resolved. The final update goes to the channel and the announcement now; next, `%s postmortem` drafts the write-up.", inc.ID(), s.cfg.Command)), nil
 }
 
 // noteCommand handles `/incident note TEXT…`: the short reply is the
 // acknowledgement.
-func (b *Bot) noteCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.opt.Commands.AddNote(ctx, commands.NoteInput{
+func (s *slashHandler) noteCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.cmds.AddNote(ctx, commands.NoteInput{
 		Channel: sc.ChannelID, Text: cmd.Text, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "note"), nil
+		return s.failure(err, "note"), nil
 	}
 	if res.Duplicate {
 		return ephemeral("That note was already received; it is on the timeline once."), nil
 	}
-	b.log.Info().Str("incident", res.Incident.ID()).Uint64("event", res.Event.Seq).Msg("note added")
+	s.log.Info().Str("incident", res.Incident.ID()).Uint64("event", res.Event.Seq).Msg("note added")
 	return ephemeral(fmt.Sprintf(":memo: Noted on %s's timeline at %s: %s", res.Incident.ID(), slackDate(res.Event.At), safe(res.Event.Text, 300))), nil
 }
 
 // listCommand handles `/incident list`: the open incidents the user may
 // see, most severe first, shown only to them. Private incidents need their
 // channel's member list, asked before the ack within listCheckTimeout.
-func (b *Bot) listCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+func (s *slashHandler) listCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
 	ctx, cancel := context.WithTimeout(ctx, listCheckTimeout)
 	defer cancel()
-	listing, err := b.opt.Commands.List(ctx, sc.UserID, b)
+	listing, err := s.cmds.List(ctx, sc.UserID, s.members)
 	if err != nil {
-		return b.failure(err, "list"), nil
+		return s.failure(err, "list"), nil
 	}
 	open := listing.Incidents
-	data := listData{Command: b.opt.Command, Total: len(open), Unchecked: listing.Unchecked}
+	data := listData{Command: s.cfg.Command, Total: len(open), Unchecked: listing.Unchecked}
 	for i, inc := range open {
 		if i == maxListed {
 			data.More = len(open) - maxListed
 			break
 		}
-		data.Incidents = append(data.Incidents, b.listItem(inc, sc.UserID))
+		data.Incidents = append(data.Incidents, s.listItem(inc, sc.UserID))
 	}
-	text, err := b.render("list.tmpl", data)
+	text, err := s.render("list.tmpl", data)
 	if err != nil {
-		return b.failure(err, "list"), nil
+		return s.failure(err, "list"), nil
 	}
 	return ephemeral(text), nil
 }
@@ -118,15 +118,15 @@ type listItem struct {
 	DrillLabel string
 }
 
-func (b *Bot) listItem(inc *incident.Incident, user string) listItem {
-	v := b.view(inc)
+func (rd *renderer) listItem(inc *incident.Incident, user string) listItem {
+	v := rd.view(inc)
 	item := listItem{
 		ID: v.ID, Title: safe(inc.Title, 150), Severity: v.Severity, Status: v.Status,
-		Age:       humanDuration(b.opt.Clock.Now().Sub(inc.StartedAt)),
+		Age:       humanDuration(rd.clock.Now().Sub(inc.StartedAt)),
 		Commander: v.Commander, Channel: v.Channel, NextUpdate: v.NextUpdateDate,
 		Drill: v.Drill, DrillLabel: v.DrillLabel,
 	}
-	for _, r := range b.opt.Commands.RolesOf(inc, user) {
+	for _, r := range rd.rules.RolesOf(inc, user) {
 		if item.Roles != "" {
 			item.Roles += ", "
 		}

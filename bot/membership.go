@@ -6,7 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/internal/clock"
 )
 
 // Private incidents are shown only to the members of their channel, and
@@ -29,8 +32,13 @@ const (
 	maxMemberPages = 20
 )
 
-// members caches channel member lists.
+// members answers "is this user in that channel", caching channel member
+// lists.
 type members struct {
+	api   *slack.Client
+	clock clock.Clock
+	log   zerolog.Logger
+
 	mu        sync.Mutex
 	byChannel map[string]memberList
 	// gen counts the invalidations of a channel, so that a fetch that
@@ -43,8 +51,8 @@ type memberList struct {
 	at    time.Time
 }
 
-func newMembers() *members {
-	return &members{byChannel: map[string]memberList{}, gen: map[string]uint64{}}
+func newMembers(api *slack.Client, clk clock.Clock, log zerolog.Logger) *members {
+	return &members{api: api, clock: clk, log: log, byChannel: map[string]memberList{}, gen: map[string]uint64{}}
 }
 
 // forget drops channel's list: its membership changed.
@@ -59,34 +67,34 @@ func (m *members) forget(channel string) {
 // most membershipTTL old (commands.Membership). A Slack error, such as
 // channel_not_found for a private channel the bot was removed from, is
 // returned: callers then treat the user as not known to be a member.
-func (b *Bot) IsMember(ctx context.Context, channel, user string) (bool, error) {
-	now := b.opt.Clock.Now()
-	b.members.mu.Lock()
-	list, ok := b.members.byChannel[channel]
-	gen := b.members.gen[channel]
-	b.members.mu.Unlock()
+func (m *members) IsMember(ctx context.Context, channel, user string) (bool, error) {
+	now := m.clock.Now()
+	m.mu.Lock()
+	list, ok := m.byChannel[channel]
+	gen := m.gen[channel]
+	m.mu.Unlock()
 	if ok && now.Sub(list.at) < membershipTTL {
 		return list.users[user], nil
 	}
-	users, err := b.channelMembers(ctx, channel)
+	users, err := m.channelMembers(ctx, channel)
 	if err != nil {
-		b.log.Warn().Err(err).Str("channel", channel).Str("user", user).Msg("conversations.members failed: private incidents in this channel stay hidden from the user")
+		m.log.Warn().Err(err).Str("channel", channel).Str("user", user).Msg("conversations.members failed: private incidents in this channel stay hidden from the user")
 		return false, err
 	}
-	b.members.mu.Lock()
-	if b.members.gen[channel] == gen {
-		b.members.byChannel[channel] = memberList{users: users, at: now}
+	m.mu.Lock()
+	if m.gen[channel] == gen {
+		m.byChannel[channel] = memberList{users: users, at: now}
 	}
-	b.members.mu.Unlock()
+	m.mu.Unlock()
 	return users[user], nil
 }
 
 // channelMembers reads channel's whole member list from Slack.
-func (b *Bot) channelMembers(ctx context.Context, channel string) (map[string]bool, error) {
+func (m *members) channelMembers(ctx context.Context, channel string) (map[string]bool, error) {
 	users := map[string]bool{}
 	cursor := ""
 	for range maxMemberPages {
-		page, next, err := b.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{
+		page, next, err := m.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{
 			ChannelID: channel, Cursor: cursor, Limit: memberPageSize,
 		})
 		if err != nil {

@@ -36,7 +36,7 @@ func memberBot(t *testing.T, emu *slackemu.Server) (*Bot, *clock.Fake) {
 
 func isMember(t *testing.T, b *Bot, channel, user string) bool {
 	t.Helper()
-	in, err := b.IsMember(context.Background(), channel, user)
+	in, err := b.members.IsMember(context.Background(), channel, user)
 	if err != nil {
 		t.Fatalf("IsMember(%s, %s): %v", channel, user, err)
 	}
@@ -111,7 +111,7 @@ func TestMembershipOfAPrivateChannelWithoutTheBotFails(t *testing.T) {
 	ch := emu.CreateChannel("secret", true, alice)
 	b, _ := memberBot(t, emu)
 	for range 2 {
-		in, err := b.IsMember(context.Background(), ch, alice)
+		in, err := b.members.IsMember(context.Background(), ch, alice)
 		if in || slackCode(err) != "channel_not_found" {
 			t.Fatalf("IsMember = %v, %v; want false, channel_not_found", in, err)
 		}

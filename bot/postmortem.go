@@ -26,39 +26,39 @@ const (
 )
 
 // actionCommand handles `/incident action TEXT… [@owner]`.
-func (b *Bot) actionCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.opt.Commands.AddActionItem(ctx, commands.ActionInput{
+func (s *slashHandler) actionCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.cmds.AddActionItem(ctx, commands.ActionInput{
 		ChannelID: sc.ChannelID, Text: cmd.Text, Owner: cmd.User, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "action"), nil
+		return s.failure(err, "action"), nil
 	}
 	inc := res.Incident
 	if res.Duplicate {
 		return ephemeral("That action item was already recorded; nothing was added twice."), nil
 	}
-	b.log.Info().Str("incident", inc.ID()).Str("owner", res.Item.Owner).Int("actions", len(inc.Actions)).Msg("action item recorded")
-	owner := "nobody yet (name one at the end: `" + b.opt.Command + " action … @ana`)"
+	s.log.Info().Str("incident", inc.ID()).Str("owner", res.Item.Owner).Int("actions", len(inc.Actions)).Msg("action item recorded")
+	owner := "nobody yet (name one at the end: `" + s.cfg.Command + " action … @ana`)"
 	if res.Item.Owner != "" {
 		owner = mention(res.Item.Owner)
 	}
 	return ephemeral(fmt.Sprintf(":white_check_mark: Action item %d of *%s* recorded: %s\nOwner: %s. `%s postmortem` lists every action item in the draft.",
-		len(inc.Actions), inc.ID(), safe(res.Item.Text, 600), owner, b.opt.Command)), nil
+		len(inc.Actions), inc.ID(), safe(res.Item.Text, 600), owner, s.cfg.Command)), nil
 }
 
 // postmortemCommand handles `/incident postmortem`: it records the request
 // and the outbox uploads the draft.
-func (b *Bot) postmortemCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.opt.Commands.RecordPostmortem(ctx, commands.PostmortemInput{
+func (s *slashHandler) postmortemCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.cmds.RecordPostmortem(ctx, commands.PostmortemInput{
 		ChannelID: sc.ChannelID, By: sc.UserID, IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "postmortem"), nil
+		return s.failure(err, "postmortem"), nil
 	}
 	if res.Duplicate {
 		return ephemeral("That postmortem request was already received; one draft is on its way."), nil
 	}
-	b.log.Info().Str("incident", res.Incident.ID()).Msg("postmortem draft requested")
+	s.log.Info().Str("incident", res.Incident.ID()).Msg("postmortem draft requested")
 	return ephemeral(fmt.Sprintf(":memo: Drafting the postmortem of *%s* from its timeline: `%s` will appear in this channel in a moment.",
 		res.Incident.ID(), res.FileName)), nil
 }
@@ -74,67 +74,62 @@ func (b *Bot) postmortemCommand(ctx context.Context, sc slack.SlashCommand, cmd 
 // which every attempt of the job uses — and stops if it is there. An
 // attempt cut short before completion leaves an unshared upload, which
 // Slack discards; the next attempt uploads afresh.
-func (b *Bot) uploadPostmortem(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) uploadPostmortem(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.PostmortemPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode postmortem payload: %w", err))
 	}
-	var req incident.Event
-	err := b.store.View(func(tx store.Tx) error {
-		var err error
-		req, err = tx.Event(inc.Number, pl.Event)
-		return err
-	})
+	req, err := p.cmds.Event(inc.Number, pl.Event)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
 	name := postmortem.FileName(inc)
 	title := fmt.Sprintf("%s postmortem draft, %s", inc.ID(), req.At.UTC().Format("2006-01-02 15:04:05 UTC"))
-	if b.uncertain(job) {
-		shared, err := b.findShared(ctx, inc.ChannelID, name, title)
+	if p.uncertain(job) {
+		shared, err := p.findShared(ctx, inc.ChannelID, name, title)
 		if err != nil {
 			return nil, classify(err)
 		}
 		if shared {
-			b.log.Info().Str("incident", inc.ID()).Str("file", title).Msg("postmortem draft was already shared before a restart")
+			p.log.Info().Str("incident", inc.ID()).Str("file", title).Msg("postmortem draft was already shared before a restart")
 			return nil, nil
 		}
 	}
 
-	rec, err := b.opt.Commands.IncidentRecord(inc.Number)
+	rec, err := p.cmds.IncidentRecord(inc.Number)
 	if err != nil {
 		return nil, err
 	}
-	draft, err := postmortem.Render(b.opt.Templates, rec, b.opt.Commands.PostmortemOptions(b.userNames(ctx, inc, postmortem.UserIDs(rec))))
+	draft, err := postmortem.Render(p.tmpl, rec, p.cmds.PostmortemOptions(p.userNames(ctx, inc, postmortem.UserIDs(rec))))
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
-	comment, err := b.render(commands.TemplatePostmortemUpload, struct {
+	comment, err := p.render(commands.TemplatePostmortemUpload, struct {
 		incidentView
 		RequestedBy, FileName string
-	}{b.view(inc), holderOrNobody(req.Actor), name})
+	}{p.view(inc), holderOrNobody(req.Actor), name})
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
-	_, err = b.api.UploadFileContext(ctx, slack.UploadFileParameters{
+	_, err = p.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Filename: name, Title: title, Content: draft, FileSize: len(draft),
 		Channel: inc.ChannelID, InitialComment: comment,
 	})
 	if err != nil {
 		return nil, classify(err)
 	}
-	b.log.Info().Str("incident", inc.ID()).Int("bytes", len(draft)).Int("events", len(rec.Events)).Msg("postmortem draft uploaded")
+	p.log.Info().Str("incident", inc.ID()).Int("bytes", len(draft)).Int("events", len(rec.Events)).Msg("postmortem draft uploaded")
 	return nil, nil
 }
 
 // findShared reports whether the bot has shared a file called name with
 // this title among the channel's recent messages.
-func (b *Bot) findShared(ctx context.Context, channel, name, title string) (bool, error) {
-	self, err := b.selfID(ctx)
+func (p *Performer) findShared(ctx context.Context, channel, name, title string) (bool, error) {
+	self, err := p.self.get(ctx, p.api)
 	if err != nil {
 		return false, err
 	}
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200})
+	hist, err := p.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200})
 	if err != nil {
 		return false, fmt.Errorf("conversations.history: %w", err)
 	}
@@ -155,7 +150,7 @@ func (b *Bot) findShared(ctx context.Context, channel, name, title string) (bool
 // mentions: a Markdown file cannot show <@U…> mentions as names. A lookup
 // that fails leaves that person shown by ID; a rate limit or running out
 // of time stops the lookups, since a draft with IDs beats no draft.
-func (b *Bot) userNames(ctx context.Context, inc *incident.Incident, ids []string) func(string) string {
+func (p *Performer) userNames(ctx context.Context, inc *incident.Incident, ids []string) func(string) string {
 	ctx, cancel := context.WithTimeout(ctx, nameLookupTime)
 	defer cancel()
 	names := make(map[string]string, len(ids))
@@ -163,14 +158,14 @@ func (b *Bot) userNames(ctx context.Context, inc *incident.Incident, ids []strin
 		if i == maxNameLookups {
 			break
 		}
-		u, err := b.api.GetUserInfoContext(ctx, id)
+		u, err := p.api.GetUserInfoContext(ctx, id)
 		if err != nil {
 			var rl *slack.RateLimitedError
 			if errors.As(err, &rl) || ctx.Err() != nil {
-				b.log.Warn().Err(err).Str("incident", inc.ID()).Msg("postmortem draft shows the remaining people by user ID")
+				p.log.Warn().Err(err).Str("incident", inc.ID()).Msg("postmortem draft shows the remaining people by user ID")
 				break
 			}
-			b.log.Debug().Err(err).Str("incident", inc.ID()).Str("user", id).Msg("users.info failed; shown by user ID")
+			p.log.Debug().Err(err).Str("incident", inc.ID()).Str("user", id).Msg("users.info failed; shown by user ID")
 			continue
 		}
 		if n := displayName(u); n != "" {

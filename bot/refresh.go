@@ -15,29 +15,29 @@ import (
 
 // refreshCard re-renders the pinned summary card in place, as revision
 // job.ID (see cardBlockID).
-func (b *Bot) refreshCard(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) refreshCard(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	if inc.CardTS == "" {
 		return nil, nil // not posted yet: the post will show the latest state
 	}
-	blocks, text, err := b.cardBlocksAt(inc, job.ID)
+	blocks, text, err := p.cardBlocksAt(inc, job.ID)
 	if err != nil {
 		return nil, err
 	}
-	_, _, _, err = b.api.UpdateMessageContext(ctx, inc.ChannelID, inc.CardTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	_, _, _, err = p.api.UpdateMessageContext(ctx, inc.ChannelID, inc.CardTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return nil, classify(err)
 }
 
 // refreshAnnouncement re-renders the announcement in place.
-func (b *Bot) refreshAnnouncement(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
-	channel := b.opt.Commands.AnnounceChannelFor(inc)
+func (p *Performer) refreshAnnouncement(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+	channel := p.cfg.announceChannelFor(inc)
 	if channel == "" || inc.AnnounceTS == "" {
 		return nil, nil
 	}
-	blocks, text, err := b.announcementBlocks(inc)
+	blocks, text, err := p.announcementBlocks(inc)
 	if err != nil {
 		return nil, err
 	}
-	_, _, _, err = b.api.UpdateMessageContext(ctx, channel, inc.AnnounceTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	_, _, _, err = p.api.UpdateMessageContext(ctx, channel, inc.AnnounceTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return nil, classify(err)
 }
 
@@ -49,12 +49,12 @@ type eventView struct {
 	Holder, Previous string
 }
 
-func (b *Bot) eventView(ev incident.Event) eventView {
+func (rd *renderer) eventView(ev incident.Event) eventView {
 	v := eventView{
 		Kind: string(ev.Kind), Actor: holderOrNobody(ev.Actor), Text: safe(ev.Text, 2500),
 		From: safe(ev.From, 200), To: safe(ev.To, 200), Role: safe(ev.Role, 60), At: slackDate(ev.At),
 	}
-	if r, ok := b.opt.Settings.Role(ev.Role); ok {
+	if r, ok := rd.cfg.Settings.Role(ev.Role); ok {
 		v.RoleName = safe(r.Name, 60)
 	}
 	if ev.Kind == incident.EventRoleAssigned || ev.Kind == incident.EventRoleHandoff {
@@ -68,37 +68,33 @@ func (b *Bot) eventView(ev incident.Event) eventView {
 
 // postEvent renders a message about one timeline event and posts it to the
 // incident channel or the announcement's thread.
-func (b *Bot) postEvent(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) postEvent(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.PostPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode post payload: %w", err))
 	}
 	var ev incident.Event
 	if pl.Event != 0 {
-		err := b.store.View(func(tx store.Tx) error {
-			var err error
-			ev, err = tx.Event(inc.Number, pl.Event)
-			return err
-		})
-		if err != nil {
+		var err error
+		if ev, err = p.cmds.Event(inc.Number, pl.Event); err != nil {
 			return nil, outbox.Permanent(err)
 		}
 	}
 	data := struct {
 		incidentView
 		Event eventView
-	}{b.view(inc), b.eventView(ev)}
-	text, err := b.render(pl.Template, data)
+	}{p.view(inc), p.eventView(ev)}
+	text, err := p.render(pl.Template, data)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
 	channel, thread := inc.ChannelID, ""
 	if pl.Target == commands.TargetThread {
-		channel, thread = b.opt.Commands.AnnounceChannelFor(inc), inc.AnnounceTS
+		channel, thread = p.cfg.announceChannelFor(inc), inc.AnnounceTS
 		if channel == "" || thread == "" {
 			return nil, nil
 		}
 	}
-	_, err = b.postOnce(ctx, job, channel, thread, text, section("post", text))
+	_, err = p.postOnce(ctx, job, channel, thread, text, section("post", text))
 	return nil, err
 }

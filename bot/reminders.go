@@ -32,9 +32,9 @@ type reminderView struct {
 	Missed int
 }
 
-func (b *Bot) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
+func (rd *renderer) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
 	v := reminderView{
-		incidentView:  b.view(inc),
+		incidentView:  rd.view(inc),
 		Quiet:         humanDuration(pl.At.Sub(pl.Since)),
 		SinceDeclared: pl.Since.Equal(inc.DeclaredAt),
 		Missed:        pl.Missed,
@@ -61,43 +61,43 @@ func (b *Bot) reminderView(inc *incident.Incident, pl commands.ReminderPayload) 
 // postReminder performs a JobReminder. A status-update reminder whose
 // incident was resolved after it fired, or a postmortem nudge for an
 // incident whose draft now exists, is dropped: it would be stale.
-func (b *Bot) postReminder(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.ReminderPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode reminder payload: %w", err))
 	}
-	v := b.reminderView(inc, pl)
+	v := p.reminderView(inc, pl)
 	switch pl.Kind {
 	case commands.ReminderUpdate:
 		if !inc.Open() {
 			return nil, nil
 		}
-		text, err := b.render("reminder.tmpl", v)
+		text, err := p.render("reminder.tmpl", v)
 		if err != nil {
 			return nil, outbox.Permanent(err)
 		}
-		_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), reminderBlocks(inc, text)...)
+		_, err = p.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), reminderBlocks(inc, text)...)
 		return nil, err
 	case commands.ReminderEscalation:
-		channel, thread := b.opt.Commands.AnnounceChannelFor(inc), inc.AnnounceTS
+		channel, thread := p.cfg.announceChannelFor(inc), inc.AnnounceTS
 		if !inc.Open() || channel == "" || thread == "" {
 			return nil, nil
 		}
-		text, err := b.render("reminder_escalation.tmpl", v)
+		text, err := p.render("reminder_escalation.tmpl", v)
 		if err != nil {
 			return nil, outbox.Permanent(err)
 		}
-		_, err = b.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("reminder", text))
+		_, err = p.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("reminder", text))
 		return nil, err
 	case commands.ReminderPostmortem:
 		if inc.Open() || !inc.PostmortemAt.IsZero() {
 			return nil, nil
 		}
-		text, err := b.render("postmortem_nudge.tmpl", v)
+		text, err := p.render("postmortem_nudge.tmpl", v)
 		if err != nil {
 			return nil, outbox.Permanent(err)
 		}
-		_, err = b.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), section("postmortem-reminder", text))
+		_, err = p.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), section("postmortem-reminder", text))
 		return nil, err
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown reminder kind %q", pl.Kind))
@@ -143,24 +143,24 @@ func durationValue(d time.Duration) string {
 // snoozeClicked handles a reminder's `snooze` button: the next reminder is
 // pushed back by the button's duration. The click is keyed by message,
 // action_ts and user, so a click delivered twice snoozes once.
-func (b *Bot) snoozeClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) snoozeClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
-	res, err := b.opt.Commands.Snooze(ctx, commands.SnoozeInput{
+	res, err := ix.cmds.Snooze(ctx, commands.SnoozeInput{
 		Channel:        channel,
 		For:            action.Value,
 		By:             user,
 		IdempotencyKey: clickKey(cb, action),
 	})
 	if err != nil {
-		return nil, b.clickFailed(cb, "snooze", err)
+		return nil, ix.clickFailed(cb, "snooze", err)
 	}
 	if res.Duplicate {
 		return nil, nil
 	}
 	inc := res.Incident
-	b.log.Info().Str("incident", inc.ID()).Str("user", user).Time("next", res.Due).Msg("reminder snoozed")
+	ix.log.Info().Str("incident", inc.ID()).Str("user", user).Time("next", res.Due).Msg("reminder snoozed")
 	msg := fmt.Sprintf(":zzz: Snoozed. The next status-update reminder for *%s* comes %s, unless an update is posted first.", inc.ID(), slackDate(res.Due))
-	return nil, func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	return nil, func(ctx context.Context) { ix.answerClick(ctx, cb, channel, msg) }
 }
 
 // clickOrigin is the channel and user of a click on a message's button or
@@ -181,22 +181,22 @@ func clickKey(cb slack.InteractionCallback, action *slack.BlockAction) string {
 
 // clickFailed logs an internal failure of what the click asked for and
 // returns the after-ack work that tells the clicker what went wrong.
-func (b *Bot) clickFailed(cb slack.InteractionCallback, what string, err error) func(context.Context) {
+func (rp *replier) clickFailed(cb slack.InteractionCallback, what string, err error) func(context.Context) {
 	channel, user := clickOrigin(cb)
 	if incident.ErrorCode(err) == incident.EINTERNAL {
-		b.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg(what + " failed")
+		rp.log.Error().Err(err).Str("channel", channel).Str("user", user).Msg(what + " failed")
 	}
 	msg := mrkdwn.Neutralize(incident.ErrorMessage(err))
-	return func(ctx context.Context) { b.answerClick(ctx, cb, channel, msg) }
+	return func(ctx context.Context) { rp.answerClick(ctx, cb, channel, msg) }
 }
 
 // answerClick shows text to the user who clicked, through the
 // interaction's response_url (chat.postEphemeral refuses users who are
 // not members of the channel, and anyone may click in a public channel).
-func (b *Bot) answerClick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
+func (rp *replier) answerClick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
 	if cb.ResponseURL == "" {
-		b.tell(ctx, channel, cb.User.ID, text)
+		rp.tell(ctx, channel, cb.User.ID, text)
 		return
 	}
-	b.respond(ctx, cb.ResponseURL, text)
+	rp.respond(ctx, cb.ResponseURL, text)
 }

@@ -11,13 +11,13 @@ import (
 	"github.com/incidentbot/incidentbot/templates"
 )
 
-func reminderBot(t *testing.T) *Bot {
+func reminderBot(t *testing.T) *renderer {
 	t.Helper()
 	tmpl, err := templates.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Bot{opt: Options{Settings: incident.DefaultSettings(), Templates: tmpl, Command: "/incident"}}
+	return &renderer{cfg: Config{Settings: incident.DefaultSettings(), Command: "/incident"}, tmpl: tmpl}
 }
 
 func TestReminderMentions(t *testing.T) {

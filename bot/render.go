@@ -80,11 +80,11 @@ type roleView struct {
 	ID, Name, Holder string // Holder is a mention, or "" when nobody holds it
 }
 
-func (b *Bot) view(inc *incident.Incident) incidentView {
-	settings := b.opt.Settings
+func (rd *renderer) view(inc *incident.Incident) incidentView {
+	settings := rd.cfg.Settings
 	sev, _ := settings.Severity(inc.Severity)
 	v := incidentView{
-		Command:         b.opt.Command,
+		Command:         rd.cfg.Command,
 		ID:              inc.ID(),
 		Title:           safe(inc.Title, 500),
 		Summary:         safe(inc.Summary, 2500),
@@ -155,8 +155,8 @@ func humanDuration(d time.Duration) string {
 
 // render executes a message template; a failing template is an internal
 // error worth a retry after the operator fixes it, not a crash.
-func (b *Bot) render(name string, data any) (string, error) {
-	s, err := b.opt.Templates.Render(name, data)
+func (rd *renderer) render(name string, data any) (string, error) {
+	s, err := rd.tmpl.Render(name, data)
 	if err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
@@ -178,8 +178,8 @@ func header(text string) *slack.HeaderBlock {
 }
 
 // cardBlocks is the live summary card as first posted.
-func (b *Bot) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
-	return b.cardBlocksAt(inc, 0)
+func (rd *renderer) cardBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	return rd.cardBlocksAt(inc, 0)
 }
 
 // cardBlockID is the block_id of one of the card's interactive blocks at
@@ -196,9 +196,9 @@ func cardBlockID(base string, rev uint64) string {
 
 // cardBlocksAt is the live summary card pinned in the incident channel, at
 // revision rev (the ID of the job that draws it: unique and increasing).
-func (b *Bot) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, string, error) {
-	v := b.view(inc)
-	facts, err := b.render("card.tmpl", v)
+func (rd *renderer) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, string, error) {
+	v := rd.view(inc)
+	facts, err := rd.render("card.tmpl", v)
 	if err != nil {
 		return nil, "", err
 	}
@@ -227,7 +227,7 @@ func (b *Bot) cardBlocksAt(inc *incident.Incident, rev uint64) ([]slack.Block, s
 				text = "*" + r.Name + "*\n_nobody yet: pick someone_"
 			}
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Plain(b.opt.Settings.RoleName(r.ID), 60), false, false), "role:"+r.ID)
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, slack.NewTextBlockObject(slack.PlainTextType, "Assign "+mrkdwn.Plain(rd.cfg.Settings.RoleName(r.ID), 60), false, false), "role:"+r.ID)
 		if h := inc.Holder(r.ID); h != "" && userIDPattern.MatchString(h) {
 			sel.InitialUser = h
 		}
@@ -258,16 +258,16 @@ func drillPrefix(inc *incident.Incident) string {
 }
 
 // announcementBlocks is the declaration in the announce channel.
-func (b *Bot) announcementBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
-	v := b.view(inc)
+func (rd *renderer) announcementBlocks(inc *incident.Incident) ([]slack.Block, string, error) {
+	v := rd.view(inc)
 	if inc.Private {
-		text, err := b.render("announcement_private.tmpl", v)
+		text, err := rd.render("announcement_private.tmpl", v)
 		if err != nil {
 			return nil, "", err
 		}
 		return []slack.Block{section("announcement", text)}, drillPrefix(inc) + "A private incident was declared: " + inc.ID(), nil
 	}
-	text, err := b.render("announcement.tmpl", v)
+	text, err := rd.render("announcement.tmpl", v)
 	if err != nil {
 		return nil, "", err
 	}
@@ -284,8 +284,8 @@ func (b *Bot) announcementBlocks(inc *incident.Incident) ([]slack.Block, string,
 }
 
 // topic is the channel topic: severity · status · commander.
-func (b *Bot) topic(inc *incident.Incident) (string, error) {
-	t, err := b.render("topic.tmpl", b.view(inc))
+func (rd *renderer) topic(inc *incident.Incident) (string, error) {
+	t, err := rd.render("topic.tmpl", rd.view(inc))
 	if err != nil {
 		return "", err
 	}

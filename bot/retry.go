@@ -25,8 +25,8 @@ const (
 // returns its last error. A rate limit spends only the time budget, not an
 // attempt. Only for work after an ack: before one, or inside a trigger_id's
 // 3 s, there is no time to wait.
-func (b *Bot) retry(ctx context.Context, call func() error) error {
-	clk := b.opt.Clock
+func (rp *replier) retry(ctx context.Context, call func() error) error {
+	clk := rp.clock
 	deadline := clk.Now().Add(afterAckBudget)
 	for attempt := 1; ; {
 		err := call()
@@ -50,7 +50,7 @@ func (b *Bot) retry(ctx context.Context, call func() error) error {
 		case <-ctx.Done():
 			stop()
 			return err
-		case <-b.stopping:
+		case <-rp.stopping:
 			stop()
 			return err
 		}

@@ -39,7 +39,7 @@ func TestRetryAfterAckWaitsWhatSlackAsks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			b := &Bot{opt: Options{Clock: clk}}
+			b := &replier{clock: clk}
 			calls := 0
 			done := make(chan error, 1)
 			returned := make(chan struct{})
@@ -72,7 +72,7 @@ func TestRetryAfterAckWaitsWhatSlackAsks(t *testing.T) {
 
 func TestRetryAfterAckStopsWithItsContext(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	b := &Bot{opt: Options{Clock: clk}}
+	b := &replier{clock: clk}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -88,13 +88,14 @@ func TestRetryAfterAckStopsWithItsContext(t *testing.T) {
 
 func TestRetryAfterAckStopsWhenTheBotStops(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	b := &Bot{opt: Options{Clock: clk}, stopping: make(chan struct{})}
+	stopping := make(chan struct{})
+	b := &replier{clock: clk, stopping: stopping}
 	done := make(chan error, 1)
 	go func() {
 		done <- b.retry(context.Background(), func() error { return &slack.RateLimitedError{RetryAfter: time.Second} })
 	}()
 	clk.WaitForTimers(1, nil)
-	close(b.stopping)
+	close(stopping)
 	if err := <-done; err == nil {
 		t.Fatal("no error after stopping")
 	}

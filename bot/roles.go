@@ -22,28 +22,28 @@ const slackbotID = "USLACKBOT"
 
 // roleCommand handles `/incident role ROLE @user`. The answer rides on the
 // ack; the invitation and the messages follow through the outbox.
-func (b *Bot) roleCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.assignRole(ctx, commands.AssignRoleInput{
+func (s *slashHandler) roleCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.assignRole(ctx, commands.AssignRoleInput{
 		ChannelID: sc.ChannelID, Role: cmd.Role, User: cmd.User, By: sc.UserID,
 		IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "role"), nil
+		return s.failure(err, "role"), nil
 	}
-	return ephemeral(b.assignedText(res, true)), nil
+	return ephemeral(s.assignedText(res, true)), nil
 }
 
 // roleSelected handles a pick in the card's role:<id> users_select. The
 // assignment commits before the (bare) ack, as a slash command's does, so
 // that Slack hears back only once it is durable; any answer to the picker
 // is an ephemeral message sent after the ack.
-func (b *Bot) roleSelected(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) roleSelected(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
 	roleID := strings.TrimPrefix(action.ActionID, actionRolePrefix)
-	log := b.log.With().Str("channel", channel).Str("user", user).Str("role", roleID).Logger()
-	res, err := commands.AssignRoleResult{}, b.cardRoleExists(roleID)
+	log := ix.log.With().Str("channel", channel).Str("user", user).Str("role", roleID).Logger()
+	res, err := commands.AssignRoleResult{}, ix.cardRoleExists(roleID)
 	if err == nil {
-		res, err = b.assignRole(ctx, commands.AssignRoleInput{
+		res, err = ix.assignRole(ctx, commands.AssignRoleInput{
 			ChannelID: channel, Role: roleID, User: action.SelectedUser, By: user,
 			IdempotencyKey: "pick:" + clickKey(cb, action),
 		})
@@ -55,16 +55,16 @@ func (b *Bot) roleSelected(ctx context.Context, cb slack.InteractionCallback, ac
 			log.Info().Err(err).Msg("role pick refused")
 		}
 		// The picker still shows the refused choice: redraw the card.
-		if rerr := b.opt.Commands.RefreshCard(ctx, channel); incident.ErrorCode(rerr) == incident.EINTERNAL {
+		if rerr := ix.cmds.RefreshCard(ctx, channel); incident.ErrorCode(rerr) == incident.EINTERNAL {
 			log.Warn().Err(rerr).Msg("redraw the card after a refused pick")
 		}
-		return nil, func(ctx context.Context) { b.answerPick(ctx, cb, channel, refusal(err, b.opt.Command)) }
+		return nil, func(ctx context.Context) { ix.answerPick(ctx, cb, channel, refusal(err, ix.cfg.Command)) }
 	}
 	// A pick that worked speaks for itself in the channel; only one that
 	// changed nothing, or touched a resolved incident, needs a word to the
 	// picker. A redelivered pick (Duplicate) says nothing twice.
 	if !res.Duplicate && (res.Unchanged || !res.Incident.Open()) {
-		return nil, func(ctx context.Context) { b.answerPick(ctx, cb, channel, b.assignedText(res, false)) }
+		return nil, func(ctx context.Context) { ix.answerPick(ctx, cb, channel, ix.assignedText(res, false)) }
 	}
 	return nil, nil
 }
@@ -72,41 +72,41 @@ func (b *Bot) roleSelected(ctx context.Context, cb slack.InteractionCallback, ac
 // answerPick shows text to the user who picked, through the interaction's
 // response_url: chat.postEphemeral refuses users who are not members, and
 // anyone may pick on the card of a public channel they only preview.
-func (b *Bot) answerPick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
+func (ix *interactions) answerPick(ctx context.Context, cb slack.InteractionCallback, channel, text string) {
 	if cb.ResponseURL == "" {
-		b.tell(ctx, channel, cb.User.ID, text)
+		ix.tell(ctx, channel, cb.User.ID, text)
 		return
 	}
-	b.respond(ctx, cb.ResponseURL, text)
+	ix.respond(ctx, cb.ResponseURL, text)
 }
 
 // cardRoleExists checks the role of a card's picker: a card posted before
 // the configuration changed may offer a role that is gone, and its exact ID
 // must not be taken for a prefix of another role.
-func (b *Bot) cardRoleExists(id string) error {
-	if _, ok := b.opt.Settings.Role(id); ok {
+func (c *core) cardRoleExists(id string) error {
+	if _, ok := c.cfg.Settings.Role(id); ok {
 		return nil
 	}
-	return incident.Errorf(incident.EINVALID, "The %s role is no longer configured, so it cannot be assigned. `%s role ROLE @user` takes one of the current roles.", id, b.opt.Command)
+	return incident.Errorf(incident.EINVALID, "The %s role is no longer configured, so it cannot be assigned. `%s role ROLE @user` takes one of the current roles.", id, c.cfg.Command)
 }
 
 // assignRole checks an assignment, asks Slack whether the user can take a
 // role, and commits it. The checks that need no network come first, so a
 // wrong channel or role costs no Slack call.
-func (b *Bot) assignRole(ctx context.Context, in commands.AssignRoleInput) (commands.AssignRoleResult, error) {
-	in, err := b.opt.Commands.ValidateAssignRole(in)
+func (c *core) assignRole(ctx context.Context, in commands.AssignRoleInput) (commands.AssignRoleResult, error) {
+	in, err := c.cmds.ValidateAssignRole(in)
 	if err != nil {
 		return commands.AssignRoleResult{}, err
 	}
-	if err := b.checkAssignee(ctx, in.User); err != nil {
+	if err := c.checkAssignee(ctx, in.User); err != nil {
 		return commands.AssignRoleResult{}, err
 	}
-	res, err := b.opt.Commands.AssignRole(ctx, in)
+	res, err := c.cmds.AssignRole(ctx, in)
 	if err != nil {
 		return res, err
 	}
 	if ev := res.Event; ev.Kind != "" {
-		b.log.Info().Str("incident", res.Incident.ID()).Str("role", ev.Role).Str("from", ev.From).Str("to", ev.To).
+		c.log.Info().Str("incident", res.Incident.ID()).Str("role", ev.Role).Str("from", ev.From).Str("to", ev.To).
 			Str("by", ev.Actor).Str("kind", string(ev.Kind)).Msg("role assigned")
 	}
 	return res, nil
@@ -116,19 +116,19 @@ func (b *Bot) assignRole(ctx context.Context, in commands.AssignRoleInput) (comm
 // needs a person to act) and deactivated or unknown accounts (they would
 // never see it). Messages name the user by their Slack name; every reply
 // neutralises it.
-func (b *Bot) checkAssignee(ctx context.Context, user string) error {
+func (c *core) checkAssignee(ctx context.Context, user string) error {
 	const pick = "pick a person from the list Slack offers as you type @"
 	if user == slackbotID {
 		return incident.Errorf(incident.EINVALID, "Slackbot cannot hold a role: roles go to people; %s.", pick)
 	}
 	ctx, cancel := context.WithTimeout(ctx, userCheckTimeout)
 	defer cancel()
-	u, err := b.api.GetUserInfoContext(ctx, user)
+	u, err := c.api.GetUserInfoContext(ctx, user)
 	switch code := slackCode(err); {
 	case code == "user_not_found" || code == "user_not_visible":
 		return incident.Errorf(incident.EINVALID, "I cannot find the user %s in this workspace; %s.", user, pick)
 	case err != nil:
-		b.log.Warn().Err(err).Str("user", user).Msg("users.info failed while checking a role assignee")
+		c.log.Warn().Err(err).Str("user", user).Msg("users.info failed while checking a role assignee")
 		return incident.Errorf(incident.EINTERNAL, "I could not check that person with Slack just now, so nothing changed; please try again in a moment.")
 	case u.IsBot:
 		return incident.Errorf(incident.EINVALID, "@%s is a bot, and roles go to people who can act on them; %s.", u.Name, pick)
@@ -141,12 +141,12 @@ func (b *Bot) checkAssignee(ctx context.Context, user string) error {
 // assignedText tells the assigner what happened. slash says whether the
 // answer replies to a command (which always hears back) or to a pick (whose
 // result the channel already shows).
-func (b *Bot) assignedText(res commands.AssignRoleResult, slash bool) string {
+func (c *core) assignedText(res commands.AssignRoleResult, slash bool) string {
 	if res.Duplicate {
 		return "That assignment was already received; nothing was done twice."
 	}
 	inc := res.Incident
-	role := "*" + safe(b.opt.Settings.RoleName(res.Role.ID), 60) + "*"
+	role := "*" + safe(c.cfg.Settings.RoleName(res.Role.ID), 60) + "*"
 	var text string
 	switch {
 	case res.Unchanged:

@@ -14,12 +14,12 @@ import (
 
 // slash handles one `/incident …` invocation. Its reply is the ack payload,
 // so the user hears back at once; slow work goes through the outbox.
-func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashCommand) (any, func(context.Context)) {
-	log := b.log.With().Str("user", sc.UserID).Str("channel", sc.ChannelID).Str("envelope", req.EnvelopeID).Logger()
+func (s *slashHandler) slash(ctx context.Context, req socketmode.Request, sc slack.SlashCommand) (any, func(context.Context)) {
+	log := s.log.With().Str("user", sc.UserID).Str("channel", sc.ChannelID).Str("envelope", req.EnvelopeID).Logger()
 	cmd, err := commands.Parse(sc.Text)
 	if err != nil {
 		log.Info().Err(err).Msg("slash command rejected")
-		return b.errorReply(err), nil
+		return s.errorReply(err), nil
 	}
 	// Slack delivers the text escaped, with mentions and links as markup;
 	// the domain keeps what the user typed (see mrkdwn.FromSlack).
@@ -27,55 +27,55 @@ func (b *Bot) slash(ctx context.Context, req socketmode.Request, sc slack.SlashC
 	log.Info().Str("subcommand", cmd.Name).Msg("slash command")
 	switch cmd.Name {
 	case commands.CmdHelp:
-		return b.help(), nil
+		return s.help(), nil
 	case commands.CmdDeclare, commands.CmdDrill:
-		return b.declare(ctx, sc, cmd)
+		return s.declare(ctx, sc, cmd)
 	case commands.CmdRole:
-		return b.roleCommand(ctx, sc, cmd)
+		return s.roleCommand(ctx, sc, cmd)
 	case commands.CmdUpdate:
-		return b.updateCommand(ctx, sc, cmd)
+		return s.updateCommand(ctx, sc, cmd)
 	case commands.CmdSeverity:
-		return b.severityCommand(ctx, sc, cmd)
+		return s.severityCommand(ctx, sc, cmd)
 	case commands.CmdResolve:
-		return b.resolveCommand(ctx, sc, cmd)
+		return s.resolveCommand(ctx, sc, cmd)
 	case commands.CmdNote:
-		return b.noteCommand(ctx, sc, cmd)
+		return s.noteCommand(ctx, sc, cmd)
 	case commands.CmdList:
-		return b.listCommand(ctx, sc, cmd)
+		return s.listCommand(ctx, sc, cmd)
 	case commands.CmdAction:
-		return b.actionCommand(ctx, sc, cmd)
+		return s.actionCommand(ctx, sc, cmd)
 	case commands.CmdPostmortem:
-		return b.postmortemCommand(ctx, sc, cmd)
+		return s.postmortemCommand(ctx, sc, cmd)
 	case commands.CmdStats:
-		return b.statsCommand(ctx, sc, cmd)
+		return s.statsCommand(ctx, sc, cmd)
 	default:
-		return b.notAvailable(cmd.Name), nil
+		return s.notAvailable(cmd.Name), nil
 	}
 }
 
 // notAvailable answers a sub-command this version does not implement.
-func (b *Bot) notAvailable(name string) map[string]any {
-	return ephemeral("`" + b.opt.Command + " " + name + "` is not available yet in this version of incidentbot. `" + b.opt.Command + " help` lists what is.")
+func (s *slashHandler) notAvailable(name string) map[string]any {
+	return ephemeral("`" + s.cfg.Command + " " + name + "` is not available yet in this version of incidentbot. `" + s.cfg.Command + " help` lists what is.")
 }
 
 // help renders the usage text.
-func (b *Bot) help() map[string]any {
+func (s *slashHandler) help() map[string]any {
 	// Descriptions and names are cut as everywhere else they are shown, so
 	// a long one in the configuration cannot push the reply past Slack's
 	// 20 KiB frame (a dropped reply leaves the user with nothing).
-	data := templates.HelpData{Command: b.opt.Command}
-	for _, s := range b.opt.Settings.Severities {
-		s.Description = mrkdwn.Truncate(s.Description, 200)
-		data.Severities = append(data.Severities, s)
+	data := templates.HelpData{Command: s.cfg.Command}
+	for _, sev := range s.cfg.Settings.Severities {
+		sev.Description = mrkdwn.Truncate(sev.Description, 200)
+		data.Severities = append(data.Severities, sev)
 	}
-	for _, r := range b.opt.Settings.Roles {
+	for _, r := range s.cfg.Settings.Roles {
 		r.Name = mrkdwn.Truncate(r.Name, 60)
 		data.Roles = append(data.Roles, r)
 	}
-	text, err := b.opt.Templates.Render("help.tmpl", data)
+	text, err := s.tmpl.Render("help.tmpl", data)
 	if err != nil {
-		b.log.Error().Err(err).Msg("render help")
-		return ephemeral("Usage: `" + b.opt.Command + " declare|drill|update|role|severity|resolve|note|action|postmortem|list|stats|help`")
+		s.log.Error().Err(err).Msg("render help")
+		return ephemeral("Usage: `" + s.cfg.Command + " declare|drill|update|role|severity|resolve|note|action|postmortem|list|stats|help`")
 	}
 	return ephemeral(text)
 }
@@ -83,10 +83,10 @@ func (b *Bot) help() map[string]any {
 // errorReply turns an error into an ephemeral answer: the user's mistake in
 // their own words, or a generic line for internal failures (logged in full
 // by the caller).
-func (b *Bot) errorReply(err error) map[string]any {
+func (rp *replier) errorReply(err error) map[string]any {
 	msg := incident.ErrorMessage(err)
 	if incident.ErrorCode(err) == incident.EINVALID {
-		msg += "\nType `" + b.opt.Command + " help` to see every command."
+		msg += "\nType `" + rp.command + " help` to see every command."
 	}
 	// The message may quote what the user typed: neutralise it.
 	return ephemeral(mrkdwn.Neutralize(msg))

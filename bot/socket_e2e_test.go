@@ -32,8 +32,9 @@ func runEmuBot(t *testing.T, emu *slackemu.Server, clk *clock.Fake) *Bot {
 	api := slack.New(emu.BotToken(), slack.OptionAppLevelToken(emu.AppToken()), slack.OptionAPIURL(emu.APIURL()))
 	settings := incident.DefaultSettings()
 	svc := &commands.Service{Store: st, Settings: settings, ChannelPrefix: "inc", Command: "/incident", Clock: clk}
-	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc, Settings: settings,
-		Command: "/incident", Log: zerolog.Nop(), Clock: clk})
+	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc,
+		Config: Config{Command: "/incident", Settings: settings, ChannelPrefix: "inc"},
+		Log:    zerolog.Nop(), Clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()

@@ -30,13 +30,13 @@ var cantPostHere = map[string]bool{
 
 // statsCommand handles `/incident stats [period] [service]`: the outbox
 // computes the statistics and posts them with their chart in this channel.
-func (b *Bot) statsCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	res, err := b.opt.Commands.RequestStats(ctx, commands.StatsInput{
+func (s *slashHandler) statsCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	res, err := s.cmds.RequestStats(ctx, commands.StatsInput{
 		ChannelID: sc.ChannelID, By: sc.UserID, Period: cmd.Period, Service: cmd.Text,
 		ResponseURL: sc.ResponseURL, IdempotencyKey: "slash:" + sc.TriggerID,
 	})
 	if err != nil {
-		return b.failure(err, "stats"), nil
+		return s.failure(err, "stats"), nil
 	}
 	if res.Duplicate {
 		return ephemeral("That request was already received; the stats are on their way."), nil
@@ -55,25 +55,25 @@ func (b *Bot) statsCommand(ctx context.Context, sc slack.SlashCommand, cmd comma
 // an earlier one completed and stops. When the bot may not post there,
 // the asker gets the text privately through the slash command's
 // response_url.
-func (b *Bot) postStats(ctx context.Context, job store.Job) (outbox.Apply, error) {
+func (p *Performer) postStats(ctx context.Context, job store.Job) (outbox.Apply, error) {
 	var pl commands.StatsPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode stats payload: %w", err))
 	}
-	rep, err := b.opt.Commands.Stats(b.opt.Commands.StatsQuery(pl.To, pl.Length, pl.Service))
+	rep, err := p.cmds.Stats(p.cmds.StatsQuery(pl.To, pl.Length, pl.Service))
 	if err != nil {
 		return nil, err
 	}
-	text, err := b.render(TemplateStats, b.statsView(pl, rep))
+	text, err := p.render(TemplateStats, p.statsView(pl, rep))
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
 	name := "incident-stats-" + pl.Period + ".png"
 	title := fmt.Sprintf("Incident statistics, %s to %s", pl.Period, pl.To.UTC().Format("2006-01-02 15:04:05 UTC"))
-	if b.uncertain(job) {
-		shared, err := b.findShared(ctx, pl.Channel, name, title)
+	if p.uncertain(job) {
+		shared, err := p.findShared(ctx, pl.Channel, name, title)
 		if cantPostHere[slackCode(err)] {
-			return nil, b.statsPrivately(ctx, pl, text)
+			return nil, p.statsPrivately(ctx, pl, text)
 		}
 		if err != nil {
 			return nil, classify(err)
@@ -86,28 +86,28 @@ func (b *Bot) postStats(ctx context.Context, job store.Job) (outbox.Apply, error
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
-	_, err = b.api.UploadFileContext(ctx, slack.UploadFileParameters{
+	_, err = p.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Filename: name, Title: title, Reader: bytes.NewReader(img), FileSize: len(img),
 		Channel: pl.Channel, InitialComment: text,
 		AltTxt: "Incidents per week by severity, and the median time to resolve per week",
 	})
 	if cantPostHere[slackCode(err)] {
-		return nil, b.statsPrivately(ctx, pl, text)
+		return nil, p.statsPrivately(ctx, pl, text)
 	}
 	if err != nil {
 		return nil, classify(err)
 	}
-	b.log.Info().Str("period", pl.Period).Int("incidents", rep.Current.Incidents).Int("bytes", len(img)).Msg("stats posted")
+	p.log.Info().Str("period", pl.Period).Int("incidents", rep.Current.Incidents).Int("bytes", len(img)).Msg("stats posted")
 	return nil, nil
 }
 
 // statsPrivately answers the asker alone, without the chart (a
 // response_url carries no file).
-func (b *Bot) statsPrivately(ctx context.Context, pl commands.StatsPayload, text string) error {
+func (p *Performer) statsPrivately(ctx context.Context, pl commands.StatsPayload, text string) error {
 	if pl.ResponseURL == "" {
 		return outbox.Permanent(fmt.Errorf("stats: the bot cannot post in %s and has no way to answer privately", pl.Channel))
 	}
-	b.respond(ctx, pl.ResponseURL, text+"\n_I can't post in this channel, so only you see this, without the chart: invite me, or ask in an incident channel._")
+	p.respond(ctx, pl.ResponseURL, text+"\n_I can't post in this channel, so only you see this, without the chart: invite me, or ask in an incident channel._")
 	return nil
 }
 
@@ -137,25 +137,25 @@ type statsView struct {
 	ActionItems, Postmortems           int
 }
 
-func (b *Bot) statsView(pl commands.StatsPayload, rep insights.Report) statsView {
+func (rd *renderer) statsView(pl commands.StatsPayload, rep insights.Report) statsView {
 	cur, prev := rep.Current, rep.Previous
 	v := statsView{
-		Command: b.opt.Command, Period: pl.Period, Service: safe(pl.Service, 80),
+		Command: rd.cfg.Command, Period: pl.Period, Service: safe(pl.Service, 80),
 		From: cur.From.UTC().Format("Jan 2 15:04"), To: cur.To.UTC().Format("Jan 2 15:04"),
 		Incidents: cur.Incidents, PreviousIncidents: prev.Incidents, Trend: countTrend(cur.Incidents, prev.Incidents),
 		Private: cur.Private, Open: cur.Open, Resolved: cur.Resolved,
 		MTTA: durationLine(cur.MTTA, prev.MTTA), MTTR: durationLine(cur.MTTR, prev.MTTR),
 		ActionItems: cur.ActionItems, Postmortems: cur.Postmortems,
 	}
-	for _, c := range rep.BySeverity {
-		v.BySeverity = append(v.BySeverity, safe(c.Name, 40)+" "+strconv.Itoa(c.Count))
+	for _, row := range rep.BySeverity {
+		v.BySeverity = append(v.BySeverity, safe(row.Name, 40)+" "+strconv.Itoa(row.Count))
 	}
-	for i, c := range rep.ByService {
+	for i, row := range rep.ByService {
 		if i == maxStatsServices {
 			v.ByService = append(v.ByService, fmt.Sprintf("%d more", len(rep.ByService)-i))
 			break
 		}
-		v.ByService = append(v.ByService, safe(c.Name, 80)+" "+strconv.Itoa(c.Count))
+		v.ByService = append(v.ByService, safe(row.Name, 80)+" "+strconv.Itoa(row.Count))
 	}
 	for i, g := range rep.Services {
 		if i == maxStatsServices {

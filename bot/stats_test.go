@@ -13,7 +13,7 @@ import (
 // The message shows a hostile service name as text, and at most
 // maxStatsServices services.
 func TestStatsViewBoundsAndEscapes(t *testing.T) {
-	b := &Bot{opt: Options{Command: "/incident"}}
+	b := &renderer{cfg: Config{Command: "/incident"}}
 	var rep insights.Report
 	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	for i := range 40 {

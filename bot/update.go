@@ -45,48 +45,48 @@ func slackTimeOfDay(t time.Time) string {
 
 // updateCommand handles `/incident update`: it opens the update modal right
 // after the ack, inside the trigger_id's 3 s window.
-func (b *Bot) updateCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
-	inc, err := b.updatable(sc.ChannelID, "")
+func (s *slashHandler) updateCommand(ctx context.Context, sc slack.SlashCommand, cmd commands.Command) (any, func(context.Context)) {
+	inc, err := s.updatable(sc.ChannelID, "")
 	if err != nil {
-		return b.failure(err, "update"), nil
+		return s.failure(err, "update"), nil
 	}
 	return nil, func(ctx context.Context) {
-		if !b.openUpdateModal(ctx, inc, sc.TriggerID, sc.UserID) {
-			b.respond(ctx, sc.ResponseURL, "The update form could not open in time (Slack allows 3 seconds). Please try `"+b.opt.Command+" update` again.")
+		if !s.openUpdateModal(ctx, inc, sc.TriggerID, sc.UserID) {
+			s.respond(ctx, sc.ResponseURL, "The update form could not open in time (Slack allows 3 seconds). Please try `"+s.cfg.Command+" update` again.")
 		}
 	}
 }
 
 // updateClicked handles the `update` button of the summary card and of a
 // reminder; its value is the incident's ID.
-func (b *Bot) updateClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
+func (ix *interactions) updateClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	return nil, func(ctx context.Context) {
-		inc, err := b.updatable("", action.Value)
+		inc, err := ix.updatable("", action.Value)
 		if err != nil {
-			b.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
+			ix.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
 			return
 		}
-		if !b.openUpdateModal(ctx, inc, cb.TriggerID, cb.User.ID) {
-			b.answerInteraction(ctx, cb, "The update form could not open in time (Slack allows 3 seconds). Please click the button again.")
+		if !ix.openUpdateModal(ctx, inc, cb.TriggerID, cb.User.ID) {
+			ix.answerInteraction(ctx, cb, "The update form could not open in time (Slack allows 3 seconds). Please click the button again.")
 		}
 	}
 }
 
 // updatable finds the incident to update, by channel or by ID, and refuses
 // a resolved one.
-func (b *Bot) updatable(channel, id string) (*incident.Incident, error) {
+func (c *core) updatable(channel, id string) (*incident.Incident, error) {
 	var inc *incident.Incident
 	var err error
 	if id != "" {
-		inc, err = b.opt.Commands.IncidentByID(id)
+		inc, err = c.cmds.IncidentByID(id)
 	} else {
-		inc, err = b.opt.Commands.IncidentInChannel(channel)
+		inc, err = c.cmds.IncidentInChannel(channel)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !inc.Open() {
-		return nil, incident.Errorf(incident.ECONFLICT, "%s is resolved, so it takes no more status updates. `%s postmortem` drafts the write-up.", inc.ID(), b.opt.Command)
+		return nil, incident.Errorf(incident.ECONFLICT, "%s is resolved, so it takes no more status updates. `%s postmortem` drafts the write-up.", inc.ID(), c.cfg.Command)
 	}
 	return inc, nil
 }
@@ -94,23 +94,23 @@ func (b *Bot) updatable(channel, id string) (*incident.Incident, error) {
 // answerInteraction tells the user who interacted, through the payload's
 // response_url when it has one (it works in any channel), else with an
 // ephemeral message. text is mrkdwn: user text in it must be made safe.
-func (b *Bot) answerInteraction(ctx context.Context, cb slack.InteractionCallback, text string) {
+func (rp *replier) answerInteraction(ctx context.Context, cb slack.InteractionCallback, text string) {
 	if cb.ResponseURL != "" {
-		b.respond(ctx, cb.ResponseURL, text)
+		rp.respond(ctx, cb.ResponseURL, text)
 		return
 	}
-	b.tell(ctx, cb.Channel.ID, cb.User.ID, text)
+	rp.tell(ctx, cb.Channel.ID, cb.User.ID, text)
 }
 
 // openUpdateModal opens the update form on trigger and reports whether it
 // is open (an earlier delivery of the same interaction may have opened it).
-func (b *Bot) openUpdateModal(ctx context.Context, inc *incident.Incident, trigger, user string) bool {
-	if _, err := b.api.OpenViewContext(ctx, trigger, b.updateModal(inc)); err != nil {
+func (c *core) openUpdateModal(ctx context.Context, inc *incident.Incident, trigger, user string) bool {
+	if _, err := c.api.OpenViewContext(ctx, trigger, c.updateModal(inc)); err != nil {
 		if triggerExchanged(err) {
-			b.log.Debug().Str("incident", inc.ID()).Str("user", user).Msg("update modal already opened by an earlier delivery")
+			c.log.Debug().Str("incident", inc.ID()).Str("user", user).Msg("update modal already opened by an earlier delivery")
 			return true
 		}
-		b.log.Warn().Err(err).Str("incident", inc.ID()).Str("user", user).Msg("update modal did not open")
+		c.log.Warn().Err(err).Str("incident", inc.ID()).Str("user", user).Msg("update modal did not open")
 		return false
 	}
 	return true
@@ -118,7 +118,7 @@ func (b *Bot) openUpdateModal(ctx context.Context, inc *incident.Incident, trigg
 
 // updateModal builds the status-update form (docs/contract.md), pre-filled with
 // the incident's current status and severity and the severity's cadence.
-func (b *Bot) updateModal(inc *incident.Incident) slack.ModalViewRequest {
+func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	pt := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
@@ -137,7 +137,7 @@ func (b *Bot) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 
 	var sevOpts []*slack.OptionBlockObject
 	var sevInitial *slack.OptionBlockObject
-	for _, s := range b.opt.Settings.Severities {
+	for _, s := range rd.cfg.Settings.Severities {
 		o := slack.NewOptionBlockObject(s.Name, pt(mrkdwn.Truncate(s.Name, maxOptionText)), nil)
 		if s.Description != "" {
 			o.Description = pt(mrkdwn.Truncate(s.Description, maxOptionText))
@@ -149,7 +149,7 @@ func (b *Bot) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	}
 	sevOpts = limitOptions(sevOpts)
 	severity := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("How bad is it now?"), fieldSeverity, sevOpts...)
-	if sevInitial != nil && len(sevOpts) == len(b.opt.Settings.Severities) {
+	if sevInitial != nil && len(sevOpts) == len(rd.cfg.Settings.Severities) {
 		severity.InitialOption = sevInitial
 	}
 
@@ -160,7 +160,7 @@ func (b *Bot) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	nextSteps.Multiline = true
 	nextSteps.MaxLength = 1500
 
-	choices, def := b.opt.Commands.NextUpdateChoices(inc.Severity)
+	choices, def := rd.rules.NextUpdateChoices(inc.Severity)
 	var nextOpts []*slack.OptionBlockObject
 	var nextInitial *slack.OptionBlockObject
 	for _, d := range choices {
@@ -223,7 +223,7 @@ func durationWords(d time.Duration) string {
 // submitUpdate handles the update modal's submission. Mistakes go back in
 // the ack next to their field, and the modal stays open; a valid update
 // closes it and shows up in the channel.
-func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
+func (ix *interactions) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (any, func(context.Context)) {
 	values := stateValues(cb)
 	get := func(field string) slack.BlockAction { return values[field][field] }
 	in := commands.UpdateInput{
@@ -236,7 +236,7 @@ func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (a
 		By:             cb.User.ID,
 		IdempotencyKey: "view:" + cb.View.ID,
 	}
-	res, err := b.opt.Commands.PostUpdate(ctx, in)
+	res, err := ix.cmds.PostUpdate(ctx, in)
 	var fe *commands.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -244,11 +244,11 @@ func (b *Bot) submitUpdate(ctx context.Context, cb slack.InteractionCallback) (a
 	case err != nil && incident.ErrorCode(err) != incident.EINTERNAL:
 		return fieldError(fieldSummary, incident.ErrorMessage(err)), nil
 	case err != nil:
-		b.log.Error().Err(err).Str("incident", in.Incident).Str("user", cb.User.ID).Msg("update from modal failed")
+		ix.log.Error().Err(err).Str("incident", in.Incident).Str("user", cb.User.ID).Msg("update from modal failed")
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Something went wrong on our side; the update was not posted. Please submit again."}), nil
 	}
 	if !res.Duplicate {
-		b.log.Info().Str("incident", res.Incident.ID()).Str("status", string(res.Incident.Status)).Str("severity", res.Incident.Severity).Bool("resolved", res.Resolved).Msg("status update posted")
+		ix.log.Info().Str("incident", res.Incident.ID()).Str("status", string(res.Incident.Status)).Str("severity", res.Incident.Severity).Bool("resolved", res.Resolved).Msg("status update posted")
 	}
 	return nil, nil
 }
@@ -270,45 +270,41 @@ type updateView struct {
 // postUpdate posts the structured status update about one timeline event
 // (an update or a resolution) to the incident channel or the
 // announcement's thread.
-func (b *Bot) postUpdate(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.PostPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode update payload: %w", err))
 	}
-	var events []incident.Event
-	if err := b.store.View(func(tx store.Tx) error {
-		var err error
-		events, err = tx.Events(inc.Number)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("load %s timeline: %w", inc.ID(), err)
+	events, err := p.cmds.Timeline(inc.Number)
+	if err != nil {
+		return nil, err
 	}
-	uv, ok := b.updateAsOf(inc, events, pl.Event)
+	uv, ok := p.updateAsOf(inc, events, pl.Event)
 	if !ok {
 		return nil, outbox.Permanent(fmt.Errorf("%s has no timeline event %d", inc.ID(), pl.Event))
 	}
 	data := struct {
 		incidentView
 		Update updateView
-	}{b.view(inc), uv}
-	text, err := b.render(pl.Template, data)
+	}{p.view(inc), uv}
+	text, err := p.render(pl.Template, data)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
 	channel, thread := inc.ChannelID, ""
 	if pl.Target == commands.TargetThread {
-		channel, thread = b.opt.Commands.AnnounceChannelFor(inc), inc.AnnounceTS
+		channel, thread = p.cfg.announceChannelFor(inc), inc.AnnounceTS
 		if channel == "" || thread == "" {
 			return nil, nil
 		}
 	}
-	_, err = b.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("update", text))
+	_, err = p.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("update", text))
 	return nil, err
 }
 
 // updateAsOf replays the timeline up to event seq to tell the severity and
 // status the incident had then, and describes that event as an update.
-func (b *Bot) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
+func (rd *renderer) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
 	severity, status := inc.Severity, inc.Status
 	var ev incident.Event
 	found, declared := false, false
@@ -336,7 +332,7 @@ func (b *Bot) updateAsOf(inc *incident.Incident, events []incident.Event, seq ui
 	if !declared { // a timeline without its start: the current state is the best guess
 		severity, status = inc.Severity, inc.Status
 	}
-	sev, _ := b.opt.Settings.Severity(severity)
+	sev, _ := rd.cfg.Settings.Severity(severity)
 	uv := updateView{
 		Final:           ev.Kind == incident.EventResolved || status == incident.Resolved,
 		Severity:        safe(severity, 40),

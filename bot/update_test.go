@@ -32,7 +32,7 @@ func TestMessageTime(t *testing.T) {
 // An update's message shows the severity and status the incident had when
 // it was posted, even when a later change is already stored.
 func TestUpdateAsOfReplaysTheTimeline(t *testing.T) {
-	b := &Bot{opt: Options{Settings: incident.DefaultSettings()}}
+	b := &renderer{cfg: Config{Settings: incident.DefaultSettings()}}
 	start := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
 	inc := &incident.Incident{Number: 1, Severity: "SEV3", Status: incident.Resolved, StartedAt: start}
 	at := func(m int) time.Time { return start.Add(time.Duration(m) * time.Minute) }

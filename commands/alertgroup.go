@@ -319,3 +319,18 @@ func (s *Service) DeclareSuggestion(ctx context.Context, in DeclareSuggestionInp
 	}
 	return res, nil
 }
+
+// AlertGroup returns the alert group stored under key, false when none.
+func (s *Service) AlertGroup(key string) (store.AlertGroup, bool, error) {
+	var g store.AlertGroup
+	var ok bool
+	err := s.Store.View(func(tx store.Tx) error {
+		var err error
+		g, ok, err = tx.AlertGroup(key)
+		return err
+	})
+	if err != nil {
+		return store.AlertGroup{}, false, fmt.Errorf("read alert group: %w", err)
+	}
+	return g, ok, nil
+}
