@@ -41,6 +41,11 @@ var scalarKeys = []string{
 	"incidents.postmortem_reminder",
 	"incidents.archive_after",
 	"incidents.drills_channel",
+	"alertmanager.default_mode",
+	"alertmanager.triage_channel",
+	"alertmanager.severity_label",
+	"alertmanager.service_label",
+	"alertmanager.max_declared_per_minute",
 }
 
 // conventionalEnv are the well-known variable names the tokens are also read

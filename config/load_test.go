@@ -142,6 +142,11 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		{"INCIDENTBOT_INCIDENTS_POSTMORTEM_REMINDER", "0s", func(c *Config) any { return c.Incidents.PostmortemReminder }, time.Duration(0)},
 		{"INCIDENTBOT_INCIDENTS_ARCHIVE_AFTER", "168h", func(c *Config) any { return c.Incidents.ArchiveAfter }, 168 * time.Hour},
 		{"INCIDENTBOT_INCIDENTS_DRILLS_CHANNEL", "C0DRILLS1", func(c *Config) any { return c.Incidents.DrillsChannel }, "C0DRILLS1"},
+		{"INCIDENTBOT_ALERTMANAGER_DEFAULT_MODE", "Declare", func(c *Config) any { return c.Alertmanager.DefaultMode }, "declare"},
+		{"INCIDENTBOT_ALERTMANAGER_TRIAGE_CHANNEL", "C0TRIAGE1", func(c *Config) any { return c.Alertmanager.TriageChannel }, "C0TRIAGE1"},
+		{"INCIDENTBOT_ALERTMANAGER_SEVERITY_LABEL", "priority", func(c *Config) any { return c.Alertmanager.SeverityLabel }, "priority"},
+		{"INCIDENTBOT_ALERTMANAGER_SERVICE_LABEL", "app", func(c *Config) any { return c.Alertmanager.ServiceLabel }, "app"},
+		{"INCIDENTBOT_ALERTMANAGER_MAX_DECLARED_PER_MINUTE", "2", func(c *Config) any { return c.Alertmanager.MaxDeclaredPerMinute }, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.val, func(t *testing.T) {
