@@ -152,6 +152,10 @@ func TestRealAlertmanager(t *testing.T) {
 
 	am.add(start, time.Time{}, labels("web-2")...)
 	eventually(t, 30*time.Second, "web-2 on the timeline", func() bool { return len(w.alertNotes(1)) == 2 })
+	w.idle()
+	if _, ok := w.channelSays(ch.ID, "CheckoutDown instance=web-2"); !ok {
+		t.Fatal("the channel was not told web-2 fires")
+	}
 
 	ended := time.Now().Add(-time.Second).Truncate(time.Second)
 	am.add(start, ended, labels("web-1")...)

@@ -138,6 +138,9 @@ func TestAlertmanagerDeclaresAndFollowsTheGroup(t *testing.T) {
 	if _, ans := w.post("/hooks/alertmanager", webhook(key, web1, web2)); ans["action"] != "updated" {
 		t.Fatalf("second alert: %v", ans)
 	}
+	w.idle()
+	posted, _ := w.channelSays(ch.ID, "more alert(s) firing")
+	assertText(t, posted.Text, "Alertmanager: 1 more alert(s) firing in this incident's group", "CheckoutLatency instance=web-2")
 	web1.status = "resolved"
 	w.post("/hooks/alertmanager", webhook(key, web1, web2))
 	w.idle()

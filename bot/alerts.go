@@ -153,3 +153,26 @@ func (ix *interactions) alertResolveClicked(ctx context.Context, cb slack.Intera
 	msg := fmt.Sprintf(":white_check_mark: %s is resolved. Next, `%s postmortem` drafts the write-up.", res.Incident.ID(), ix.cfg.Command)
 	return nil, func(ctx context.Context) { ix.answerClick(ctx, cb, channel, msg) }
 }
+
+// alertsFiring performs a JobAlertsFiring: the alerts that joined the
+// incident's group, so responders see them without opening the timeline.
+func (p *Performer) alertsFiring(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	var pl commands.AlertsFiringPayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return nil, outbox.Permanent(fmt.Errorf("decode alerts payload: %w", err))
+	}
+	if !inc.Open() {
+		return nil, nil
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, ":rotating_light: Alertmanager: %d more alert(s) firing in this incident's group:", len(pl.Alerts)+pl.More)
+	for _, a := range pl.Alerts {
+		fmt.Fprintf(&s, "\n• %s", safe(a, 200))
+	}
+	if pl.More > 0 {
+		fmt.Fprintf(&s, "\n• …and %d more", pl.More)
+	}
+	text := s.String()
+	_, err := p.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), section("alerts-firing", text))
+	return nil, err
+}

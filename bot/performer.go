@@ -108,6 +108,8 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return p.offerResolve(ctx, job, inc)
 	case commands.JobMarkSuggestion:
 		return p.markSuggestion(ctx, job, inc)
+	case commands.JobAlertsFiring:
+		return p.alertsFiring(ctx, job, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}

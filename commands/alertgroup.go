@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,16 @@ import (
 // JobMarkSuggestion replaces a triage message, once its Declare button was
 // clicked, with who declared which incident (MarkSuggestionPayload).
 const JobMarkSuggestion = "mark_suggestion"
+
+// JobAlertsFiring tells the incident channel which alerts of its group
+// started firing since the last notification (AlertsFiringPayload).
+const JobAlertsFiring = "alerts_firing"
+
+// AlertsFiringPayload names the alerts, as on the timeline.
+type AlertsFiringPayload struct {
+	Alerts []string `json:"alerts"`
+	More   int      `json:"more,omitempty"` // left out beyond maxAlertEvents
+}
 
 // MarkSuggestionPayload locates the triage message.
 type MarkSuggestionPayload struct {
@@ -37,6 +48,15 @@ func (s *Service) updateAlertIncident(tx store.Tx, g *store.AlertGroup, inc *inc
 			return err
 		}
 		out.Events = min(len(started), maxAlertEvents+1) + min(len(ended), maxAlertEvents+1)
+		if len(started) > 0 {
+			pl := AlertsFiringPayload{More: max(len(started)-maxAlertEvents, 0)}
+			for _, a := range started[:min(len(started), maxAlertEvents)] {
+				pl.Alerts = append(pl.Alerts, a.Name)
+			}
+			if err := enqueue(tx, inc.Number, JobAlertsFiring, pl); err != nil {
+				return err
+			}
+		}
 	}
 	if len(started) > 0 {
 		g.ResolveOffered = false
@@ -68,7 +88,7 @@ func applyAlerts(g *store.AlertGroup, n AlertNotification, plain map[string]bool
 			if ok && old.StartsAt.Equal(a.StartsAt) {
 				continue
 			}
-			f := store.FiringAlert{StartsAt: a.StartsAt, Name: alertName(a, plain), Link: a.GeneratorURL}
+			f := store.FiringAlert{StartsAt: a.StartsAt, Name: alertName(a, plain), Link: alertLink(a.GeneratorURL)}
 			g.Firing[a.Fingerprint] = f
 			started = append(started, f)
 		case "resolved":
@@ -250,6 +270,16 @@ func alertName(a Alert, plain map[string]bool) string {
 		name += " — " + sum
 	}
 	return clip(oneLine(name), 300)
+}
+
+// alertLink keeps an alert's generatorURL when it is a plain http(s) URL:
+// it becomes a link in Slack, where "|" or ">" in it could disguise it.
+func alertLink(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, "<>| \t\r\n") {
+		return ""
+	}
+	return raw
 }
 
 // groupID names a group in a button's value.

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -124,14 +125,17 @@ func TestAlertGroupIsOneIncident(t *testing.T) {
 	if got := alertNotes(t, s, 1); !equal(got, want) {
 		t.Fatalf("notes\n got %q\nwant %q", got, want)
 	}
-	offers := 0
+	offers, firings := 0, 0
 	for _, k := range jobKinds(t, s.Store) {
-		if k == commands.JobOfferResolve {
+		switch k {
+		case commands.JobOfferResolve:
 			offers++
+		case commands.JobAlertsFiring:
+			firings++
 		}
 	}
-	if offers != 1 {
-		t.Fatalf("%d resolve offers, want 1: %v", offers, jobKinds(t, s.Store))
+	if offers != 1 || firings != 1 {
+		t.Fatalf("%d resolve offers and %d firing posts, want 1 and 1: %v", offers, firings, jobKinds(t, s.Store))
 	}
 	if n := countIncidents(t, s); n != 1 {
 		t.Fatalf("%d incidents", n)
@@ -260,4 +264,37 @@ func TestDeclareOverAPIIdempotency(t *testing.T) {
 	if n := countIncidents(t, s); n != 1 {
 		t.Fatalf("%d incidents", n)
 	}
+}
+
+// A generatorURL becomes a link only when it is a plain http(s) URL.
+func TestAlertLinks(t *testing.T) {
+	s, _ := alertService(t, commands.AlertPolicy{DefaultMode: commands.AlertDeclare, MaxDeclaredPerMinute: 5})
+	links := map[string]string{
+		"http://prometheus:9090/graph?g0.expr=up%3D%3D0": "http://prometheus:9090/graph?g0.expr=up%3D%3D0",
+		"http://evil.example|click here>":                "",
+		"javascript:alert(1)":                            "",
+		"/relative":                                      "",
+	}
+	var alerts []commands.Alert
+	i := 0
+	for in := range links {
+		a := alert(fmt.Sprint("fp", i), "firing", alertT0, "instance", in)
+		a.GeneratorURL = in
+		alerts = append(alerts, a)
+		i++
+	}
+	receive(t, s, notification("g", alerts...))
+	_ = s.Store.View(func(tx store.Tx) error {
+		evs, err := tx.Events(1)
+		for _, e := range evs {
+			if e.Kind != incident.EventNote {
+				continue
+			}
+			in := strings.TrimPrefix(e.Text, "Alert firing: HighLatency instance=")
+			if want, ok := links[in]; !ok || e.Link != want {
+				t.Errorf("%q: link %q, want %q", e.Text, e.Link, want)
+			}
+		}
+		return err
+	})
 }
