@@ -28,6 +28,6 @@ func alertPolicy(a config.Alertmanager) commands.AlertPolicy {
 // API behind http.token. A token is an operator's: the API shows private
 // incidents too, as the postmortem route does.
 func registerIntegrations(srv *ops.Server, svc *commands.Service, token string, log zerolog.Logger) {
-	guard := func(h http.Handler) http.Handler { return ops.RequireBearer(token, h, log) }
+	guard := func(h http.Handler) http.Handler { return ops.RequireBearerJSON(token, h, log) }
 	httpapi.Register(srv, svc, guard, log)
 }

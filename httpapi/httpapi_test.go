@@ -36,7 +36,7 @@ func newAPI(t *testing.T) (*httptest.Server, *commands.Service) {
 		},
 	}
 	srv := ops.NewServer("", nil, nil, zerolog.Nop())
-	httpapi.Register(srv, svc, func(h http.Handler) http.Handler { return ops.RequireBearer(token, h, zerolog.Nop()) }, zerolog.Nop())
+	httpapi.Register(srv, svc, func(h http.Handler) http.Handler { return ops.RequireBearerJSON(token, h, zerolog.Nop()) }, zerolog.Nop())
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return ts, svc
@@ -96,8 +96,8 @@ func TestRoutes(t *testing.T) {
 		wantError  string // substring of {"error"}; "" = no error expected
 		want       map[string]any
 	}{
-		{"no token", call{"GET", "/api/v1/incidents", "", map[string]string{"Authorization": ""}}, 401, "", nil},
-		{"wrong token", call{"POST", "/hooks/alertmanager", firing, map[string]string{"Authorization": "Bearer nope"}}, 401, "", nil},
+		{"no token", call{"GET", "/api/v1/incidents", "", map[string]string{"Authorization": ""}}, 401, "needs Authorization: Bearer", nil},
+		{"wrong token", call{"POST", "/hooks/alertmanager", firing, map[string]string{"Authorization": "Bearer nope"}}, 401, "not the one configured", nil},
 		{"empty body", call{"POST", "/hooks/alertmanager", "", nil}, 400, "body is empty", nil},
 		{"not JSON", call{"POST", "/hooks/alertmanager", "{", nil}, 400, "not valid JSON", nil},
 		{"wrong type", call{"POST", "/hooks/alertmanager", `{"groupKey":"g","status":"firing","alerts":[{"labels":{"a":1}}]}`, nil}, 400, "must be a string", nil},
@@ -132,11 +132,8 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("%s: status %d, want %d; body %s", tt.name, a.status, tt.wantStatus, a.body)
 			continue
 		}
-		if a.status == 401 {
-			if !strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Bearer") {
-				t.Errorf("%s: no Bearer challenge", tt.name)
-			}
-			continue
+		if a.status == 401 && !strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: no Bearer challenge", tt.name)
 		}
 		if ct := a.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("%s: Content-Type %q", tt.name, ct)
