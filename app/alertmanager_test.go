@@ -160,9 +160,11 @@ func TestRealAlertmanager(t *testing.T) {
 	ended := time.Now().Add(-time.Second).Truncate(time.Second)
 	am.add(start, ended, labels("web-1")...)
 	am.add(start, ended, labels("web-2")...)
+	var offer string
 	eventually(t, 30*time.Second, "the resolution offer", func() bool {
 		w.idle()
-		_, ok := w.channelSays(ch.ID, "Every alert of this incident's Alertmanager group has resolved")
+		m, ok := w.channelSays(ch.ID, "Every alert of this incident's Alertmanager group has resolved")
+		offer = m.TS
 		return ok
 	})
 	want := []string{
@@ -180,5 +182,14 @@ func TestRealAlertmanager(t *testing.T) {
 		if e.Kind == incident.EventNote && strings.HasPrefix(e.Text, "Alert firing") && e.Link != "http://prometheus.example:9090/graph" {
 			t.Fatalf("event link %q", e.Link)
 		}
+	}
+
+	// Resolve, offered by the bot, resolves.
+	if _, err := w.emu.ClickButton(w.ctx(), alice, ch.ID, offer, "alert_resolve", ""); err != nil {
+		t.Fatal(err)
+	}
+	w.idle()
+	if inc := w.incident(1); inc.Open() {
+		t.Fatal("Resolve did not resolve")
 	}
 }
