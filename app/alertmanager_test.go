@@ -142,8 +142,13 @@ func TestRealAlertmanager(t *testing.T) {
 		return []string{"alertname=CheckoutDown", "severity=critical", "service=checkout", "instance=" + instance}
 	}
 
+	// The store is polled, not the bot's answer to Alertmanager: a commit
+	// is visible a moment before it wakes the outbox, so each wait is for
+	// the outcome in Slack, not for the commit.
 	am.add(start, time.Time{}, labels("web-1")...)
-	eventually(t, 30*time.Second, "INC-1 declared from the alert", func() bool { return w.incidentCount() == 1 })
+	eventually(t, 30*time.Second, "INC-1 declared from the alert, with its card", func() bool {
+		return w.incidentCount() == 1 && w.incident(1).CardTS != ""
+	})
 	ch := w.declared(1, "Checkout is down", carol)
 	inc := w.incident(1)
 	if inc.Severity != "SEV1" || inc.Service != "checkout" || inc.DeclaredBy != "alertmanager" || !strings.Contains(inc.Summary, "Probes fail from every region") {
@@ -151,10 +156,12 @@ func TestRealAlertmanager(t *testing.T) {
 	}
 
 	am.add(start, time.Time{}, labels("web-2")...)
-	eventually(t, 30*time.Second, "web-2 on the timeline", func() bool { return len(w.alertNotes(1)) == 2 })
-	w.idle()
-	if _, ok := w.channelSays(ch.ID, "CheckoutDown instance=web-2"); !ok {
-		t.Fatal("the channel was not told web-2 fires")
+	eventually(t, 30*time.Second, "the channel told web-2 fires", func() bool {
+		_, ok := w.channelSays(ch.ID, "CheckoutDown instance=web-2")
+		return ok
+	})
+	if got := w.alertNotes(1); len(got) != 2 {
+		t.Fatalf("timeline %q", got)
 	}
 
 	ended := time.Now().Add(-time.Second).Truncate(time.Second)
@@ -162,7 +169,6 @@ func TestRealAlertmanager(t *testing.T) {
 	am.add(start, ended, labels("web-2")...)
 	var offer string
 	eventually(t, 30*time.Second, "the resolution offer", func() bool {
-		w.idle()
 		m, ok := w.channelSays(ch.ID, "Every alert of this incident's Alertmanager group has resolved")
 		offer = m.TS
 		return ok

@@ -20,7 +20,7 @@ import (
 // lacks fails here as it would at Slack.
 func manifestScopes(t *testing.T) func(*slackemu.Options) {
 	t.Helper()
-	raw, err := os.ReadFile("../../manifest.yaml")
+	raw, err := os.ReadFile("../manifest.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,8 +111,8 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		log.Warn().Str("store", cfg.Store.Path).Msg("store damaged but readable: " + w)
 	}
 
-	api := slack.New(cfg.Slack.BotToken,
-		slack.OptionAppLevelToken(cfg.Slack.AppToken),
+	api := slack.New(cfg.Slack.BotToken.Reveal(),
+		slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()),
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
@@ -182,8 +182,8 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	// read-only: a Service with the same store and settings suffices.
 	if cfg.HTTP.Token != "" {
 		pm := postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log)
-		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token, pm, log))
-		registerIntegrations(srv, svc, cfg.HTTP.Token, log)
+		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token.Reveal(), pm, log))
+		registerIntegrations(srv, svc, cfg.HTTP.Token.Reveal(), log)
 	}
 	if cfg.HTTP.Listen != "" {
 		// Bind now, so a taken port fails start-up with a clear error and

@@ -30,7 +30,7 @@ func benchBot(b *testing.B) (*slackemu.Server, *app.App, string, string) {
 	user := emu.AddUser(slackemu.User{Name: "ana"})
 	announce := emu.CreateChannel("announcements", false, emu.BotUserID(), user)
 	cfg := config.Default()
-	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = config.Secret(emu.BotToken()), config.Secret(emu.AppToken()), emu.APIURL()
 	cfg.Store.Path = filepath.Join(b.TempDir(), "bench.db")
 	cfg.HTTP.Listen = ""
 	cfg.Incidents.AnnounceChannel = announce
@@ -148,7 +148,7 @@ func BenchmarkStartupWith100kIncidents(b *testing.B) {
 	}
 	emu := slackemu.Start(b, func(o *slackemu.Options) { o.Logf = func(string, ...any) {} })
 	cfg := config.Default()
-	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = config.Secret(emu.BotToken()), config.Secret(emu.AppToken()), emu.APIURL()
 	cfg.Store.Path = path
 	cfg.HTTP.Listen = ""
 	tmpl, err := templates.Load("")

@@ -73,8 +73,8 @@ func newWorldOnClock(t *testing.T, clk *clock.Fake, emuOpts func(*slackemu.Optio
 	w.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), alice, bob)
 
 	cfg := config.Default()
-	cfg.Slack.BotToken = emu.BotToken()
-	cfg.Slack.AppToken = emu.AppToken()
+	cfg.Slack.BotToken = config.Secret(emu.BotToken())
+	cfg.Slack.AppToken = config.Secret(emu.AppToken())
 	cfg.Slack.APIURL = emu.APIURL()
 	cfg.Store.Path = filepath.Join(t.TempDir(), "incidentbot.db")
 	cfg.HTTP.Listen = ""

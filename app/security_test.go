@@ -160,7 +160,7 @@ func TestUserTextNeverPingsOrDisguisesALink(t *testing.T) {
 
 // secrets is everything a test must never find outside the bot's memory.
 func (w *world) secrets() []string {
-	return []string{w.emu.BotToken(), w.emu.AppToken(), w.cfg.HTTP.Token}
+	return []string{w.emu.BotToken(), w.emu.AppToken(), w.cfg.HTTP.Token.Reveal()}
 }
 
 // assertNoSecret fails if where holds a token.
@@ -300,7 +300,7 @@ func TestTokenErrorsNeverQuoteTheToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default()
-			cfg.Slack.BotToken, cfg.Slack.AppToken = tt.bot, tt.app
+			cfg.Slack.BotToken, cfg.Slack.AppToken = config.Secret(tt.bot), config.Secret(tt.app)
 			err := cfg.Validate()
 			if err == nil {
 				t.Fatal("accepted")

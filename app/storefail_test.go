@@ -32,7 +32,7 @@ func TestDiskFullStopsTheBotTruthfully(t *testing.T) {
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})
 	announce := emu.CreateChannel("announcements", false, emu.BotUserID(), alice)
 	cfg := config.Default()
-	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = config.Secret(emu.BotToken()), config.Secret(emu.AppToken()), emu.APIURL()
 	cfg.Store.Path = filepath.Join(t.TempDir(), "incidentbot.db")
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Incidents.AnnounceChannel = announce

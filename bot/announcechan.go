@@ -17,66 +17,124 @@ import (
 // hold the bot's start. An unanswered check is done again on first use.
 const announceCheckTimeout = 10 * time.Second
 
-// announceChannel watches the configured announce channel: what the bot
-// last learnt about it, and the checks that keep that current.
-type announceChannel struct {
-	api *slack.Client
-	log zerolog.Logger
-	id  string // the configured channel, "" for none
+// announceChannels watches the channels the bot announces in: the announce
+// channel and, when set, the drills channel. It keeps what the bot last
+// learnt about each, and the checks that keep that current.
+type announceChannels struct {
+	api     *slack.Client
+	log     zerolog.Logger
+	targets []announceTarget
 
-	mu        sync.Mutex
-	isChecked bool   // Slack answered a check
-	why       string // why the channel cannot be used (or read); "" = fine
+	mu      sync.Mutex
+	checked map[string]bool   // Slack answered a check of this channel ID
+	problem map[string]string // why the channel cannot be used (or read); absent = fine
 }
 
-// problem says, in one line for an operator, why the announce channel
-// cannot be used, or "" when it can (or was not checked yet).
-func (a *announceChannel) problem() string {
+// announceTarget is a channel the bot announces in, with the config key
+// that names it (the operator's fix for a wrong one).
+type announceTarget struct {
+	id, what, key string
+}
+
+// newAnnounceChannels watches the configured announce and drills channels,
+// each when set.
+func newAnnounceChannels(api *slack.Client, log zerolog.Logger, cfg Config) *announceChannels {
+	a := &announceChannels{api: api, log: log, checked: map[string]bool{}, problem: map[string]string{}}
+	if cfg.AnnounceChannel != "" {
+		a.targets = append(a.targets, announceTarget{cfg.AnnounceChannel, "announce channel", "incidents.announce_channel"})
+	}
+	if cfg.DrillsChannel != "" {
+		a.targets = append(a.targets, announceTarget{cfg.DrillsChannel, "drills channel", "incidents.drills_channel"})
+	}
+	return a
+}
+
+// target returns the announce or drills channel whose ID is id.
+func (a *announceChannels) target(id string) (announceTarget, bool) {
+	for _, t := range a.targets {
+		if id != "" && t.id == id {
+			return t, true
+		}
+	}
+	return announceTarget{}, false
+}
+
+// problemOf says, in one line for an operator, why the announce or drills
+// channel id cannot be used, or "" when it can (or was not checked yet).
+func (a *announceChannels) problemOf(id string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.why
+	return a.problem[id]
 }
 
-// check asks Slack about the announce channel (conversations.info), joins
-// it when it is public and the bot is not in it, and records and logs what
-// stands in the way of announcing there. The join matters even though
-// chat:write.public can post without it: only a member can read the
-// channel, and a retried post reads it to tell whether the first try
-// landed.
-func (a *announceChannel) check(ctx context.Context) {
-	if a.id == "" {
-		return
+// notes are the lines /readyz shows for the channels that cannot be used.
+func (a *announceChannels) notes() []string {
+	var notes []string
+	for _, t := range a.targets {
+		if p := a.problemOf(t.id); p != "" {
+			notes = append(notes, p)
+		}
 	}
-	problem, err := a.usable(ctx)
+	return notes
+}
+
+// check checks every channel the bot announces in (see checkOne).
+func (a *announceChannels) check(ctx context.Context) {
+	for _, t := range a.targets {
+		a.checkOne(ctx, t)
+	}
+}
+
+// checkOne asks Slack about an announce or drills channel
+// (conversations.info), joins it when it is public and the bot is not in
+// it, and records and logs what stands in the way of announcing there.
+// The join matters even though chat:write.public can post without it: only
+// a member can read the channel, and a retried post reads it to tell
+// whether the first try landed.
+func (a *announceChannels) checkOne(ctx context.Context, t announceTarget) {
+	problem, err := a.usable(ctx, t)
 	if err != nil {
-		a.log.Warn().Err(err).Str("channel", a.id).Msg("could not check the announce channel; checking again when it is next used")
+		a.log.Warn().Err(err).Str("channel", t.id).Msg("could not check the " + t.what + "; checking again when it is next used")
 		return
 	}
 	a.mu.Lock()
-	before := a.why
-	a.isChecked, a.why = true, problem
+	before := a.problem[t.id]
+	a.checked[t.id] = true
+	if problem == "" {
+		delete(a.problem, t.id)
+	} else {
+		a.problem[t.id] = problem
+	}
 	a.mu.Unlock()
 	switch {
 	case problem != "" && problem != before:
-		a.log.Error().Str("channel", a.id).Msg(problem)
+		a.log.Error().Str("channel", t.id).Msg(problem)
 	case problem == "" && before != "":
-		a.log.Info().Str("channel", a.id).Msg("announce channel " + a.id + " is usable again")
+		a.log.Info().Str("channel", t.id).Msg(t.what + " " + t.id + " is usable again")
 	}
 }
 
-// checked reports whether Slack has answered a check yet.
-func (a *announceChannel) checked() bool {
+// firstUse checks an announce or drills channel the start-up check could
+// not (Slack did not answer), before the bot first posts there.
+func (a *announceChannels) firstUse(ctx context.Context, channel string) {
+	t, ok := a.target(channel)
+	if !ok {
+		return
+	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.isChecked
+	done := a.checked[channel]
+	a.mu.Unlock()
+	if !done {
+		a.checkOne(ctx, t)
+	}
 }
 
 // usable returns the operator's line for what is wrong with the channel,
 // "" when nothing is; err only when Slack could not be asked.
-func (a *announceChannel) usable(ctx context.Context) (string, error) {
-	id := a.id
+func (a *announceChannels) usable(ctx context.Context, t announceTarget) (string, error) {
+	id := t.id
 	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
-	where := "announce channel " + id
+	where := t.what + " " + id
 	if err != nil {
 		if !outbox.IsPermanent(classify(err)) {
 			return "", err
@@ -84,14 +142,14 @@ func (a *announceChannel) usable(ctx context.Context) (string, error) {
 		if slackCode(err) == "channel_not_found" {
 			// Slack says the same for a private channel the bot is not in
 			// and for one that does not exist.
-			return where + ": not found: either it is a private channel the bot is not a member of (invite it with /invite @incidentbot in that channel) or it does not exist (fix incidents.announce_channel)", nil
+			return where + ": not found: either it is a private channel the bot is not a member of (invite it with /invite @incidentbot in that channel) or it does not exist (fix " + t.key + ")", nil
 		}
 		return fmt.Sprintf("%s: cannot be looked up: %s", where, scopeHint(err)), nil
 	}
 	where += " (#" + ch.Name + ")"
 	switch {
 	case ch.IsArchived:
-		return where + ": archived: unarchive it or set incidents.announce_channel to another channel", nil
+		return where + ": archived: unarchive it or set " + t.key + " to another channel", nil
 	case ch.IsMember:
 		return "", nil
 	case ch.IsPrivate:
@@ -106,9 +164,8 @@ func (a *announceChannel) usable(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// join makes the bot a member of a public channel (conversations.join):
-// the announce channel, or any other a retried post must read back.
-func (a *announceChannel) join(ctx context.Context, channel string) error {
+// join makes the bot a member of a public channel (conversations.join).
+func (a *announceChannels) join(ctx context.Context, channel string) error {
 	if _, _, _, err := a.api.JoinConversationContext(ctx, channel); err != nil {
 		return fmt.Errorf("conversations.join: %w", err)
 	}
@@ -135,14 +192,15 @@ var announceChannelErrors = map[string]bool{
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "missing_scope": true,
 }
 
-// afterPost keeps the recorded state of the announce channel in step with
-// what a post there just met: a channel-level failure, or success while a
-// problem is on record (someone fixed it), checks again.
-func (a *announceChannel) afterPost(ctx context.Context, channel string, err error) {
-	if channel == "" || channel != a.id {
+// afterPost keeps the recorded state of the announce or drills channel in
+// step with what a post there just met: a channel-level failure, or
+// success while a problem is on record (someone fixed it), checks again.
+func (a *announceChannels) afterPost(ctx context.Context, channel string, err error) {
+	t, ok := a.target(channel)
+	if !ok {
 		return
 	}
-	if (err != nil && announceChannelErrors[slackCode(err)]) || (err == nil && a.problem() != "") {
-		a.check(ctx)
+	if (err != nil && announceChannelErrors[slackCode(err)]) || (err == nil && a.problemOf(channel) != "") {
+		a.checkOne(ctx, t)
 	}
 }

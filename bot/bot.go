@@ -79,7 +79,7 @@ type Bot struct {
 	interactions *interactions
 	events       *eventHandler
 	performer    *Performer
-	announceCh   *announceChannel
+	announceCh   *announceChannels
 	members      *members // channel member lists, see members.IsMember
 
 	afters inflight
@@ -106,7 +106,7 @@ func New(opt Options) *Bot {
 		log:        opt.Log,
 		stopping:   make(chan struct{}),
 		members:    newMembers(opt.API, opt.Clock, opt.Log),
-		announceCh: &announceChannel{api: opt.API, log: opt.Log, id: opt.Config.AnnounceChannel},
+		announceCh: newAnnounceChannels(opt.API, opt.Log, opt.Config),
 	}
 	c := &core{
 		renderer: &renderer{cfg: opt.Config, tmpl: opt.Templates, clock: opt.Clock, rules: opt.Commands},
@@ -220,10 +220,7 @@ func (b *Bot) route(ctx context.Context, req socketmode.Request) (any, func(cont
 // ReadyNotes are lines /readyz shows without failing: problems that stop
 // one feature, not the bot (see docs/announce-channel.md).
 func (b *Bot) ReadyNotes() []string {
-	if p := b.announceCh.problem(); p != "" {
-		return []string{p}
-	}
-	return nil
+	return b.announceCh.notes()
 }
 
 // ephemeral is a slash-command ack payload shown only to the invoker.

@@ -122,7 +122,7 @@ func (rd *renderer) listItem(inc *incident.Incident, user string) listItem {
 	v := rd.view(inc)
 	item := listItem{
 		ID: v.ID, Title: safe(inc.Title, 150), Severity: v.Severity, Status: v.Status,
-		Age:       humanDuration(rd.clock.Now().Sub(inc.StartedAt)),
+		Age:       incident.FormatDuration(rd.clock.Now().Sub(inc.StartedAt), incident.DurationClock),
 		Commander: v.Commander, Channel: v.Channel, NextUpdate: v.NextUpdateDate,
 		Drill: v.Drill, DrillLabel: v.DrillLabel,
 	}

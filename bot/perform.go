@@ -219,7 +219,7 @@ func (p *Performer) announce(ctx context.Context, job store.Job, inc *incident.I
 	}
 	ts, err := p.postOnce(ctx, job, channel, "", text, blocks...)
 	if err != nil {
-		if why := p.announceCh.problem(); why != "" && channel == p.announceCh.id && outbox.IsPermanent(err) {
+		if why := p.announceCh.problemOf(channel); why != "" && outbox.IsPermanent(err) {
 			return nil, fmt.Errorf("%w (%s)", err, why) // the timeline then says what to fix
 		}
 		return nil, err

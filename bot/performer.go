@@ -27,7 +27,7 @@ type Performer struct {
 	cmds       *commands.Service
 	cfg        Config
 	log        zerolog.Logger
-	announceCh *announceChannel
+	announceCh *announceChannels
 	// started is when this process began: jobs enqueued earlier may have
 	// been cut short by a crash (see uncertain).
 	started time.Time

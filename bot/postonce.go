@@ -28,9 +28,7 @@ const lookupPage = 200
 // job's ID, unless an earlier run of the same job already did (then it
 // returns that message's ts).
 func (p *Performer) postOnce(ctx context.Context, job store.Job, channel, thread, text string, blocks ...slack.Block) (string, error) {
-	if channel != "" && channel == p.announceCh.id && !p.announceCh.checked() {
-		p.announceCh.check(ctx) // first use, when the start-up check went unanswered
-	}
+	p.announceCh.firstUse(ctx, channel) // an announce or drills channel the start-up check could not reach
 	if p.uncertain(job) {
 		ts, err := p.findOwnPost(ctx, job, channel, thread)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -35,7 +34,7 @@ type reminderView struct {
 func (rd *renderer) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
 	v := reminderView{
 		incidentView:  rd.view(inc),
-		Quiet:         humanDuration(pl.At.Sub(pl.Since)),
+		Quiet:         incident.FormatDuration(pl.At.Sub(pl.Since), incident.DurationClock),
 		SinceDeclared: pl.Since.Equal(inc.DeclaredAt),
 		Missed:        pl.Missed,
 	}
@@ -116,7 +115,7 @@ func reminderBlocks(inc *incident.Incident, text string) []slack.Block {
 	update.Style = slack.StylePrimary
 	blocks := []slack.Block{section("reminder", text)}
 	for i, d := range commands.SnoozeChoices {
-		value := durationValue(d)
+		value := incident.FormatDuration(d, incident.DurationValue)
 		snooze := slack.NewButtonBlockElement(actionSnooze, value, pt("Snooze "+value))
 		if i == 0 {
 			blocks = append(blocks, slack.NewActionBlock("reminder-actions", update, snooze))
@@ -125,19 +124,6 @@ func reminderBlocks(inc *incident.Incident, text string) []slack.Block {
 		blocks = append(blocks, slack.NewActionBlock("reminder-snooze-"+value, snooze))
 	}
 	return blocks
-}
-
-// durationValue spells d as a button value time.ParseDuration reads back:
-// "15m", "1h", "90s".
-func durationValue(d time.Duration) string {
-	switch {
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return d.String()
-	}
 }
 
 // snoozeClicked handles a reminder's `snooze` button: the next reminder is

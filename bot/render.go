@@ -90,7 +90,7 @@ func (rd *renderer) view(inc *incident.Incident) incidentView {
 		Summary:         safe(inc.Summary, 2500),
 		Severity:        safe(inc.Severity, 40),
 		SeverityMeaning: safe(sev.Description, 200),
-		Status:          statusLabel(inc.Status),
+		Status:          inc.Status.Label(),
 		Commander:       holderOrNobody(inc.Holder(incident.RoleCommander)),
 		Channel:         channelLink(inc.ChannelID),
 		Started:         slackDate(inc.StartedAt),
@@ -105,7 +105,7 @@ func (rd *renderer) view(inc *incident.Incident) incidentView {
 		v.Runbook = strings.NewReplacer("<", "", ">", "", "|", "").Replace(svc.Runbook)
 	}
 	if !inc.Open() {
-		v.Duration = humanDuration(inc.ResolvedAt.Sub(inc.StartedAt))
+		v.Duration = incident.FormatDuration(inc.ResolvedAt.Sub(inc.StartedAt), incident.DurationClock)
 	}
 	v.LastUpdate, v.NextUpdate, v.NextUpdateDate = updateTimes(inc)
 	var involved []string
@@ -131,26 +131,6 @@ func holderOrNobody(id string) string {
 		return "_nobody yet_"
 	}
 	return mention(id)
-}
-
-func statusLabel(s incident.Status) string {
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(string(s[:1])) + string(s[1:])
-}
-
-// humanDuration renders d as "1h 5m" / "42m" / "30s".
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	}
 }
 
 // render executes a message template; a failing template is an internal

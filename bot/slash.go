@@ -16,7 +16,7 @@ import (
 // so the user hears back at once; slow work goes through the outbox.
 func (s *slashHandler) slash(ctx context.Context, req socketmode.Request, sc slack.SlashCommand) (any, func(context.Context)) {
 	log := s.log.With().Str("user", sc.UserID).Str("channel", sc.ChannelID).Str("envelope", req.EnvelopeID).Logger()
-	cmd, err := commands.Parse(sc.Text)
+	cmd, err := commands.Parse(s.cfg.Command, sc.Text)
 	if err != nil {
 		log.Info().Err(err).Msg("slash command rejected")
 		return s.errorReply(err), nil

@@ -11,10 +11,10 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/commands"
+	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/insights"
 	"github.com/incidentbot/incidentbot/insights/chart"
 	"github.com/incidentbot/incidentbot/outbox"
-	"github.com/incidentbot/incidentbot/postmortem"
 	"github.com/incidentbot/incidentbot/store"
 )
 
@@ -162,9 +162,9 @@ func (rd *renderer) statsView(pl commands.StatsPayload, rep insights.Report) sta
 			v.Services = append(v.Services, fmt.Sprintf("…and %d more services", len(rep.Services)-i))
 			break
 		}
-		line := safe(g.Service, 80) + ": last " + postmortem.Duration(g.Since) + " ago"
+		line := safe(g.Service, 80) + ": last " + incident.FormatDuration(g.Since, incident.DurationPrecise) + " ago"
 		if g.MTBF > 0 {
-			line += ", one every " + postmortem.Duration(g.MTBF) + " on average"
+			line += ", one every " + incident.FormatDuration(g.MTBF, incident.DurationPrecise) + " on average"
 		}
 		v.Services = append(v.Services, line)
 	}
@@ -185,10 +185,10 @@ func countTrend(cur, prev int) string {
 func durationLine(cur, prev insights.Summary) statsLine {
 	l := statsLine{N: cur.N, Median: "–", P90: "–"}
 	if cur.N > 0 {
-		l.Median, l.P90 = postmortem.Duration(cur.Median), postmortem.Duration(cur.P90)
+		l.Median, l.P90 = incident.FormatDuration(cur.Median, incident.DurationPrecise), incident.FormatDuration(cur.P90, incident.DurationPrecise)
 	}
 	if prev.N > 0 {
-		l.PreviousMedian = postmortem.Duration(prev.Median)
+		l.PreviousMedian = incident.FormatDuration(prev.Median, incident.DurationPrecise)
 	}
 	if cur.N > 0 && prev.N > 0 {
 		switch d := cur.Median - prev.Median; {

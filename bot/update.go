@@ -126,7 +126,7 @@ func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	var statusOpts []*slack.OptionBlockObject
 	var statusInitial *slack.OptionBlockObject
 	for _, st := range incident.Statuses {
-		o := slack.NewOptionBlockObject(string(st), pt(statusLabel(st)), nil)
+		o := slack.NewOptionBlockObject(string(st), pt(st.Label()), nil)
 		if st == inc.Status {
 			statusInitial = o
 		}
@@ -164,7 +164,7 @@ func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	var nextOpts []*slack.OptionBlockObject
 	var nextInitial *slack.OptionBlockObject
 	for _, d := range choices {
-		o := slack.NewOptionBlockObject(commands.FormatDuration(d), pt("in "+durationWords(d)), nil)
+		o := slack.NewOptionBlockObject(incident.FormatDuration(d, incident.DurationValue), pt("in "+incident.FormatDuration(d, incident.DurationWords)), nil)
 		if d == def {
 			nextInitial = o
 		}
@@ -184,7 +184,7 @@ func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 
 	blocks := []slack.Block{
 		slack.NewContextBlock("incident", slack.NewTextBlockObject(slack.MarkdownType,
-			"*"+inc.ID()+"* · "+safe(inc.Title, 300)+" · now "+safe(inc.Severity, 40)+", "+statusLabel(inc.Status), false, false)),
+			"*"+inc.ID()+"* · "+safe(inc.Title, 300)+" · now "+safe(inc.Severity, 40)+", "+inc.Status.Label(), false, false)),
 		slack.NewInputBlock(fieldStatus, pt("Status"), pt("Choosing Resolved resolves the incident."), status),
 		slack.NewInputBlock(fieldSeverity, pt("Severity"), nil, severity),
 		slack.NewInputBlock(fieldSummary, pt("What changed"), nil, summary),
@@ -199,24 +199,6 @@ func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 		Submit:          pt("Post update"),
 		Close:           pt("Cancel"),
 		Blocks:          slack.Blocks{BlockSet: blocks},
-	}
-}
-
-// durationWords renders d for people: "15 minutes", "1 hour", "90 minutes".
-func durationWords(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return fmt.Sprintf("%d %ss", n, unit)
-	}
-	switch {
-	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour")
-	case d%time.Minute == 0:
-		return plural(int64(d/time.Minute), "minute")
-	default:
-		return plural(int64(d.Round(time.Second)/time.Second), "second")
 	}
 }
 
@@ -305,42 +287,20 @@ func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident
 // updateAsOf replays the timeline up to event seq to tell the severity and
 // status the incident had then, and describes that event as an update.
 func (rd *renderer) updateAsOf(inc *incident.Incident, events []incident.Event, seq uint64) (updateView, bool) {
-	severity, status := inc.Severity, inc.Status
-	var ev incident.Event
-	found, declared := false, false
-	for _, e := range events {
-		if e.Seq > seq {
-			break
-		}
-		switch e.Kind {
-		case incident.EventDeclared:
-			severity, status, declared = e.To, incident.Investigating, true
-		case incident.EventSeverityChanged:
-			severity = e.To
-		case incident.EventStatusChanged:
-			status = incident.Status(e.To)
-		case incident.EventResolved:
-			status = incident.Resolved
-		}
-		if e.Seq == seq {
-			ev, found = e, true
-		}
-	}
-	if !found {
+	st, ev, ok := inc.StateAt(events, seq)
+	if !ok {
 		return updateView{}, false
 	}
-	if !declared { // a timeline without its start: the current state is the best guess
-		severity, status = inc.Severity, inc.Status
-	}
+	severity, status := st.Severity, st.Status
 	sev, _ := rd.cfg.Settings.Severity(severity)
 	uv := updateView{
 		Final:           ev.Kind == incident.EventResolved || status == incident.Resolved,
 		Severity:        safe(severity, 40),
 		SeverityMeaning: safe(sev.Description, 200),
-		Status:          statusLabel(status),
+		Status:          status.Label(),
 		Text:            safe(ev.Text, 2000),
 		NextSteps:       safe(ev.NextSteps, 1000),
-		Elapsed:         humanDuration(ev.At.Sub(inc.StartedAt)),
+		Elapsed:         incident.FormatDuration(ev.At.Sub(inc.StartedAt), incident.DurationClock),
 		Actor:           holderOrNobody(ev.Actor),
 		At:              slackDate(ev.At),
 	}

@@ -70,16 +70,6 @@ func TestUpdateAsOfReplaysTheTimeline(t *testing.T) {
 	}
 }
 
-func TestDurationWords(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		time.Second: "1 second", 15 * time.Minute: "15 minutes", time.Hour: "1 hour", 4 * time.Hour: "4 hours", 90 * time.Minute: "90 minutes",
-	} {
-		if got := durationWords(d); got != want {
-			t.Errorf("durationWords(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func FuzzMessageTime(f *testing.F) {
 	for _, s := range []string{"1764126000.000100", "1", "", ".", "-1.5", "9999999999999999999.1"} {
 		f.Add(s)

@@ -24,10 +24,10 @@ func (s *Service) updateAlertIncident(tx store.Tx, g *store.AlertGroup, inc *inc
 	started, ended := applyAlerts(g, n, s.plainLabels(n))
 	out.Action, out.Incident = AlertUnchanged, inc
 	if inc.Open() {
-		if err := appendAlertEvents(tx, inc.Number, now, "Alert firing", started); err != nil {
+		if err := s.appendAlertEvents(tx, inc, now, "Alert firing", started); err != nil {
 			return err
 		}
-		if err := appendAlertEvents(tx, inc.Number, now, "Alert resolved", ended); err != nil {
+		if err := s.appendAlertEvents(tx, inc, now, "Alert resolved", ended); err != nil {
 			return err
 		}
 		out.Events = min(len(started), maxAlertEvents+1) + min(len(ended), maxAlertEvents+1)
@@ -98,13 +98,13 @@ func newlyFiring(g store.AlertGroup, n AlertNotification) []store.FiringAlert {
 
 // appendAlertEvents puts one note per alert on the timeline, at most
 // maxAlertEvents and then one saying how many more.
-func appendAlertEvents(tx store.Tx, number uint64, now time.Time, what string, alerts []store.FiringAlert) error {
+func (s *Service) appendAlertEvents(tx store.Tx, inc *incident.Incident, now time.Time, what string, alerts []store.FiringAlert) error {
 	for i, a := range alerts {
 		ev := incident.Event{At: now, Kind: incident.EventNote, Text: what + ": " + a.Name, Link: a.Link}
 		if i == maxAlertEvents {
 			ev = incident.Event{At: now, Kind: incident.EventNote, Text: fmt.Sprintf("%s: %d more alerts of the group", what, len(alerts)-i)}
 		}
-		if _, err := tx.AppendEvent(number, ev); err != nil {
+		if _, err := s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		if i == maxAlertEvents {

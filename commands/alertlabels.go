@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/incidentbot/incidentbot/incident"
 )
 
 // mode is the first matching rule's mode, else the default.
@@ -86,7 +88,7 @@ func alertSummary(n AlertNotification) string {
 		}
 		d += "From Alertmanager: " + n.ExternalURL
 	}
-	return clipText(d)
+	return incident.ClipText(d)
 }
 
 // alertSeverity maps the severity label through the policy; an unmapped

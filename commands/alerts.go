@@ -144,9 +144,8 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 	if err := ValidateAlerts(n); err != nil {
 		return AlertOutcome{}, err
 	}
-	now := s.now()
 	var out AlertOutcome
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := s.run(ctx, fmt.Sprintf("alert group %q", clipKey(n.GroupKey)), "", func(tx store.Tx, now time.Time) error {
 		out = AlertOutcome{}
 		g, known, err := tx.AlertGroup(n.GroupKey)
 		if err != nil {
@@ -172,7 +171,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 		return s.newAlertGroup(tx, n, now, &out)
 	})
 	if err != nil {
-		return AlertOutcome{}, fmt.Errorf("alert group %q: %w", clipKey(n.GroupKey), err)
+		return AlertOutcome{}, err
 	}
 	return out, nil
 }
@@ -255,7 +254,7 @@ func (s *Service) declareAlertGroup(tx store.Tx, g *store.AlertGroup, by string,
 		}
 		return firing[i].Name < firing[j].Name
 	})
-	if err := appendAlertEvents(tx, inc.Number, now, "Alert firing", firing); err != nil {
+	if err := s.appendAlertEvents(tx, inc, now, "Alert firing", firing); err != nil {
 		return nil, err
 	}
 	g.Incident, g.ResolveOffered = inc.Number, false

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -43,9 +44,8 @@ func (s *Service) DeclareSuggestion(ctx context.Context, in DeclareSuggestionInp
 	if in.By == "" {
 		return DeclareSuggestionResult{}, incident.Errorf(incident.EINVALID, "declaring needs the user who clicked")
 	}
-	now := s.now()
 	var res DeclareSuggestionResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := s.run(ctx, "declare suggested alert group", "", func(tx store.Tx, now time.Time) error {
 		res = DeclareSuggestionResult{}
 		g, ok, err := tx.AlertGroupByID(in.Group)
 		if err != nil {
@@ -73,7 +73,7 @@ func (s *Service) DeclareSuggestion(ctx context.Context, in DeclareSuggestionInp
 		return nil
 	})
 	if err != nil {
-		return DeclareSuggestionResult{}, fmt.Errorf("declare suggested alert group: %w", err)
+		return DeclareSuggestionResult{}, err
 	}
 	return res, nil
 }

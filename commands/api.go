@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -34,9 +35,8 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 		// is nobody: without a commander the channel would hold the bot alone.
 		return APIDeclareResult{}, fieldErr("commander", "A private incident needs a commander: only the members of its channel see it, and the commander is the first one invited.")
 	}
-	now := s.now()
 	var res APIDeclareResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
+	_, err = s.run(ctx, "declare over the API", "", func(tx store.Tx, now time.Time) error {
 		res = APIDeclareResult{}
 		if key != "" {
 			prev, ok, err := tx.APIRequest(key)
@@ -66,7 +66,7 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 		return nil
 	})
 	if err != nil {
-		return APIDeclareResult{}, fmt.Errorf("declare over the API: %w", err)
+		return APIDeclareResult{}, err
 	}
 	return res, nil
 }

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -76,7 +75,7 @@ func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, 
 			}
 			archived = append(archived, inc.Number)
 		case incident.ArchiveWait:
-			inc.ArchiveWaiting = true
+			inc.WaitForArchive()
 			if err := tx.PutIncident(inc); err != nil {
 				return nil, nil, false, err
 			}
@@ -93,19 +92,14 @@ func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, 
 // notice and then the archiving. by is the commander who confirmed, "" when
 // the postmortem draft sufficed.
 func (s *Service) archive(tx store.Tx, inc *incident.Incident, now time.Time, by string) error {
-	inc.ArchivedAt, inc.ArchiveWaiting = now, false
+	ev, err := inc.Archive(by, now)
+	if err != nil {
+		return err
+	}
 	if err := tx.PutIncident(inc); err != nil {
 		return err
 	}
-	why := "its postmortem is drafted"
-	if by != "" {
-		why = "the commander chose to archive it without a postmortem"
-	}
-	ev, err := tx.AppendEvent(inc.Number, incident.Event{
-		At: now, Kind: incident.EventArchived, Actor: by,
-		Text: fmt.Sprintf("Resolved %s ago and %s; channel archived.", spellAge(now.Sub(inc.ResolvedAt)), why),
-	})
-	if err != nil {
+	if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 		return err
 	}
 	if err := enqueuePost(tx, inc.Number, TargetChannel, TemplateArchiveNotice, ev); err != nil {
@@ -147,18 +141,9 @@ func (s *Service) ArchiveNow(ctx context.Context, in ArchiveNowInput) (ArchiveNo
 	if in.By == "" {
 		return ArchiveNowResult{}, incident.Errorf(incident.EINVALID, "archiving needs the user who asks")
 	}
-	now := s.now()
 	var res ArchiveNowResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		res = ArchiveNowResult{} // Update may run this function more than once
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
-		if dup, err := markSeenOnce(tx, "archive", in.IdempotencyKey, now); err != nil || dup {
-			res = ArchiveNowResult{Incident: inc, Duplicate: dup}
-			return err
-		}
+	dup, err := s.runIn(ctx, "archive now in "+in.Channel, deliveryKey("archive", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
+		res = ArchiveNowResult{}
 		if cmdr := inc.Holder(incident.RoleCommander); cmdr != in.By {
 			return incident.Errorf(incident.ECONFLICT, "Only %s's commander can archive its channel before the postmortem is drafted.", inc.ID())
 		}
@@ -182,16 +167,11 @@ func (s *Service) ArchiveNow(ctx context.Context, in ArchiveNowInput) (ArchiveNo
 		return nil
 	})
 	if err != nil {
-		return ArchiveNowResult{}, fmt.Errorf("archive now in %s: %w", in.Channel, err)
+		return ArchiveNowResult{}, err
+	}
+	if dup {
+		inc, err := s.IncidentInChannel(in.Channel)
+		return ArchiveNowResult{Incident: inc, Duplicate: true}, err
 	}
 	return res, nil
-}
-
-// spellAge renders a time since resolution: whole days from two days on
-// ("7 days"), else as spellDuration.
-func spellAge(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
-	}
-	return spellDuration(d)
 }

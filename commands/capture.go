@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -67,26 +65,18 @@ func (s *Service) RequestCapture(ctx context.Context, in CaptureRequest) (Captur
 	}); err != nil {
 		return CaptureRequestResult{}, err
 	}
-	now := s.now()
 	var res CaptureRequestResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	dup, err := s.run(ctx, "capture "+in.Channel+"/"+in.TS, in.DeliveryKey, func(tx store.Tx, _ time.Time) error {
 		res = CaptureRequestResult{}
 		inc, err := s.captureIncident(tx, in.Channel)
 		if err != nil {
 			return err
 		}
-		if in.DeliveryKey != "" {
-			again, err := tx.MarkSeen(in.DeliveryKey, now)
-			if err != nil || again {
-				res.Redelivered = again
-				return err
-			}
-		}
 		res.Incident = inc
 		return enqueue(tx, inc.Number, JobCapture, in.CapturePayload)
 	})
-	if err != nil {
-		return CaptureRequestResult{}, fmt.Errorf("capture %s/%s: %w", in.Channel, in.TS, err)
+	if err != nil || dup {
+		return CaptureRequestResult{Redelivered: dup}, err
 	}
 	return res, nil
 }
@@ -161,9 +151,7 @@ func (s *Service) ApplyCapture(tx store.Tx, in CaptureInput) (CaptureResult, err
 		res.Duplicate = dup
 		return res, err
 	}
-	ev, err := tx.AppendEvent(inc.Number, incident.Event{
-		At: in.At.UTC(), Kind: incident.EventMessagePinned, Actor: in.Author, Text: clipText(strings.TrimSpace(in.Text)), Link: in.Link,
-	})
+	ev, err := s.appendEvent(tx, inc, inc.Capture(incident.CapturedMessage{At: in.At, Author: in.Author, Text: in.Text, Link: in.Link}))
 	if err != nil {
 		return CaptureResult{}, err
 	}

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -90,20 +89,9 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 	if err != nil {
 		return DeclareResult{}, err
 	}
-	now := s.now()
 	var res DeclareResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res = DeclareResult{} // Update may run this function more than once
-		if in.IdempotencyKey != "" {
-			seen, err := tx.MarkSeen("declare:"+in.IdempotencyKey, now)
-			if err != nil {
-				return err
-			}
-			if seen {
-				res.Duplicate = true
-				return nil
-			}
-		}
+	dup, err := s.run(ctx, "declare", deliveryKey("declare", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+		res = DeclareResult{}
 		inc, err := s.declareIn(tx, in, now)
 		if err != nil {
 			return err
@@ -111,8 +99,8 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		res.Incident = inc
 		return nil
 	})
-	if err != nil {
-		return DeclareResult{}, fmt.Errorf("declare: %w", err)
+	if err != nil || dup {
+		return DeclareResult{Duplicate: dup}, err
 	}
 	return res, nil
 }
@@ -121,34 +109,19 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 // events, its side effects and its reminder. The integrations declare
 // through it inside their own transactions.
 func (s *Service) declareIn(tx store.Tx, in DeclareInput, now time.Time) (*incident.Incident, error) {
-	inc := &incident.Incident{
-		Title:      in.Title,
-		Summary:    in.Summary,
-		Service:    in.Service,
-		Severity:   in.Severity,
-		Status:     incident.Investigating,
-		Private:    in.Private,
-		Drill:      in.Drill,
-		DeclaredBy: in.DeclaredBy,
-		Roles:      map[string]string{incident.RoleCommander: in.Commander},
-		StartedAt:  now,
-		DeclaredAt: now,
-	}
-	if sev, ok := s.Settings.Severity(inc.Severity); ok && sev.Reminder > 0 {
-		inc.NextUpdateAt = now.Add(sev.Reminder) // the first update is due on the severity's cadence
+	inc, events, err := incident.Declare(incident.Declaration{
+		Title: in.Title, Summary: in.Summary, Severity: in.Severity, Service: in.Service,
+		Private: in.Private, Drill: in.Drill, DeclaredBy: in.DeclaredBy, Commander: in.Commander,
+		Unassigned: in.Commander == "" && isSource(in.DeclaredBy),
+	}, s.Settings, now)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.CreateIncident(inc); err != nil {
 		return nil, err
 	}
-	if _, err := tx.AppendEvent(inc.Number, incident.Event{
-		At: now, Kind: incident.EventDeclared, Actor: in.DeclaredBy, Text: inc.Title, To: inc.Severity,
-	}); err != nil {
-		return nil, err
-	}
-	if in.Commander != "" { // an integration may declare with nobody in command yet
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventRoleAssigned, Actor: in.DeclaredBy, Role: incident.RoleCommander, To: in.Commander,
-		}); err != nil {
+	for _, ev := range events {
+		if _, err := s.appendEvent(tx, inc, ev); err != nil {
 			return nil, err
 		}
 	}

@@ -17,16 +17,12 @@ func (s *Service) FirstDelivery(ctx context.Context, eventID string) (bool, erro
 	if eventID == "" {
 		return true, nil
 	}
-	var seen bool
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		seen, err = tx.MarkSeen("event:"+eventID, time.Time{})
-		return err
-	})
+	// The key is all there is to record: the adapter acts after the commit.
+	dup, err := s.run(ctx, "record event "+eventID, deliveryKey("event", eventID), func(store.Tx, time.Time) error { return nil })
 	if err != nil {
 		return false, err
 	}
-	return !seen, nil
+	return !dup, nil
 }
 
 // RecordDeliveryFailed puts a side effect that failed for good (described

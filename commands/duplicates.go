@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -59,7 +60,7 @@ func (s *Service) Join(ctx context.Context, in JoinInput) (*incident.Incident, e
 		return nil, incident.Errorf(incident.EINVALID, "joining needs the user who asks")
 	}
 	var inc *incident.Incident
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := s.run(ctx, "join "+incident.FormatID(in.Number), "", func(tx store.Tx, _ time.Time) error {
 		var err error
 		inc, err = tx.Incident(in.Number)
 		if errors.Is(err, store.ErrNotFound) || err == nil && inc.Private {
@@ -77,7 +78,7 @@ func (s *Service) Join(ctx context.Context, in JoinInput) (*incident.Incident, e
 		return enqueue(tx, inc.Number, JobInvite, InvitePayload{Users: []string{in.User}})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("join %s: %w", incident.FormatID(in.Number), err)
+		return nil, err
 	}
 	return inc, nil
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -55,23 +54,6 @@ func (s *Service) NextUpdateChoices(severity string) (choices []time.Duration, d
 	return choices, def
 }
 
-// FormatDuration spells d the way the update form's options carry it:
-// "15m", "1h", "1h30m", "45s". time.ParseDuration reads every result back.
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0 && d > time.Hour:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return d.String()
-	}
-}
-
 // IncidentInChannel returns the incident whose channel is channelID, open
 // or resolved, or an EINVALID error saying the command belongs in one.
 func (s *Service) IncidentInChannel(channelID string) (*incident.Incident, error) {
@@ -108,24 +90,6 @@ func (s *Service) incidentNumber(tx store.Tx, n uint64) (*incident.Incident, err
 		return nil, incident.Errorf(incident.ENOTFOUND, "%s does not exist. `%s list` shows the open incidents.", incident.FormatID(n), s.command())
 	}
 	return inc, err
-}
-
-// stillOpen refuses to change an incident that is resolved.
-func (s *Service) stillOpen(inc *incident.Incident, what string) error {
-	if inc.Open() {
-		return nil
-	}
-	return incident.Errorf(incident.ECONFLICT, "%s is resolved, so its %s can no longer change. `%s note …` still adds to its timeline, and `%s postmortem` drafts the write-up.",
-		inc.ID(), what, s.command(), s.command())
-}
-
-// seen records an idempotency key in tx; true means the delivery was
-// handled before and must not act again. An empty key is never seen.
-func seen(tx store.Tx, prefix, key string, now time.Time) (bool, error) {
-	if key == "" {
-		return false, nil
-	}
-	return tx.MarkSeen(prefix+":"+key, now)
 }
 
 // scheduleReminderAt makes the next reminder due exactly at due, the time

@@ -564,16 +564,16 @@ func TestNextUpdateChoicesAndFormat(t *testing.T) {
 		choices, def := s.NextUpdateChoices(tt.sev)
 		var got []string
 		for _, c := range choices {
-			got = append(got, commands.FormatDuration(c))
+			got = append(got, incident.FormatDuration(c, incident.DurationValue))
 		}
 		if def != tt.def || !equal(got, tt.want) {
 			t.Errorf("%s: %v default %v, want %v default %v", tt.sev, got, def, tt.want, tt.def)
 		}
 	}
 	for _, d := range []time.Duration{time.Second, 90 * time.Second, 15 * time.Minute, 90 * time.Minute, 2 * time.Hour, 25*time.Hour + time.Minute} {
-		back, err := time.ParseDuration(commands.FormatDuration(d))
+		back, err := time.ParseDuration(incident.FormatDuration(d, incident.DurationValue))
 		if err != nil || back != d {
-			t.Errorf("FormatDuration(%v) = %q reads back as %v, %v", d, commands.FormatDuration(d), back, err)
+			t.Errorf("FormatDuration(%v) = %q reads back as %v, %v", d, incident.FormatDuration(d, incident.DurationValue), back, err)
 		}
 	}
 }

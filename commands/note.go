@@ -2,16 +2,12 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
 )
-
-// maxTimelineText bounds the text kept from one note or captured message;
-// the rest is cut with an ellipsis.
-const maxTimelineText = 4000
 
 // NoteInput is `/incident note TEXT…` typed in Channel.
 type NoteInput struct {
@@ -40,39 +36,21 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 	if in.By == "" {
 		return NoteResult{}, incident.Errorf(incident.EINVALID, "a note needs its author")
 	}
-	now := s.now()
 	var res NoteResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	dup, err := s.runIn(ctx, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = NoteResult{}
-		dup, err := seen(tx, "note", in.IdempotencyKey, now)
-		if err != nil || dup {
-			res.Duplicate = dup
-			return err
-		}
-		inc, err := s.incidentIn(tx, in.Channel)
+		ev, err := inc.Note(in.Text, in.By, now)
 		if err != nil {
 			return err
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventNote, Actor: in.By, Text: clipText(in.Text),
-		})
-		if err != nil {
+		if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		res.Incident, res.Event = inc, ev
 		return nil
 	})
-	if err != nil {
-		return NoteResult{}, fmt.Errorf("note in %s: %w", in.Channel, err)
+	if err != nil || dup {
+		return NoteResult{Duplicate: dup}, err
 	}
 	return res, nil
-}
-
-// clipText keeps at most maxTimelineText runes of s.
-func clipText(s string) string {
-	r := []rune(s)
-	if len(r) <= maxTimelineText {
-		return s
-	}
-	return string(r[:maxTimelineText-1]) + "…"
 }

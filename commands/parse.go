@@ -9,7 +9,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 )
 
-// Command is one parsed `/incident …` invocation.
+// Command is one parsed invocation of the slash command (`/incident …`).
 type Command struct {
 	Name     string // "declare","drill","update","role","severity","resolve","note","action","postmortem","list","help"
 	Severity string // declare and drill (optional, as typed: validation against configured severities happens later) and severity
@@ -60,9 +60,11 @@ var (
 // Parse reads the text that follows the slash command. It only checks the
 // shape of the command; whether a severity or role exists, or whether the
 // command may run in this channel, is for the use-case to decide. Errors are
-// *incident.Error with code EINVALID and a message fit for the user. Parse
+// *incident.Error with code EINVALID and a message fit for the user, naming
+// the slash command as command (the configured slack.command, such as
+// "/incident"), so the examples it gives can be typed as they are. Parse
 // never panics, whatever the input.
-func Parse(text string) (Command, error) {
+func Parse(command, text string) (Command, error) {
 	word, rest := cut(text)
 	if word == "" {
 		return Command{Name: CmdHelp}, nil
@@ -72,25 +74,25 @@ func Parse(text string) (Command, error) {
 		// No pointer to help here: the bot ends every EINVALID answer with
 		// one, and two in a row read as a stutter.
 		return Command{}, incident.Errorf(incident.EINVALID,
-			"%q is not an /incident command.", clip(word, 40))
+			"%q is not an %s command.", clip(word, 40), command)
 	}
 	switch name {
 	case CmdDeclare, CmdDrill:
-		return parseDeclare(name, rest)
+		return parseDeclare(command, name, rest)
 	case CmdRole:
-		return parseRole(rest)
+		return parseRole(command, rest)
 	case CmdSeverity:
-		return parseSeverity(rest)
+		return parseSeverity(command, rest)
 	case CmdResolve:
 		return Command{Name: CmdResolve, Text: rest}, nil
 	case CmdNote:
 		if rest == "" {
 			return Command{}, incident.Errorf(incident.EINVALID,
-				"a note needs some text: `/incident note restarted the primary database`")
+				"a note needs some text: `%s note restarted the primary database`", command)
 		}
 		return Command{Name: CmdNote, Text: rest}, nil
 	case CmdAction:
-		return parseAction(rest)
+		return parseAction(command, rest)
 	case CmdStats:
 		return parseStats(rest)
 	case CmdHelp:
@@ -99,7 +101,7 @@ func Parse(text string) (Command, error) {
 	default: // update, postmortem, list
 		if rest != "" {
 			return Command{}, incident.Errorf(incident.EINVALID,
-				"`/incident %s` takes nothing after it; type just `/incident %s`", name, name)
+				"`%s %s` takes nothing after it; type just `%s %s`", command, name, command, name)
 		}
 		return Command{Name: name}, nil
 	}
@@ -107,7 +109,7 @@ func Parse(text string) (Command, error) {
 
 // parseDeclare reads `declare [SEVn] TITLE…`, and `drill` with the same
 // grammar (name says which).
-func parseDeclare(name, rest string) (Command, error) {
+func parseDeclare(command, name, rest string) (Command, error) {
 	if rest == "" {
 		return Command{Name: name}, nil // the modal asks for the rest
 	}
@@ -115,48 +117,53 @@ func parseDeclare(name, rest string) (Command, error) {
 	if severityWord.MatchString(first) {
 		if after == "" {
 			return Command{}, incident.Errorf(incident.EINVALID,
-				"give the incident a title: `/incident %s %s database is down`, or type just `/incident %s` to open the form", name, clip(first, 20), name)
+				"give the incident a title: `%s %s %s database is down`, or type just `%s %s` to open the form", command, name, clip(first, 20), command, name)
 		}
 		return Command{Name: name, Severity: first, Title: oneLine(after)}, nil
 	}
 	return Command{Name: name, Title: oneLine(rest)}, nil
 }
 
-const roleForm = "`/incident role comms @ana` (pick the person from the list Slack offers as you type @)"
+// roleForm is the example every answer about a malformed role assignment
+// ends with.
+func roleForm(command string) string {
+	return "`" + command + " role comms @ana` (pick the person from the list Slack offers as you type @)"
+}
 
-func parseRole(rest string) (Command, error) {
+func parseRole(command, rest string) (Command, error) {
+	form := roleForm(command)
 	role, who := cut(rest)
 	switch {
 	case role == "":
-		return Command{}, incident.Errorf(incident.EINVALID, "say which role and who takes it: %s", roleForm)
+		return Command{}, incident.Errorf(incident.EINVALID, "say which role and who takes it: %s", form)
 	case mentionPrefix.MatchString(rest):
-		return Command{}, incident.Errorf(incident.EINVALID, "the role comes first, then the person: %s", roleForm)
+		return Command{}, incident.Errorf(incident.EINVALID, "the role comes first, then the person: %s", form)
 	case who == "":
-		return Command{}, incident.Errorf(incident.EINVALID, "say who takes the %s role: %s", clip(role, 30), roleForm)
+		return Command{}, incident.Errorf(incident.EINVALID, "say who takes the %s role: %s", clip(role, 30), form)
 	}
 	if m := mentionWhole.FindStringSubmatch(who); m != nil {
 		return Command{Name: CmdRole, Role: role, User: m[1]}, nil
 	}
 	if mentionPrefix.MatchString(who) {
-		return Command{}, incident.Errorf(incident.EINVALID, "one role goes to one person; too many words after the mention: %s", roleForm)
+		return Command{}, incident.Errorf(incident.EINVALID, "one role goes to one person; too many words after the mention: %s", form)
 	}
 	return Command{}, incident.Errorf(incident.EINVALID,
-		"%q is not a mention of a person; use %s", clip(firstWord(who), 30), roleForm)
+		"%q is not a mention of a person; use %s", clip(firstWord(who), 30), form)
 }
 
-func parseSeverity(rest string) (Command, error) {
+func parseSeverity(command, rest string) (Command, error) {
 	sev, after := cut(rest)
 	if sev == "" {
-		return Command{}, incident.Errorf(incident.EINVALID, "say which severity: `/incident severity SEV2`")
+		return Command{}, incident.Errorf(incident.EINVALID, "say which severity: `%s severity SEV2`", command)
 	}
 	if after != "" {
-		return Command{}, incident.Errorf(incident.EINVALID, "give one severity and nothing else: `/incident severity SEV2`")
+		return Command{}, incident.Errorf(incident.EINVALID, "give one severity and nothing else: `%s severity SEV2`", command)
 	}
 	return Command{Name: CmdSeverity, Severity: sev}, nil
 }
 
-func parseAction(rest string) (Command, error) {
-	const form = "`/incident action add an alert on replication lag @ana` (the owner at the end is optional)"
+func parseAction(command, rest string) (Command, error) {
+	form := "`" + command + " action add an alert on replication lag @ana` (the owner at the end is optional)"
 	c := Command{Name: CmdAction, Text: rest}
 	if loc := mentionSuffix.FindStringSubmatchIndex(rest); loc != nil {
 		c.User = rest[loc[2]:loc[3]]

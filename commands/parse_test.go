@@ -85,7 +85,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := Parse(tt.in)
+			got, err := Parse("/incident", tt.in)
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
@@ -142,7 +142,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(clip(tt.in, 40), func(t *testing.T) {
-			got, err := Parse(tt.in)
+			got, err := Parse("/incident", tt.in)
 			if err == nil {
 				t.Fatalf("Parse(%q) = %+v, want an error", tt.in, got)
 			}
@@ -173,7 +173,7 @@ var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 // tests and the fuzz target share it.
 func checkParse(t *testing.T, in string) {
 	t.Helper()
-	c, err := Parse(in)
+	c, err := Parse("/incident", in)
 	if err != nil {
 		if incident.ErrorCode(err) != incident.EINVALID {
 			t.Fatalf("Parse(%q): error %v has code %q, want %q", in, err, incident.ErrorCode(err), incident.EINVALID)
@@ -250,7 +250,7 @@ func TestParseStats(t *testing.T) {
 		{"stats 5000d", Command{}, "from 1h to 1096d"},
 	}
 	for _, tt := range tests {
-		got, err := Parse(tt.in)
+		got, err := Parse("/incident", tt.in)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("Parse(%q) error = %v, want %q", tt.in, err, tt.err)
@@ -260,5 +260,37 @@ func TestParseStats(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("Parse(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// Every example in a parse error names the command as configured
+// (slack.command), so it can be typed as shown.
+func TestParseErrorsNameTheConfiguredCommand(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"frobnicate", "not an /inc command"},
+		{"note", "`/inc note restarted the primary database`"},
+		{"list now", "`/inc list` takes nothing after it; type just `/inc list`"},
+		{"postmortem please", "type just `/inc postmortem`"},
+		{"declare SEV1", "`/inc declare SEV1 database is down`, or type just `/inc declare`"},
+		{"drill sev2", "`/inc drill sev2 database is down`"},
+		{"role", "`/inc role comms @ana`"},
+		{"role <@U1> comms", "`/inc role comms @ana`"},
+		{"role comms", "`/inc role comms @ana`"},
+		{"role comms bob", "`/inc role comms @ana`"},
+		{"severity", "`/inc severity SEV2`"},
+		{"severity SEV1 now", "`/inc severity SEV2`"},
+		{"action <@U1>", "`/inc action add an alert on replication lag @ana`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			_, err := Parse("/inc", tt.in)
+			if err == nil {
+				t.Fatalf("Parse(%q) gave no error", tt.in)
+			}
+			msg := incident.ErrorMessage(err)
+			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "/incident") {
+				t.Errorf("Parse(%q) = %q, want %q in it and no /incident", tt.in, msg, tt.want)
+			}
+		})
 	}
 }

@@ -70,33 +70,27 @@ func (s *Service) AddActionItem(ctx context.Context, in ActionInput) (ActionResu
 	case in.By == "":
 		return ActionResult{}, incident.Errorf(incident.EINVALID, "an action item needs the user who records it")
 	}
-	now := s.now()
 	var res ActionResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		res = ActionResult{} // Update may run this function more than once
-		inc, err := s.incidentIn(tx, in.ChannelID)
+	dup, err := s.runIn(ctx, "action item", deliveryKey("action", in.IdempotencyKey), in.ChannelID, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
+		item, ev, err := inc.AddAction(text, in.Owner, in.By, now)
 		if err != nil {
 			return err
 		}
-		if dup, err := markSeenOnce(tx, "action", in.IdempotencyKey, now); err != nil || dup {
-			res = ActionResult{Incident: inc, Duplicate: dup}
-			return err
-		}
-		item := incident.ActionItem{Text: text, Owner: in.Owner, CreatedBy: in.By, CreatedAt: now}
-		inc.Actions = append(inc.Actions, item)
 		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventAction, Actor: in.By, Text: text, To: in.Owner,
-		}); err != nil {
+		if _, err := s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		res = ActionResult{Incident: inc, Item: item}
 		return nil
 	})
 	if err != nil {
-		return ActionResult{}, fmt.Errorf("action item: %w", err)
+		return ActionResult{}, err
+	}
+	if dup {
+		inc, err := s.IncidentInChannel(in.ChannelID)
+		return ActionResult{Incident: inc, Duplicate: true}, err
 	}
 	return res, nil
 }
@@ -125,25 +119,14 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 	if in.By == "" {
 		return PostmortemResult{}, incident.Errorf(incident.EINVALID, "a postmortem request needs the user who asks")
 	}
-	now := s.now()
 	var res PostmortemResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		res = PostmortemResult{} // Update may run this function more than once
-		inc, err := s.incidentIn(tx, in.ChannelID)
-		if err != nil {
-			return err
-		}
+	dup, err := s.runIn(ctx, "postmortem", deliveryKey("postmortem", in.IdempotencyKey), in.ChannelID, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = PostmortemResult{Incident: inc, FileName: postmortem.FileName(inc)}
-		if dup, err := markSeenOnce(tx, "postmortem", in.IdempotencyKey, now); err != nil || dup {
-			res.Duplicate = dup
-			return err
-		}
-		inc.PostmortemAt = now
-		if err := tx.PutIncident(inc); err != nil {
-			return err
-		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{At: now, Kind: incident.EventPostmortem, Actor: in.By})
+		ev, err := s.appendEvent(tx, inc, inc.RecordPostmortem(in.By, now))
 		if err != nil {
+			return err
+		}
+		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
 		if err := enqueue(tx, inc.Number, JobUploadPostmortem, PostmortemPayload{Event: ev.Seq}); err != nil {
@@ -152,7 +135,14 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 		return s.archiveIfWaiting(tx, inc, now)
 	})
 	if err != nil {
-		return PostmortemResult{}, fmt.Errorf("postmortem: %w", err)
+		return PostmortemResult{}, err
+	}
+	if dup {
+		inc, err := s.IncidentInChannel(in.ChannelID)
+		if err != nil {
+			return PostmortemResult{}, err
+		}
+		return PostmortemResult{Incident: inc, FileName: postmortem.FileName(inc), Duplicate: true}, nil
 	}
 	return res, nil
 }
@@ -197,13 +187,4 @@ func (s *Service) DraftPostmortem(number uint64, tmpl *templates.Set, names func
 // uses, with names as the name lookup.
 func (s *Service) PostmortemOptions(names func(string) string) postmortem.Options {
 	return postmortem.Options{Settings: s.Settings, Names: names, Command: s.command()}
-}
-
-// markSeenOnce records an idempotency key under prefix; true means the
-// delivery was handled before. An empty key is never seen.
-func markSeenOnce(tx store.Tx, prefix, key string, now time.Time) (bool, error) {
-	if key == "" {
-		return false, nil
-	}
-	return tx.MarkSeen(prefix+":"+key, now)
 }

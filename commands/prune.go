@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/incidentbot/incidentbot/store"
@@ -30,13 +29,13 @@ func (s *Service) PruneDeliveries(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
-		err := s.Store.Update(ctx, func(tx store.Tx) error {
+		_, err := s.run(ctx, "prune delivery keys", "", func(tx store.Tx, _ time.Time) error {
 			var err error
 			n, err = tx.PruneSeenUpTo(before, pruneBatch)
 			return err
 		})
 		if err != nil {
-			return total, fmt.Errorf("prune delivery keys: %w", err)
+			return total, err
 		}
 		total += n
 		if n < pruneBatch {

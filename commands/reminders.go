@@ -144,7 +144,7 @@ func (s *Service) DueReminders(ctx context.Context, now time.Time) (DueResult, e
 		total.Archived = append(total.Archived, res.Archived...)
 		total.ArchiveWaiting = append(total.ArchiveWaiting, res.ArchiveWaiting...)
 		if err != nil {
-			return total, fmt.Errorf("due reminders: %w", err)
+			return total, err
 		}
 		if !more {
 			return total, nil
@@ -164,8 +164,8 @@ func (s *Service) anyDue(now time.Time) (bool, error) {
 // fireBatch fires up to remindBatch reminders and nudges due at now in one
 // transaction; more reports that others are due too.
 func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, more bool, err error) {
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res, more = DueResult{}, false // Update may run this function more than once
+	_, err = s.run(ctx, "due reminders", "", func(tx store.Tx, _ time.Time) error {
+		res, more = DueResult{}, false
 		rs, err := tx.DueReminders(now)
 		if err != nil {
 			return err
@@ -227,13 +227,13 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, 
 // at now, and reports whether it fired; see DueReminders.
 func (s *Service) Remind(ctx context.Context, number uint64, now time.Time) (bool, error) {
 	var fired bool
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := s.run(ctx, "remind "+incident.FormatID(number), "", func(tx store.Tx, _ time.Time) error {
 		var err error
 		fired, err = s.remind(tx, number, now)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("remind %s: %w", incident.FormatID(number), err)
+		return false, err
 	}
 	return fired, nil
 }
@@ -267,16 +267,11 @@ func (s *Service) remind(tx store.Tx, number uint64, now time.Time) (bool, error
 	if !inc.Open() || !ok || sev.Reminder <= 0 {
 		return false, tx.ClearReminder(number)
 	}
-	since := inc.LastUpdateAt
-	if since.IsZero() {
-		since = inc.DeclaredAt
-	}
-	inc.MissedUpdates++
-	ev, err := tx.AppendEvent(number, incident.Event{
-		At: now, Kind: incident.EventReminder,
-		Text: fmt.Sprintf("No status update for %s; reminder %d in a row.", spellDuration(now.Sub(since)), inc.MissedUpdates),
-	})
+	since, ev, err := inc.MissUpdate(now)
 	if err != nil {
+		return false, err
+	}
+	if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 		return false, err
 	}
 	pl := ReminderPayload{
@@ -370,52 +365,27 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 	if in.By == "" {
 		return SnoozeResult{}, incident.Errorf(incident.EINVALID, "a snooze needs the user who clicked it")
 	}
-	now := s.now()
 	var res SnoozeResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res = SnoozeResult{} // Update may run this function more than once
-		if in.IdempotencyKey != "" {
-			dup, err := tx.MarkSeen("snooze:"+in.IdempotencyKey, now)
-			if err != nil || dup {
-				res.Duplicate = dup
-				return err
-			}
-		}
-		inc, err := s.incidentIn(tx, in.Channel)
+	dup, err := s.runIn(ctx, "snooze in "+in.Channel, deliveryKey("snooze", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
+		res = SnoozeResult{}
+		due, scheduled, err := tx.Reminder(inc.Number)
 		if err != nil {
 			return err
 		}
-		if !inc.Open() {
-			return incident.Errorf(incident.ECONFLICT, "%s is resolved, so there are no reminders left to snooze.", inc.ID())
-		}
-		due, ok, err := tx.Reminder(inc.Number)
+		next, ev, err := inc.Snooze(d, due, scheduled, in.By, now)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return incident.Errorf(incident.ECONFLICT, "%s has no status-update reminder scheduled (its severity, %s, has none), so there is nothing to snooze.", inc.ID(), inc.Severity)
-		}
-		if due.Before(now) {
-			due = now
-		}
-		next := due.Add(d)
 		if err := tx.SetReminder(inc.Number, next); err != nil {
 			return err
 		}
-		// The promised "next update by" moves with the reminder, so the topic
-		// and card tell the same story.
-		inc.NextUpdateAt = next
 		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
 		if err := enqueueRefresh(tx, inc); err != nil {
 			return err
 		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventSnoozed, Actor: in.By, To: spellDuration(d),
-			Text: "Status-update reminder snoozed for " + spellDuration(d) + ".",
-		})
-		if err != nil {
+		if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		if err := enqueuePost(tx, inc.Number, TargetChannel, "snoozed.tmpl", ev); err != nil {
@@ -424,24 +394,8 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		res.Incident, res.Due = inc, next
 		return nil
 	})
-	if err != nil {
-		return SnoozeResult{}, fmt.Errorf("snooze in %s: %w", in.Channel, err)
+	if err != nil || dup {
+		return SnoozeResult{Duplicate: dup}, err
 	}
 	return res, nil
-}
-
-// spellDuration renders d for people: "45m", "1h 30m", "20s".
-func spellDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d >= time.Hour:
-		if m := (d % time.Hour) / time.Minute; m != 0 {
-			return fmt.Sprintf("%dh %dm", d/time.Hour, m)
-		}
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -38,33 +37,14 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 	if in.By == "" {
 		return ResolveResult{}, incident.Errorf(incident.EINVALID, "resolving needs the user who resolves")
 	}
-	now := s.now()
 	var res ResolveResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	dup, err := s.runIn(ctx, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = ResolveResult{}
-		dup, err := seen(tx, "resolve", in.IdempotencyKey, now)
-		if err != nil || dup {
-			res.Duplicate = dup
-			return err
-		}
-		inc, err := s.incidentIn(tx, in.Channel)
+		ev, err := inc.Resolve(in.Summary, in.By, now)
 		if err != nil {
-			return err
+			return withHint(err, "Next step: `%s postmortem` drafts the write-up.", s.command())
 		}
-		if !inc.Open() {
-			return incident.Errorf(incident.ECONFLICT, "%s is already resolved (it was resolved at %s UTC); nothing changed. Next step: `%s postmortem` drafts the write-up.",
-				inc.ID(), inc.ResolvedAt.UTC().Format("2006-01-02 15:04"), s.command())
-		}
-		from := inc.Status
-		if err := inc.SetStatus(incident.Resolved, now); err != nil {
-			return err
-		}
-		inc.Resolution = in.Summary
-		inc.LastUpdateAt, inc.NextUpdateAt, inc.MissedUpdates = now, time.Time{}, 0
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventResolved, Actor: in.By, From: string(from), To: string(incident.Resolved), Text: in.Summary,
-		})
-		if err != nil {
+		if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		if err := tx.PutIncident(inc); err != nil {
@@ -85,8 +65,8 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		res.Incident = inc
 		return nil
 	})
-	if err != nil {
-		return ResolveResult{}, fmt.Errorf("resolve in %s: %w", in.Channel, err)
+	if err != nil || dup {
+		return ResolveResult{Duplicate: dup}, err
 	}
 	return res, nil
 }

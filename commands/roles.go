@@ -3,8 +3,8 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -83,7 +83,7 @@ func (s *Service) ValidateAssignRole(in AssignRoleInput) (AssignRoleInput, error
 	in.Role = role.ID
 	in.User = strings.TrimSpace(in.User)
 	if in.User == "" {
-		return in, incident.Errorf(incident.EINVALID, "say who takes the %s role: %s", role.ID, roleForm)
+		return in, incident.Errorf(incident.EINVALID, "say who takes the %s role: %s", role.ID, roleForm(s.command()))
 	}
 	if in.By == "" {
 		return in, incident.Errorf(incident.EINVALID, "an assignment needs the assigning user")
@@ -104,59 +104,37 @@ func (s *Service) AssignRole(ctx context.Context, in AssignRoleInput) (AssignRol
 	if err != nil {
 		return AssignRoleResult{}, err
 	}
-	now := s.now()
+	role, err := s.Settings.ResolveRole(in.Role)
+	if err != nil {
+		return AssignRoleResult{}, err
+	}
 	var res AssignRoleResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res = AssignRoleResult{} // Update may run this function more than once
+	dup, err := s.run(ctx, "assign "+in.Role+" to "+in.User, deliveryKey("role", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		inc, err := tx.Incident(in.Number)
 		if err != nil {
 			return err
 		}
-		role, err := s.Settings.ResolveRole(in.Role)
-		if err != nil {
+		res = AssignRoleResult{Incident: inc, Role: role, Previous: inc.Holder(role.ID)}
+		ev, changed, err := inc.AssignRole(role.ID, in.User, in.By, now)
+		if err != nil || !changed {
+			res.Unchanged = !changed
 			return err
 		}
-		if in.IdempotencyKey != "" {
-			seen, err := tx.MarkSeen("role:"+in.IdempotencyKey, now)
-			if err != nil {
-				return err
-			}
-			if seen {
-				res = AssignRoleResult{Incident: inc, Role: role, Duplicate: true}
-				return nil
-			}
-		}
-		prev := inc.Holder(role.ID)
-		res = AssignRoleResult{Incident: inc, Role: role, Previous: prev}
-		if prev == in.User {
-			res.Unchanged = true
-			return nil
-		}
-		if inc.Roles == nil {
-			inc.Roles = map[string]string{}
-		}
-		inc.Roles[role.ID] = in.User
-		kind := incident.EventRoleAssigned
-		if prev != "" {
-			kind = incident.EventRoleHandoff
-		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: kind, Actor: in.By, Role: role.ID, From: prev, To: in.User,
-		})
-		if err != nil {
+		if res.Event, err = s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
-		if err := s.enqueueRoleJobs(tx, inc, ev); err != nil {
-			return err
-		}
-		res.Event = ev
-		return nil
+		return s.enqueueRoleJobs(tx, inc, res.Event)
 	})
 	if err != nil {
-		return AssignRoleResult{}, fmt.Errorf("assign %s to %s: %w", in.Role, in.User, err)
+		return AssignRoleResult{}, err
+	}
+	if dup {
+		// The answer to a redelivery names the incident as it is now.
+		inc, err := s.IncidentByID(incident.FormatID(in.Number))
+		return AssignRoleResult{Incident: inc, Role: role, Duplicate: true}, err
 	}
 	return res, nil
 }
@@ -205,15 +183,12 @@ func (s *Service) roleIncident(tx store.Tx, in AssignRoleInput) (*incident.Incid
 // refused needs this to show the real holder again. Going through the
 // outbox keeps it in order with every other edit of the card.
 func (s *Service) RefreshCard(ctx context.Context, channelID string) error {
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := s.run(ctx, "refresh card in "+channelID, "", func(tx store.Tx, _ time.Time) error {
 		inc, err := s.incidentIn(tx, channelID)
 		if err != nil {
 			return err
 		}
 		return enqueue(tx, inc.Number, JobRefreshCard, nil)
 	})
-	if err != nil {
-		return fmt.Errorf("refresh card in %s: %w", channelID, err)
-	}
-	return nil
+	return err
 }

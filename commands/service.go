@@ -1,9 +1,11 @@
 // Package commands holds incidentbot's use-cases (declare, assign a role,
 // post an update, resolve, …) and the slash-text parser. Each use-case
-// validates its input, changes state and enqueues the side effects it
-// implies in one store transaction, and returns what the user should be
-// told. It knows nothing of Slack's API: the bot translates payloads into
-// these calls and performs the enqueued jobs.
+// validates its input, then in one store transaction (run, in run.go)
+// changes the incident through its lifecycle methods (package incident owns
+// the rules), records the events they return and enqueues the side effects
+// they imply, and returns what the user should be told. It knows nothing
+// of Slack's API: the bot translates payloads into these calls and performs
+// the enqueued jobs.
 package commands
 
 import (

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -44,37 +43,16 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 	if in.By == "" {
 		return SeverityResult{}, incident.Errorf(incident.EINVALID, "a severity change needs the user who makes it")
 	}
-	now := s.now()
 	var res SeverityResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
+	dup, err := s.runIn(ctx, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
 		res = SeverityResult{}
-		dup, err := seen(tx, "severity", in.IdempotencyKey, now)
-		if err != nil || dup {
-			res.Duplicate = dup
-			return err
-		}
-		inc, err := s.incidentIn(tx, in.Channel)
-		if err != nil {
-			return err
-		}
-		if err := s.stillOpen(inc, "severity"); err != nil {
-			return err
-		}
-		if inc.Severity == sev.Name {
-			return incident.Errorf(incident.EINVALID, "%s is already %s; nothing changed. To change it, name another severity: %s.",
-				inc.ID(), sev.Name, joinOthers(s.Settings.SeverityNames(), sev.Name))
-		}
 		from := inc.Severity
-		res.Escalated = s.Settings.SeverityRank(sev.Name) < s.Settings.SeverityRank(from) || s.Settings.SeverityRank(from) < 0
-		inc.Severity = sev.Name
-		inc.NextUpdateAt = time.Time{}
-		if sev.Reminder > 0 {
-			inc.NextUpdateAt = now.Add(sev.Reminder)
-		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventSeverityChanged, Actor: in.By, From: from, To: sev.Name,
-		})
+		ev, err := inc.ChangeSeverity(s.Settings, sev, in.By, now)
 		if err != nil {
+			return withHint(err, "`%s note …` still adds to its timeline, and `%s postmortem` drafts the write-up.", s.command(), s.command())
+		}
+		res.Escalated = s.Settings.Escalates(from, sev.Name)
+		if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
 		if err := tx.PutIncident(inc); err != nil {
@@ -97,23 +75,8 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		res.Incident, res.Event = inc, ev
 		return nil
 	})
-	if err != nil {
-		return SeverityResult{}, fmt.Errorf("change severity in %s: %w", in.Channel, err)
+	if err != nil || dup {
+		return SeverityResult{Duplicate: dup}, err
 	}
 	return res, nil
-}
-
-// joinOthers lists names without skip, comma-separated.
-func joinOthers(names []string, skip string) string {
-	out := ""
-	for _, n := range names {
-		if n == skip {
-			continue
-		}
-		if out != "" {
-			out += ", "
-		}
-		out += n
-	}
-	return out
 }

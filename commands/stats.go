@@ -112,20 +112,14 @@ func (s *Service) RequestStats(ctx context.Context, in StatsInput) (StatsResult,
 		return StatsResult{}, err
 	}
 	res := StatsResult{Period: in.Period, Service: svc}
-	now := s.now()
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res.Duplicate = false // Update may run this function more than once
-		if dup, err := markSeenOnce(tx, "stats", in.IdempotencyKey, now); err != nil || dup {
-			res.Duplicate = dup
-			return err
-		}
+	res.Duplicate, err = s.run(ctx, "stats", deliveryKey("stats", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		return enqueue(tx, 0, JobPostStats, StatsPayload{
 			Channel: in.ChannelID, User: in.By, To: now, Length: length, Period: in.Period,
 			Service: svc, ResponseURL: in.ResponseURL,
 		})
 	})
 	if err != nil {
-		return StatsResult{}, fmt.Errorf("stats: %w", err)
+		return StatsResult{}, err
 	}
 	return res, nil
 }

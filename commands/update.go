@@ -2,8 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -94,22 +92,12 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	now := s.now()
 	var res UpdateResult
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		res = UpdateResult{} // Update may run this function more than once
-		dup, err := seen(tx, "update", in.IdempotencyKey, now)
-		if err != nil || dup {
-			res.Duplicate = dup
-			return err
-		}
+	dup, err := s.run(ctx, "update "+incident.FormatID(v.number), deliveryKey("update", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
+		res = UpdateResult{}
 		inc, err := s.incidentNumber(tx, v.number)
 		if err != nil {
 			return err
-		}
-		if !inc.Open() {
-			return &FieldError{Field: "status", Err: incident.Errorf(incident.ECONFLICT,
-				"%s is already resolved, so it takes no more status updates. `%s postmortem` drafts the write-up.", inc.ID(), s.command())}
 		}
 		if err := s.applyUpdate(tx, inc, v, now, &res); err != nil {
 			return err
@@ -117,72 +105,46 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 		res.Incident = inc
 		return nil
 	})
-	if err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) || incident.ErrorCode(err) != incident.EINTERNAL {
-			return UpdateResult{}, err
-		}
-		return UpdateResult{}, fmt.Errorf("update %s: %w", incident.FormatID(v.number), err)
+	if err != nil || dup {
+		return UpdateResult{Duplicate: dup}, err
 	}
 	return res, nil
 }
 
 // applyUpdate changes inc as update v says and records it; see PostUpdate.
 func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
-	by := v.in.By
-	if v.severity != inc.Severity {
-		if _, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: incident.EventSeverityChanged, Actor: by, From: inc.Severity, To: v.severity,
-		}); err != nil {
-			return err
-		}
-		inc.Severity = v.severity
+	next := v.nextUpdate
+	if next == 0 {
+		_, next = s.NextUpdateChoices(v.severity)
 	}
-	var resolvedEv incident.Event
-	if v.status != inc.Status {
-		from := inc.Status
-		if err := inc.SetStatus(v.status, now); err != nil {
-			return err
-		}
-		kind := incident.EventStatusChanged
-		if v.status == incident.Resolved {
-			kind = incident.EventResolved
-			inc.Resolution = v.in.Summary
-			res.Resolved = true
-		}
-		ev, err := tx.AppendEvent(inc.Number, incident.Event{
-			At: now, Kind: kind, Actor: by, From: string(from), To: string(v.status), Text: resolutionText(kind, v.in.Summary),
-		})
-		if err != nil {
-			return err
-		}
-		resolvedEv = ev
-	}
-	next := time.Time{}
-	if inc.Open() {
-		d := v.nextUpdate
-		if d == 0 {
-			_, d = s.NextUpdateChoices(inc.Severity)
-		}
-		if d > 0 {
-			next = now.Add(d)
-		}
-	}
-	inc.LastUpdateAt, inc.NextUpdateAt, inc.MissedUpdates = now, next, 0
-	ev, err := tx.AppendEvent(inc.Number, incident.Event{
-		At: now, Kind: incident.EventUpdate, Actor: by, Text: v.in.Summary, NextSteps: v.in.NextSteps, NextUpdate: next,
-	})
+	events, err := inc.RecordUpdate(incident.StatusUpdate{
+		Status: v.status, Severity: v.severity, Summary: v.in.Summary, NextSteps: v.in.NextSteps, NextIn: next, By: v.in.By,
+	}, now)
 	if err != nil {
+		if err = withHint(err, "`%s postmortem` drafts the write-up.", s.command()); incident.ErrorCode(err) == incident.ECONFLICT {
+			return &FieldError{Field: "status", Err: err.(*incident.Error)}
+		}
 		return err
 	}
-	res.Event = ev
+	var resolvedEv incident.Event
+	for _, ev := range events {
+		if ev, err = s.appendEvent(tx, inc, ev); err != nil {
+			return err
+		}
+		switch ev.Kind {
+		case incident.EventResolved:
+			resolvedEv, res.Resolved = ev, true
+		case incident.EventUpdate:
+			res.Event = ev
+		}
+	}
 	if err := tx.PutIncident(inc); err != nil {
 		return err
 	}
-	if err := s.scheduleReminderAt(tx, inc, next); err != nil {
+	if err := s.scheduleReminderAt(tx, inc, res.Event.NextUpdate); err != nil {
 		return err
 	}
-	if err := enqueueUpdatePosts(tx, inc, ev); err != nil {
+	if err := enqueueUpdatePosts(tx, inc, res.Event); err != nil {
 		return err
 	}
 	if res.Resolved {
@@ -191,13 +153,4 @@ func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate
 		}
 	}
 	return enqueueRefresh(tx, inc)
-}
-
-// resolutionText is the Text of a status event: the resolution summary for
-// a resolution, nothing for other changes (the update carries the words).
-func resolutionText(kind incident.EventKind, summary string) string {
-	if kind == incident.EventResolved {
-		return summary
-	}
-	return ""
 }

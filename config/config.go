@@ -22,8 +22,8 @@ type (
 // with a default where the file and the environment say nothing.
 type Config struct {
 	Slack struct {
-		BotToken string // xoxb-…; never log it (see Redacted)
-		AppToken string // xapp-…; never log it
+		BotToken Secret // xoxb-…; prints redacted
+		AppToken Secret // xapp-…; prints redacted
 		APIURL   string // always ends in "/": slack-go appends method names to it
 		Command  string
 		// SilenceTimeout is how long a connected socket may receive nothing
@@ -38,8 +38,8 @@ type Config struct {
 	HTTP struct {
 		Listen string // "" disables the ops listener
 		// Token is the bearer token the ops listener's incident routes
-		// require; "" turns those routes off. Never log it (see Redacted).
-		Token string
+		// require; "" turns those routes off. It prints redacted.
+		Token Secret
 	}
 	Templates struct {
 		Dir string // "" = built-in templates only
@@ -143,10 +143,10 @@ func (c *Config) String() string { return c.Redacted() }
 
 // secrets are the values no message may contain.
 func (c *Config) secrets() []string {
-	return []string{c.Slack.BotToken, c.Slack.AppToken, c.HTTP.Token}
+	return []string{c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal(), c.HTTP.Token.Reveal()}
 }
 
-func tokenState(tok string) string {
+func tokenState(tok Secret) string {
 	if tok == "" {
 		return "unset"
 	}

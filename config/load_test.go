@@ -125,15 +125,15 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		get  func(*Config) any
 		want any
 	}{
-		{"INCIDENTBOT_SLACK_BOT_TOKEN", "xoxb-env", func(c *Config) any { return c.Slack.BotToken }, "xoxb-env"},
-		{"INCIDENTBOT_SLACK_APP_TOKEN", "xapp-env", func(c *Config) any { return c.Slack.AppToken }, "xapp-env"},
+		{"INCIDENTBOT_SLACK_BOT_TOKEN", "xoxb-env", func(c *Config) any { return c.Slack.BotToken.Reveal() }, "xoxb-env"},
+		{"INCIDENTBOT_SLACK_APP_TOKEN", "xapp-env", func(c *Config) any { return c.Slack.AppToken.Reveal() }, "xapp-env"},
 		{"INCIDENTBOT_SLACK_API_URL", "http://127.0.0.1:9/api/", func(c *Config) any { return c.Slack.APIURL }, "http://127.0.0.1:9/api/"},
 		{"INCIDENTBOT_SLACK_COMMAND", "/inc", func(c *Config) any { return c.Slack.Command }, "/inc"},
 		{"INCIDENTBOT_SLACK_SILENCE_TIMEOUT", "1s", func(c *Config) any { return c.Slack.SilenceTimeout }, time.Second},
 		{"INCIDENTBOT_STORE_PATH", "/data/env.db", func(c *Config) any { return c.Store.Path }, "/data/env.db"},
 		{"INCIDENTBOT_HTTP_LISTEN", "0.0.0.0:8089", func(c *Config) any { return c.HTTP.Listen }, "0.0.0.0:8089"},
 		{"INCIDENTBOT_HTTP_LISTEN", "", func(c *Config) any { return c.HTTP.Listen }, ""},
-		{"INCIDENTBOT_HTTP_TOKEN", "env-token-0123456789abcdefghijklmnop\n", func(c *Config) any { return c.HTTP.Token }, "env-token-0123456789abcdefghijklmnop"},
+		{"INCIDENTBOT_HTTP_TOKEN", "env-token-0123456789abcdefghijklmnop\n", func(c *Config) any { return c.HTTP.Token.Reveal() }, "env-token-0123456789abcdefghijklmnop"},
 		{"INCIDENTBOT_TEMPLATES_DIR", "/env", func(c *Config) any { return c.Templates.Dir }, "/env"},
 		{"INCIDENTBOT_LOG_LEVEL", "DEBUG", func(c *Config) any { return c.Log.Level }, "debug"},
 		{"INCIDENTBOT_LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "json"},
@@ -194,8 +194,8 @@ func TestLoadTokenPrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustLoad(t, tt.file, tt.environ...)
-			if c.Slack.BotToken != tt.bot || c.Slack.AppToken != tt.app {
-				t.Errorf("bot=%q app=%q, want %q %q", c.Slack.BotToken, c.Slack.AppToken, tt.bot, tt.app)
+			if c.Slack.BotToken.Reveal() != tt.bot || c.Slack.AppToken.Reveal() != tt.app {
+				t.Errorf("bot=%q app=%q, want %q %q", c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal(), tt.bot, tt.app)
 			}
 		})
 	}

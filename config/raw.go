@@ -66,8 +66,8 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 	c := Default()
 	var err error
 
-	c.Slack.BotToken = strings.TrimSpace(r.Slack.BotToken) // secrets files often end in a newline
-	c.Slack.AppToken = strings.TrimSpace(r.Slack.AppToken)
+	c.Slack.BotToken = Secret(strings.TrimSpace(r.Slack.BotToken)) // secrets files often end in a newline
+	c.Slack.AppToken = Secret(strings.TrimSpace(r.Slack.AppToken))
 	c.Slack.APIURL = strings.TrimSpace(r.Slack.APIURL)
 	if c.Slack.APIURL != "" && !strings.HasSuffix(c.Slack.APIURL, "/") {
 		// slack-go builds URLs as api_url + method, so a missing slash
@@ -80,7 +80,7 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 	}
 	c.Store.Path = r.Store.Path
 	c.HTTP.Listen = strings.TrimSpace(r.HTTP.Listen)
-	c.HTTP.Token = strings.TrimSpace(r.HTTP.Token) // secrets files often end in a newline
+	c.HTTP.Token = Secret(strings.TrimSpace(r.HTTP.Token)) // secrets files often end in a newline
 	c.Templates.Dir = r.Templates.Dir
 	c.Log.Level = strings.ToLower(strings.TrimSpace(r.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(r.Log.Format))

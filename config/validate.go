@@ -50,7 +50,7 @@ func (c *Config) ValidateLocal() error {
 }
 
 func (c *Config) validateSlack() error {
-	if err := checkTokens(c.Slack.BotToken, c.Slack.AppToken); err != nil {
+	if err := checkTokens(c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal()); err != nil {
 		return err
 	}
 	u, err := url.Parse(c.Slack.APIURL)
@@ -117,7 +117,7 @@ func (c *Config) validatePaths() error {
 // refusing to start over a short token would take the whole bot down for a
 // setting that only guards the HTTP routes.
 func (c *Config) validateHTTPToken() error {
-	tok := c.HTTP.Token
+	tok := c.HTTP.Token.Reveal()
 	if tok == "" {
 		return nil
 	}

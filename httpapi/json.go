@@ -61,6 +61,11 @@ func writeFailure(w http.ResponseWriter, log zerolog.Logger, what string, err er
 		writeJSON(w, http.StatusNotFound, body)
 	case incident.ECONFLICT:
 		writeJSON(w, http.StatusConflict, body)
+	case incident.EUNAVAILABLE:
+		// Nothing was saved and the bot is restarting: Alertmanager and
+		// careful scripts retry a 503.
+		w.Header().Set("Retry-After", "30")
+		writeJSON(w, http.StatusServiceUnavailable, body)
 	default:
 		log.Error().Err(err).Msg(what + " failed")
 		writeError(w, http.StatusInternalServerError, what+" failed inside the bot; its log has the details. Retrying is safe.")

@@ -153,3 +153,11 @@ type ActionItem struct {
 func (i *Incident) String() string {
 	return fmt.Sprintf("%s %q (%s, %s)", i.ID(), i.Title, i.Severity, i.Status)
 }
+
+// Label is how people see a status: "Investigating" … "Resolved".
+func (s Status) Label() string {
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -200,7 +199,7 @@ func Build(rec Record, opt Options) Draft {
 		Summary:    r.block(inc.Summary, ""),
 		Impact:     r.block(inc.Impact, ""),
 		Resolution: r.block(inc.Resolution, ""),
-		Status:     statusLabel(inc.Status),
+		Status:     inc.Status.Label(),
 		Open:       inc.Open(),
 		Private:    inc.Private,
 		Drill:      inc.Drill,
@@ -309,7 +308,7 @@ func (r *renderer) value(kind incident.EventKind, v string) string {
 	case userID.MatchString(v):
 		return r.person(v)
 	case kind == incident.EventStatusChanged:
-		return escapeInline(statusLabel(incident.Status(v)))
+		return escapeInline(incident.Status(v).Label())
 	default:
 		return r.inline(v)
 	}
@@ -318,20 +317,23 @@ func (r *renderer) value(kind incident.EventKind, v string) string {
 func severityHistory(r *renderer, inc *incident.Incident, events []incident.Event, settings incident.Settings) ([]SeverityStep, string) {
 	var steps []SeverityStep
 	seen := []string{inc.Severity}
-	for _, ev := range events {
+	incident.Replay(events, func(ev incident.Event, _, after incident.State) bool {
 		switch ev.Kind {
 		case incident.EventDeclared:
-			sev := ev.To
+			sev := after.Severity
 			if sev == "" {
 				sev = firstSeverity(inc, events)
 			}
 			steps = append(steps, SeverityStep{At: stamp(ev.At), Severity: r.inline(sev), By: r.actor(ev.Actor)})
 			seen = append(seen, sev)
 		case incident.EventSeverityChanged:
-			steps = append(steps, SeverityStep{At: stamp(ev.At), Severity: r.inline(ev.To), Previous: r.inline(ev.From), By: r.actor(ev.Actor)})
-			seen = append(seen, ev.From, ev.To)
+			// Previous is what the change says it changed from: a timeline
+			// that lost an event still tells each step as it was recorded.
+			steps = append(steps, SeverityStep{At: stamp(ev.At), Severity: r.inline(after.Severity), Previous: r.inline(ev.From), By: r.actor(ev.Actor)})
+			seen = append(seen, ev.From, after.Severity)
 		}
-	}
+		return true
+	})
 	peak, rank := "", -1
 	for _, s := range seen {
 		if k := settings.SeverityRank(s); k >= 0 && (rank < 0 || k < rank) {
@@ -426,7 +428,7 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 	add(declared, "Declared")
 	var firstUpdate time.Time
 	updates := 0
-	for _, ev := range events {
+	incident.Replay(events, func(ev incident.Event, _, after incident.State) bool {
 		switch ev.Kind {
 		case incident.EventUpdate:
 			updates++
@@ -435,11 +437,12 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 				add(ev.At, "First status update")
 			}
 		case incident.EventStatusChanged:
-			if incident.Status(ev.To) != incident.Resolved {
-				add(ev.At, "Status: "+statusLabel(incident.Status(ev.To)))
+			if after.Status != incident.Resolved {
+				add(ev.At, "Status: "+after.Status.Label())
 			}
 		}
-	}
+		return true
+	})
 	if !inc.Open() && !inc.ResolvedAt.IsZero() {
 		add(inc.ResolvedAt, "Resolved")
 	}
@@ -456,19 +459,19 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 
 	var m []Measure
 	if impactKnown {
-		m = append(m, Measure{"Impact to declaration", Duration(declared.Sub(inc.StartedAt))})
+		m = append(m, Measure{"Impact to declaration", incident.FormatDuration(declared.Sub(inc.StartedAt), incident.DurationPrecise)})
 	}
 	if !firstUpdate.IsZero() {
-		m = append(m, Measure{"Declaration to first status update", Duration(firstUpdate.Sub(declared))})
+		m = append(m, Measure{"Declaration to first status update", incident.FormatDuration(firstUpdate.Sub(declared), incident.DurationPrecise)})
 	}
 	switch {
 	case inc.Open() || inc.ResolvedAt.IsZero():
 		m = append(m, Measure{"Time to resolve", "not resolved yet"})
 	case impactKnown:
-		m = append(m, Measure{"Time to resolve (from impact start)", Duration(inc.ResolvedAt.Sub(inc.StartedAt))})
-		m = append(m, Measure{"Declaration to resolution", Duration(inc.ResolvedAt.Sub(declared))})
+		m = append(m, Measure{"Time to resolve (from impact start)", incident.FormatDuration(inc.ResolvedAt.Sub(inc.StartedAt), incident.DurationPrecise)})
+		m = append(m, Measure{"Declaration to resolution", incident.FormatDuration(inc.ResolvedAt.Sub(declared), incident.DurationPrecise)})
 	default:
-		m = append(m, Measure{"Time to resolve (from declaration)", Duration(inc.ResolvedAt.Sub(declared))})
+		m = append(m, Measure{"Time to resolve (from declaration)", incident.FormatDuration(inc.ResolvedAt.Sub(declared), incident.DurationPrecise)})
 	}
 	return out, m, updates
 }
@@ -561,41 +564,10 @@ func since(t, declared time.Time) string {
 	d := t.Sub(declared).Round(time.Second)
 	switch {
 	case d > 0:
-		return "+" + Duration(d)
+		return "+" + incident.FormatDuration(d, incident.DurationPrecise)
 	case d < 0:
-		return "-" + Duration(-d)
+		return "-" + incident.FormatDuration(-d, incident.DurationPrecise)
 	default:
 		return ""
 	}
-}
-
-// Duration spells d for people: "45s", "12m 30s", "1h 5m", "2d 3h 0m".
-func Duration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d < 0 {
-		d = -d
-	}
-	days, hours := int(d/(24*time.Hour)), int(d/time.Hour)%24
-	mins, secs := int(d/time.Minute)%60, int(d/time.Second)%60
-	// Called for every timeline entry: strconv, not fmt.
-	n := strconv.Itoa
-	switch {
-	case days > 0:
-		return n(days) + "d " + n(hours) + "h " + n(mins) + "m"
-	case hours > 0:
-		return n(hours) + "h " + n(mins) + "m"
-	case mins > 0 && secs > 0:
-		return n(mins) + "m " + n(secs) + "s"
-	case mins > 0:
-		return n(mins) + "m"
-	default:
-		return n(secs) + "s"
-	}
-}
-
-func statusLabel(s incident.Status) string {
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(string(s[:1])) + string(s[1:])
 }

@@ -284,22 +284,6 @@ func builtinOutline(t *testing.T) string {
 	return "\n" + out
 }
 
-func TestDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0s"}, {45 * time.Second, "45s"}, {12 * time.Minute, "12m"}, {12*time.Minute + 30*time.Second, "12m 30s"},
-		{time.Hour + 5*time.Minute + 59*time.Second, "1h 5m"}, {50 * time.Hour, "2d 2h 0m"}, {-3 * time.Minute, "3m"},
-		{1499 * time.Millisecond, "1s"},
-	}
-	for _, tt := range tests {
-		if got := postmortem.Duration(tt.d); got != tt.want {
-			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 func TestFileName(t *testing.T) {
 	if got := postmortem.FileName(&incident.Incident{Number: 42}); got != "INC-42-postmortem.md" {
 		t.Fatalf("FileName = %q", got)

@@ -17,7 +17,6 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/insights"
 	"github.com/incidentbot/incidentbot/insights/chart"
-	"github.com/incidentbot/incidentbot/postmortem"
 )
 
 const statsUsage = "usage: incidentbot stats [--config FILE] [--since 30d] [--service NAME] [--format table|json|csv] [--chart FILE.png]"
@@ -180,7 +179,7 @@ func writeStatsTable(w io.Writer, period string, rep insights.Report) error {
 		rep.Current.From.UTC().Format("2006-01-02 15:04"), rep.Current.To.UTC().Format("2006-01-02 15:04"), period, scope)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "\tthis period\tprevious")
-	for _, f := range statsFigures(rep, postmortem.Duration) {
+	for _, f := range statsFigures(rep, func(d time.Duration) string { return incident.FormatDuration(d, incident.DurationPrecise) }) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.name, dash(f.current), dash(f.prev))
 	}
 	if err := tw.Flush(); err != nil {
@@ -208,9 +207,9 @@ func writeStatsTable(w io.Writer, period string, rep insights.Report) error {
 		for _, g := range rep.Services {
 			mtbf := ""
 			if g.MTBF > 0 {
-				mtbf = postmortem.Duration(g.MTBF)
+				mtbf = incident.FormatDuration(g.MTBF, incident.DurationPrecise)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", g.Service, counts[g.Service], g.Last.UTC().Format("2006-01-02 15:04"), postmortem.Duration(g.Since), dash(mtbf))
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", g.Service, counts[g.Service], g.Last.UTC().Format("2006-01-02 15:04"), incident.FormatDuration(g.Since, incident.DurationPrecise), dash(mtbf))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -21,7 +21,7 @@ func TestEscape(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"plain text", "plain text"},
-		{"a<b & <!here>", "a&lt;b &amp; &lt;!here&gt;"}, // the exact case of §4.2
+		{"a<b & <!here>", "a&lt;b &amp; &lt;!here&gt;"}, // Slack's own example: escape &, < and > and nothing else
 		{"&lt;", "&amp;lt;"},
 		{">>>", "&gt;&gt;&gt;"},
 		{`"quotes" and 'apostrophes'`, `"quotes" and 'apostrophes'`},

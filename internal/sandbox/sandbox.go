@@ -84,7 +84,9 @@ func Open(opts Options) (_ *Sandbox, err error) {
 	cfg := *opts.Config
 	cfg.Services = append([]config.Service(nil), opts.Config.Services...)
 
-	emu, err := slackemu.New(slackemu.Options{})
+	// The events manifest.yaml subscribes to, so that the bot hears of the
+	// people it invites as it would at Slack.
+	emu, err := slackemu.New(slackemu.Options{EventSubscriptions: []string{"app_home_opened", "reaction_added", "member_joined_channel", "member_left_channel"}})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: start the Slack emulator: %w", err)
 	}
@@ -116,7 +118,7 @@ func Open(opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	defaults := config.Default()
-	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
+	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = config.Secret(emu.BotToken()), config.Secret(emu.AppToken()), emu.APIURL()
 	cfg.Incidents.AnnounceChannel = seeded.announce
 	cfg.Incidents.DrillsChannel = seeded.drills
 	if cfg.HTTP.Listen == defaults.HTTP.Listen {

@@ -108,6 +108,7 @@ func (s *Server) conversationsInvite(req *apiRequest) apiResult {
 	}
 	c.Members = append(c.Members, invite...)
 	s.emit(Change{Kind: ChangeMembers, Channel: c.ID})
+	s.raiseJoined(c, invite, s.botUserID)
 	return success(map[string]any{"channel": s.conversationJSON(c, false)})
 }
 

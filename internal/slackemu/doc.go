@@ -25,4 +25,22 @@
 //
 // BlackHole makes live sockets half-open (nothing gets through either way) and
 // ConnectionLog records when each socket said hello, was black-holed or closed.
+//
+// # Where the rules come from
+//
+// Every rule the emulator enforces is Slack's documented behaviour. Comments
+// name the page of Slack's API documentation it comes from, in short:
+//
+//	M/<method>  the method's reference page, https://api.slack.com/methods/<method>:
+//	            its arguments, limits and error codes
+//	RL-doc      rate limits: tiers, chat.postMessage's own limit, Retry-After
+//	            (https://api.slack.com/apis/rate-limits)
+//	SM-doc      Socket Mode: connections, envelopes, acks, refreshes
+//	            (https://api.slack.com/apis/socket-mode)
+//	SC-doc      slash commands: the payload and the immediate reply
+//	            (https://api.slack.com/interactivity/slash-commands)
+//	MOD-doc     modals: the view stack and a view_submission's response_action
+//	            (https://api.slack.com/surfaces/modals)
+//	HUI-doc     handling user interaction: trigger_id and response_url
+//	            (https://api.slack.com/interactivity/handling)
 package slackemu

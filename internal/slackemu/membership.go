@@ -42,3 +42,40 @@ func (s *Server) LeaveChannel(ctx context.Context, userID, channelID string) (Ac
 		"channel_type": kind, "team": s.teamID,
 	})
 }
+
+// raiseJoined tells the app that users joined channel c, invited by
+// inviter, as Slack does: one member_joined_channel event per user (the
+// "has joined the channel" message Slack also posts is not modelled).
+// Slack sends it only to an app that is in the channel, subscribes to the
+// event, and holds channels:read (public channel, channel_type "C") or
+// groups:read (private, "G"). The events go out on their own goroutine, in
+// order, with Event's redelivery: at Slack they come after the call, in no
+// fixed order with its answer, and a bot that handles them while its call is
+// still open must not deadlock. Called with s.mu held.
+func (s *Server) raiseJoined(c *channel, users []string, inviter string) {
+	if len(users) == 0 || !c.isMember(s.botUserID) || !slices.Contains(s.opts.EventSubscriptions, "member_joined_channel") {
+		return
+	}
+	kind, scope := "C", "channels:read"
+	if c.Private {
+		kind, scope = "G", "groups:read"
+	}
+	if !s.hasScope(scope) {
+		return
+	}
+	id := c.ID
+	events := make([]map[string]any, len(users))
+	for i, u := range users {
+		events[i] = map[string]any{
+			"type": "member_joined_channel", "user": u, "channel": id,
+			"channel_type": kind, "team": s.teamID, "inviter": inviter,
+		}
+	}
+	s.spawn(func() {
+		for _, ev := range events {
+			if _, err := s.Event(context.Background(), ev); err != nil {
+				s.logf("member_joined_channel %s in %s: %v", ev["user"], id, err)
+			}
+		}
+	})
+}

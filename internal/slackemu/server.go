@@ -47,6 +47,14 @@ type Options struct {
 	// (chat.postMessage in a public channel the bot is not in) and
 	// channels:join (conversations.join).
 	Scopes []string
+	// EventSubscriptions are the bot events the app subscribes to (its
+	// manifest's settings.event_subscriptions.bot_events). They govern the
+	// events the emulator raises by itself after a Web API call, as Slack
+	// does: member_joined_channel for each user conversations.invite adds.
+	// Nil subscribes to none of those, so a test that counts envelopes sees
+	// only the ones it drives; events a test drives (Event, React,
+	// LeaveChannel…) are delivered regardless.
+	EventSubscriptions []string
 }
 
 func (o *Options) setDefaults() {
