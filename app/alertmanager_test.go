@@ -36,18 +36,26 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// requireAlertmanager skips the test, in one line, without Debian's
+// Alertmanager and amtool; it returns the server's path.
+func requireAlertmanager(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus-alertmanager")
+	if err == nil {
+		_, err = exec.LookPath("amtool")
+	}
+	if err != nil {
+		t.Skip("prometheus-alertmanager or amtool is not installed (apt-get install prometheus-alertmanager); skipping the Alertmanager end-to-end test")
+	}
+	return bin
+}
+
 // startAlertmanager runs Alertmanager with the shortest timers it allows:
 // a group is sent as soon as it forms (group_wait 0s), and its changes a
 // second later (group_interval 1s). It skips the test without the binary.
 func startAlertmanager(t *testing.T, webhook, token string) *alertmanager {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus-alertmanager")
-	if err != nil {
-		t.Skip("prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager); skipping the Alertmanager end-to-end test")
-	}
-	if _, err := exec.LookPath("amtool"); err != nil {
-		t.Skip("amtool is not installed (it comes with prometheus-alertmanager); skipping the Alertmanager end-to-end test")
-	}
+	bin := requireAlertmanager(t)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`route:
   receiver: incidentbot
@@ -135,6 +143,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 // and both resolving are on the timeline, and the channel is offered
 // Resolve.
 func TestRealAlertmanager(t *testing.T) {
+	requireAlertmanager(t)
 	w, _ := alertWorld(t, nil)
 	am := startAlertmanager(t, "http://"+w.app.OpsAddr()+"/hooks/alertmanager", opsToken)
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
