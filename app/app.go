@@ -109,6 +109,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		PostmortemReminder: cfg.Incidents.PostmortemReminder,
 		ArchiveAfter:       cfg.Incidents.ArchiveAfter,
 		Clock:              o.clock,
+		Alerts:             alertPolicy(cfg.Alertmanager),
 	}
 	dests, performers, err := integrations(cfg, st, o.clock)
 	if err != nil {
@@ -164,6 +165,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	if cfg.HTTP.Token != "" {
 		pm := postmortemHandler(&commands.Service{Store: st, Settings: settings, Command: cfg.Slack.Command}, tmpl, log)
 		srv.Handle(PostmortemRoute, ops.RequireBearer(cfg.HTTP.Token.Reveal(), pm, log))
+		registerIntegrations(srv, svc, cfg.HTTP.Token.Reveal(), log)
 	}
 	if cfg.HTTP.Listen != "" {
 		// Bind now, so a taken port fails start-up with a clear error and

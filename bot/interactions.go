@@ -47,6 +47,10 @@ func (ix *interactions) interaction(ctx context.Context, req socketmode.Request,
 			return ix.declareAnywayClicked(ctx, cb, action)
 		case action.ActionID == actionJoinIncident:
 			return ix.joinClicked(ctx, cb, action)
+		case action.ActionID == actionAlertDeclare:
+			return ix.alertDeclareClicked(ctx, cb, action)
+		case action.ActionID == actionAlertResolve:
+			return ix.alertResolveClicked(ctx, cb, action)
 		}
 	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
 		if cb.CallbackID == addToTimelineShort {

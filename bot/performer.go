@@ -40,6 +40,9 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	if job.Kind == commands.JobPostStats {
 		return p.postStats(ctx, job) // belongs to no incident
 	}
+	if job.Kind == commands.JobSuggestAlert {
+		return p.suggestAlert(ctx, job) // belongs to no incident yet
+	}
 	inc, err := p.cmds.Incident(job.Incident)
 	if err != nil {
 		return nil, outbox.Permanent(err)
@@ -101,6 +104,12 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return p.postArchiveWaiting(ctx, job, inc)
 	case commands.JobArchiveChannel:
 		return p.archiveChannel(ctx, inc)
+	case commands.JobOfferResolve:
+		return p.offerResolve(ctx, job, inc)
+	case commands.JobMarkSuggestion:
+		return p.markSuggestion(ctx, job, inc)
+	case commands.JobAlertsFiring:
+		return p.alertsFiring(ctx, job, inc)
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown job kind %q", job.Kind))
 	}

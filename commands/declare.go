@@ -75,7 +75,7 @@ func (s *Service) ValidateDeclare(in DeclareInput) (DeclareInput, error) {
 	if in.DeclaredBy == "" {
 		return in, incident.Errorf(incident.EINVALID, "a declaration needs the declaring user")
 	}
-	if in.Commander == "" {
+	if in.Commander == "" && !isSource(in.DeclaredBy) {
 		in.Commander = in.DeclaredBy
 	}
 	return in, nil
@@ -92,25 +92,8 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 	var res DeclareResult
 	dup, err := s.run(ctx, "declare", deliveryKey("declare", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
 		res = DeclareResult{}
-		inc, events, err := incident.Declare(incident.Declaration{
-			Title: in.Title, Summary: in.Summary, Severity: in.Severity, Service: in.Service,
-			Private: in.Private, Drill: in.Drill, DeclaredBy: in.DeclaredBy, Commander: in.Commander,
-		}, s.Settings, now)
+		inc, err := s.declareIn(tx, in, now)
 		if err != nil {
-			return err
-		}
-		if err := tx.CreateIncident(inc); err != nil {
-			return err
-		}
-		for _, ev := range events {
-			if _, err := s.appendEvent(tx, inc, ev); err != nil {
-				return err
-			}
-		}
-		if err := s.enqueueDeclareJobs(tx, inc); err != nil {
-			return err
-		}
-		if err := s.scheduleReminder(tx, inc, now); err != nil {
 			return err
 		}
 		res.Incident = inc
@@ -120,6 +103,35 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		return DeclareResult{Duplicate: dup}, err
 	}
 	return res, nil
+}
+
+// declareIn records a validated declaration in tx: the incident, its first
+// events, its side effects and its reminder. The integrations declare
+// through it inside their own transactions.
+func (s *Service) declareIn(tx store.Tx, in DeclareInput, now time.Time) (*incident.Incident, error) {
+	inc, events, err := incident.Declare(incident.Declaration{
+		Title: in.Title, Summary: in.Summary, Severity: in.Severity, Service: in.Service,
+		Private: in.Private, Drill: in.Drill, DeclaredBy: in.DeclaredBy, Commander: in.Commander,
+		Unassigned: in.Commander == "" && isSource(in.DeclaredBy),
+	}, s.Settings, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.CreateIncident(inc); err != nil {
+		return nil, err
+	}
+	for _, ev := range events {
+		if _, err := s.appendEvent(tx, inc, ev); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.enqueueDeclareJobs(tx, inc); err != nil {
+		return nil, err
+	}
+	if err := s.scheduleReminder(tx, inc, now); err != nil {
+		return nil, err
+	}
+	return inc, nil
 }
 
 // enqueueDeclareJobs lists the side effects of a declaration, in the order
@@ -153,7 +165,7 @@ func (s *Service) invitees(inc *incident.Incident) []string {
 	var users []string
 	seen := map[string]bool{}
 	add := func(u string) {
-		if u != "" && !seen[u] {
+		if u != "" && !seen[u] && !isSource(u) {
 			seen[u] = true
 			users = append(users, u)
 		}

@@ -40,6 +40,8 @@ type Service struct {
 	// Destinations are the tools outside Slack told about incidents (see
 	// events.go); the zero value tells none.
 	Destinations Destinations
+	// Alerts says what Alertmanager's notifications do (alerts.go).
+	Alerts AlertPolicy
 }
 
 // AnnounceChannelFor is where inc is announced and its updates threaded,

@@ -64,6 +64,8 @@ type Config struct {
 		DrillsChannel string
 	}
 	Services []Service
+	// Alertmanager is what POST /hooks/alertmanager does (alertmanager.go).
+	Alertmanager Alertmanager
 
 	// Webhooks and PagerDuty are the tools outside Slack told about
 	// incidents (integrations.go).
@@ -96,6 +98,7 @@ func Default() *Config {
 	c.Services = d.Services
 	c.PagerDuty.MinSeverity = "SEV2"
 	c.PagerDuty.APIURL = "https://events.pagerduty.com/v2/enqueue"
+	c.Alertmanager = defaultAlertmanager()
 	return c
 }
 

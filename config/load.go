@@ -44,6 +44,11 @@ var scalarKeys = []string{
 	"pagerduty.routing_key",
 	"pagerduty.min_severity",
 	"pagerduty.api_url",
+	"alertmanager.default_mode",
+	"alertmanager.triage_channel",
+	"alertmanager.severity_label",
+	"alertmanager.service_label",
+	"alertmanager.max_declared_per_minute",
 }
 
 // conventionalEnv are the well-known variable names the tokens are also read

@@ -145,6 +145,11 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		{"INCIDENTBOT_PAGERDUTY_ROUTING_KEY", "R0UTINGKEY\n", func(c *Config) any { return c.PagerDuty.RoutingKey.Reveal() }, "R0UTINGKEY"},
 		{"INCIDENTBOT_PAGERDUTY_MIN_SEVERITY", "SEV1", func(c *Config) any { return c.PagerDuty.MinSeverity }, "SEV1"},
 		{"INCIDENTBOT_PAGERDUTY_API_URL", "http://127.0.0.1:9/v2/enqueue", func(c *Config) any { return c.PagerDuty.APIURL }, "http://127.0.0.1:9/v2/enqueue"},
+		{"INCIDENTBOT_ALERTMANAGER_DEFAULT_MODE", "Declare", func(c *Config) any { return c.Alertmanager.DefaultMode }, "declare"},
+		{"INCIDENTBOT_ALERTMANAGER_TRIAGE_CHANNEL", "C0TRIAGE1", func(c *Config) any { return c.Alertmanager.TriageChannel }, "C0TRIAGE1"},
+		{"INCIDENTBOT_ALERTMANAGER_SEVERITY_LABEL", "priority", func(c *Config) any { return c.Alertmanager.SeverityLabel }, "priority"},
+		{"INCIDENTBOT_ALERTMANAGER_SERVICE_LABEL", "app", func(c *Config) any { return c.Alertmanager.ServiceLabel }, "app"},
+		{"INCIDENTBOT_ALERTMANAGER_MAX_DECLARED_PER_MINUTE", "2", func(c *Config) any { return c.Alertmanager.MaxDeclaredPerMinute }, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.val, func(t *testing.T) {

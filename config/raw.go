@@ -39,9 +39,10 @@ type rawConfig struct {
 		ArchiveAfter       string        `mapstructure:"archive_after"`
 		DrillsChannel      string        `mapstructure:"drills_channel"`
 	} `mapstructure:"incidents"`
-	Services  []rawService `mapstructure:"services"`
-	Webhooks  []rawWebhook `mapstructure:"webhooks"`
-	PagerDuty rawPagerDuty `mapstructure:"pagerduty"`
+	Services     []rawService    `mapstructure:"services"`
+	Webhooks     []rawWebhook    `mapstructure:"webhooks"`
+	PagerDuty    rawPagerDuty    `mapstructure:"pagerduty"`
+	Alertmanager rawAlertmanager `mapstructure:"alertmanager"`
 }
 
 type rawSeverity struct {
@@ -119,6 +120,7 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 		c.Services = append(c.Services, Service{Name: strings.TrimSpace(s.Name), Experts: experts, Runbook: strings.TrimSpace(s.Runbook)})
 	}
 	r.integrations(c)
+	c.Alertmanager = r.Alertmanager.alertmanager()
 	return c, nil
 }
 

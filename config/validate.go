@@ -41,7 +41,7 @@ func (c *Config) Validate() error {
 // ValidateLocal checks everything except the connection to Slack: what a
 // command that only reads the store (export) needs.
 func (c *Config) ValidateLocal() error {
-	for _, check := range []func() error{c.validatePaths, c.validateHTTPToken, c.validateLog, c.validateIncidents, c.validateServices, c.validateIntegrations} {
+	for _, check := range []func() error{c.validatePaths, c.validateHTTPToken, c.validateLog, c.validateIncidents, c.validateServices, c.validateIntegrations, c.validateAlertmanager} {
 		if err := check(); err != nil {
 			return errors.New(redact(err.Error(), c.secrets()...))
 		}

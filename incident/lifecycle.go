@@ -19,6 +19,10 @@ type Declaration struct {
 	Private, Drill    bool
 	DeclaredBy        string
 	Commander         string
+	// Unassigned allows an empty Commander, for a declaration that no
+	// person made (Alertmanager, the HTTP API): nobody is in command until
+	// someone takes the role.
+	Unassigned bool
 }
 
 // Declare opens an incident at now: investigating, commanded by
@@ -43,16 +47,18 @@ func Declare(d Declaration, s Settings, now time.Time) (*Incident, []Event, erro
 	if err := inc.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if d.DeclaredBy == "" || d.Commander == "" {
+	if d.DeclaredBy == "" || (d.Commander == "" && !d.Unassigned) {
 		return nil, nil, Errorf(EINVALID, "a declaration needs the declaring user and a commander")
 	}
 	if sev, ok := s.Severity(inc.Severity); ok && sev.Reminder > 0 {
 		inc.NextUpdateAt = now.Add(sev.Reminder)
 	}
-	return inc, []Event{
-		{At: now, Kind: EventDeclared, Actor: d.DeclaredBy, Text: inc.Title, To: inc.Severity},
-		{At: now, Kind: EventRoleAssigned, Actor: d.DeclaredBy, Role: RoleCommander, To: d.Commander},
-	}, nil
+	events := []Event{{At: now, Kind: EventDeclared, Actor: d.DeclaredBy, Text: inc.Title, To: inc.Severity}}
+	if d.Commander == "" {
+		inc.Roles = map[string]string{}
+		return inc, events, nil
+	}
+	return inc, append(events, Event{At: now, Kind: EventRoleAssigned, Actor: d.DeclaredBy, Role: RoleCommander, To: d.Commander}), nil
 }
 
 // AssignRole gives role to user, on by's word, and returns the event that

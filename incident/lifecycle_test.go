@@ -73,6 +73,23 @@ func TestDeclare(t *testing.T) {
 	}
 }
 
+// A declaration no person made may leave the commander unassigned, and
+// only when it says so.
+func TestDeclareUnassigned(t *testing.T) {
+	d := incident.Declaration{Title: "CheckoutDown", Severity: "SEV1", DeclaredBy: "alertmanager"}
+	if _, _, err := incident.Declare(d, incident.DefaultSettings(), lcT0); incident.ErrorCode(err) != incident.EINVALID {
+		t.Fatalf("no commander, not Unassigned: %v", err)
+	}
+	d.Unassigned = true
+	inc, events, err := incident.Declare(d, incident.DefaultSettings(), lcT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Holder(incident.RoleCommander) != "" || len(inc.Roles) != 0 || len(events) != 1 || events[0].Kind != incident.EventDeclared {
+		t.Fatalf("roles %v, events %+v", inc.Roles, events)
+	}
+}
+
 func TestAssignRole(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -3,6 +3,7 @@ package ops
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -17,12 +18,28 @@ import (
 // The comparison is constant-time over SHA-256 digests, so neither the
 // token's bytes nor its length can be learnt from response times.
 func RequireBearer(token string, h http.Handler, log zerolog.Logger) http.Handler {
+	return requireBearer(token, h, log, func(w http.ResponseWriter, msg string) {
+		http.Error(w, msg, http.StatusUnauthorized)
+	})
+}
+
+// RequireBearerJSON is RequireBearer for JSON APIs: a refusal's body is
+// {"error": "..."}, like every other error of those routes.
+func RequireBearerJSON(token string, h http.Handler, log zerolog.Logger) http.Handler {
+	return requireBearer(token, h, log, func(w http.ResponseWriter, msg string) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	})
+}
+
+func requireBearer(token string, h http.Handler, log zerolog.Logger, refuse func(http.ResponseWriter, string)) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="incidentbot"`)
-			http.Error(w, "this route needs Authorization: Bearer <http.token>", http.StatusUnauthorized)
+			refuse(w, "this route needs Authorization: Bearer <http.token>")
 			return
 		}
 		sum := sha256.Sum256([]byte(got))
@@ -31,7 +48,7 @@ func RequireBearer(token string, h http.Handler, log zerolog.Logger) http.Handle
 			// never logged, it may be a mistyped real token.
 			log.Warn().Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Msg("ops listener: wrong bearer token")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="incidentbot", error="invalid_token"`)
-			http.Error(w, "the bearer token is not the one configured in http.token", http.StatusUnauthorized)
+			refuse(w, "the bearer token is not the one configured in http.token")
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -1,5 +1,5 @@
 // Package store is the storage contract: the records (Job, Nudge,
-// Reminder), the errors (ErrNotFound, WriteError) and the transaction
+// Reminder, AlertGroup, APIRequest), the errors (ErrNotFound, WriteError) and the transaction
 // interface Tx that the use-cases (package commands), the outbox worker,
 // the scheduler and the Slack adapter program against. It imports no
 // storage engine; each backend lives in a package of its own
@@ -32,6 +32,10 @@
 //   - Delivery keys: MarkSeen and Remember report a key already held;
 //     PruneSeen forgets only MarkSeen keys older than its cutoff, never a
 //     remembered one.
+//   - Integrations: an AlertGroup reads back whole by its key and by its
+//     ID; AlertDeclarationsSince counts the declarations recorded at or
+//     after a time, and RecordAlertDeclaration forgets the ones before the
+//     cutoff it is given; an APIRequest reads back by its key.
 //   - Resolving an incident (PutIncident, open → resolved) drops its
 //     reminder and enters it into the postmortem-nudge index and, when the
 //     backend was asked to, the archive index; the Next* methods read the

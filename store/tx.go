@@ -102,6 +102,23 @@ type Tx interface {
 	// tests and measurements.
 	SeenCount() (int, error)
 
+	// AlertGroup returns the Alertmanager group stored under key, false
+	// when there is none.
+	AlertGroup(key string) (AlertGroup, bool, error)
+	// AlertGroupByID returns the group whose ID is id, false when none.
+	AlertGroupByID(id string) (AlertGroup, bool, error)
+	// PutAlertGroup stores g under g.Key, replacing what was there.
+	PutAlertGroup(g AlertGroup) error
+	// RecordAlertDeclaration notes incident number declared from an alert
+	// at at, and forgets the notes from before forget.
+	RecordAlertDeclaration(at time.Time, number uint64, forget time.Time) error
+	// AlertDeclarationsSince counts the notes at or after since.
+	AlertDeclarationsSince(since time.Time) (int, error)
+	// APIRequest returns what Idempotency-Key key produced, false if new.
+	APIRequest(key string) (APIRequest, bool, error)
+	// PutAPIRequest records what key produced.
+	PutAPIRequest(key string, r APIRequest) error
+
 	// Size is how many bytes the backend's storage holds, for growth
 	// measurements.
 	Size() int64

@@ -43,6 +43,13 @@
 //	  <resolved time><number> → empty: resolutions not yet considered for
 //	                          auto-archive (v3; only with
 //	                          Options.IndexArchives)
+//	alert_groups
+//	  <groupKey>            → store.AlertGroup: Alertmanager groups (v4)
+//	alert_declarations
+//	  <time><number>        → empty: incidents declared from alerts in the
+//	                          last minute, the rate limit (v4)
+//	api_requests
+//	  <Idempotency-Key>     → store.APIRequest (v4)
 //
 // The indexes are kept by the Tx methods that write the records:
 // PutIncident maintains incidents_open and incidents_by_channel, drops
@@ -59,6 +66,7 @@
 //	v1  create buckets: the tree above
 //	v2  create postmortem_nudges (resolutions before it are not back-filled)
 //	v3  create archive_due (resolutions before it are not back-filled)
+//	v4  create alert_groups, alert_declarations and api_requests
 //
 // To change the schema, append a migration to the migrations slice in
 // migrate.go — never edit one that has shipped — update the tree above, and

@@ -20,6 +20,7 @@ var migrations = []migration{
 	{name: "create buckets", apply: migrateV1},
 	{name: "index resolutions for the postmortem nudge", apply: migrateV2},
 	{name: "index resolutions for auto-archive", apply: migrateV3},
+	{name: "integrations: alert groups, alert declarations, API idempotency keys", apply: migrateV4},
 }
 
 // CurrentSchemaVersion is the schema version this binary writes.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -254,5 +255,35 @@ func TestMigrationV3AddsArchiveIndex(t *testing.T) {
 	}
 	if err := s.db.Update(migrateV3); err != nil {
 		t.Errorf("v3 again: %v", err)
+	}
+}
+
+func TestMigrationV4AddsIntegrationBuckets(t *testing.T) {
+	path := rawFile(t, func(tx *bolt.Tx) error { return migrate(tx, migrations[:3]) })
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(); v < 4 {
+		t.Fatalf("schema version %d after open, want at least 4", v)
+	}
+	err = s.View(func(tx store.Tx) error {
+		if _, ok, err := tx.AlertGroup("g"); ok || err != nil {
+			t.Errorf("AlertGroup after v4 = %v, %v; want none", ok, err)
+		}
+		if n, err := tx.AlertDeclarationsSince(time.Time{}); n != 0 || err != nil {
+			t.Errorf("AlertDeclarationsSince after v4 = %d, %v", n, err)
+		}
+		if _, ok, err := tx.APIRequest("k"); ok || err != nil {
+			t.Errorf("APIRequest after v4 = %v, %v; want none", ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(migrateV4); err != nil {
+		t.Errorf("v4 again: %v", err)
 	}
 }
