@@ -1,0 +1,126 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/incidentbot/incidentbot/incident"
+)
+
+// Tx is one transaction, handed to the functions given to Update and View
+// and valid only inside them. Everything its methods return is a copy.
+type Tx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	s        *Store
+	readOnly bool
+	// wake: the commit must call OnEnqueue; changed: what OnIncident hears.
+	wake    bool
+	changed []func()
+}
+
+// hooks are what to call once the transaction has committed.
+func (tx *Tx) hooks() []func() {
+	out := tx.changed
+	if tx.wake && tx.s.onEnqueue != nil {
+		out = append(out, tx.s.onEnqueue)
+	}
+	return out
+}
+
+func (tx *Tx) markWake() { tx.wake = true }
+
+// incidentChanged arranges for OnIncident to hear of the change after the
+// commit; after is copied now, as the caller may go on changing it.
+func (tx *Tx) incidentChanged(before, after *incident.Incident) {
+	if tx.s.onIncident == nil {
+		return
+	}
+	cp := *after
+	tx.changed = append(tx.changed, func() { tx.s.onIncident(before, &cp) })
+}
+
+// exec, queryRow and query mark the database's errors as such (dbError),
+// so that Update can tell a lost connection from a rule of the store.
+func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
+	if err != nil {
+		return tag, dbError{err}
+	}
+	return tag, nil
+}
+
+// scanRow runs a one-row query into dest and reports whether there was a
+// row.
+func (tx *Tx) scanRow(sql string, args []any, dest ...any) (bool, error) {
+	err := tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, dbError{err}
+	}
+	return true, nil
+}
+
+// collect runs a query and scans every row with scan.
+func collect[T any](tx *Tx, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+	rows, err := tx.tx.Query(tx.ctx, sql, args...)
+	if err != nil {
+		return nil, dbError{err}
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		var de decodeError
+		if errors.As(err, &de) {
+			return nil, err
+		}
+		return nil, dbError{err}
+	}
+	return out, nil
+}
+
+// decodeError is a stored value that does not decode: damage, not a lost
+// connection.
+type decodeError struct{ err error }
+
+func (e decodeError) Error() string { return "decode stored value: " + e.err.Error() }
+func (e decodeError) Unwrap() error { return e.err }
+
+func decode(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return decodeError{err}
+	}
+	return nil
+}
+
+// ns is an instant as stored in key columns; fromNS reads it back as bbolt
+// does, in UTC.
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+func fromNS(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// Size is how many bytes the database takes on the server.
+func (tx *Tx) Size() int64 {
+	var n int64
+	if _, err := tx.scanRow("SELECT pg_database_size(current_database())", nil, &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// SeenCount is how many keys are held: delivery keys not pruned yet and
+// remembered facts.
+func (tx *Tx) SeenCount() (int, error) {
+	var n int
+	if _, err := tx.scanRow("SELECT count(*) FROM seen", nil, &n); err != nil {
+		return 0, fmt.Errorf("seen count: %w", err)
+	}
+	return n, nil
+}
