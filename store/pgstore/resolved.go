@@ -82,7 +82,9 @@ func (tx *Tx) PostmortemNudges(by time.Time) ([]store.Nudge, error) {
 }
 
 // DropPostmortemNudge removes n from the index once acted on.
-func (tx *Tx) DropPostmortemNudge(n store.Nudge) error { return tx.dropResolved("postmortem_nudges", n) }
+func (tx *Tx) DropPostmortemNudge(n store.Nudge) error {
+	return tx.dropResolved("postmortem_nudges", n)
+}
 
 // NextPostmortemNudge returns the earliest entry, and false if none.
 func (s *Store) NextPostmortemNudge() (store.Nudge, bool, error) {
