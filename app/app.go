@@ -23,13 +23,14 @@ import (
 	"github.com/incidentbot/incidentbot/ops"
 	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
 // App is the wired program: store, bot and ops listener.
 type App struct {
 	log   zerolog.Logger
-	store *store.Store
+	store *boltstore.Store
 	bot   *bot.Bot
 	sched *scheduler.Scheduler
 	ops   *ops.Server
@@ -90,7 +91,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		fn func()
 	}
 	storeFailed := make(chan struct{})
-	st, err := store.Open(cfg.Store.Path, store.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: func() {
+	st, err := boltstore.Open(cfg.Store.Path, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -132,7 +133,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	}
 	reg.MustRegister(ops.NewIncidentGauges(func() ([]*incident.Incident, error) {
 		var open []*incident.Incident
-		err := st.View(func(tx *store.Tx) error {
+		err := st.View(func(tx store.Tx) error {
 			var err error
 			open, err = tx.OpenIncidents()
 			return err
@@ -246,7 +247,7 @@ func (a *App) OpsAddr() string { return a.ops.Addr() }
 func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
-func (a *App) Store() *store.Store { return a.store }
+func (a *App) Store() *boltstore.Store { return a.store }
 
 // Scheduler exposes the reminder scheduler (tests step it on a fake clock).
 func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

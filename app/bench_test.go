@@ -19,6 +19,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -184,14 +185,14 @@ func BenchmarkStartupWith100kIncidents(b *testing.B) {
 // resolved, each with a few timeline events.
 func seedStore(b *testing.B, path string, n, open int) {
 	b.Helper()
-	st, err := store.Open(path, store.Options{NoSync: true})
+	st, err := boltstore.Open(path, boltstore.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	const chunk = 5000
 	for done := 0; done < n; done += chunk {
-		err := st.Update(context.Background(), func(tx *store.Tx) error {
+		err := st.Update(context.Background(), func(tx store.Tx) error {
 			for i := done; i < min(done+chunk, n); i++ {
 				now := time.Now()
 				inc := &incident.Incident{Title: fmt.Sprintf("incident %d with a typical title", i), Summary: "customers see errors at checkout; retries fail",

@@ -63,7 +63,7 @@ func (w *world) ephemeralWith(user, text string) slackemu.Message {
 func (w *world) incidentCount() int {
 	w.t.Helper()
 	var n int
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		open, err := tx.OpenIncidents()
 		n = len(open)
 		return err

@@ -25,7 +25,7 @@ type storeFacts struct {
 func (w *world) storeFacts() storeFacts {
 	w.t.Helper()
 	var f storeFacts
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		var err error
 		f.seen, err = tx.SeenCount()
 		f.bytes = tx.Size()
@@ -75,7 +75,7 @@ func TestReactionsOutsideIncidentChannelsWriteNothing(t *testing.T) {
 	if after := w.storeFacts(); after.seen != before.seen || after.jobs != 0 {
 		t.Fatalf("the store went from %d to %d delivery keys, %d jobs pending", before.seen, after.seen, after.jobs)
 	}
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		for _, env := range w.emu.Deliveries()[first:] {
 			if seen, err := tx.Seen("event:" + eventID(t, env)); err != nil || seen {
 				t.Errorf("event %s recorded (%v)", eventID(t, env), err)
@@ -141,7 +141,7 @@ func TestStoreSizeAfter100kReactions(t *testing.T) {
 func TestRunningBotPrunesOldDeliveryKeys(t *testing.T) {
 	w := newWorld(t, nil, nil)
 	now := time.Now()
-	err := w.app.Store().Update(w.ctx(), func(tx *store.Tx) error {
+	err := w.app.Store().Update(w.ctx(), func(tx store.Tx) error {
 		for key, at := range map[string]time.Time{"event:Ev1": now.Add(-25 * time.Hour), "event:Ev2": now.Add(-time.Hour)} {
 			if _, err := tx.MarkSeen(key, at); err != nil {
 				return err
@@ -155,7 +155,7 @@ func TestRunningBotPrunesOldDeliveryKeys(t *testing.T) {
 	if err := w.app.Janitor().Trigger(w.ctx()); err != nil {
 		t.Fatal(err)
 	}
-	err = w.app.Store().View(func(tx *store.Tx) error {
+	err = w.app.Store().View(func(tx store.Tx) error {
 		old, _ := tx.Seen("event:Ev1")
 		recent, err := tx.Seen("event:Ev2")
 		if old || !recent {

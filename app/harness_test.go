@@ -197,7 +197,7 @@ func (w *world) idle() {
 func (w *world) incident(n uint64) *incident.Incident {
 	w.t.Helper()
 	var inc *incident.Incident
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(n)
 		return err
@@ -211,7 +211,7 @@ func (w *world) incident(n uint64) *incident.Incident {
 func (w *world) events(n uint64) []incident.Event {
 	w.t.Helper()
 	var evs []incident.Event
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		var err error
 		evs, err = tx.Events(n)
 		return err

@@ -7,15 +7,17 @@ import (
 )
 
 // The dependency rules of the layering, held by a test: the domain
-// knows no Slack, bbolt or viper, and the use-cases know no Slack.
+// knows no Slack, bbolt or viper, the use-cases know no Slack and no
+// storage backend, and the storage contract (store) knows no bbolt.
 func TestLayering(t *testing.T) {
 	tests := []struct {
 		pkg       string
 		forbidden []string
 	}{
 		{"github.com/incidentbot/incidentbot/incident", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/store"}},
-		{"github.com/incidentbot/incidentbot/commands", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot"}},
-		{"github.com/incidentbot/incidentbot/store", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands"}},
+		{"github.com/incidentbot/incidentbot/commands", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot", "go.etcd.io/bbolt", "github.com/incidentbot/incidentbot/store/boltstore"}},
+		{"github.com/incidentbot/incidentbot/store", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands", "go.etcd.io/bbolt"}},
+		{"github.com/incidentbot/incidentbot/store/boltstore", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands"}},
 		{"github.com/incidentbot/incidentbot/outbox", []string{"github.com/slack-go/slack"}},
 		{"github.com/incidentbot/incidentbot/insights", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/incidentbot/incidentbot/store", "gonum.org/v1/plot"}},
 	}

@@ -45,7 +45,7 @@ func (w *world) pmStory() slackemu.Channel {
 		}
 	}
 
-	err := w.app.Store().Update(w.ctx(), func(tx *store.Tx) error {
+	err := w.app.Store().Update(w.ctx(), func(tx store.Tx) error {
 		inc, err := tx.Incident(1)
 		if err != nil {
 			return err

@@ -471,7 +471,7 @@ func (w *world) redoEffects() redoEffects {
 		}
 	}
 	e.channels = len(w.emu.Channels())
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		return tx.ForEachIncident(func(inc *incident.Incident) error {
 			e.incidents++
 			evs, err := tx.Events(inc.Number)

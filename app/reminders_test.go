@@ -13,6 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // remWorld is a workspace whose SEV1 reminds every second (SEV2 every
@@ -99,7 +100,7 @@ func (w *world) remDue(n uint64) (time.Time, bool) {
 		due time.Time
 		ok  bool
 	)
-	err := w.app.Store().View(func(tx *store.Tx) error {
+	err := w.app.Store().View(func(tx store.Tx) error {
 		var err error
 		due, ok, err = tx.Reminder(n)
 		return err
@@ -333,11 +334,11 @@ func TestReminderMissedDuringDowntimeFiresOnceAfterRestart(t *testing.T) {
 	inc := w.remDeclare(1, "SEV2", "queue backlog") // reminds every minute
 	w.idle()
 	w.stop()
-	st, err := store.Open(w.cfg.Store.Path, store.Options{})
+	st, err := boltstore.Open(w.cfg.Store.Path, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = st.Update(context.Background(), func(tx *store.Tx) error {
+	err = st.Update(context.Background(), func(tx store.Tx) error {
 		return tx.SetReminder(1, time.Now().Add(-10*time.Minute)) // ten intervals ago
 	})
 	if cerr := st.Close(); err != nil || cerr != nil {
@@ -368,11 +369,11 @@ func TestReminderScheduledBeforeRestartFiresAfterIt(t *testing.T) {
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV3", "slow reports") // hourly: will not fire on its own here
 	w.stop()
-	st, err := store.Open(w.cfg.Store.Path, store.Options{})
+	st, err := boltstore.Open(w.cfg.Store.Path, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = st.Update(context.Background(), func(tx *store.Tx) error {
+	err = st.Update(context.Background(), func(tx store.Tx) error {
 		return tx.SetReminder(1, time.Now().Add(3*time.Second)) // due while the new process runs
 	})
 	if cerr := st.Close(); err != nil || cerr != nil {

@@ -423,7 +423,7 @@ func TestARedeliveredPickAssignsOnce(t *testing.T) {
 
 func TestRolesOfAResolvedIncidentCanChangeWithAWord(t *testing.T) {
 	w, ch := roleWorld(t)
-	err := w.app.Store().Update(context.Background(), func(tx *store.Tx) error {
+	err := w.app.Store().Update(context.Background(), func(tx store.Tx) error {
 		inc, err := tx.Incident(1)
 		if err != nil {
 			return err

@@ -109,7 +109,7 @@ func (w *statsWorld) nthView(k int, callbackID string) slackemu.View {
 func (w *statsWorld) drill(n uint64, title string) {
 	w.t.Helper()
 	now := w.clk.Now()
-	err := w.app.Store().Update(w.ctx(), func(tx *store.Tx) error {
+	err := w.app.Store().Update(w.ctx(), func(tx store.Tx) error {
 		inc := &incident.Incident{Title: title, Severity: "SEV1", Status: incident.Investigating, Drill: true, DeclaredBy: alice, StartedAt: now, DeclaredAt: now}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err

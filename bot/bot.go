@@ -17,7 +17,6 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/outbox"
-	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -31,7 +30,7 @@ type Metrics interface {
 // Options wires a Bot. API, Store and Templates are required.
 type Options struct {
 	API       *slack.Client
-	Store     *store.Store
+	Store     Store
 	Templates *templates.Set
 	Commands  *commands.Service
 	Settings  incident.Settings
@@ -48,7 +47,7 @@ type Options struct {
 type Bot struct {
 	opt    Options
 	api    *slack.Client
-	store  *store.Store
+	store  Store
 	log    zerolog.Logger
 	socket *Socket
 	worker *outbox.Worker

@@ -132,7 +132,7 @@ func (b *Bot) capture(ctx context.Context, job store.Job, inc *incident.Incident
 	in.Link = link
 	b.respond(ctx, pl.ResponseURL, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC())))
 	log.Info().Msg("adding the message to the timeline")
-	return func(tx *store.Tx) error {
+	return func(tx store.Tx) error {
 		_, err := b.opt.Commands.ApplyCapture(tx, in)
 		return err
 	}, nil

@@ -51,7 +51,7 @@ func (b *Bot) firstDelivery(ctx context.Context, eventID string, retry int) bool
 		return true
 	}
 	var seen bool
-	err := b.store.Update(ctx, func(tx *store.Tx) error {
+	err := b.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		seen, err = tx.MarkSeen("event:"+eventID, time.Time{})
 		return err

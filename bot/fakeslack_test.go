@@ -26,6 +26,7 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -164,7 +165,7 @@ type fuzzWorld struct {
 	b     *Bot
 	slack *fakeSlack
 	clock *clock.Fake
-	store *store.Store
+	store *boltstore.Store
 	n     int // envelopes and triggers handed out
 	// acks are the ack payloads of everything handled, as JSON.
 	acks []json.RawMessage
@@ -173,7 +174,7 @@ type fuzzWorld struct {
 func newFuzzWorld(t *testing.T, settings incident.Settings) *fuzzWorld {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
-	st, err := store.Open(filepath.Join(t.TempDir(), "fuzz.db"), store.Options{
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "fuzz.db"), boltstore.Options{
 		NoSync: true, MaxBatchDelay: time.Microsecond, InitialMmapSize: 1 << 20, Now: clk.Now,
 	})
 	if err != nil {
@@ -282,7 +283,7 @@ func (w *fuzzWorld) drain() {
 		if err != nil {
 			w.t.Fatalf("job %d %s failed: %v", job.ID, job.Kind, err)
 		}
-		err = w.store.Update(ctx, func(tx *store.Tx) error {
+		err = w.store.Update(ctx, func(tx store.Tx) error {
 			if apply != nil {
 				if err := apply(tx); err != nil {
 					return err

@@ -12,7 +12,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -20,7 +20,7 @@ import (
 // Web API client is used.
 func memberBot(t *testing.T, emu *slackemu.Server) (*Bot, *clock.Fake) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "members.db"), store.Options{})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "members.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func (p *performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 
 func (b *Bot) incident(number uint64) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := b.store.View(func(tx *store.Tx) error {
+	err := b.store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(number)
 		return err
@@ -156,7 +156,7 @@ func (b *Bot) createChannel(ctx context.Context, job store.Job, inc *incident.In
 }
 
 func setChannel(number uint64, id, name string) outbox.Apply {
-	return func(tx *store.Tx) error {
+	return func(tx store.Tx) error {
 		inc, err := tx.Incident(number)
 		if err != nil {
 			return err
@@ -268,7 +268,7 @@ func (b *Bot) invite(ctx context.Context, inc *incident.Incident, users []string
 	if len(notes) == 0 {
 		return nil, nil
 	}
-	return func(tx *store.Tx) error {
+	return func(tx store.Tx) error {
 		for _, n := range notes {
 			if _, err := tx.AppendEvent(inc.Number, n); err != nil {
 				return err
@@ -308,7 +308,7 @@ func (b *Bot) postCard(ctx context.Context, job store.Job, inc *incident.Inciden
 		}
 	}
 	number := inc.Number
-	storeTS := func(tx *store.Tx) error {
+	storeTS := func(tx store.Tx) error {
 		inc, err := tx.Incident(number)
 		if err != nil {
 			return err
@@ -366,7 +366,7 @@ func (b *Bot) announce(ctx context.Context, job store.Job, inc *incident.Inciden
 		return nil, err
 	}
 	number := inc.Number
-	return func(tx *store.Tx) error {
+	return func(tx store.Tx) error {
 		inc, err := tx.Incident(number)
 		if err != nil {
 			return err
@@ -508,7 +508,7 @@ func postedBy(msgs []slack.Message, id uint64) string {
 
 // recordDeliveryFailure puts a permanently failed side effect on the
 // incident's timeline, so responders can see what is missing.
-func recordDeliveryFailure(tx *store.Tx, job store.Job, cause error) error {
+func recordDeliveryFailure(tx store.Tx, job store.Job, cause error) error {
 	if job.Incident == 0 {
 		return nil
 	}

@@ -80,7 +80,7 @@ func (b *Bot) uploadPostmortem(ctx context.Context, job store.Job, inc *incident
 		return nil, outbox.Permanent(fmt.Errorf("decode postmortem payload: %w", err))
 	}
 	var req incident.Event
-	err := b.store.View(func(tx *store.Tx) error {
+	err := b.store.View(func(tx store.Tx) error {
 		var err error
 		req, err = tx.Event(inc.Number, pl.Event)
 		return err

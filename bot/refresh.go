@@ -75,7 +75,7 @@ func (b *Bot) postEvent(ctx context.Context, job store.Job, inc *incident.Incide
 	}
 	var ev incident.Event
 	if pl.Event != 0 {
-		err := b.store.View(func(tx *store.Tx) error {
+		err := b.store.View(func(tx store.Tx) error {
 			var err error
 			ev, err = tx.Event(inc.Number, pl.Event)
 			return err

@@ -13,7 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -21,7 +21,7 @@ import (
 // against emu, until the test ends.
 func runEmuBot(t *testing.T, emu *slackemu.Server, clk *clock.Fake) *Bot {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{NoSync: true, MaxBatchDelay: time.Millisecond, Now: clk.Now})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{NoSync: true, MaxBatchDelay: time.Millisecond, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

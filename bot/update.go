@@ -276,7 +276,7 @@ func (b *Bot) postUpdate(ctx context.Context, job store.Job, inc *incident.Incid
 		return nil, outbox.Permanent(fmt.Errorf("decode update payload: %w", err))
 	}
 	var events []incident.Event
-	if err := b.store.View(func(tx *store.Tx) error {
+	if err := b.store.View(func(tx store.Tx) error {
 		var err error
 		events, err = tx.Events(inc.Number)
 		return err

@@ -46,7 +46,7 @@ func (s *Service) nextArchive() (time.Time, bool, error) {
 // fireArchives considers up to room entries of the archive index due at
 // now, in tx; it reports the incidents archived and those now waiting for a
 // postmortem, and whether more entries are due.
-func (s *Service) fireArchives(tx *store.Tx, now time.Time, room int) (archived, waiting []uint64, more bool, err error) {
+func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, waiting []uint64, more bool, err error) {
 	cutoff := now
 	if s.ArchiveAfter > 0 {
 		cutoff = now.Add(-s.ArchiveAfter)
@@ -92,7 +92,7 @@ func (s *Service) fireArchives(tx *store.Tx, now time.Time, room int) (archived,
 // archive records the decision to archive inc's channel and enqueues the
 // notice and then the archiving. by is the commander who confirmed, "" when
 // the postmortem draft sufficed.
-func (s *Service) archive(tx *store.Tx, inc *incident.Incident, now time.Time, by string) error {
+func (s *Service) archive(tx store.Tx, inc *incident.Incident, now time.Time, by string) error {
 	inc.ArchivedAt, inc.ArchiveWaiting = now, false
 	if err := tx.PutIncident(inc); err != nil {
 		return err
@@ -117,7 +117,7 @@ func (s *Service) archive(tx *store.Tx, inc *incident.Incident, now time.Time, b
 // archiveIfWaiting archives inc now if its archive was only waiting for the
 // postmortem draft just recorded; the caller has enqueued the draft's
 // upload already, so the upload comes before the archiving.
-func (s *Service) archiveIfWaiting(tx *store.Tx, inc *incident.Incident, now time.Time) error {
+func (s *Service) archiveIfWaiting(tx store.Tx, inc *incident.Incident, now time.Time) error {
 	if !inc.ArchiveWaiting || inc.ArchiveDecision(s.ArchiveAfter, now, false) != incident.ArchiveNow {
 		return nil
 	}
@@ -149,7 +149,7 @@ func (s *Service) ArchiveNow(ctx context.Context, in ArchiveNowInput) (ArchiveNo
 	}
 	now := s.now()
 	var res ArchiveNowResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = ArchiveNowResult{} // Update may run this function more than once
 		inc, err := s.incidentIn(tx, in.Channel)
 		if err != nil {

@@ -12,7 +12,8 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 const archWeek = 168 * time.Hour
@@ -23,7 +24,7 @@ func archService(t *testing.T) (*commands.Service, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(remT0)
 	return &commands.Service{
-		Store:         storetest.OpenWith(t, store.Options{IndexArchives: true, Now: clk.Now}),
+		Store:         bolttest.OpenWith(t, boltstore.Options{IndexArchives: true, Now: clk.Now}),
 		Settings:      incident.DefaultSettings(),
 		ChannelPrefix: "inc",
 		Clock:         clk,
@@ -35,12 +36,12 @@ func archService(t *testing.T) (*commands.Service, *clock.Fake) {
 // them, so each check sees only what came since the last.
 func archJobs(t *testing.T, s *commands.Service) []string {
 	t.Helper()
-	jobs, err := s.Store.PendingJobs(0)
+	jobs, err := s.Store.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	err = s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
 		for _, j := range jobs {
 			if err := tx.CompleteJob(j.ID); err != nil {
 				return err

@@ -11,13 +11,14 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // BenchmarkDeclareAndUpdate runs the real use-cases against a real,
 // fsync'd store: one declaration and one status update per op, from many
 // goroutines at once (as concurrent Slack users would).
 func BenchmarkDeclareAndUpdate(b *testing.B) {
-	st, err := store.Open(filepath.Join(b.TempDir(), "b.db"), store.Options{MaxBatchDelay: 2 * time.Millisecond})
+	st, err := boltstore.Open(filepath.Join(b.TempDir(), "b.db"), boltstore.Options{MaxBatchDelay: 2 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,13 +47,13 @@ func BenchmarkDeclareAndUpdate(b *testing.B) {
 // BenchmarkList100k is /incident list with 100,000 stored incidents, 100
 // of them open.
 func BenchmarkList100k(b *testing.B) {
-	st, err := store.Open(filepath.Join(b.TempDir(), "b.db"), store.Options{NoSync: true})
+	st, err := boltstore.Open(filepath.Join(b.TempDir(), "b.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	for done := 0; done < 100_000; done += 5000 {
-		err := st.Update(context.Background(), func(tx *store.Tx) error {
+		err := st.Update(context.Background(), func(tx store.Tx) error {
 			for i := done; i < done+5000; i++ {
 				now := time.Now()
 				inc := &incident.Incident{Title: fmt.Sprint("incident ", i), Severity: "SEV2", Status: incident.Investigating, StartedAt: now, DeclaredAt: now}

@@ -61,7 +61,7 @@ func (s *Service) RequestCapture(ctx context.Context, in CaptureRequest) (Captur
 	}
 	// Read first: most 📌s are not in incident channels, and a read costs
 	// no commit.
-	if err := s.Store.View(func(tx *store.Tx) error {
+	if err := s.Store.View(func(tx store.Tx) error {
 		_, err := s.captureIncident(tx, in.Channel)
 		return err
 	}); err != nil {
@@ -69,7 +69,7 @@ func (s *Service) RequestCapture(ctx context.Context, in CaptureRequest) (Captur
 	}
 	now := s.now()
 	var res CaptureRequestResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = CaptureRequestResult{}
 		inc, err := s.captureIncident(tx, in.Channel)
 		if err != nil {
@@ -93,7 +93,7 @@ func (s *Service) RequestCapture(ctx context.Context, in CaptureRequest) (Captur
 
 // captureIncident is the incident of channel, or the EINVALID error that
 // says the message belongs to none.
-func (s *Service) captureIncident(tx *store.Tx, channel string) (*incident.Incident, error) {
+func (s *Service) captureIncident(tx store.Tx, channel string) (*incident.Incident, error) {
 	inc, err := tx.IncidentByChannel(channel)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, incident.Errorf(incident.EINVALID, "Only messages in an incident's channel can go on its timeline, and this channel belongs to no incident. `%s list` shows the open incidents and their channels.", s.command())
@@ -130,7 +130,7 @@ func capturedKey(channel, ts string) string { return "capture:" + channel + "/" 
 // Captured reports whether the message is on its incident's timeline.
 func (s *Service) Captured(channel, ts string) (bool, error) {
 	var done bool
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		done, err = tx.Seen(capturedKey(channel, ts))
 		return err
@@ -144,7 +144,7 @@ func (s *Service) Captured(channel, ts string) (bool, error) {
 // completes the capture job. Each message goes on at most once, however
 // often it is captured or its job re-run: again is a Duplicate that
 // changes nothing.
-func (s *Service) ApplyCapture(tx *store.Tx, in CaptureInput) (CaptureResult, error) {
+func (s *Service) ApplyCapture(tx store.Tx, in CaptureInput) (CaptureResult, error) {
 	if in.Channel == "" || in.TS == "" {
 		return CaptureResult{}, incident.Errorf(incident.EINVALID, "a captured message needs its channel and ts")
 	}

@@ -91,7 +91,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 	}
 	now := s.now()
 	var res DeclareResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = DeclareResult{} // Update may run this function more than once
 		if in.IdempotencyKey != "" {
 			seen, err := tx.MarkSeen("declare:"+in.IdempotencyKey, now)
@@ -149,7 +149,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 
 // enqueueDeclareJobs lists the side effects of a declaration, in the order
 // they must happen.
-func (s *Service) enqueueDeclareJobs(tx *store.Tx, inc *incident.Incident) error {
+func (s *Service) enqueueDeclareJobs(tx store.Tx, inc *incident.Incident) error {
 	jobs := []pendingJob{
 		{JobCreateChannel, nil},
 		{JobSetTopic, nil},

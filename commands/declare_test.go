@@ -11,7 +11,8 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 func newService(t *testing.T) *commands.Service {
@@ -19,7 +20,7 @@ func newService(t *testing.T) *commands.Service {
 	settings := incident.DefaultSettings()
 	settings.Services = []incident.Service{{Name: "checkout", Experts: []string{"UEXPERT1", "UDECL"}, Runbook: "https://wiki.example.com/checkout"}}
 	return &commands.Service{
-		Store:           storetest.Open(t),
+		Store:           bolttest.Open(t),
 		Settings:        settings,
 		ChannelPrefix:   "inc",
 		AnnounceChannel: "CANNOUNCE",
@@ -27,9 +28,9 @@ func newService(t *testing.T) *commands.Service {
 	}
 }
 
-func jobKinds(t *testing.T, st *store.Store) []string {
+func jobKinds(t *testing.T, st commands.Store) []string {
 	t.Helper()
-	jobs, err := st.PendingJobs(0)
+	jobs, err := st.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +61,11 @@ func TestDeclareRecordsIncidentTimelineAndJobsInOneGo(t *testing.T) {
 	if got := jobKinds(t, s.Store); !equal(got, want) {
 		t.Fatalf("jobs = %v, want %v", got, want)
 	}
-	jobs, _ := s.Store.PendingJobs(0)
+	jobs, _ := s.Store.(*boltstore.Store).PendingJobs(0)
 	if string(jobs[3].Payload) != `{"users":["UDECL","UCMDR","UEXPERT1"]}` {
 		t.Fatalf("invitees = %s", jobs[3].Payload)
 	}
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx store.Tx) error {
 		events, err := tx.Events(inc.Number)
 		if err != nil || len(events) != 2 || events[0].Kind != incident.EventDeclared || events[1].Kind != incident.EventRoleAssigned {
 			t.Fatalf("timeline = %+v, %v", events, err)
@@ -101,7 +102,7 @@ func TestDeclareIsIdempotentPerKey(t *testing.T) {
 		t.Fatalf("redelivery: %+v, %v", again, err)
 	}
 	var n int
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx store.Tx) error {
 		return tx.ForEachIncident(func(*incident.Incident) error { n++; return nil })
 	})
 	if n != 1 {
@@ -131,7 +132,7 @@ func TestDeclareRejectsBadInputWithFieldErrors(t *testing.T) {
 			if incident.ErrorCode(err) != incident.EINVALID {
 				t.Fatalf("code = %s", incident.ErrorCode(err))
 			}
-			if d, _ := s.Store.OutboxDepth(); d != 0 {
+			if d, _ := s.Store.(*boltstore.Store).OutboxDepth(); d != 0 {
 				t.Fatalf("a rejected declaration enqueued %d jobs", d)
 			}
 		})

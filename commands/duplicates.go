@@ -18,7 +18,7 @@ import (
 // duplicate of the incident it declared, so nothing is returned.
 func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer, key string, members Membership) ([]*incident.Incident, error) {
 	var open []*incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		if key != "" {
 			if done, err := tx.Seen("declare:" + key); err != nil || done {
 				return err
@@ -59,7 +59,7 @@ func (s *Service) Join(ctx context.Context, in JoinInput) (*incident.Incident, e
 		return nil, incident.Errorf(incident.EINVALID, "joining needs the user who asks")
 	}
 	var inc *incident.Incident
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(in.Number)
 		if errors.Is(err, store.ErrNotFound) || err == nil && inc.Private {

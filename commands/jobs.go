@@ -54,7 +54,7 @@ type pendingJob struct {
 }
 
 // enqueue adds a job for incident number, encoding payload (may be nil).
-func enqueue(tx *store.Tx, number uint64, kind string, payload any) error {
+func enqueue(tx store.Tx, number uint64, kind string, payload any) error {
 	j := store.Job{Incident: number, Kind: kind}
 	if payload != nil {
 		raw, err := json.Marshal(payload)
@@ -71,7 +71,7 @@ func enqueue(tx *store.Tx, number uint64, kind string, payload any) error {
 
 // enqueueRefresh re-renders everything that shows the incident's state: the
 // card, the topic and (when there is one) the announcement.
-func enqueueRefresh(tx *store.Tx, inc *incident.Incident) error {
+func enqueueRefresh(tx store.Tx, inc *incident.Incident) error {
 	for _, kind := range []string{JobRefreshCard, JobSetTopic, JobRefreshAnnouncement} {
 		if err := enqueue(tx, inc.Number, kind, nil); err != nil {
 			return err
@@ -81,6 +81,6 @@ func enqueueRefresh(tx *store.Tx, inc *incident.Incident) error {
 }
 
 // enqueuePost posts the message template about ev to target.
-func enqueuePost(tx *store.Tx, number uint64, target, template string, ev incident.Event) error {
+func enqueuePost(tx store.Tx, number uint64, target, template string, ev incident.Event) error {
 	return enqueue(tx, number, JobPost, PostPayload{Target: target, Template: template, Event: ev.Seq})
 }

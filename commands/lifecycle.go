@@ -76,7 +76,7 @@ func FormatDuration(d time.Duration) string {
 // or resolved, or an EINVALID error saying the command belongs in one.
 func (s *Service) IncidentInChannel(channelID string) (*incident.Incident, error) {
 	var inc *incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = s.incidentIn(tx, channelID)
 		return err
@@ -92,7 +92,7 @@ func (s *Service) IncidentByID(id string) (*incident.Incident, error) {
 		return nil, err
 	}
 	var inc *incident.Incident
-	err = s.Store.View(func(tx *store.Tx) error {
+	err = s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = s.incidentNumber(tx, n)
 		return err
@@ -102,7 +102,7 @@ func (s *Service) IncidentByID(id string) (*incident.Incident, error) {
 
 // incidentNumber loads incident n, with an ENOTFOUND error fit for the
 // user when there is none.
-func (s *Service) incidentNumber(tx *store.Tx, n uint64) (*incident.Incident, error) {
+func (s *Service) incidentNumber(tx store.Tx, n uint64) (*incident.Incident, error) {
 	inc, err := tx.Incident(n)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, incident.Errorf(incident.ENOTFOUND, "%s does not exist. `%s list` shows the open incidents.", incident.FormatID(n), s.command())
@@ -121,7 +121,7 @@ func (s *Service) stillOpen(inc *incident.Incident, what string) error {
 
 // seen records an idempotency key in tx; true means the delivery was
 // handled before and must not act again. An empty key is never seen.
-func seen(tx *store.Tx, prefix, key string, now time.Time) (bool, error) {
+func seen(tx store.Tx, prefix, key string, now time.Time) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
@@ -135,7 +135,7 @@ func seen(tx *store.Tx, prefix, key string, now time.Time) (bool, error) {
 //
 // It complements scheduleReminder (interval from a start time), which a
 // promised time does not fit.
-func (s *Service) scheduleReminderAt(tx *store.Tx, inc *incident.Incident, due time.Time) error {
+func (s *Service) scheduleReminderAt(tx store.Tx, inc *incident.Incident, due time.Time) error {
 	sev, ok := s.Settings.Severity(inc.Severity)
 	if !inc.Open() || !ok || sev.Reminder <= 0 || due.IsZero() {
 		return tx.ClearReminder(inc.Number)
@@ -146,7 +146,7 @@ func (s *Service) scheduleReminderAt(tx *store.Tx, inc *incident.Incident, due t
 // enqueueUpdatePosts posts the structured update about ev in the incident
 // channel and, unless the incident is private (its announcement reveals
 // nothing), in the announcement's thread.
-func enqueueUpdatePosts(tx *store.Tx, inc *incident.Incident, ev incident.Event) error {
+func enqueueUpdatePosts(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
 	targets := []string{TargetChannel}
 	if !inc.Private {
 		targets = append(targets, TargetThread)

@@ -13,6 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 const lcChannel = "CLIFE01"
@@ -27,7 +28,7 @@ func lcDeclare(t *testing.T, s *commands.Service, sev string, private bool) (*in
 		t.Fatal(err)
 	}
 	inc := res.Incident
-	err = s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
 		cur, err := tx.Incident(inc.Number)
 		if err != nil {
 			return err
@@ -54,7 +55,7 @@ type lcState struct {
 func lcSnapshot(t *testing.T, s *commands.Service, n uint64) lcState {
 	t.Helper()
 	var st lcState
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		if st.inc, err = tx.Incident(n); err != nil {
 			return err
@@ -89,7 +90,7 @@ func TestPostUpdateRecordsTimelineStateReminderAndJobsInOneGo(t *testing.T) {
 	s := newService(t)
 	now := s.Clock.Now()
 	inc, before := lcDeclare(t, s, "SEV2", false)
-	err := s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := s.Store.Update(context.Background(), func(tx store.Tx) error {
 		cur, _ := tx.Incident(inc.Number)
 		cur.MissedUpdates = 3
 		return tx.PutIncident(cur)
@@ -127,7 +128,7 @@ func TestPostUpdateRecordsTimelineStateReminderAndJobsInOneGo(t *testing.T) {
 	if jobs := st.jobs[before:]; !equal(jobs, []string{"post_update", "post_update", "refresh_card", "set_topic", "refresh_announcement"}) {
 		t.Fatalf("jobs %v", jobs)
 	}
-	pending, _ := s.Store.PendingJobs(0)
+	pending, _ := s.Store.(*boltstore.Store).PendingJobs(0)
 	if p := string(pending[before].Payload); p != fmt.Sprintf(`{"target":"channel","template":"update.tmpl","event":%d}`, upd.Seq) {
 		t.Fatalf("channel post payload %s", p)
 	}
@@ -277,7 +278,7 @@ func TestPrivateIncidentUpdatesStayOutOfTheAnnouncementThread(t *testing.T) {
 	if _, err := s.Resolve(context.Background(), commands.ResolveInput{Channel: lcChannel, By: "UBOB"}); err != nil {
 		t.Fatal(err)
 	}
-	pending, _ := s.Store.PendingJobs(0)
+	pending, _ := s.Store.(*boltstore.Store).PendingJobs(0)
 	for _, j := range pending[before:] {
 		if strings.Contains(string(j.Payload), `"thread"`) {
 			t.Fatalf("private incident posts in the announcement thread: %s %s", j.Kind, j.Payload)
@@ -460,14 +461,14 @@ func TestCaptureIsRecordedThenAppliedOnce(t *testing.T) {
 	if res, err := s.RequestCapture(ctx, req); err != nil || res.Redelivered || res.Incident.ID() != inc.ID() {
 		t.Fatalf("request %+v %v", res, err)
 	}
-	pending, _ := s.Store.PendingJobs(0)
+	pending, _ := s.Store.(*boltstore.Store).PendingJobs(0)
 	if len(pending) != before+1 || pending[before].Kind != commands.JobCapture || string(pending[before].Payload) != `{"channel":"`+lcChannel+`","ts":"1764126000.000100","by":"UBOB"}` {
 		t.Fatalf("jobs %v", jobKinds(t, s.Store)[before:])
 	}
 	if res, err := s.RequestCapture(ctx, req); err != nil || !res.Redelivered {
 		t.Fatalf("redelivery %+v %v", res, err)
 	}
-	if n, _ := s.Store.OutboxDepth(); n != before+1 {
+	if n, _ := s.Store.(*boltstore.Store).OutboxDepth(); n != before+1 {
 		t.Fatalf("a redelivery enqueued again: %d jobs", n)
 	}
 
@@ -477,7 +478,7 @@ func TestCaptureIsRecordedThenAppliedOnce(t *testing.T) {
 	apply := func() commands.CaptureResult {
 		t.Helper()
 		var res commands.CaptureResult
-		err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
 			var err error
 			res, err = s.ApplyCapture(tx, in)
 			return err
@@ -491,7 +492,7 @@ func TestCaptureIsRecordedThenAppliedOnce(t *testing.T) {
 	if ev.Kind != incident.EventMessagePinned || !ev.At.Equal(posted) || ev.Actor != "UCAROL" || ev.Text != in.Text || ev.Link != in.Link {
 		t.Fatalf("%+v", ev)
 	}
-	pending, _ = s.Store.PendingJobs(0)
+	pending, _ = s.Store.(*boltstore.Store).PendingJobs(0)
 	if last := pending[len(pending)-1]; last.Kind != "react" || string(last.Payload) != `{"ts":"1764126000.000100","name":"memo"}` {
 		t.Fatalf("jobs %v", jobKinds(t, s.Store)[before:])
 	}
@@ -516,7 +517,7 @@ func TestListMostSevereFirst(t *testing.T) {
 		}
 	}
 	// INC-4 is resolved and must not show.
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		inc, _ := tx.Incident(4)
 		if err := inc.SetStatus(incident.Resolved, s.Clock.Now()); err != nil {
 			return err

@@ -32,7 +32,7 @@ type Listing struct {
 // incident is left out (and counted in Unchecked).
 func (s *Service) List(ctx context.Context, viewer string, members Membership) (Listing, error) {
 	var open []*incident.Incident
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		open, err = tx.OpenIncidents()
 		return err

@@ -42,7 +42,7 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 	}
 	now := s.now()
 	var res NoteResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = NoteResult{}
 		dup, err := seen(tx, "note", in.IdempotencyKey, now)
 		if err != nil || dup {

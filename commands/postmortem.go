@@ -72,7 +72,7 @@ func (s *Service) AddActionItem(ctx context.Context, in ActionInput) (ActionResu
 	}
 	now := s.now()
 	var res ActionResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = ActionResult{} // Update may run this function more than once
 		inc, err := s.incidentIn(tx, in.ChannelID)
 		if err != nil {
@@ -127,7 +127,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 	}
 	now := s.now()
 	var res PostmortemResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = PostmortemResult{} // Update may run this function more than once
 		inc, err := s.incidentIn(tx, in.ChannelID)
 		if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 // one transaction; an ENOTFOUND error when there is no such incident.
 func (s *Service) IncidentRecord(number uint64) (postmortem.Record, error) {
 	var rec postmortem.Record
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		inc, err := tx.Incident(number)
 		if errors.Is(err, store.ErrNotFound) {
 			return incident.Errorf(incident.ENOTFOUND, "%s does not exist", incident.FormatID(number))
@@ -201,7 +201,7 @@ func (s *Service) PostmortemOptions(names func(string) string) postmortem.Option
 
 // markSeenOnce records an idempotency key under prefix; true means the
 // delivery was handled before. An empty key is never seen.
-func markSeenOnce(tx *store.Tx, prefix, key string, now time.Time) (bool, error) {
+func markSeenOnce(tx store.Tx, prefix, key string, now time.Time) (bool, error) {
 	if key == "" {
 		return false, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -21,7 +22,7 @@ func declaredIn(t *testing.T, s *commands.Service, channel string) *incident.Inc
 		t.Fatal(err)
 	}
 	var inc *incident.Incident
-	err = s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
 		var err error
 		if inc, err = tx.Incident(res.Incident.Number); err != nil {
 			return err
@@ -38,7 +39,7 @@ func declaredIn(t *testing.T, s *commands.Service, channel string) *incident.Inc
 func timeline(t *testing.T, s *commands.Service, n uint64) []incident.Event {
 	t.Helper()
 	var evs []incident.Event
-	if err := s.Store.View(func(tx *store.Tx) error {
+	if err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		evs, err = tx.Events(n)
 		return err
@@ -78,7 +79,7 @@ func TestAddActionItemRejects(t *testing.T) {
 func incidentNumber(t *testing.T, s *commands.Service, n uint64) *incident.Incident {
 	t.Helper()
 	var inc *incident.Incident
-	if err := s.Store.View(func(tx *store.Tx) error {
+	if err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(n)
 		return err
@@ -104,7 +105,7 @@ func TestAddActionItemRecordsItemAndTimelineOnce(t *testing.T) {
 		t.Fatalf("redelivery: %+v, %v", again, err)
 	}
 	// Without an owner, and on a resolved incident: follow-ups come late.
-	if err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	if err := s.Store.Update(ctx, func(tx store.Tx) error {
 		i, err := tx.Incident(inc.Number)
 		if err != nil {
 			return err
@@ -158,7 +159,7 @@ func TestRecordPostmortemEnqueuesAFreshUploadEachTime(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	jobs, err := s.Store.PendingJobs(0)
+	jobs, err := s.Store.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		t.Fatal(err)
 	}

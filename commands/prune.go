@@ -30,7 +30,7 @@ func (s *Service) PruneDeliveries(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
-		err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
 			var err error
 			n, err = tx.PruneSeenUpTo(before, pruneBatch)
 			return err

@@ -70,7 +70,7 @@ const remindBatch = 500
 // scheduleReminder sets when the bot will next remind the incident's comms
 // lead to post a status update: from + the severity's interval while the
 // incident is open and its severity has one; otherwise no reminder.
-func (s *Service) scheduleReminder(tx *store.Tx, inc *incident.Incident, from time.Time) error {
+func (s *Service) scheduleReminder(tx store.Tx, inc *incident.Incident, from time.Time) error {
 	sev, ok := s.Settings.Severity(inc.Severity)
 	if !inc.Open() || !ok || sev.Reminder <= 0 {
 		return tx.ClearReminder(inc.Number)
@@ -164,7 +164,7 @@ func (s *Service) anyDue(now time.Time) (bool, error) {
 // fireBatch fires up to remindBatch reminders and nudges due at now in one
 // transaction; more reports that others are due too.
 func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, more bool, err error) {
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res, more = DueResult{}, false // Update may run this function more than once
 		rs, err := tx.DueReminders(now)
 		if err != nil {
@@ -227,7 +227,7 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, 
 // at now, and reports whether it fired; see DueReminders.
 func (s *Service) Remind(ctx context.Context, number uint64, now time.Time) (bool, error) {
 	var fired bool
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		fired, err = s.remind(tx, number, now)
 		return err
@@ -248,7 +248,7 @@ func (e *skipped) Unwrap() error { return e.err }
 // remind fires incident number's reminder in tx if it is still due at now:
 // it re-checks everything, because the schedule was read before this
 // transaction or an update may have just moved it.
-func (s *Service) remind(tx *store.Tx, number uint64, now time.Time) (bool, error) {
+func (s *Service) remind(tx store.Tx, number uint64, now time.Time) (bool, error) {
 	due, ok, err := tx.Reminder(number)
 	if err != nil {
 		return false, err
@@ -309,7 +309,7 @@ func (s *Service) remind(tx *store.Tx, number uint64, now time.Time) (bool, erro
 
 // nudge reminds the commander of resolved incident n.Incident to draft the
 // postmortem, unless one exists already; the index entry goes either way.
-func (s *Service) nudge(tx *store.Tx, n store.Nudge, now time.Time) (bool, error) {
+func (s *Service) nudge(tx store.Tx, n store.Nudge, now time.Time) (bool, error) {
 	if err := tx.DropPostmortemNudge(n); err != nil {
 		return false, err
 	}
@@ -372,7 +372,7 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 	}
 	now := s.now()
 	var res SnoozeResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = SnoozeResult{} // Update may run this function more than once
 		if in.IdempotencyKey != "" {
 			dup, err := tx.MarkSeen("snooze:"+in.IdempotencyKey, now)

@@ -11,7 +11,8 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 var remT0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
@@ -22,7 +23,7 @@ func remService(t *testing.T) (*commands.Service, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(remT0)
 	return &commands.Service{
-		Store:              storetest.Open(t),
+		Store:              bolttest.Open(t),
 		Settings:           incident.DefaultSettings(),
 		ChannelPrefix:      "inc",
 		AnnounceChannel:    "CANNOUNCE",
@@ -47,7 +48,7 @@ func remDeclare(t *testing.T, s *commands.Service, sev string, private bool) *in
 func remEdit(t *testing.T, s *commands.Service, n uint64, fn func(*incident.Incident)) *incident.Incident {
 	t.Helper()
 	var inc *incident.Incident
-	err := s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := s.Store.Update(context.Background(), func(tx store.Tx) error {
 		var err error
 		if inc, err = tx.Incident(n); err != nil {
 			return err
@@ -68,7 +69,7 @@ func remGet(t *testing.T, s *commands.Service, n uint64) (*incident.Incident, ti
 		due time.Time
 		ok  bool
 	)
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		if inc, err = tx.Incident(n); err != nil {
 			return err
@@ -86,12 +87,12 @@ func remGet(t *testing.T, s *commands.Service, n uint64) (*incident.Incident, ti
 // every pending job, so each check sees only what came since the last.
 func reminderJobs(t *testing.T, s *commands.Service) []commands.ReminderPayload {
 	t.Helper()
-	jobs, err := s.Store.PendingJobs(0)
+	jobs, err := s.Store.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []commands.ReminderPayload
-	err = s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
 		for _, j := range jobs {
 			if err := tx.CompleteJob(j.ID); err != nil {
 				return err
@@ -196,7 +197,7 @@ func TestReminderRepeatsAndEscalates(t *testing.T) {
 		}
 	}
 	var reminders int
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx store.Tx) error {
 		evs, err := tx.Events(inc.Number)
 		for _, ev := range evs {
 			if ev.Kind == incident.EventReminder {
@@ -308,9 +309,9 @@ func TestRemindRechecksDue(t *testing.T) {
 
 func TestDueRemindersFiresLargeBacklogInBatches(t *testing.T) {
 	s, _ := remService(t)
-	s.Store = storetest.OpenWith(t, store.Options{NoSync: true})
+	s.Store = bolttest.OpenWith(t, boltstore.Options{NoSync: true})
 	const n = 1234
-	err := s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := s.Store.Update(context.Background(), func(tx store.Tx) error {
 		for i := 0; i < n; i++ {
 			inc := &incident.Incident{Title: "x", Severity: "SEV1", Status: incident.Investigating, DeclaredAt: remT0}
 			if err := tx.CreateIncident(inc); err != nil {
@@ -435,7 +436,7 @@ func TestSnooze(t *testing.T) {
 	}
 
 	var snoozes []incident.Event
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx store.Tx) error {
 		evs, err := tx.Events(inc.Number)
 		for _, ev := range evs {
 			if ev.Kind == incident.EventSnoozed {
@@ -447,7 +448,7 @@ func TestSnooze(t *testing.T) {
 	if len(snoozes) != 2 || snoozes[0].Actor != "UCOMMS" || snoozes[0].To != "30m" || snoozes[1].To != "15m" {
 		t.Fatalf("snooze events %+v", snoozes)
 	}
-	jobs, _ := s.Store.PendingJobs(0)
+	jobs, _ := s.Store.(*boltstore.Store).PendingJobs(0)
 	var posts []string
 	for _, j := range jobs {
 		var pl commands.PostPayload
@@ -459,7 +460,7 @@ func TestSnooze(t *testing.T) {
 	if want := append(append([]string{}, once...), once...); !equal(posts, want) {
 		t.Fatalf("jobs %v, want %v", posts, want)
 	}
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx store.Tx) error {
 		inc, err := tx.Incident(1)
 		due, ok, rerr := tx.Reminder(1)
 		if err != nil || rerr != nil || !ok || !inc.NextUpdateAt.Equal(due) {

@@ -40,7 +40,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 	}
 	now := s.now()
 	var res ResolveResult
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		res = ResolveResult{}
 		dup, err := seen(tx, "resolve", in.IdempotencyKey, now)
 		if err != nil || dup {

@@ -65,7 +65,7 @@ func (r AssignRoleResult) Handoff() bool { return r.Event.Kind == incident.Event
 // asking Slack about the user, so that a wrong channel or role is reported
 // without a round trip.
 func (s *Service) ValidateAssignRole(in AssignRoleInput) (AssignRoleInput, error) {
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		inc, err := s.roleIncident(tx, in)
 		if err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *Service) AssignRole(ctx context.Context, in AssignRoleInput) (AssignRol
 	}
 	now := s.now()
 	var res AssignRoleResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = AssignRoleResult{} // Update may run this function more than once
 		inc, err := tx.Incident(in.Number)
 		if err != nil {
@@ -164,7 +164,7 @@ func (s *Service) AssignRole(ctx context.Context, in AssignRoleInput) (AssignRol
 // enqueueRoleJobs lists the side effects of a role change, in order: the
 // new holder is in the channel before the message that names them, and the
 // card shows them by the time they read it.
-func (s *Service) enqueueRoleJobs(tx *store.Tx, inc *incident.Incident, ev incident.Event) error {
+func (s *Service) enqueueRoleJobs(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
 	if err := enqueue(tx, inc.Number, JobInvite, InvitePayload{Users: []string{ev.To}}); err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (s *Service) enqueueRoleJobs(tx *store.Tx, inc *incident.Incident, ev incid
 
 // roleIncident finds the incident an assignment is about: by channel (an
 // EINVALID error outside an incident channel) or by number.
-func (s *Service) roleIncident(tx *store.Tx, in AssignRoleInput) (*incident.Incident, error) {
+func (s *Service) roleIncident(tx store.Tx, in AssignRoleInput) (*incident.Incident, error) {
 	if in.ChannelID != "" {
 		return s.incidentIn(tx, in.ChannelID)
 	}
@@ -205,7 +205,7 @@ func (s *Service) roleIncident(tx *store.Tx, in AssignRoleInput) (*incident.Inci
 // refused needs this to show the real holder again. Going through the
 // outbox keeps it in order with every other edit of the card.
 func (s *Service) RefreshCard(ctx context.Context, channelID string) error {
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		inc, err := s.incidentIn(tx, channelID)
 		if err != nil {
 			return err

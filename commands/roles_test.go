@@ -13,6 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 const roleChannel = "CINC1"
@@ -28,7 +29,7 @@ func declaredInChannel(t *testing.T, s *commands.Service) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
 		inc, err := tx.Incident(res.Incident.Number)
 		if err != nil {
 			return err
@@ -44,9 +45,9 @@ func declaredInChannel(t *testing.T, s *commands.Service) int {
 
 // roleJobs describes the jobs enqueued after the first skip as
 // "kind" or "kind target template" (posts) or "kind users" (invites).
-func roleJobs(t *testing.T, st *store.Store, skip int) []string {
+func roleJobs(t *testing.T, st commands.Store, skip int) []string {
 	t.Helper()
-	jobs, err := st.PendingJobs(0)
+	jobs, err := st.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +73,10 @@ func roleJobs(t *testing.T, st *store.Store, skip int) []string {
 	return out
 }
 
-func roleTimeline(t *testing.T, st *store.Store, n uint64) []incident.Event {
+func roleTimeline(t *testing.T, st commands.Store, n uint64) []incident.Event {
 	t.Helper()
 	var evs []incident.Event
-	if err := st.View(func(tx *store.Tx) error {
+	if err := st.View(func(tx store.Tx) error {
 		var err error
 		evs, err = tx.Events(n)
 		return err
@@ -85,10 +86,10 @@ func roleTimeline(t *testing.T, st *store.Store, n uint64) []incident.Event {
 	return evs
 }
 
-func roleIncident(t *testing.T, st *store.Store, n uint64) *incident.Incident {
+func roleIncident(t *testing.T, st commands.Store, n uint64) *incident.Incident {
 	t.Helper()
 	var inc *incident.Incident
-	if err := st.View(func(tx *store.Tx) error {
+	if err := st.View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(n)
 		return err
@@ -207,7 +208,7 @@ func TestAssignRoleIsIdempotentPerKey(t *testing.T) {
 func TestAssignRoleOnAResolvedIncident(t *testing.T) {
 	s := newService(t)
 	declaredInChannel(t, s)
-	err := s.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := s.Store.Update(context.Background(), func(tx store.Tx) error {
 		inc, err := tx.Incident(1)
 		if err != nil {
 			return err
@@ -297,7 +298,7 @@ func TestConcurrentAssignmentsAreEachRecordedOnce(t *testing.T) {
 		}()
 		go func() { // a failing neighbour makes bbolt run the batch's functions again
 			defer wg.Done()
-			_ = s.Store.Update(context.Background(), func(*store.Tx) error { return errRoleBoom })
+			_ = s.Store.Update(context.Background(), func(store.Tx) error { return errRoleBoom })
 		}()
 	}
 	wg.Wait()

@@ -17,7 +17,7 @@ import (
 
 // Service runs the use-cases against one store.
 type Service struct {
-	Store    *store.Store
+	Store    Store
 	Settings incident.Settings
 	// ChannelPrefix starts every incident channel's name ("inc").
 	ChannelPrefix string
@@ -53,7 +53,7 @@ func (s *Service) command() string {
 
 // incidentIn returns the incident whose channel is channelID, or an
 // EINVALID error telling the user to run the command in one.
-func (s *Service) incidentIn(tx *store.Tx, channelID string) (*incident.Incident, error) {
+func (s *Service) incidentIn(tx store.Tx, channelID string) (*incident.Incident, error) {
 	inc, err := tx.IncidentByChannel(channelID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, incident.Errorf(incident.EINVALID, "This command works only in an incident's channel. Run it there; `%s list` shows the open incidents and their channels.", s.command())

@@ -46,7 +46,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 	}
 	now := s.now()
 	var res SeverityResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = SeverityResult{}
 		dup, err := seen(tx, "severity", in.IdempotencyKey, now)
 		if err != nil || dup {

@@ -113,7 +113,7 @@ func (s *Service) RequestStats(ctx context.Context, in StatsInput) (StatsResult,
 	}
 	res := StatsResult{Period: in.Period, Service: svc}
 	now := s.now()
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res.Duplicate = false // Update may run this function more than once
 		if dup, err := markSeenOnce(tx, "stats", in.IdempotencyKey, now); err != nil || dup {
 			res.Duplicate = dup
@@ -157,7 +157,7 @@ func (s *Service) StatsQuery(to time.Time, length time.Duration, service string)
 // the incidents declared since the earlier period began.
 func (s *Service) Stats(q insights.Query) (insights.Report, error) {
 	var recs []insights.Record
-	err := s.Store.View(func(tx *store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		recs = recs[:0]
 		return tx.IncidentsDeclaredSince(q.PreviousFrom(), func(inc *incident.Incident) error {
 			if inc.Drill || inc.DeclaredAt.After(q.To) {

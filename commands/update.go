@@ -96,7 +96,7 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 	}
 	now := s.now()
 	var res UpdateResult
-	err = s.Store.Update(ctx, func(tx *store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		res = UpdateResult{} // Update may run this function more than once
 		dup, err := seen(tx, "update", in.IdempotencyKey, now)
 		if err != nil || dup {
@@ -128,7 +128,7 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 }
 
 // applyUpdate changes inc as update v says and records it; see PostUpdate.
-func (s *Service) applyUpdate(tx *store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
+func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
 	by := v.in.By
 	if v.severity != inc.Severity {
 		if _, err := tx.AppendEvent(inc.Number, incident.Event{

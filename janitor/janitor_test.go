@@ -14,7 +14,8 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/janitor"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 // The janitor prunes, at start and then hourly on its clock, the delivery
@@ -23,10 +24,10 @@ import (
 func TestJanitorPrunesOldDeliveryKeysOnItsClock(t *testing.T) {
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
-	st := storetest.OpenPath(t, filepath.Join(t.TempDir(), "j.db"), store.Options{Now: clk.Now})
+	st := bolttest.OpenPath(t, filepath.Join(t.TempDir(), "j.db"), boltstore.Options{Now: clk.Now})
 	svc := &commands.Service{Store: st, Settings: incident.DefaultSettings(), Clock: clk}
 	const backlog = 12_000 // more than one prune transaction takes
-	err := st.Update(context.Background(), func(tx *store.Tx) error {
+	err := st.Update(context.Background(), func(tx store.Tx) error {
 		for i := range backlog {
 			if _, err := tx.MarkSeen(fmt.Sprintf("event:old%d", i), start.Add(-30*time.Hour)); err != nil {
 				return err
@@ -47,7 +48,7 @@ func TestJanitorPrunesOldDeliveryKeysOnItsClock(t *testing.T) {
 	has := func(key string) bool {
 		t.Helper()
 		var ok bool
-		if err := st.View(func(tx *store.Tx) (err error) { ok, err = tx.Seen(key); return err }); err != nil {
+		if err := st.View(func(tx store.Tx) (err error) { ok, err = tx.Seen(key); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return ok
@@ -55,7 +56,7 @@ func TestJanitorPrunesOldDeliveryKeysOnItsClock(t *testing.T) {
 	count := func() int {
 		t.Helper()
 		var n int
-		if err := st.View(func(tx *store.Tx) (err error) { n, err = tx.SeenCount(); return err }); err != nil {
+		if err := st.View(func(tx store.Tx) (err error) { n, err = tx.SeenCount(); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -81,7 +82,7 @@ func TestJanitorPrunesOldDeliveryKeysOnItsClock(t *testing.T) {
 	if clk.Waiters() != 1 || count() != 2 {
 		t.Fatal("pruned before its hour")
 	}
-	if err := st.Update(ctx, func(tx *store.Tx) error {
+	if err := st.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.MarkSeen("event:today", time.Time{})
 		return err
 	}); err != nil {

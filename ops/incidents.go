@@ -63,7 +63,7 @@ func NewIncidentMetrics(reg prometheus.Registerer) *IncidentMetrics {
 }
 
 // Observe counts what changed between before (nil for a new incident)
-// and after; wire it to store.Options.OnIncident.
+// and after; wire it to boltstore.Options.OnIncident.
 func (m *IncidentMetrics) Observe(before, after *incident.Incident) {
 	if m == nil || after == nil || after.Drill {
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // BenchmarkDrain10kJobs enqueues 10,000 jobs over 10,000 incidents (a
@@ -18,11 +19,11 @@ func BenchmarkDrain10kJobs(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		path := filepath.Join(b.TempDir(), "s.db")
-		st, err := store.Open(path, store.Options{MaxBatchDelay: 2 * time.Millisecond})
+		st, err := boltstore.Open(path, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond})
 		if err != nil {
 			b.Fatal(err)
 		}
-		err = st.Update(context.Background(), func(tx *store.Tx) error {
+		err = st.Update(context.Background(), func(tx store.Tx) error {
 			for range 10_000 {
 				inc := &incident.Incident{Title: "t", Severity: "SEV1", Status: incident.Investigating}
 				if err := tx.CreateIncident(inc); err != nil {

@@ -23,7 +23,7 @@ import (
 
 // Apply stores a job's result. It runs in the transaction that completes the
 // job, so the result and the completion are durable together.
-type Apply func(tx *store.Tx) error
+type Apply func(tx store.Tx) error
 
 // Performer carries out one job.
 type Performer interface {
@@ -50,11 +50,11 @@ type Metrics interface {
 
 // Options configures a Worker. Store and Performer are required.
 type Options struct {
-	Store     *store.Store
+	Store     Store
 	Performer Performer
 	// OnPermanent records a permanent failure (typically on the incident's
 	// timeline) in the transaction that drops the job. Optional.
-	OnPermanent func(tx *store.Tx, job store.Job, err error) error
+	OnPermanent func(tx store.Tx, job store.Job, err error) error
 	Clock       clock.Clock
 	Log         zerolog.Logger
 	Metrics     Metrics
@@ -116,7 +116,7 @@ func New(opt Options) *Worker {
 }
 
 // Notify tells the worker that jobs were enqueued. It never blocks; wire it
-// to store.Options.OnEnqueue.
+// to the store backend's OnEnqueue option (boltstore.Options.OnEnqueue).
 func (w *Worker) Notify() {
 	w.setIdle(false)
 	w.setSettled(false, time.Time{})
@@ -344,7 +344,7 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) fin
 	st := w.opt.Store
 	switch {
 	case err == nil:
-		err = st.Update(context.Background(), func(tx *store.Tx) error {
+		err = st.Update(context.Background(), func(tx store.Tx) error {
 			if apply != nil {
 				if err := apply(tx); err != nil {
 					return err
@@ -362,7 +362,7 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) fin
 	case IsPermanent(err) || (!rateLimited(err) && j.Attempts+1 >= w.opt.MaxAttempts):
 		w.opt.Metrics.OutboxFailure(j.Kind, true)
 		log.Error().Err(err).Msg("outbox: job failed permanently; recorded on the timeline")
-		uerr := st.Update(context.Background(), func(tx *store.Tx) error {
+		uerr := st.Update(context.Background(), func(tx store.Tx) error {
 			if w.opt.OnPermanent != nil {
 				if err := w.opt.OnPermanent(tx, j, err); err != nil {
 					return err
@@ -401,7 +401,7 @@ func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log zerolo
 		log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
 	}
 	next.NotBefore, next.LastError = w.opt.Clock.Now().Add(delay), cause.Error()
-	err := w.opt.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := w.opt.Store.Update(context.Background(), func(tx store.Tx) error {
 		if progress != nil {
 			if err := progress(tx); err != nil {
 				return err

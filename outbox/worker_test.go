@@ -15,28 +15,29 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // harness runs a Worker over a real store file.
 type harness struct {
 	t      *testing.T
 	path   string
-	store  *store.Store
+	store  *boltstore.Store
 	worker *outbox.Worker
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func openStore(t *testing.T, path string, notify func()) *store.Store {
+func openStore(t *testing.T, path string, notify func()) *boltstore.Store {
 	t.Helper()
-	st, err := store.Open(path, store.Options{OnEnqueue: notify})
+	st, err := boltstore.Open(path, boltstore.Options{OnEnqueue: notify})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
-func start(t *testing.T, path string, p outbox.Performer, clk clock.Clock, onPermanent func(*store.Tx, store.Job, error) error) *harness {
+func start(t *testing.T, path string, p outbox.Performer, clk clock.Clock, onPermanent func(store.Tx, store.Job, error) error) *harness {
 	t.Helper()
 	h := &harness{t: t, path: path, done: make(chan struct{})}
 	var w *outbox.Worker
@@ -75,7 +76,7 @@ func (h *harness) stop() {
 func (h *harness) declare(kinds ...string) uint64 {
 	h.t.Helper()
 	var n uint64
-	err := h.store.Update(context.Background(), func(tx *store.Tx) error {
+	err := h.store.Update(context.Background(), func(tx store.Tx) error {
 		inc := &incident.Incident{Title: "t", Severity: "SEV1", Status: incident.Investigating}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
@@ -219,7 +220,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Fatal("worker never waited")
 	}
 	var job store.Job
-	_ = h.store.View(func(tx *store.Tx) error {
+	_ = h.store.View(func(tx store.Tx) error {
 		jobs, _ := h.store.PendingJobs(0)
 		if len(jobs) == 1 {
 			job = jobs[0]
@@ -261,7 +262,7 @@ func TestRateLimitsNeverFailAJob(t *testing.T) {
 		return nil, nil
 	}}
 	var permanent []error
-	h := start(t, filepath.Join(t.TempDir(), "s.db"), rec, clk, func(tx *store.Tx, j store.Job, err error) error {
+	h := start(t, filepath.Join(t.TempDir(), "s.db"), rec, clk, func(tx store.Tx, j store.Job, err error) error {
 		permanent = append(permanent, err)
 		return nil
 	})
@@ -336,7 +337,7 @@ func TestProgressIsStoredWithTheRetry(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		var inc *incident.Incident
-		if err := h.store.View(func(tx *store.Tx) error {
+		if err := h.store.View(func(tx store.Tx) error {
 			var err error
 			inc, err = tx.Incident(j.Incident)
 			return err
@@ -347,7 +348,7 @@ func TestProgressIsStoredWithTheRetry(t *testing.T) {
 		if inc.Title == "posted" {
 			return nil, nil
 		}
-		return func(tx *store.Tx) error {
+		return func(tx store.Tx) error {
 			inc, err := tx.Incident(j.Incident)
 			if err != nil {
 				return err
@@ -416,7 +417,7 @@ func TestPermanentFailureIsRecordedAndQueueMovesOn(t *testing.T) {
 		}
 		return nil, nil
 	}}
-	onPermanent := func(tx *store.Tx, j store.Job, err error) error {
+	onPermanent := func(tx store.Tx, j store.Job, err error) error {
 		_, e := tx.AppendEvent(j.Incident, incident.Event{Kind: incident.EventDeliveryFailed, Text: j.Kind + ": " + err.Error()})
 		return e
 	}
@@ -427,7 +428,7 @@ func TestPermanentFailureIsRecordedAndQueueMovesOn(t *testing.T) {
 		t.Fatalf("runs = %v, want %v", got, want)
 	}
 	var events []incident.Event
-	_ = h.store.View(func(tx *store.Tx) error {
+	_ = h.store.View(func(tx store.Tx) error {
 		var err error
 		events, err = tx.Events(n)
 		return err
@@ -439,7 +440,7 @@ func TestPermanentFailureIsRecordedAndQueueMovesOn(t *testing.T) {
 
 func TestResultIsStoredWithCompletion(t *testing.T) {
 	rec := &recorder{fn: func(ctx context.Context, j store.Job) (outbox.Apply, error) {
-		return func(tx *store.Tx) error {
+		return func(tx store.Tx) error {
 			inc, err := tx.Incident(j.Incident)
 			if err != nil {
 				return err
@@ -451,7 +452,7 @@ func TestResultIsStoredWithCompletion(t *testing.T) {
 	h := start(t, filepath.Join(t.TempDir(), "s.db"), rec, nil, nil)
 	n := h.declare("create_channel")
 	h.waitIdle()
-	_ = h.store.View(func(tx *store.Tx) error {
+	_ = h.store.View(func(tx store.Tx) error {
 		inc, err := tx.Incident(n)
 		if err != nil || inc.ChannelID != "C123" {
 			t.Fatalf("incident = %+v, %v", inc, err)
@@ -482,7 +483,7 @@ func TestCrashBetweenCallAndResultRerunsJob(t *testing.T) {
 	h.stop()
 
 	second := &recorder{fn: func(ctx context.Context, j store.Job) (outbox.Apply, error) {
-		return func(tx *store.Tx) error {
+		return func(tx store.Tx) error {
 			inc, err := tx.Incident(j.Incident)
 			if err != nil {
 				return err
@@ -493,7 +494,7 @@ func TestCrashBetweenCallAndResultRerunsJob(t *testing.T) {
 	}}
 	h2 := start(t, crashed, second, nil, nil)
 	h2.waitIdle()
-	_ = h2.store.View(func(tx *store.Tx) error {
+	_ = h2.store.View(func(tx store.Tx) error {
 		inc, err := tx.Incident(n)
 		if err != nil || inc.ChannelID != "C1" {
 			t.Fatalf("after restart incident = %+v, %v; want the result stored exactly once", inc, err)
@@ -531,7 +532,7 @@ func TestShutdownLeavesInterruptedJobPending(t *testing.T) {
 func TestPendingJobsResumeAfterRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	st := openStore(t, path, nil)
-	err := st.Update(context.Background(), func(tx *store.Tx) error {
+	err := st.Update(context.Background(), func(tx store.Tx) error {
 		inc := &incident.Incident{Title: "t", Severity: "SEV1", Status: incident.Investigating}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err

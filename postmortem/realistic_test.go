@@ -10,7 +10,7 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/postmortem"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 // People of the realistic incident.
@@ -37,7 +37,7 @@ func story(t testing.TB) (*commands.Service, postmortem.Record) {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC))
-	s := &commands.Service{Store: storetest.Open(t), Settings: settings(), ChannelPrefix: "inc", Command: "/incident", Clock: clk}
+	s := &commands.Service{Store: bolttest.Open(t), Settings: settings(), ChannelPrefix: "inc", Command: "/incident", Clock: clk}
 
 	res, err := s.Declare(ctx, commands.DeclareInput{
 		Title:    "Checkout returns 500s for card payments",
@@ -55,7 +55,7 @@ func story(t testing.TB) (*commands.Service, postmortem.Record) {
 		t.Helper()
 		clk.Advance(after)
 		now := clk.Now().UTC()
-		err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
 			inc, err := tx.Incident(n)
 			if err != nil {
 				return err

@@ -16,19 +16,20 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 const benchOpen = 10_000
 
 // benchStore is a store (fsync on, as in production) holding benchOpen open
 // SEV1 incidents whose reminders fall due at due(i).
-func benchStore(b *testing.B, opts store.Options, due func(i int) time.Time) *commands.Service {
+func benchStore(b *testing.B, opts boltstore.Options, due func(i int) time.Time) *commands.Service {
 	b.Helper()
-	st := storetest.OpenPath(b, filepath.Join(b.TempDir(), "bench.db"), opts)
+	st := bolttest.OpenPath(b, filepath.Join(b.TempDir(), "bench.db"), opts)
 	const chunk = 1000
 	for start := 0; start < benchOpen; start += chunk {
-		err := st.Update(context.Background(), func(tx *store.Tx) error {
+		err := st.Update(context.Background(), func(tx store.Tx) error {
 			for i := start; i < start+chunk; i++ {
 				inc := &incident.Incident{Title: "bench", Severity: "SEV1", Status: incident.Investigating,
 					Roles: map[string]string{incident.RoleCommander: "UCMDR0001"}, DeclaredAt: time.Now()}
@@ -54,12 +55,12 @@ func benchStore(b *testing.B, opts store.Options, due func(i int) time.Time) *co
 // it is the commit, which the update pays anyway.
 func BenchmarkRemindersReschedule10k(b *testing.B) {
 	later := time.Now().Add(time.Hour)
-	svc := benchStore(b, store.Options{MaxBatchDelay: 2 * time.Millisecond}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
+	svc := benchStore(b, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		n := uint64(i%benchOpen + 1)
-		err := svc.Store.Update(context.Background(), func(tx *store.Tx) error {
+		err := svc.Store.Update(context.Background(), func(tx store.Tx) error {
 			return tx.SetReminder(n, later.Add(time.Duration(i)*time.Microsecond))
 		})
 		if err != nil {
@@ -72,10 +73,10 @@ func BenchmarkRemindersReschedule10k(b *testing.B) {
 // the index work alone, inside a transaction that commits anyway.
 func BenchmarkRemindersRescheduleInTx10k(b *testing.B) {
 	later := time.Now().Add(time.Hour)
-	svc := benchStore(b, store.Options{}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
+	svc := benchStore(b, boltstore.Options{}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
 	b.ReportAllocs()
 	b.ResetTimer()
-	err := svc.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := svc.Store.Update(context.Background(), func(tx store.Tx) error {
 		for i := range b.N {
 			if err := tx.SetReminder(uint64(i%benchOpen+1), later.Add(time.Duration(i)*time.Microsecond)); err != nil {
 				return err
@@ -93,7 +94,7 @@ func BenchmarkRemindersRescheduleInTx10k(b *testing.B) {
 // costs the scheduler (it reads the earliest entry; it never scans).
 func BenchmarkRemindersWake10k(b *testing.B) {
 	later := time.Now().Add(time.Hour)
-	svc := benchStore(b, store.Options{}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
+	svc := benchStore(b, boltstore.Options{}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
 	s := scheduler.New(scheduler.Options{Reminders: svc, Log: zerolog.Nop()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -154,7 +155,7 @@ func runLateness(b *testing.B, offset func(i int) time.Duration) {
 		for i := range dues {
 			dues[i] = start.Add(offset(i))
 		}
-		svc := benchStore(b, store.Options{MaxBatchDelay: 2 * time.Millisecond}, func(i int) time.Time { return dues[i] })
+		svc := benchStore(b, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond}, func(i int) time.Time { return dues[i] })
 		f := &firings{svc: svc, at: map[uint64]time.Time{}, done: make(chan struct{}), want: benchOpen}
 		s := scheduler.New(scheduler.Options{Reminders: f, Clock: clock.Real{}, Log: zerolog.Nop()})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -212,7 +213,7 @@ func BenchmarkRemindersIdle10k(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			later := time.Now().Add(time.Hour)
-			svc := benchStore(b, store.Options{}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
+			svc := benchStore(b, boltstore.Options{}, func(i int) time.Time { return later.Add(time.Duration(i) * time.Millisecond) })
 			s := scheduler.New(scheduler.Options{Reminders: svc, Log: zerolog.Nop()})
 			if run {
 				ctx, cancel := context.WithCancel(context.Background())

@@ -62,7 +62,7 @@ func New(opt Options) *Scheduler {
 
 // Notify tells the scheduler that the schedule may have changed, so it
 // re-reads the earliest due time. It never blocks; wire it to
-// store.Options.OnEnqueue.
+// the store backend's OnEnqueue option (boltstore.Options.OnEnqueue).
 func (s *Scheduler) Notify() {
 	select {
 	case s.wake <- struct{}{}:

@@ -14,7 +14,8 @@ import (
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/scheduler"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 var t0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
@@ -73,7 +74,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, clk: clock.NewFake(t0), fired: make(chan struct{}, 1000)}
 	var notify func()
 	var mu sync.Mutex
-	st := storetest.OpenWith(t, store.Options{NoSync: true, OnEnqueue: func() {
+	st := bolttest.OpenWith(t, boltstore.Options{NoSync: true, OnEnqueue: func() {
 		mu.Lock()
 		fn := notify
 		mu.Unlock()
@@ -159,7 +160,7 @@ func (f *fixture) armed() {
 func (f *fixture) declare(sev string, due time.Time) uint64 {
 	f.t.Helper()
 	var n uint64
-	err := f.svc.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := f.svc.Store.Update(context.Background(), func(tx store.Tx) error {
 		inc := &incident.Incident{Title: "x", Severity: sev, Status: incident.Investigating, DeclaredAt: t0}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
@@ -185,7 +186,7 @@ func (f *fixture) drainFired() {
 // reminders counts the reminder posts enqueued so far.
 func (f *fixture) reminders() int {
 	f.t.Helper()
-	jobs, err := f.svc.Store.PendingJobs(0)
+	jobs, err := f.svc.Store.(*boltstore.Store).PendingJobs(0)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func (f *fixture) reminders() int {
 func (f *fixture) reminderDue(n uint64) time.Time {
 	f.t.Helper()
 	var due time.Time
-	err := f.svc.Store.View(func(tx *store.Tx) error {
+	err := f.svc.Store.View(func(tx store.Tx) error {
 		var err error
 		due, _, err = tx.Reminder(n)
 		return err
@@ -258,7 +259,7 @@ func TestWakesEarlyWhenScheduleChanges(t *testing.T) {
 	f.start()
 	// An update moves the reminder earlier: the commit alone must make the
 	// scheduler re-arm its timer.
-	err := f.svc.Store.Update(context.Background(), func(tx *store.Tx) error { return tx.SetReminder(n, t0.Add(5*time.Minute)) })
+	err := f.svc.Store.Update(context.Background(), func(tx store.Tx) error { return tx.SetReminder(n, t0.Add(5*time.Minute)) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestPostmortemNudgeIsScheduledToo(t *testing.T) {
 	n := f.declare("SEV4", time.Time{})
 	f.start()
 	resolved := t0.Add(time.Minute)
-	err := f.svc.Store.Update(context.Background(), func(tx *store.Tx) error {
+	err := f.svc.Store.Update(context.Background(), func(tx store.Tx) error {
 		inc, err := tx.Incident(n)
 		if err != nil {
 			return err

@@ -1,78 +1,45 @@
-// Package store persists incidents in one bbolt file: the incidents and
-// their timelines, the outbox of side effects still to perform, the keys of
-// deliveries already handled, and the reminder schedule, with the indexes
-// that let start-up and the scheduler read only what they need.
+// Package store is the storage contract: the records (Job, Nudge,
+// Reminder), the errors (ErrNotFound, WriteError) and the transaction
+// interface Tx that the use-cases (package commands), the outbox worker,
+// the scheduler and the Slack adapter program against. It imports no
+// storage engine; each backend lives in a package of its own
+// (store/boltstore: one bbolt file) and is chosen by package app. The
+// consumers declare the few store-level methods they need as interfaces of
+// their own (commands.Store, outbox.Store, bot.Store).
 //
-// # Bucket tree
+// # What a backend must guarantee
 //
-// Numbers in keys are big-endian uint64, so bbolt's byte order is numeric
-// order; times in keys are Unix nanoseconds, big-endian with the sign bit
-// flipped, so byte order is time order. Values are JSON; the file's schema
-// version (below) says how to read them.
+// store/storetest.Contract checks these; run it from every backend's tests.
 //
-//	meta
-//	  schema_version        → uint64: how many migrations have run
-//	incidents               (sequence: last incident number issued)
-//	  <number>              → incident.Incident
-//	incidents_open
-//	  <number>              → empty: the unresolved incidents, so start-up
-//	                          never decodes resolved ones
-//	incidents_by_channel
-//	  <channel ID>          → <number>
-//	events
-//	  <number>/             (bucket; sequence: last Seq issued)
-//	    <seq>               → incident.Event
-//	outbox                  (sequence: last job ID issued)
-//	  <job ID>              → Job; ID order is FIFO order
-//	seen
-//	  <key>                 → <time>: deliveries already handled, and facts
-//	                          kept for good (Remember: a captured message)
-//	seen_by_time
-//	  <time><key>           → empty: the delivery keys only, so PruneSeen
-//	                          seeks instead of scanning and never forgets a
-//	                          remembered fact
-//	reminders
-//	  <due time><number>    → <number>: "what is due" is a cursor from First
-//	reminders_by_incident
-//	  <number>              → <due time>: at most one reminder per incident
-//	postmortem_nudges
-//	  <resolved time><number> → empty: resolutions not yet considered for the
-//	                          postmortem nudge (v2)
-//	archive_due
-//	  <resolved time><number> → empty: resolutions not yet considered for
-//	                          auto-archive (v3; only with
-//	                          Options.IndexArchives)
-//
-// The indexes are kept by the Tx methods that write the records:
-// PutIncident maintains incidents_open and incidents_by_channel, drops
-// the reminder of a resolved incident, and adds an incident that becomes
-// resolved to postmortem_nudges and archive_due.
-//
-// # Migrations
-//
-// Open runs, in one transaction, every migration the file has not had yet,
-// and records the new version in meta/schema_version; a failing migration
-// leaves the file untouched. A file whose version is higher than this binary
-// knows is refused (ErrNewerSchema) rather than misread. The list, in order:
-//
-//	v1  create buckets: the tree above
-//	v2  create postmortem_nudges (resolutions before it are not back-filled)
-//	v3  create archive_due (resolutions before it are not back-filled)
-//
-// To change the schema, append a migration to the migrations slice in
-// migrate.go — never edit one that has shipped — update the tree above, and
-// add its test to migrate_test.go.
-//
-// # Transactions
-//
-// Update groups concurrent commits (bbolt's DB.Batch) and may therefore run
-// its function more than once; see Update. bbolt allows one writer at a
-// time, and a transaction must never be started inside another. Every value a
-// Tx method returns is copied out of bbolt's memory.
-//
-// # File size
-//
-// bbolt reuses freed pages but never shrinks the file. Compact writes a
-// compacted copy (the same as the bbolt command's "compact"), to be moved
-// over the original while incidentbot is stopped.
+//   - Update(ctx, fn) runs fn in one atomic transaction: if fn returns an
+//     error (or panics) nothing it did is kept, and that error is returned.
+//     fn may run more than once (a backend may group or retry commits), so
+//     it must have no side effects outside tx. ctx is checked before fn runs.
+//     View(fn) runs fn read-only; write methods fail inside it.
+//   - Transactions are serializable as far as the contract can tell: a
+//     read-modify-write in one Update never loses a concurrent one (bbolt
+//     has one writer at a time; a SQL backend locks or retries).
+//   - Incident numbers are 1, 2, 3… in commit order, never reused. The
+//     channel index maps a ChannelID to exactly one incident, open or
+//     resolved, and follows a rename; a channel owned by another incident
+//     is refused.
+//   - Timeline events get Seq 1, 2, 3… per incident and read back in Seq
+//     order.
+//   - Outbox job IDs increase for the store's life in commit order, so ID
+//     order is FIFO order and "pending after ID n" never misses a job
+//     committed later. A job stays until CompleteJob, which is idempotent.
+//   - Delivery keys: MarkSeen and Remember report a key already held;
+//     PruneSeen forgets only MarkSeen keys older than its cutoff, never a
+//     remembered one.
+//   - Resolving an incident (PutIncident, open → resolved) drops its
+//     reminder and enters it into the postmortem-nudge index and, when the
+//     backend was asked to, the archive index; the Next* methods read the
+//     earliest entry of each schedule.
+//   - Every lookup that finds nothing wraps ErrNotFound. A commit that fails
+//     to reach durable storage returns a *WriteError, and so does every
+//     Update after it until restart: what was kept is then unknown.
+//   - A backend offers the same hooks as boltstore.Options: OnEnqueue after
+//     a commit that enqueued jobs or changed reminders, OnIncident for each
+//     incident a commit created or changed, never for a rolled-back one.
+//   - Everything a Tx returns is a copy, valid after the transaction ends.
 package store

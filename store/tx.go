@@ -1,51 +1,108 @@
 package store
 
 import (
-	"encoding/json"
-	"fmt"
+	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/incidentbot/incidentbot/incident"
 )
 
-// Tx is one transaction on the store, handed to the functions given to
-// Update and View. It is valid only inside that function. Everything a Tx
-// method returns is a copy, safe to keep after the transaction ends; write
-// methods fail inside View.
-type Tx struct {
-	btx *bolt.Tx
-	s   *Store
-}
+// Tx is one transaction on a store, handed to the functions given to a
+// backend's Update and View. It is valid only inside that function.
+// Everything a Tx method returns is a copy, safe to keep after the
+// transaction ends; write methods fail inside View. "Wraps ErrNotFound"
+// means errors.Is(err, ErrNotFound) holds.
+type Tx interface {
+	// CreateIncident stores a new incident, assigns inc.Number (1, 2, 3…,
+	// never reused) and, if empty, inc.UUID, and indexes it by channel.
+	CreateIncident(inc *incident.Incident) error
+	// PutIncident saves an existing incident (wraps ErrNotFound if there is
+	// none) and keeps every index in step: the channel index follows
+	// ChannelID (a channel owned by another incident is refused); on
+	// resolution it leaves the open set, loses its reminder and enters the
+	// postmortem-nudge and archive indexes.
+	PutIncident(inc *incident.Incident) error
+	// Incident returns incident number; wraps ErrNotFound if there is none.
+	Incident(number uint64) (*incident.Incident, error)
+	// IncidentByChannel returns the incident, open or resolved, whose
+	// channel is channelID; wraps ErrNotFound if there is none.
+	IncidentByChannel(channelID string) (*incident.Incident, error)
+	// OpenIncidents returns the unresolved incidents in number order,
+	// at a cost that does not grow with the resolved ones.
+	OpenIncidents() ([]*incident.Incident, error)
+	// ForEachIncident calls fn for every incident in number order and
+	// stops at, and returns, fn's first error.
+	ForEachIncident(fn func(*incident.Incident) error) error
+	// IncidentsDeclaredSince calls fn, newest first, for every incident
+	// declared at or after since, at a cost that follows the window.
+	IncidentsDeclaredSince(since time.Time, fn func(*incident.Incident) error) error
 
-// bucket returns a top-level bucket, which migrations guarantee exists.
-func (tx *Tx) bucket(name []byte) (*bolt.Bucket, error) {
-	b := tx.btx.Bucket(name)
-	if b == nil {
-		return nil, fmt.Errorf("bucket %s missing: store schema damaged", name)
-	}
-	return b, nil
-}
+	// AppendEvent adds ev to incident number's timeline with Seq 1, 2, 3…
+	// per incident and At = now if zero; wraps ErrNotFound for no incident.
+	AppendEvent(number uint64, ev incident.Event) (incident.Event, error)
+	// Events returns incident number's timeline in Seq order (empty if
+	// none yet); wraps ErrNotFound for no incident.
+	Events(number uint64) ([]incident.Event, error)
+	// Event returns event seq of incident number; wraps ErrNotFound when
+	// either is missing.
+	Event(number, seq uint64) (incident.Event, error)
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(key, data)
-}
+	// Enqueue adds j to the outbox with ID assigned (increasing for the
+	// store's life, so ID order is FIFO order) and CreatedAt = now if zero;
+	// the backend's OnEnqueue hook runs after commit.
+	Enqueue(j Job) (Job, error)
+	// Job returns pending job id; wraps ErrNotFound once completed.
+	Job(id uint64) (Job, error)
+	// CompleteJob removes job id; completing a missing job is not an error.
+	CompleteJob(id uint64) error
+	// RescheduleJob records a failed attempt; the job keeps its place in
+	// the queue. Wraps ErrNotFound if the job is gone.
+	RescheduleJob(id uint64, attempts int, notBefore time.Time, lastErr string) error
+	// MarkJobMaybeDone sets MaybeDone until the job completes; wraps
+	// ErrNotFound if the job is gone.
+	MarkJobMaybeDone(id uint64) error
 
-// getJSON decodes the value at key into v and reports whether it existed.
-// json.Unmarshal copies, so v never aliases bbolt's memory.
-func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
-	data := b.Get(key)
-	if data == nil {
-		return false, nil
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return true, fmt.Errorf("decode stored value: %w", err)
-	}
-	return true, nil
-}
+	// SetReminder sets incident number's one reminder at due, replacing any
+	// earlier one; wraps ErrNotFound for no incident. OnEnqueue runs after
+	// commit.
+	SetReminder(number uint64, due time.Time) error
+	// ClearReminder drops incident number's reminder; none is not an error.
+	ClearReminder(number uint64) error
+	// Reminder returns when incident number's reminder is due, false if none.
+	Reminder(number uint64) (time.Time, bool, error)
+	// DueReminders returns the reminders due at or before now, earliest
+	// first.
+	DueReminders(now time.Time) ([]Reminder, error)
 
-// Size is how many bytes of the file the store uses: the pages up to the
-// highest one in use. The file itself may be larger (bbolt grows it ahead).
-func (tx *Tx) Size() int64 { return tx.btx.Size() }
+	// PostmortemNudges returns the resolutions at or before by still in the
+	// postmortem-nudge index, earliest first.
+	PostmortemNudges(by time.Time) ([]Nudge, error)
+	// DropPostmortemNudge removes n from that index; absent is not an error.
+	DropPostmortemNudge(n Nudge) error
+	// ArchivesDue returns the resolutions at or before by still in the
+	// archive index, earliest first, at most limit (0: all).
+	ArchivesDue(by time.Time, limit int) ([]Nudge, error)
+	// DropArchive removes n from the archive index; absent is not an error.
+	DropArchive(n Nudge) error
+
+	// MarkSeen records delivery key seen at at (zero: now) and reports
+	// true, changing nothing, if it was recorded before.
+	MarkSeen(key string, at time.Time) (seen bool, err error)
+	// PruneSeen forgets MarkSeen keys seen before the given time and
+	// returns how many; Remember's keys are never pruned.
+	PruneSeen(before time.Time) (int, error)
+	// PruneSeenUpTo is PruneSeen removing at most limit keys (all when
+	// limit <= 0), the oldest first.
+	PruneSeenUpTo(before time.Time, limit int) (int, error)
+	// Remember records key for good and reports true if it was recorded
+	// before (by MarkSeen, which it then keeps for good, or Remember).
+	Remember(key string) (known bool, err error)
+	// Seen reports whether key was recorded and not pruned since.
+	Seen(key string) (bool, error)
+	// SeenCount is how many keys are held, pruneable and remembered; for
+	// tests and measurements.
+	SeenCount() (int, error)
+
+	// Size is how many bytes the backend's storage holds, for growth
+	// measurements.
+	Size() int64
+}

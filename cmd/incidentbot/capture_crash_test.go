@@ -11,6 +11,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // A 📌 acked by a process that is then killed -9 before it read the
@@ -92,13 +93,13 @@ func TestCaptureSurvivesAKillRightAfterItsAck(t *testing.T) {
 	}
 	stop()
 
-	st, err := store.Open(storePath, store.Options{})
+	st, err := boltstore.Open(storePath, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	var pins []incident.Event
-	err = st.View(func(tx *store.Tx) error {
+	err = st.View(func(tx store.Tx) error {
 		evs, err := tx.Events(1)
 		for _, e := range evs {
 			if e.Kind == incident.EventMessagePinned {

@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/incidentbot/incidentbot/config"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 const checkUsage = "usage: incidentbot check [--config FILE]"
@@ -47,8 +47,8 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
 		return checkBadUsage
 	}
-	rep, err := store.Check(cfg.Store.Path, store.DefaultTimeout)
-	if errors.Is(err, store.ErrLocked) {
+	rep, err := boltstore.Check(cfg.Store.Path, boltstore.DefaultTimeout)
+	if errors.Is(err, boltstore.ErrLocked) {
 		fmt.Fprintf(stderr, "incidentbot check: %v; stop it first, then check\n", err)
 		return checkCannot
 	}

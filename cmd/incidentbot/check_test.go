@@ -11,16 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 // A damaged store stops `run` and fails `check` with one line naming the
 // file and what to do — never a SIGBUS or SIGSEGV with a goroutine dump.
 func TestDamagedStoreFailsInOneLine(t *testing.T) {
-	for _, kind := range []string{storetest.Truncated, storetest.DataPage, storetest.BothMeta} {
+	for _, kind := range []string{bolttest.Truncated, bolttest.DataPage, bolttest.BothMeta} {
 		t.Run(kind, func(t *testing.T) {
-			path := storetest.Damaged(t, t.TempDir(), kind)
+			path := bolttest.Damaged(t, t.TempDir(), kind)
 			// At log level warn the start-up's info lines are gone, so all
 			// that stderr holds is what the failure printed.
 			env := []string{"SLACK_BOT_TOKEN=" + botToken, "SLACK_APP_TOKEN=" + appToken, "INCIDENTBOT_STORE_PATH=" + path, "INCIDENTBOT_HTTP_LISTEN=", "INCIDENTBOT_LOG_LEVEL=warn"}
@@ -45,7 +45,7 @@ func TestDamagedStoreFailsInOneLine(t *testing.T) {
 // One torn meta page is damage bbolt survives: check says so and exits 1,
 // naming the page, and does not tell the operator to restore a backup.
 func TestCheckReportsOneDamagedMetaPage(t *testing.T) {
-	path := storetest.Damaged(t, t.TempDir(), storetest.MetaPage0)
+	path := bolttest.Damaged(t, t.TempDir(), bolttest.MetaPage0)
 	env := []string{"INCIDENTBOT_STORE_PATH=" + path, "INCIDENTBOT_HTTP_LISTEN="}
 	stdout, stderr, code := runBriefly(t, env, "check")
 	if code != 1 || stderr != "" || !strings.Contains(stdout, "warning: meta page 0") || !strings.Contains(stdout, "The bot starts on it") || strings.Contains(stdout, "backup") {
@@ -95,7 +95,7 @@ func TestCheckCleanStore(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("store:\n  path: "+storePath+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := storetest.OpenPath(t, storePath, store.Options{})
+	s := bolttest.OpenPath(t, storePath, boltstore.Options{})
 	// While a bot holds the store, check refuses in one line.
 	_, stderr, code := runBinary(t, nil, "check", "--config", cfg)
 	if code != 3 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "in use by another process") {

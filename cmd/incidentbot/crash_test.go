@@ -23,6 +23,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -266,7 +267,7 @@ func TestCrashLosesNothingAndDuplicatesNothing(t *testing.T) {
 	}
 	stop()
 
-	st, err := store.Open(storePath, store.Options{})
+	st, err := boltstore.Open(storePath, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,7 +561,7 @@ func waitReminder(ctx context.Context, t *testing.T, emu *slackemu.Server, chann
 type crashAudit struct {
 	t        *testing.T
 	emu      *slackemu.Server
-	st       *store.Store
+	st       *boltstore.Store
 	plan     *crashPlan
 	announce string
 	// incidents by channel, with their timelines.
@@ -574,7 +575,7 @@ func (a *crashAudit) declarations() {
 	t := a.t
 	a.byChannel, a.events = map[string]*incident.Incident{}, map[uint64][]incident.Event{}
 	byTitle := map[string][]*incident.Incident{}
-	err := a.st.View(func(tx *store.Tx) error {
+	err := a.st.View(func(tx store.Tx) error {
 		return tx.ForEachIncident(func(inc *incident.Incident) error {
 			byTitle[inc.Title] = append(byTitle[inc.Title], inc)
 			a.byChannel[inc.ChannelID] = inc

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/storetest"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 // Every way `run` fails prints what went wrong — an error line, a log line
@@ -26,9 +26,9 @@ func TestFailureOutputHoldsNoToken(t *testing.T) {
 	emu.Fail("apps.connections.open", slackemu.Fault{Error: "invalid_auth"})
 	tokens := []string{botToken, appToken, emu.BotToken(), emu.AppToken()}
 
-	damaged := storetest.Damaged(t, t.TempDir(), storetest.DataPage)
+	damaged := bolttest.Damaged(t, t.TempDir(), bolttest.DataPage)
 	lockedPath := filepath.Join(t.TempDir(), "locked.db")
-	storetest.OpenPath(t, lockedPath, store.Options{}) // held by this process until the test ends
+	bolttest.OpenPath(t, lockedPath, boltstore.Options{}) // held by this process until the test ends
 
 	debug := func(env ...string) []string {
 		return append([]string{"INCIDENTBOT_LOG_LEVEL=debug", "INCIDENTBOT_HTTP_LISTEN="}, env...)

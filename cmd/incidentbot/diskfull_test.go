@@ -14,7 +14,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // The disk fills under the running binary: the declaration whose commit
@@ -25,12 +25,12 @@ import (
 // one fails with EFBIG, as a write on a full disk fails with ENOSPC.
 func TestDiskFullExitsNonZero(t *testing.T) {
 	storePath := filepath.Join(t.TempDir(), "incidentbot.db")
-	st, err := store.Open(storePath, store.Options{})
+	st, err := boltstore.Open(storePath, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	rep, err := store.Check(storePath, time.Second)
+	rep, err := boltstore.Check(storePath, time.Second)
 	if err != nil || len(rep.Problems) > 0 {
 		t.Fatal(err, rep)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/postmortem"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // freeAddr is a loopback address with a port nobody listens on now.
@@ -185,7 +185,7 @@ func TestExportErrors(t *testing.T) {
 // seedStore writes a store with INC-1 in it, as the bot would.
 func seedStore(t *testing.T, path string) {
 	t.Helper()
-	st, err := store.Open(path, store.Options{})
+	st, err := boltstore.Open(path, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -31,7 +32,7 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 	}
 
 	a, err := app.Open(cfg, tmpl, log)
-	if errors.Is(err, store.ErrDamaged) {
+	if errors.Is(err, boltstore.ErrDamaged) {
 		fmt.Fprintf(stderr, "incidentbot: %s\n", damagedHint(err, *cfgPath))
 		return 1
 	}

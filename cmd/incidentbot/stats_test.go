@@ -15,6 +15,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/insights"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // statsStore writes, relative to now: in the last 7 days a checkout SEV1
@@ -28,14 +29,14 @@ func statsStore(t *testing.T, now time.Time) (cfgPath, dbPath string) {
 	if err := os.WriteFile(cfgPath, []byte("store:\n  path: "+dbPath+"\nservices:\n  - {name: checkout}\n  - {name: search}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(dbPath, store.Options{})
+	st, err := boltstore.Open(dbPath, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	add := func(title, sev, svc string, ago, update, resolve time.Duration, mut func(*incident.Incident)) {
 		at := now.Add(-ago)
-		err := st.Update(context.Background(), func(tx *store.Tx) error {
+		err := st.Update(context.Background(), func(tx store.Tx) error {
 			inc := &incident.Incident{Title: title, Severity: sev, Service: svc, Status: incident.Investigating, DeclaredBy: "U1", StartedAt: at, DeclaredAt: at}
 			if mut != nil {
 				mut(inc)
@@ -175,7 +176,7 @@ func TestStatsCommandErrors(t *testing.T) {
 		}
 	}
 	// While the bot holds the store: a clear line, within the lock timeout.
-	st, err := store.Open(db, store.Options{})
+	st, err := boltstore.Open(db, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

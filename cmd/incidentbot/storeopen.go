@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/incidentbot/incidentbot/config"
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
 // openExistingStore opens the store of a stopped bot for the sub-commands
@@ -17,7 +17,7 @@ import (
 // it cannot: a missing file (Open would create one, and a typo in
 // store.path must not look like an empty store), a file the running bot
 // holds (then lockedHint says what to do instead), or a damaged one.
-func openExistingStore(ctx context.Context, cfg *config.Config, cfgPath string, stderr io.Writer, lockedHint string) (*store.Store, int) {
+func openExistingStore(ctx context.Context, cfg *config.Config, cfgPath string, stderr io.Writer, lockedHint string) (*boltstore.Store, int) {
 	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "incidentbot: store %s does not exist; point store.path (or INCIDENTBOT_STORE_PATH, or --config) at the bot's store file\n", cfg.Store.Path)
 		return nil, 1
@@ -25,13 +25,13 @@ func openExistingStore(ctx context.Context, cfg *config.Config, cfgPath string, 
 	if ctx.Err() != nil {
 		return nil, 1
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{})
+	st, err := boltstore.Open(cfg.Store.Path, boltstore.Options{})
 	switch {
 	case err == nil:
 		return st, 0
-	case errors.Is(err, store.ErrLocked):
+	case errors.Is(err, boltstore.ErrLocked):
 		fmt.Fprintf(stderr, "incidentbot: %v\n%s\n", err, lockedHint)
-	case errors.Is(err, store.ErrDamaged):
+	case errors.Is(err, boltstore.ErrDamaged):
 		fmt.Fprintf(stderr, "incidentbot: %s\n", damagedHint(err, cfgPath))
 	default:
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)

@@ -13,7 +13,7 @@ import (
 	"syscall"
 )
 
-// Disk opens files (its OpenFile fits store.Options.OpenFile) and can make
+// Disk opens files (its OpenFile fits boltstore.Options.OpenFile) and can make
 // their writes fail.
 type Disk struct {
 	mu    sync.Mutex

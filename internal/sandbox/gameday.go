@@ -25,6 +25,11 @@ const botWait = 30 * time.Second
 // AlertsUser is the bot user that alert events post as.
 var AlertsUser = slackemu.User{ID: "UALERTS01", Name: "alerts", RealName: "Alerts", IsBot: true}
 
+// viewer is what a game day reads of the store.
+type viewer interface {
+	View(fn func(tx store.Tx) error) error
+}
+
 // GameDay plays a Scenario into a drill: it declares the drill as the
 // scenario's declarer would (`/incident drill …`), then plays each event at
 // its offset from the declaration on its clock, acting through the
@@ -33,7 +38,7 @@ var AlertsUser = slackemu.User{ID: "UALERTS01", Name: "alerts", RealName: "Alert
 type GameDay struct {
 	sc      *Scenario
 	emu     *slackemu.Server
-	store   *store.Store
+	store   viewer
 	prefix  string
 	command string
 	clock   clock.Clock
@@ -164,7 +169,7 @@ func (g *GameDay) Declare(ctx context.Context) error {
 func (g *GameDay) declared(user string) (*incident.Incident, error) {
 	title := strings.Join(strings.Fields(g.sc.Title), " ")
 	var found *incident.Incident
-	err := g.store.View(func(tx *store.Tx) error {
+	err := g.store.View(func(tx store.Tx) error {
 		open, err := tx.OpenIncidents()
 		if err != nil {
 			return err

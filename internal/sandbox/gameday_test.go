@@ -29,7 +29,7 @@ func (r *running) gdIdle() {
 func (r *running) gdIncident(n uint64) *incident.Incident {
 	r.t.Helper()
 	var inc *incident.Incident
-	if err := r.App().Store().View(func(tx *store.Tx) error {
+	if err := r.App().Store().View(func(tx store.Tx) error {
 		var err error
 		inc, err = tx.Incident(n)
 		return err

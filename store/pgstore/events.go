@@ -14,7 +14,7 @@ import (
 // with Seq assigned (1, 2, 3… per incident, no gaps) and At set to now if
 // it was zero. The error wraps store.ErrNotFound if the incident does not
 // exist.
-func (tx *Tx) AppendEvent(number uint64, ev incident.Event) (incident.Event, error) {
+func (tx *pgTx) AppendEvent(number uint64, ev incident.Event) (incident.Event, error) {
 	id := incident.FormatID(number)
 	// The row lock this UPDATE takes orders appends to one incident across
 	// replicas; a rollback returns the seq, so the timeline has no gaps.
@@ -44,7 +44,7 @@ func (tx *Tx) AppendEvent(number uint64, ev incident.Event) (incident.Event, err
 // Events returns the timeline of incident number in Seq order (empty, not
 // an error, if nothing was recorded yet). The error wraps
 // store.ErrNotFound if the incident does not exist.
-func (tx *Tx) Events(number uint64) ([]incident.Event, error) {
+func (tx *pgTx) Events(number uint64) ([]incident.Event, error) {
 	id := incident.FormatID(number)
 	var one int
 	found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
@@ -75,7 +75,7 @@ func scanEvent(row pgx.CollectableRow) (incident.Event, error) {
 
 // Event returns event seq of incident number; the error wraps
 // store.ErrNotFound when either does not exist.
-func (tx *Tx) Event(number, seq uint64) (incident.Event, error) {
+func (tx *pgTx) Event(number, seq uint64) (incident.Event, error) {
 	id := incident.FormatID(number)
 	var body []byte
 	found, err := tx.scanRow("SELECT body FROM events WHERE incident = $1 AND seq = $2", []any{number, seq}, &body)

@@ -20,7 +20,7 @@ const pageSize = 256
 // CreateIncident stores a new incident, numbered from the incident_numbers
 // sequence, and assigns inc.UUID if empty. If the transaction does not
 // commit, the values it assigned into inc mean nothing.
-func (tx *Tx) CreateIncident(inc *incident.Incident) error {
+func (tx *pgTx) CreateIncident(inc *incident.Incident) error {
 	if inc == nil {
 		return fmt.Errorf("create incident: nil incident")
 	}
@@ -52,7 +52,7 @@ func (tx *Tx) CreateIncident(inc *incident.Incident) error {
 // index and loses its reminder, and enters the postmortem-nudge and archive
 // indexes when it becomes resolved; a ChannelID that already belongs to
 // another incident is refused.
-func (tx *Tx) PutIncident(inc *incident.Incident) error {
+func (tx *pgTx) PutIncident(inc *incident.Incident) error {
 	if inc == nil {
 		return fmt.Errorf("put incident: nil incident")
 	}
@@ -98,7 +98,7 @@ func (tx *Tx) PutIncident(inc *incident.Incident) error {
 // checkChannel refuses a channel that belongs to another incident with the
 // bbolt store's message, before the unique index would abort the whole
 // transaction.
-func (tx *Tx) checkChannel(inc *incident.Incident) error {
+func (tx *pgTx) checkChannel(inc *incident.Incident) error {
 	if inc.ChannelID == "" {
 		return nil
 	}
@@ -124,7 +124,7 @@ func channel(inc *incident.Incident) any {
 
 // Incident returns incident number; the error wraps store.ErrNotFound if
 // there is none.
-func (tx *Tx) Incident(number uint64) (*incident.Incident, error) {
+func (tx *pgTx) Incident(number uint64) (*incident.Incident, error) {
 	inc, err := tx.incident(number, "")
 	if err != nil {
 		return nil, fmt.Errorf("get %w", err)
@@ -133,7 +133,7 @@ func (tx *Tx) Incident(number uint64) (*incident.Incident, error) {
 }
 
 // incident reads one record; lock is "" or a locking clause.
-func (tx *Tx) incident(number uint64, lock string) (*incident.Incident, error) {
+func (tx *pgTx) incident(number uint64, lock string) (*incident.Incident, error) {
 	id := incident.FormatID(number)
 	var body []byte
 	found, err := tx.scanRow("SELECT body FROM incidents WHERE number = $1"+lock, []any{number}, &body)
@@ -152,7 +152,7 @@ func (tx *Tx) incident(number uint64, lock string) (*incident.Incident, error) {
 
 // IncidentByChannel returns the incident whose channel is channelID, open
 // or resolved; the error wraps store.ErrNotFound if there is none.
-func (tx *Tx) IncidentByChannel(channelID string) (*incident.Incident, error) {
+func (tx *pgTx) IncidentByChannel(channelID string) (*incident.Incident, error) {
 	var body []byte
 	found, err := tx.scanRow("SELECT body FROM incidents WHERE channel_id = $1", []any{channelID}, &body)
 	if err != nil {
@@ -170,7 +170,7 @@ func (tx *Tx) IncidentByChannel(channelID string) (*incident.Incident, error) {
 
 // OpenIncidents returns the unresolved incidents in number order, reading
 // only the open index's rows.
-func (tx *Tx) OpenIncidents() ([]*incident.Incident, error) {
+func (tx *pgTx) OpenIncidents() ([]*incident.Incident, error) {
 	out, err := collect(tx, "SELECT body FROM incidents WHERE open ORDER BY number", nil, scanIncident)
 	if err != nil {
 		return nil, fmt.Errorf("open incidents: %w", err)
@@ -190,7 +190,7 @@ func scanIncident(row pgx.CollectableRow) (*incident.Incident, error) {
 // ForEachIncident calls fn for every stored incident in number order,
 // stopping at and returning fn's first error. It reads a page at a time,
 // so fn may use tx to read; it must not change incidents.
-func (tx *Tx) ForEachIncident(fn func(*incident.Incident) error) error {
+func (tx *pgTx) ForEachIncident(fn func(*incident.Incident) error) error {
 	var after uint64
 	for {
 		page, err := collect(tx, "SELECT body FROM incidents WHERE number > $1 ORDER BY number LIMIT $2",
@@ -219,7 +219,7 @@ const declaredSkew = time.Minute
 // declared at or after since. Like the bbolt store it walks numbers
 // backwards and stops soon after the first incident declared earlier, so
 // the cost follows the window, not the history.
-func (tx *Tx) IncidentsDeclaredSince(since time.Time, fn func(*incident.Incident) error) error {
+func (tx *pgTx) IncidentsDeclaredSince(since time.Time, fn func(*incident.Incident) error) error {
 	before := uint64(1<<63 - 1)
 	for {
 		page, err := collect(tx, "SELECT body FROM incidents WHERE number < $1 ORDER BY number DESC LIMIT $2",

@@ -11,8 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/incidentbot/incidentbot/store"
 )
 
 // migrationFiles are the schema's history, NNNN_name.sql, applied in order.
@@ -66,7 +64,7 @@ func Migrations() ([]Migration, error) {
 // own transaction recorded in schema_migrations, under an advisory lock so
 // that replicas starting together do not race. It returns what it applied
 // (or, with dryRun, what it would apply, changing nothing). A database from
-// a newer incidentbot is refused with an error wrapping store.ErrNewerSchema.
+// a newer incidentbot is refused with an error wrapping ErrNewerSchema.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, dryRun bool) ([]Migration, error) {
 	all, err := Migrations()
 	if err != nil {
@@ -95,7 +93,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, dryRun bool) ([]Migration,
 		return nil, err
 	}
 	if have > len(all) {
-		return nil, fmt.Errorf("database has schema version %d, this binary knows %d: %w", have, len(all), store.ErrNewerSchema)
+		return nil, fmt.Errorf("database has schema version %d, this binary knows %d: %w", have, len(all), ErrNewerSchema)
 	}
 	pending := all[have:]
 	if dryRun {

@@ -20,7 +20,7 @@ const enqueueLock int64 = 0x6f7574626f78 // "outbox"
 // Enqueue adds j to the outbox and returns it with ID assigned (increasing
 // in commit order) and CreatedAt set to now if it was zero. OnEnqueue runs
 // once the transaction commits.
-func (tx *Tx) Enqueue(j store.Job) (store.Job, error) {
+func (tx *pgTx) Enqueue(j store.Job) (store.Job, error) {
 	if j.Kind == "" {
 		return store.Job{}, fmt.Errorf("enqueue: job has no kind")
 	}
@@ -46,7 +46,7 @@ func (tx *Tx) Enqueue(j store.Job) (store.Job, error) {
 
 // Job returns pending job id; the error wraps store.ErrNotFound once it is
 // completed or if it never existed.
-func (tx *Tx) Job(id uint64) (store.Job, error) {
+func (tx *pgTx) Job(id uint64) (store.Job, error) {
 	var body []byte
 	found, err := tx.scanRow("SELECT body FROM outbox WHERE id = $1", []any{id}, &body)
 	if err != nil {
@@ -64,7 +64,7 @@ func (tx *Tx) Job(id uint64) (store.Job, error) {
 
 // CompleteJob removes job id from the outbox; completing a job already
 // gone is not an error.
-func (tx *Tx) CompleteJob(id uint64) error {
+func (tx *pgTx) CompleteJob(id uint64) error {
 	if _, err := tx.exec("DELETE FROM outbox WHERE id = $1", id); err != nil {
 		return fmt.Errorf("complete job %d: %w", id, err)
 	}
@@ -74,7 +74,7 @@ func (tx *Tx) CompleteJob(id uint64) error {
 // RescheduleJob records a failed attempt: the job keeps its place but is
 // not to be run before notBefore. The error wraps store.ErrNotFound if the
 // job is gone.
-func (tx *Tx) RescheduleJob(id uint64, attempts int, notBefore time.Time, lastErr string) error {
+func (tx *pgTx) RescheduleJob(id uint64, attempts int, notBefore time.Time, lastErr string) error {
 	j, err := tx.Job(id)
 	if err != nil {
 		return fmt.Errorf("reschedule: %w", err)
@@ -88,7 +88,7 @@ func (tx *Tx) RescheduleJob(id uint64, attempts int, notBefore time.Time, lastEr
 
 // MarkJobMaybeDone sets the job's MaybeDone until it completes. The error
 // wraps store.ErrNotFound if the job is gone.
-func (tx *Tx) MarkJobMaybeDone(id uint64) error {
+func (tx *pgTx) MarkJobMaybeDone(id uint64) error {
 	j, err := tx.Job(id)
 	if err != nil {
 		return fmt.Errorf("mark job maybe done: %w", err)
@@ -100,7 +100,7 @@ func (tx *Tx) MarkJobMaybeDone(id uint64) error {
 	return nil
 }
 
-func (tx *Tx) putJob(j store.Job) error {
+func (tx *pgTx) putJob(j store.Job) error {
 	body, err := json.Marshal(j)
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func (s *Store) PendingJobs(limit int) ([]store.Job, error) { return s.PendingJo
 // committed later has a lower ID.
 func (s *Store) PendingJobsAfter(after uint64, limit int) ([]store.Job, error) {
 	var jobs []store.Job
-	err := s.View(func(tx *Tx) error {
+	err := s.view(func(tx *pgTx) error {
 		lim := any(nil) // LIMIT NULL: no limit
 		if limit > 0 {
 			lim = limit

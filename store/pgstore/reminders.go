@@ -15,7 +15,7 @@ import (
 // SetReminder schedules the reminder of incident number at due, replacing
 // any earlier one. OnEnqueue runs once the transaction commits. The error
 // wraps store.ErrNotFound if the incident does not exist.
-func (tx *Tx) SetReminder(number uint64, due time.Time) error {
+func (tx *pgTx) SetReminder(number uint64, due time.Time) error {
 	id := incident.FormatID(number)
 	if due.IsZero() {
 		return fmt.Errorf("set reminder of %s: zero due time; use ClearReminder to stop reminders", id)
@@ -38,7 +38,7 @@ func (tx *Tx) SetReminder(number uint64, due time.Time) error {
 
 // ClearReminder stops the reminder of incident number; clearing when there
 // is none is not an error.
-func (tx *Tx) ClearReminder(number uint64) error {
+func (tx *pgTx) ClearReminder(number uint64) error {
 	tag, err := tx.exec("DELETE FROM reminders WHERE incident = $1", number)
 	if err != nil {
 		return fmt.Errorf("clear reminder of %s: %w", incident.FormatID(number), err)
@@ -51,7 +51,7 @@ func (tx *Tx) ClearReminder(number uint64) error {
 
 // Reminder returns when the reminder of incident number is due, and false
 // if none is set.
-func (tx *Tx) Reminder(number uint64) (time.Time, bool, error) {
+func (tx *pgTx) Reminder(number uint64) (time.Time, bool, error) {
 	var due int64
 	found, err := tx.scanRow("SELECT due_ns FROM reminders WHERE incident = $1", []any{number}, &due)
 	if err != nil || !found {
@@ -64,7 +64,7 @@ func (tx *Tx) Reminder(number uint64) (time.Time, bool, error) {
 }
 
 // DueReminders returns the reminders due at or before now, earliest first.
-func (tx *Tx) DueReminders(now time.Time) ([]store.Reminder, error) {
+func (tx *pgTx) DueReminders(now time.Time) ([]store.Reminder, error) {
 	out, err := collect(tx, "SELECT incident, due_ns FROM reminders WHERE due_ns <= $1 ORDER BY due_ns, incident",
 		[]any{ns(now)}, scanReminder)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // The table names below are constants of this file, never user input.
 
 // indexResolved enters inc, at its resolution time (now if it has none).
-func (tx *Tx) indexResolved(table string, inc *incident.Incident) error {
+func (tx *pgTx) indexResolved(table string, inc *incident.Incident) error {
 	at := inc.ResolvedAt
 	if at.IsZero() {
 		at = tx.s.now()
@@ -31,7 +31,7 @@ func (tx *Tx) indexResolved(table string, inc *incident.Incident) error {
 	return nil
 }
 
-func (tx *Tx) resolvedDue(table string, by time.Time, limit int) ([]store.Nudge, error) {
+func (tx *pgTx) resolvedDue(table string, by time.Time, limit int) ([]store.Nudge, error) {
 	lim := any(nil)
 	if limit > 0 {
 		lim = limit
@@ -44,7 +44,7 @@ func (tx *Tx) resolvedDue(table string, by time.Time, limit int) ([]store.Nudge,
 	return out, nil
 }
 
-func (tx *Tx) dropResolved(table string, n store.Nudge) error {
+func (tx *pgTx) dropResolved(table string, n store.Nudge) error {
 	if _, err := tx.exec("DELETE FROM "+table+" WHERE resolved_ns = $1 AND incident = $2", ns(n.Resolved), n.Incident); err != nil {
 		return fmt.Errorf("drop %s entry of %s: %w", table, incident.FormatID(n.Incident), err)
 	}
@@ -77,12 +77,12 @@ func scanNudge(row pgx.CollectableRow) (store.Nudge, error) {
 
 // PostmortemNudges returns the incidents resolved at or before by that are
 // still in the postmortem-nudge index, earliest first.
-func (tx *Tx) PostmortemNudges(by time.Time) ([]store.Nudge, error) {
+func (tx *pgTx) PostmortemNudges(by time.Time) ([]store.Nudge, error) {
 	return tx.resolvedDue("postmortem_nudges", by, 0)
 }
 
 // DropPostmortemNudge removes n from the index once acted on.
-func (tx *Tx) DropPostmortemNudge(n store.Nudge) error {
+func (tx *pgTx) DropPostmortemNudge(n store.Nudge) error {
 	return tx.dropResolved("postmortem_nudges", n)
 }
 
@@ -93,12 +93,12 @@ func (s *Store) NextPostmortemNudge() (store.Nudge, bool, error) {
 
 // ArchivesDue returns the incidents resolved at or before by that are
 // still in the archive index, earliest first, at most limit (0: all).
-func (tx *Tx) ArchivesDue(by time.Time, limit int) ([]store.Nudge, error) {
+func (tx *pgTx) ArchivesDue(by time.Time, limit int) ([]store.Nudge, error) {
 	return tx.resolvedDue("archives_due", by, limit)
 }
 
 // DropArchive removes n from the archive index once acted on.
-func (tx *Tx) DropArchive(n store.Nudge) error { return tx.dropResolved("archives_due", n) }
+func (tx *pgTx) DropArchive(n store.Nudge) error { return tx.dropResolved("archives_due", n) }
 
 // NextArchive returns the earliest entry of the archive index, and false
 // if none.

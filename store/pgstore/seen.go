@@ -8,7 +8,7 @@ import (
 // MarkSeen records that the delivery identified by key has been handled,
 // and reports true, changing nothing, if it was recorded before. Replicas
 // share the table, so a redelivery to another replica is seen too.
-func (tx *Tx) MarkSeen(key string, at time.Time) (seen bool, err error) {
+func (tx *pgTx) MarkSeen(key string, at time.Time) (seen bool, err error) {
 	if key == "" {
 		return false, fmt.Errorf("mark seen: empty key")
 	}
@@ -24,11 +24,11 @@ func (tx *Tx) MarkSeen(key string, at time.Time) (seen bool, err error) {
 
 // PruneSeen forgets delivery keys seen before the given time and returns
 // how many; remembered keys are never pruned.
-func (tx *Tx) PruneSeen(before time.Time) (int, error) { return tx.PruneSeenUpTo(before, 0) }
+func (tx *pgTx) PruneSeen(before time.Time) (int, error) { return tx.PruneSeenUpTo(before, 0) }
 
 // PruneSeenUpTo is PruneSeen removing at most limit keys (all when limit
 // <= 0), the oldest first.
-func (tx *Tx) PruneSeenUpTo(before time.Time, limit int) (int, error) {
+func (tx *pgTx) PruneSeenUpTo(before time.Time, limit int) (int, error) {
 	lim := any(nil)
 	if limit > 0 {
 		lim = limit
@@ -44,7 +44,7 @@ func (tx *Tx) PruneSeenUpTo(before time.Time, limit int) (int, error) {
 // Remember records key for good: PruneSeen never forgets it. It reports
 // true, adding nothing, if key was recorded before; a key recorded by
 // MarkSeen is kept for good from then on.
-func (tx *Tx) Remember(key string) (known bool, err error) {
+func (tx *pgTx) Remember(key string) (known bool, err error) {
 	if key == "" {
 		return false, fmt.Errorf("remember: empty key")
 	}
@@ -61,7 +61,7 @@ func (tx *Tx) Remember(key string) (known bool, err error) {
 
 // Seen reports whether key was recorded, by MarkSeen or Remember, and not
 // pruned since.
-func (tx *Tx) Seen(key string) (bool, error) {
+func (tx *pgTx) Seen(key string) (bool, error) {
 	var one int
 	found, err := tx.scanRow("SELECT 1 FROM seen WHERE key = $1", []any{key}, &one)
 	if err != nil {

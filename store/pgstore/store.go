@@ -48,7 +48,12 @@ import (
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/dsn"
+	"github.com/incidentbot/incidentbot/store"
 )
+
+// ErrNewerSchema is wrapped by Open when the database was migrated by a
+// newer incidentbot whose schema this binary does not know.
+var ErrNewerSchema = errors.New("from a newer incidentbot")
 
 // Options tunes Open; the zero value is ready to use. The hooks mean what
 // they mean for the bbolt store.
@@ -166,7 +171,7 @@ func (s *Store) Warnings() []string { return nil }
 // returned. fn may run more than once (see the package comment), so it
 // must have no effects outside tx. Never start another transaction inside
 // fn.
-func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -190,7 +195,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // attempt runs fn once and returns the hooks to run after its commit.
-func (s *Store) attempt(ctx context.Context, fn func(tx *Tx) error) (hooks []func(), err error) {
+func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (hooks []func(), err error) {
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
 		return nil, dbError{fmt.Errorf("begin: %w", err)}
@@ -203,7 +208,7 @@ func (s *Store) attempt(ctx context.Context, fn func(tx *Tx) error) (hooks []fun
 			_ = ptx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	tx := &Tx{ctx: ctx, tx: ptx, s: s}
+	tx := &pgTx{ctx: ctx, tx: ptx, s: s}
 	if err := fn(tx); err != nil {
 		return nil, fnError{err}
 	}
@@ -213,15 +218,20 @@ func (s *Store) attempt(ctx context.Context, fn func(tx *Tx) error) (hooks []fun
 	return tx.hooks(), nil
 }
 
-// View runs fn in a read-only snapshot.
-func (s *Store) View(fn func(tx *Tx) error) error {
+// View runs fn in a read-only snapshot. Never start another transaction
+// inside fn.
+func (s *Store) View(fn func(tx store.Tx) error) error {
+	return s.view(func(tx *pgTx) error { return fn(tx) })
+}
+
+func (s *Store) view(fn func(tx *pgTx) error) error {
 	ctx := context.Background()
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return s.wrap(dbError{fmt.Errorf("begin: %w", err)})
 	}
 	defer ptx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
-	if err := fn(&Tx{ctx: ctx, tx: ptx, s: s, readOnly: true}); err != nil {
+	if err := fn(&pgTx{ctx: ctx, tx: ptx, s: s, readOnly: true}); err != nil {
 		if isDB(err) {
 			return s.wrap(err)
 		}

@@ -11,11 +11,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
 )
 
-// Tx is one transaction, handed to the functions given to Update and View
-// and valid only inside them. Everything its methods return is a copy.
-type Tx struct {
+// pgTx is one transaction, the store.Tx handed to the functions given to
+// Update and View and valid only inside them. Everything its methods
+// return is a copy.
+type pgTx struct {
 	ctx      context.Context
 	tx       pgx.Tx
 	s        *Store
@@ -25,8 +27,11 @@ type Tx struct {
 	changed []func()
 }
 
+// pgTx must keep the whole contract.
+var _ store.Tx = (*pgTx)(nil)
+
 // hooks are what to call once the transaction has committed.
-func (tx *Tx) hooks() []func() {
+func (tx *pgTx) hooks() []func() {
 	out := tx.changed
 	if tx.wake && tx.s.onEnqueue != nil {
 		out = append(out, tx.s.onEnqueue)
@@ -34,11 +39,11 @@ func (tx *Tx) hooks() []func() {
 	return out
 }
 
-func (tx *Tx) markWake() { tx.wake = true }
+func (tx *pgTx) markWake() { tx.wake = true }
 
 // incidentChanged arranges for OnIncident to hear of the change after the
 // commit; after is copied now, as the caller may go on changing it.
-func (tx *Tx) incidentChanged(before, after *incident.Incident) {
+func (tx *pgTx) incidentChanged(before, after *incident.Incident) {
 	if tx.s.onIncident == nil {
 		return
 	}
@@ -48,7 +53,7 @@ func (tx *Tx) incidentChanged(before, after *incident.Incident) {
 
 // exec, queryRow and query mark the database's errors as such (dbError),
 // so that Update can tell a lost connection from a rule of the store.
-func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+func (tx *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
 	if err != nil {
 		return tag, dbError{err}
@@ -58,7 +63,7 @@ func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 
 // scanRow runs a one-row query into dest and reports whether there was a
 // row.
-func (tx *Tx) scanRow(sql string, args []any, dest ...any) (bool, error) {
+func (tx *pgTx) scanRow(sql string, args []any, dest ...any) (bool, error) {
 	err := tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -70,7 +75,7 @@ func (tx *Tx) scanRow(sql string, args []any, dest ...any) (bool, error) {
 }
 
 // collect runs a query and scans every row with scan.
-func collect[T any](tx *Tx, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+func collect[T any](tx *pgTx, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
 	rows, err := tx.tx.Query(tx.ctx, sql, args...)
 	if err != nil {
 		return nil, dbError{err}
@@ -107,7 +112,7 @@ func ns(t time.Time) int64 { return t.UnixNano() }
 func fromNS(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // Size is how many bytes the database takes on the server.
-func (tx *Tx) Size() int64 {
+func (tx *pgTx) Size() int64 {
 	var n int64
 	if _, err := tx.scanRow("SELECT pg_database_size(current_database())", nil, &n); err != nil {
 		return 0
@@ -117,7 +122,7 @@ func (tx *Tx) Size() int64 {
 
 // SeenCount is how many keys are held: delivery keys not pruned yet and
 // remembered facts.
-func (tx *Tx) SeenCount() (int, error) {
+func (tx *pgTx) SeenCount() (int, error) {
 	var n int
 	if _, err := tx.scanRow("SELECT count(*) FROM seen", nil, &n); err != nil {
 		return 0, fmt.Errorf("seen count: %w", err)

@@ -1,0 +1,165 @@
+package boltstore
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/incidentbot/incidentbot/incident"
+)
+
+// SetReminder schedules the reminder of incident number at due, replacing
+// any earlier one: an incident has at most one. OnEnqueue runs once the
+// transaction commits, so the scheduler can recompute its next wake-up. The
+// error wraps ErrNotFound if the incident does not exist.
+func (tx *boltTx) SetReminder(number uint64, due time.Time) error {
+	id := incident.FormatID(number)
+	if due.IsZero() {
+		return fmt.Errorf("set reminder of %s: zero due time; use ClearReminder to stop reminders", id)
+	}
+	if err := tx.requireIncident(number); err != nil {
+		return fmt.Errorf("set reminder of %w", err)
+	}
+	if _, err := tx.clearReminder(number); err != nil {
+		return fmt.Errorf("set reminder of %s: %w", id, err)
+	}
+	byDue, err := tx.bucket(bucketReminders)
+	if err != nil {
+		return fmt.Errorf("set reminder of %s: %w", id, err)
+	}
+	byIncident, err := tx.bucket(bucketRemindersByIncident)
+	if err != nil {
+		return fmt.Errorf("set reminder of %s: %w", id, err)
+	}
+	n, tk := u64Key(number), timeKey(due)
+	if err := byDue.Put(concat(tk, n), n); err != nil {
+		return fmt.Errorf("set reminder of %s: %w", id, err)
+	}
+	if err := byIncident.Put(n, tk); err != nil {
+		return fmt.Errorf("set reminder of %s: %w", id, err)
+	}
+	tx.s.wake(tx.btx)
+	return nil
+}
+
+// ClearReminder stops the reminder of incident number; clearing when there
+// is none is not an error. PutIncident does this itself on resolution.
+func (tx *boltTx) ClearReminder(number uint64) error {
+	cleared, err := tx.clearReminder(number)
+	if err != nil {
+		return fmt.Errorf("clear reminder of %s: %w", incident.FormatID(number), err)
+	}
+	if cleared {
+		tx.s.wake(tx.btx)
+	}
+	return nil
+}
+
+func (tx *boltTx) clearReminder(number uint64) (bool, error) {
+	byIncident, err := tx.bucket(bucketRemindersByIncident)
+	if err != nil {
+		return false, err
+	}
+	n := u64Key(number)
+	tk := byIncident.Get(n)
+	if tk == nil {
+		return false, nil
+	}
+	byDue, err := tx.bucket(bucketReminders)
+	if err != nil {
+		return false, err
+	}
+	// concat copies tk out of bbolt's memory before the deletes below.
+	if err := byDue.Delete(concat(tk, n)); err != nil {
+		return false, err
+	}
+	if err := byIncident.Delete(n); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Reminder returns when the reminder of incident number is due, and false if
+// none is set.
+func (tx *boltTx) Reminder(number uint64) (time.Time, bool, error) {
+	byIncident, err := tx.bucket(bucketRemindersByIncident)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reminder of %s: %w", incident.FormatID(number), err)
+	}
+	tk := byIncident.Get(u64Key(number))
+	if tk == nil {
+		return time.Time{}, false, nil
+	}
+	due, err := parseTimeKey(tk)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reminder of %s: %w", incident.FormatID(number), err)
+	}
+	return due, true, nil
+}
+
+// DueReminders returns the reminders due at or before now, earliest first.
+// It seeks the due-time index, so it reads only what it returns.
+func (tx *boltTx) DueReminders(now time.Time) ([]Reminder, error) {
+	byDue, err := tx.bucket(bucketReminders)
+	if err != nil {
+		return nil, fmt.Errorf("due reminders: %w", err)
+	}
+	limit := timeKey(now)
+	var out []Reminder
+	c := byDue.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) != 16 {
+			return nil, fmt.Errorf("due reminders: corrupt key %x", k)
+		}
+		if bytes.Compare(k[:8], limit) > 0 {
+			break
+		}
+		r, err := parseReminderKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("due reminders: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// NextReminder returns the earliest reminder, and false if none is set.
+func (s *Store) NextReminder() (Reminder, bool, error) {
+	var (
+		r  Reminder
+		ok bool
+	)
+	err := s.view(func(tx *boltTx) error {
+		byDue, err := tx.bucket(bucketReminders)
+		if err != nil {
+			return err
+		}
+		k, _ := byDue.Cursor().First()
+		if k == nil {
+			return nil
+		}
+		r, err = parseReminderKey(k)
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return Reminder{}, false, fmt.Errorf("next reminder: %w", err)
+	}
+	return r, ok, nil
+}
+
+// parseReminderKey reads due-time ‖ incident number.
+func parseReminderKey(k []byte) (Reminder, error) {
+	if len(k) != 16 {
+		return Reminder{}, fmt.Errorf("corrupt reminder key %x", k)
+	}
+	due, err := parseTimeKey(k[:8])
+	if err != nil {
+		return Reminder{}, err
+	}
+	n, err := parseU64(k[8:])
+	if err != nil {
+		return Reminder{}, err
+	}
+	return Reminder{Incident: n, Due: due}, nil
+}

@@ -1,0 +1,39 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Job is one durable side effect waiting in the outbox: a call to chat that a
+// committed state change implies. Only CompleteJob removes it, so a crash
+// before then leaves it pending for the next start.
+type Job struct {
+	ID        uint64          `json:"id"`       // assigned by Enqueue, increasing (FIFO)
+	Incident  uint64          `json:"incident"` // 0 = not tied to an incident
+	Kind      string          `json:"kind"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+	Attempts  int             `json:"attempts"`
+	NotBefore time.Time       `json:"not_before,omitzero"`
+	CreatedAt time.Time       `json:"created_at"`
+	LastError string          `json:"last_error,omitempty"`
+	// MaybeDone records that an earlier attempt may have taken effect
+	// without its result being stored (a timeout, a 5xx, a lost answer):
+	// the next attempt must look before it acts again. A rate-limited
+	// attempt never sets it, since a 429 means the call was not made.
+	MaybeDone bool `json:"maybe_done,omitempty"`
+}
+
+// Nudge says that incident Incident was resolved at Resolved and has not yet
+// been considered for the postmortem nudge ("write the postmortem") or, in
+// the archive index, for auto-archive.
+type Nudge struct {
+	Incident uint64
+	Resolved time.Time
+}
+
+// Reminder says that incident Incident is due a status-update reminder at Due.
+type Reminder struct {
+	Incident uint64
+	Due      time.Time
+}
