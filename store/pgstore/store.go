@@ -77,6 +77,11 @@ type Options struct {
 // the bound only stops a pathological livelock from hanging a command.
 const maxAttempts = 30
 
+// maxReconnects bounds how often Update starts over on a broken
+// connection: enough to get past the pool's connections a database restart
+// killed, few enough that a database that is down fails the request fast.
+const maxReconnects = 3
+
 // Store is a PostgreSQL-backed store. Its methods are safe for concurrent
 // use.
 type Store struct {
@@ -172,6 +177,7 @@ func (s *Store) Warnings() []string { return nil }
 // must have no effects outside tx. Never start another transaction inside
 // fn.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	lost := 0
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -184,6 +190,14 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 			return nil
 		}
 		if retryable(err) && attempt < maxAttempts {
+			continue
+		}
+		// A connection found broken before COMMIT (the pool may hand out
+		// one a database restart killed) lost nothing: fn's work died
+		// with it, and fn may run again. A broken COMMIT is not retried:
+		// it may have been applied.
+		if connectionLost(err) && !errors.As(err, new(commitError)) && lost < maxReconnects {
+			lost++
 			continue
 		}
 		var fe fnError
@@ -213,7 +227,7 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (hooks 
 		return nil, fnError{err}
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return nil, dbError{fmt.Errorf("commit: %w", err)}
+		return nil, commitError{dbError{fmt.Errorf("commit: %w", err)}}
 	}
 	return tx.hooks(), nil
 }
@@ -298,6 +312,11 @@ func connectionLost(err error) bool {
 	// connection failed (refused, reset, EOF, timed out, pool closed).
 	return isDB(err)
 }
+
+// commitError marks an error of COMMIT, whose outcome may be unknown.
+type commitError struct{ dbError }
+
+func (e commitError) Unwrap() error { return e.dbError }
 
 // dbError marks an error returned by a call to the database (as opposed
 // to a rule of the store, like a refused channel).
