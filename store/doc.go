@@ -19,7 +19,8 @@
 //   - Transactions are serializable as far as the contract can tell: a
 //     read-modify-write in one Update never loses a concurrent one (bbolt
 //     has one writer at a time; a SQL backend locks or retries).
-//   - Incident numbers are 1, 2, 3… in commit order, never reused. The
+//   - Incident numbers are 1, 2, 3… in commit order, never reused, and a
+//     rolled-back Update spends none (users see the numbers). The
 //     channel index maps a ChannelID to exactly one incident, open or
 //     resolved, and follows a rename; a channel owned by another incident
 //     is refused.
@@ -41,5 +42,7 @@
 //   - A backend offers the same hooks as boltstore.Options: OnEnqueue after
 //     a commit that enqueued jobs or changed reminders, OnIncident for each
 //     incident a commit created or changed, never for a rolled-back one.
-//   - Everything a Tx returns is a copy, valid after the transaction ends.
+//   - Records (incidents, events, jobs) read back exactly as stored, times
+//     to the nanosecond; everything a Tx returns is a copy, valid after the
+//     transaction ends.
 package store

@@ -1,0 +1,174 @@
+// Package storetest holds the contract suite every storage backend must
+// pass: Contract pins, against a real backend, what package store's doc
+// promises (ordering, indexes, atomicity, not-found errors). It knows no
+// backend; each one runs it from its own tests.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// Backend is what a storage backend offers the rest of incidentbot: the
+// transactions, the store-level reads the workers make outside one, and
+// Close. *boltstore.Store satisfies it.
+type Backend interface {
+	Update(ctx context.Context, fn func(tx store.Tx) error) error
+	View(fn func(tx store.Tx) error) error
+	PendingJobs(limit int) ([]store.Job, error)
+	PendingJobsAfter(after uint64, limit int) ([]store.Job, error)
+	OutboxDepth() (int, error)
+	NextReminder() (store.Reminder, bool, error)
+	NextPostmortemNudge() (store.Nudge, bool, error)
+	NextArchive() (store.Nudge, bool, error)
+	WriteFailure() error
+	Close() error
+}
+
+// Contract runs the contract suite, one subtest per promise. open must
+// return a new, empty backend for each subtest, with the archive index on
+// (boltstore's Options.IndexArchives) and the real clock, and close it when
+// the test ends (t.Cleanup).
+func Contract(t *testing.T, open func(t *testing.T) Backend) {
+	for _, c := range contract {
+		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
+	}
+}
+
+// contract is the suite, in the order store's doc lists the promises.
+var contract = []struct {
+	name string
+	run  func(t *testing.T, b Backend)
+}{
+	{"CreateAndGetIncident", testCreateAndGet},
+	{"IncidentNumbers", testIncidentNumbers},
+	{"PutIncident", testPutIncident},
+	{"ChannelIndex", testChannelIndex},
+	{"OpenIncidentsAndForEach", testOpenAndForEach},
+	{"IncidentsDeclaredSince", testDeclaredSince},
+	{"Events", testEvents},
+	{"Reminders", testReminders},
+	{"PostmortemNudges", testNudges},
+	{"Archives", testArchives},
+	{"OutboxFIFO", testOutboxFIFO},
+	{"JobLifecycle", testJobLifecycle},
+	{"DeliveryKeys", testDeliveryKeys},
+	{"FailedUpdateLeavesNoTrace", testRollback},
+	{"PanickingUpdateLeavesNoTrace", testPanic},
+	{"CanceledUpdateDoesNotRun", testCanceled},
+	{"ViewIsReadOnly", testViewReadOnly},
+	{"ConcurrentUpdatesSerialize", testConcurrent},
+}
+
+// t0 is the suite's reference time. Times that end up in an index are
+// whole seconds (every backend keeps those exactly); records carry
+// nanoseconds, which a backend must keep as stored.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// errStop is what test callbacks return to stop an iteration or fail an
+// Update on purpose.
+var errStop = errors.New("storetest: stop")
+
+func update(t *testing.T, b Backend, fn func(tx store.Tx) error) {
+	t.Helper()
+	if err := b.Update(t.Context(), fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func view(t *testing.T, b Backend, fn func(tx store.Tx) error) {
+	t.Helper()
+	if err := b.View(fn); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+// newIncident is an open incident declared at declared, in channel
+// (none if "").
+func newIncident(title, channel string, declared time.Time) *incident.Incident {
+	return &incident.Incident{
+		Title: title, Severity: "SEV2", Status: incident.Investigating, DeclaredBy: "U1",
+		ChannelID: channel, DeclaredAt: declared, StartedAt: declared.Add(-time.Minute),
+	}
+}
+
+// create stores inc in its own Update and returns its number.
+func create(t *testing.T, b Backend, inc *incident.Incident) uint64 {
+	t.Helper()
+	update(t, b, func(tx store.Tx) error { return tx.CreateIncident(inc) })
+	return inc.Number
+}
+
+// get reads incident n.
+func get(t *testing.T, b Backend, n uint64) *incident.Incident {
+	t.Helper()
+	var inc *incident.Incident
+	view(t, b, func(tx store.Tx) error {
+		var err error
+		inc, err = tx.Incident(n)
+		return err
+	})
+	return inc
+}
+
+// resolve marks incident n resolved at at, in its own Update.
+func resolve(t *testing.T, b Backend, n uint64, at time.Time) {
+	t.Helper()
+	update(t, b, func(tx store.Tx) error {
+		inc, err := tx.Incident(n)
+		if err != nil {
+			return err
+		}
+		inc.Status, inc.ResolvedAt = incident.Resolved, at
+		return tx.PutIncident(inc)
+	})
+}
+
+// sameJSON fails unless got and want encode to the same JSON value (key
+// order and spacing aside): a record must read back as it was stored.
+func sameJSON(t *testing.T, what string, got, want any) {
+	t.Helper()
+	g, w := normal(t, got), normal(t, want)
+	if !reflect.DeepEqual(g, w) {
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		t.Errorf("%s:\n got %s\nwant %s", what, gj, wj)
+	}
+}
+
+func normal(t *testing.T, v any) any {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// wantNotFound fails unless err wraps store.ErrNotFound.
+func wantNotFound(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("%s: err = %v, want one wrapping store.ErrNotFound", what, err)
+	}
+}
+
+// numbers lists the incidents' numbers.
+func numbers(incs []*incident.Incident) []uint64 {
+	out := make([]uint64, 0, len(incs))
+	for _, inc := range incs {
+		out = append(out, inc.Number)
+	}
+	return out
+}
