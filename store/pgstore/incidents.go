@@ -17,15 +17,17 @@ import (
 // holds them all.
 const pageSize = 256
 
-// CreateIncident stores a new incident, numbered from the incident_numbers
-// sequence, and assigns inc.UUID if empty. If the transaction does not
-// commit, the values it assigned into inc mean nothing.
+// CreateIncident stores a new incident, numbered 1, 2, 3… from the
+// incident_counter row in commit order, and assigns inc.UUID if empty. If
+// the transaction does not commit, the values it assigned into inc mean
+// nothing and the number is not spent.
 func (tx *pgTx) CreateIncident(inc *incident.Incident) error {
 	if inc == nil {
 		return fmt.Errorf("create incident: nil incident")
 	}
+	tx.declares = true
 	var n uint64
-	if _, err := tx.scanRow("SELECT nextval('incident_numbers')", nil, &n); err != nil {
+	if _, err := tx.scanRow("UPDATE incident_counter SET last = last + 1 RETURNING last", nil, &n); err != nil {
 		return fmt.Errorf("create incident: next number: %w", err)
 	}
 	inc.Number = n

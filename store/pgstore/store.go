@@ -11,13 +11,14 @@
 // back. Serializable isolation keeps that read-modify-write correct across
 // replicas without each use-case taking row locks it would have to know
 // about; the price is that a function may run more than once, which the
-// bbolt store's batching already demands of it. Two counters are taken with
-// locks besides, because their order matters, not only their uniqueness:
-// an event's seq is the incident row's last_seq + 1 (the row lock makes
-// seqs gapless per incident, and a rollback gives its seq back), and an
-// outbox ID is taken under a transaction-level advisory lock (so IDs are
-// handed out in commit order and a reader that has seen ID n never later
-// finds a lower one committed).
+// bbolt store's batching already demands of it. The counters are taken
+// with locks besides, because their order matters, not only their
+// uniqueness: an incident number is the incident_counter row's last + 1
+// and an event's seq the incident row's last_seq + 1 (the row locks make
+// them gapless, in commit order, and a rollback gives its number back),
+// and an outbox ID is taken under a transaction-level advisory lock (so
+// IDs are handed out in commit order and a reader that has seen ID n never
+// later finds a lower one committed).
 //
 // View runs in a REPEATABLE READ, READ ONLY transaction: one consistent
 // snapshot, never blocking writers, and every write refused.
@@ -177,12 +178,13 @@ func (s *Store) Warnings() []string { return nil }
 // must have no effects outside tx. Never start another transaction inside
 // fn.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	lost := 0
+	lost, declares := 0, false
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hooks, err := s.attempt(ctx, fn)
+		hooks, declared, err := s.attempt(ctx, fn, declares)
+		declares = declares || declared
 		if err == nil {
 			for _, h := range hooks {
 				h()
@@ -208,11 +210,19 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	}
 }
 
-// attempt runs fn once and returns the hooks to run after its commit.
-func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (hooks []func(), err error) {
+// attempt runs fn once and returns the hooks to run after its commit, and
+// whether fn took an incident number.
+//
+// Declarations contend for the one incident_counter row, and a
+// serializable transaction that finds the row changed since its snapshot
+// fails and starts over: under a burst of declarations each would fail
+// again and again. So a declaration that failed once starts over with the
+// table locked before its first read (lockCounter): it waits its turn, and
+// its snapshot, taken after the wait, already holds the latest number.
+func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, lockCounter bool) (hooks []func(), declared bool, err error) {
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
-		return nil, dbError{fmt.Errorf("begin: %w", err)}
+		return nil, false, dbError{fmt.Errorf("begin: %w", err)}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -222,14 +232,21 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (hooks 
 			_ = ptx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	if lockCounter {
+		// LOCK TABLE takes no snapshot; the first SELECT after it does.
+		if _, err := ptx.Exec(ctx, "LOCK TABLE incident_counter IN EXCLUSIVE MODE"); err != nil {
+			return nil, false, dbError{fmt.Errorf("lock the incident counter: %w", err)}
+		}
+	}
 	tx := &pgTx{ctx: ctx, tx: ptx, s: s}
+	defer func() { declared = tx.declares }()
 	if err := fn(tx); err != nil {
-		return nil, fnError{err}
+		return nil, false, fnError{err}
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return nil, commitError{dbError{fmt.Errorf("commit: %w", err)}}
+		return nil, false, commitError{dbError{fmt.Errorf("commit: %w", err)}}
 	}
-	return tx.hooks(), nil
+	return tx.hooks(), false, nil
 }
 
 // View runs fn in a read-only snapshot. Never start another transaction

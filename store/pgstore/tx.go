@@ -25,6 +25,8 @@ type pgTx struct {
 	// wake: the commit must call OnEnqueue; changed: what OnIncident hears.
 	wake    bool
 	changed []func()
+	// declares: the transaction took an incident number (see Update).
+	declares bool
 }
 
 // pgTx must keep the whole contract.

@@ -4,9 +4,15 @@
 -- Instants used as keys are Unix nanoseconds (bigint): timestamptz keeps
 -- only microseconds, and a reminder must come back as it was set.
 
--- Incident numbers come from a sequence: two replicas declaring at once
--- never both get INC-7. A declaration that rolls back skips its number.
-CREATE SEQUENCE incident_numbers;
+-- The last incident number issued. Users see the numbers, so they come
+-- from this one row, not a sequence: the row lock orders declarations
+-- across replicas (never two INC-7s, numbers in commit order), and a
+-- declaration that rolls back gives its number back (a sequence would
+-- skip it, and skip 32 after a crash).
+CREATE TABLE incident_counter (
+    last bigint NOT NULL
+);
+INSERT INTO incident_counter (last) VALUES (0);
 
 CREATE TABLE incidents (
     number      bigint PRIMARY KEY,
