@@ -30,7 +30,7 @@ import (
 // App is the wired program: store, bot and ops listener.
 type App struct {
 	log   zerolog.Logger
-	store *boltstore.Store
+	store Store
 	bot   *bot.Bot
 	sched *scheduler.Scheduler
 	ops   *ops.Server
@@ -91,7 +91,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		fn func()
 	}
 	storeFailed := make(chan struct{})
-	st, err := boltstore.Open(cfg.Store.Path, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: func() {
+	st, err := openStore(cfg, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: func() {
 		notify.Lock()
 		fn := notify.fn
 		notify.Unlock()
@@ -161,7 +161,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	notify.Unlock()
 
 	ready := func() error {
-		if err := st.WriteFailure(); err != nil {
+		if err := storeReady(st); err != nil {
 			return err
 		}
 		if err := b.Ready(); err != nil {
@@ -247,7 +247,7 @@ func (a *App) OpsAddr() string { return a.ops.Addr() }
 func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
-func (a *App) Store() *boltstore.Store { return a.store }
+func (a *App) Store() Store { return a.store }
 
 // Scheduler exposes the reminder scheduler (tests step it on a fake clock).
 func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

@@ -296,7 +296,17 @@ func (e *UnavailableError) Error() string {
 	return "store cannot reach the database, so the request was not saved: " + e.Err.Error()
 }
 
-func (e *UnavailableError) Unwrap() []error { return []error{e.Err, incident.ErrNotSaved} }
+// The user's answer comes from the first *incident.Error in the chain:
+// errNotReached says what happened; ErrNotSaved stays in the chain for
+// errors.Is.
+func (e *UnavailableError) Unwrap() []error {
+	return []error{e.Err, errNotReached, incident.ErrNotSaved}
+}
+
+// errNotReached is what a user is told when the database cannot be
+// reached: ErrNotSaved's code, and a reason that is true for a database
+// (the bbolt store's speaks of a disk).
+var errNotReached = &incident.Error{Code: incident.EUNAVAILABLE, Message: "Not saved: the bot cannot reach its database. Please try again in a minute."}
 
 // wrap scrubs the DSN's password from err's message and marks a lost or
 // refused connection as UnavailableError. errors.Is and As still see the

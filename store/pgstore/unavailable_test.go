@@ -32,6 +32,9 @@ func TestADatabaseThatIsDownIsNotSavedAndComesBack(t *testing.T) {
 	if strings.Contains(err.Error(), secret) {
 		t.Fatalf("the error shows the DSN's password: %v", err)
 	}
+	if got, want := incident.ErrorMessage(err), "Not saved: the bot cannot reach its database. Please try again in a minute."; got != want {
+		t.Fatalf("the user is told %q, want %q", got, want)
+	}
 	if err := s.Ping(t.Context()); err == nil || strings.Contains(err.Error(), secret) {
 		t.Fatalf("Ping with the database down = %v, want an error without the password", err)
 	}
