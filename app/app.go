@@ -107,6 +107,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	if err != nil {
 		return nil, err
 	}
+	storeMetrics(reg, st)
 	for _, w := range st.Warnings() {
 		log.Warn().Str("store", cfg.Store.Path).Msg("store damaged but readable: " + w)
 	}

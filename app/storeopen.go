@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/boltstore"
@@ -59,6 +61,14 @@ func openStore(cfg *config.Config, opts boltstore.Options) (Store, error) {
 		return boltstore.Open(cfg.Store.Path, opts)
 	}
 	return nil, fmt.Errorf("store.driver %q is not a store: use bbolt or postgres", cfg.Store.Driver)
+}
+
+// storeMetrics registers the store's own metrics when it has some (the
+// PostgreSQL store: its connection pool, retries and outbox claims).
+func storeMetrics(reg prometheus.Registerer, st Store) {
+	if c, ok := st.(interface{ Collector() prometheus.Collector }); ok {
+		reg.MustRegister(c.Collector())
+	}
 }
 
 // pinger is a store whose server can be asked whether it answers.

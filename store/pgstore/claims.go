@@ -39,7 +39,10 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, now time.Time, leas
 	if owner == "" || lease <= 0 || limit <= 0 {
 		return nil, fmt.Errorf("claim jobs: need an owner, a lease and a limit (got %q, %s, %d)", owner, lease, limit)
 	}
-	var jobs []store.Job
+	var (
+		jobs  []store.Job
+		taken int
+	)
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(ptx pgx.Tx) error {
 		rows, err := ptx.Query(ctx, `
 			WITH heads AS (
@@ -66,14 +69,15 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, now time.Time, leas
 		if err != nil {
 			return err
 		}
-		jobs = jobs[:0]
+		jobs, taken = jobs[:0], 0
 		for _, c := range claims {
 			var j store.Job
 			if err := decode(c.body, &j); err != nil {
 				return err
 			}
-			if c.takeover && !j.MaybeDone {
+			if c.takeover {
 				j.MaybeDone = true
+				taken++
 			}
 			body, err := json.Marshal(j)
 			if err != nil {
@@ -94,6 +98,8 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, now time.Time, leas
 		}
 		return nil, s.wrap(dbError{fmt.Errorf("claim jobs: %w", err)})
 	}
+	s.claims.Add(int64(len(jobs)))
+	s.takeovers.Add(int64(taken))
 	return jobs, nil
 }
 

@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,6 +93,9 @@ type Store struct {
 	onEnqueue  func()
 	onIncident func(before, after *incident.Incident)
 	archives   bool
+
+	// For /metrics (see Collector).
+	retries, claims, takeovers atomic.Int64
 }
 
 // Open connects to the database at dsnString, migrates it to the current
@@ -193,6 +197,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 			return nil
 		}
 		if retryable(err) && attempt < maxAttempts {
+			s.retries.Add(1)
 			continue
 		}
 		// A connection found broken before COMMIT (the pool may hand out
