@@ -46,25 +46,6 @@ func TestPostgresStoreRunsTheBot(t *testing.T) {
 	if code, body := readyz(); code != http.StatusOK {
 		t.Fatalf("/readyz %d %q with the database up", code, body)
 	}
-	resp, err := http.Get("http://" + w.app.OpsAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`incidentbot_store_pool_connections{state="max"}`, "incidentbot_store_pool_acquire_wait_seconds_total", "incidentbot_store_serialization_retries_total", "incidentbot_outbox_claims_total", "incidentbot_outbox_takeovers_total 0"} {
-		if !strings.Contains(string(metrics), want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
-	// The declaration's jobs ran through claims.
-	if strings.Contains(string(metrics), "incidentbot_outbox_claims_total 0\n") {
-		t.Error("no outbox claims counted, though the declaration's jobs ran")
-	}
-	if strings.Contains(string(metrics), password) {
-		t.Error("the DSN's password appears in /metrics")
-	}
-
 	if err := db.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +67,25 @@ func TestPostgresStoreRunsTheBot(t *testing.T) {
 		t.Fatalf("declare once the database is back: %q (the failed attempt must not spend a number)", got)
 	}
 	w.declared(2, "payments are slow", alice)
+	resp, err := http.Get("http://" + w.app.OpsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`incidentbot_store_pool_connections{state="max"}`, "incidentbot_store_pool_acquire_wait_seconds_total", "incidentbot_store_serialization_retries_total", "incidentbot_outbox_claims_total", "incidentbot_outbox_takeovers_total 0"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// The declaration's jobs ran through claims.
+	if strings.Contains(string(metrics), "incidentbot_outbox_claims_total 0\n") {
+		t.Error("no outbox claims counted, though the declaration's jobs ran")
+	}
+	if strings.Contains(string(metrics), password) {
+		t.Error("the DSN's password appears in /metrics")
+	}
+
 	w.stop()
 	if strings.Contains(w.logs.String(), password) {
 		t.Fatal("the DSN's password appeared in the logs")
