@@ -14,8 +14,8 @@ import (
 // The bot on PostgreSQL (store.driver: postgres) against a real server:
 // it declares and keeps state across a restart of the bot; while the
 // database is down /readyz says so and a command is answered "Not saved";
-// once the database is back, so is the bot. The DSN's password shows
-// nowhere.
+// once the database is back, so is the bot, and /metrics shows the pool
+// and the outbox claims. The DSN's password shows nowhere.
 func TestPostgresStoreRunsTheBot(t *testing.T) {
 	const password = "pg-Sekr3t-pass"
 	db := pgtest.Private(t)
