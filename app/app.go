@@ -153,7 +153,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		Silence:   cfg.Slack.SilenceTimeout,
 		Clock:     o.slackClock,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Log: log, Clock: o.clock, Poll: schedulerPoll(st)})
 	notify.Lock()
 	notify.fn = func() {
 		b.Notify()

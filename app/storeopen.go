@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/incidentbot/incidentbot/config"
+	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/store/pgstore"
@@ -69,6 +70,16 @@ func storeMetrics(reg prometheus.Registerer, st Store) {
 	if c, ok := st.(interface{ Collector() prometheus.Collector }); ok {
 		reg.MustRegister(c.Collector())
 	}
+}
+
+// schedulerPoll is how often the scheduler looks at the schedule even when
+// nothing it knows of is due: over a store that replicas share (one the
+// outbox claims from), other replicas' commits do not wake it.
+func schedulerPoll(st Store) time.Duration {
+	if _, shared := st.(outbox.Claimer); shared {
+		return outbox.DefaultPoll
+	}
+	return 0
 }
 
 // pinger is a store whose server can be asked whether it answers.
