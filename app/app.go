@@ -31,7 +31,7 @@ import (
 // App is the wired program: store, bot and ops listener.
 type App struct {
 	log   zerolog.Logger
-	store *boltstore.Store
+	store Store
 	bot   *bot.Bot
 	sched *scheduler.Scheduler
 	ops   *ops.Server
@@ -77,7 +77,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	// outbox worker and scheduler, built from that store, that hear them.
 	enqueued, scheduled := wake.New(), wake.New()
 	storeFailed := make(chan struct{})
-	st, err := boltstore.Open(cfg.Store.Path, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: enqueued.Notify, OnSchedule: scheduled.Notify, OnWriteFailure: func(err error) {
+	st, err := openStore(cfg, boltstore.Options{MaxBatchDelay: 2 * time.Millisecond, Now: o.clock.Now, IndexArchives: cfg.Incidents.ArchiveAfter > 0, OnIncident: incMetrics.Observe, OnEnqueue: enqueued.Notify, OnSchedule: scheduled.Notify, OnWriteFailure: func(err error) {
 		// Called once, before the failed command hears back: by the time
 		// its user reads "Not saved", /readyz already says why.
 		log.Error().Err(err).Msg("store cannot write: answering \"Not saved\" and stopping, so that a restart reads the file afresh")
@@ -86,6 +86,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	if err != nil {
 		return nil, err
 	}
+	storeMetrics(reg, st)
 	for _, w := range st.Warnings() {
 		log.Warn().Str("store", cfg.Store.Path).Msg("store damaged but readable: " + w)
 	}
@@ -146,10 +147,10 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		// Webhook and PagerDuty jobs go to their own performers.
 		Performers: performers,
 	})
-	sched := scheduler.New(scheduler.Options{Reminders: svc, Wake: scheduled, Log: log, Clock: o.clock})
+	sched := scheduler.New(scheduler.Options{Reminders: svc, Wake: scheduled, Log: log, Clock: o.clock, Poll: schedulerPoll(st)})
 
 	ready := func() error {
-		if err := st.WriteFailure(); err != nil {
+		if err := storeReady(st); err != nil {
 			return err
 		}
 		if err := b.Ready(); err != nil {
@@ -236,7 +237,7 @@ func (a *App) OpsAddr() string { return a.ops.Addr() }
 func (a *App) Janitor() *janitor.Janitor { return a.janitor }
 
 // Store exposes the store (tests inspect state).
-func (a *App) Store() *boltstore.Store { return a.store }
+func (a *App) Store() Store { return a.store }
 
 // Scheduler exposes the reminder scheduler (tests step it on a fake clock).
 func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

@@ -23,8 +23,9 @@ import (
 	"github.com/incidentbot/incidentbot/templates"
 )
 
-// benchBot runs the real bot against an emulator for benchmarks.
-func benchBot(b *testing.B) (*slackemu.Server, *app.App, string, string) {
+// benchBot runs the real bot against an emulator for benchmarks; mutate
+// changes the configuration (another store driver).
+func benchBot(b *testing.B, mutate ...func(*config.Config)) (*slackemu.Server, *app.App, string, string) {
 	b.Helper()
 	emu := slackemu.Start(b, func(o *slackemu.Options) { o.Logf = func(string, ...any) {} })
 	user := emu.AddUser(slackemu.User{Name: "ana"})
@@ -34,6 +35,9 @@ func benchBot(b *testing.B) (*slackemu.Server, *app.App, string, string) {
 	cfg.Store.Path = filepath.Join(b.TempDir(), "bench.db")
 	cfg.HTTP.Listen = ""
 	cfg.Incidents.AnnounceChannel = announce
+	for _, m := range mutate {
+		m(cfg)
+	}
 	tmpl, err := templates.Load("")
 	if err != nil {
 		b.Fatal(err)
@@ -59,6 +63,10 @@ func benchBot(b *testing.B) (*slackemu.Server, *app.App, string, string) {
 // ack) and reports the ack latency seen by Slack, p50 and p99.
 func BenchmarkAckLatency200Concurrent(b *testing.B) {
 	emu, a, user, announce := benchBot(b)
+	ackLatency200(b, emu, a, user, announce)
+}
+
+func ackLatency200(b *testing.B, emu *slackemu.Server, a *app.App, user, announce string) {
 	var all []time.Duration
 	seq := 0
 	for b.Loop() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/dsn"
 )
 
 // The domain owns the vocabulary; the config only fills it in.
@@ -33,7 +34,13 @@ type Config struct {
 		SilenceTimeout time.Duration
 	}
 	Store struct {
-		Path string
+		// Driver is the backend: bbolt (one file at Path, the default) or
+		// postgres (the database at DSN, which replicas can share).
+		Driver string
+		Path   string
+		// DSN is the postgres connection string. It may carry a password:
+		// never log it (see Redacted, which masks the password).
+		DSN Secret
 	}
 	HTTP struct {
 		Listen string // "" disables the ops listener
@@ -86,6 +93,7 @@ func Default() *Config {
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Command = "/incident"
 	c.Slack.SilenceTimeout = 30 * time.Second
+	c.Store.Driver = DriverBbolt
 	c.Store.Path = "incidentbot.db"
 	c.HTTP.Listen = "127.0.0.1:8089"
 	c.Log.Level = "info"
@@ -127,6 +135,7 @@ func (c *Config) Redacted() string {
 	}
 	fmt.Fprintf(&b, "file=%s slack.bot_token=%s slack.app_token=%s", file, tokenState(c.Slack.BotToken), tokenState(c.Slack.AppToken))
 	fmt.Fprintf(&b, " slack.api_url=%s slack.command=%s slack.silence_timeout=%s", c.Slack.APIURL, c.Slack.Command, c.Slack.SilenceTimeout)
+	fmt.Fprintf(&b, " store.driver=%s store.dsn=%s", c.Store.Driver, dsnState(c.Store.DSN.Reveal()))
 	fmt.Fprintf(&b, " store.path=%s http.listen=%q http.token=%s templates.dir=%q log.level=%s log.format=%s", c.Store.Path, c.HTTP.Listen, tokenState(c.HTTP.Token), c.Templates.Dir, c.Log.Level, c.Log.Format)
 	fmt.Fprintf(&b, " incidents.channel_prefix=%s incidents.announce_channel=%q incidents.drills_channel=%q incidents.postmortem_reminder=%s incidents.archive_after=%s", c.Incidents.ChannelPrefix, c.Incidents.AnnounceChannel, c.Incidents.DrillsChannel, c.Incidents.PostmortemReminder, c.Incidents.ArchiveAfter)
 	sevs := make([]string, len(c.Incidents.Severities))
@@ -151,11 +160,26 @@ func (c *Config) String() string { return c.Redacted() }
 
 // secrets are the values no message may contain.
 func (c *Config) secrets() []string {
-	secrets := []string{c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal(), c.HTTP.Token.Reveal(), c.PagerDuty.RoutingKey.Reveal()}
+	secrets := []string{c.Slack.BotToken.Reveal(), c.Slack.AppToken.Reveal(), c.HTTP.Token.Reveal(), c.PagerDuty.RoutingKey.Reveal(), c.Store.DSN.Reveal(), dsn.Password(c.Store.DSN.Reveal())}
 	for _, w := range c.Webhooks {
 		secrets = append(secrets, w.Secret.Reveal())
 	}
 	return secrets
+}
+
+// The store drivers.
+const (
+	DriverBbolt    = "bbolt"
+	DriverPostgres = "postgres"
+)
+
+// dsnState shows a DSN in a dump: where the database is, never the
+// password.
+func dsnState(s string) string {
+	if s == "" {
+		return "unset"
+	}
+	return dsn.Redact(s)
 }
 
 func tokenState(tok Secret) string {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/incidentbot/incidentbot/internal/dsn"
 )
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -31,6 +33,8 @@ var scalarKeys = []string{
 	"slack.command",
 	"slack.silence_timeout",
 	"store.path",
+	"store.driver",
+	"store.dsn",
 	"http.listen",
 	"http.token",
 	"templates.dir",
@@ -82,7 +86,8 @@ func Load(path string, environ []string) (*Config, error) {
 	c, err := load(file, env)
 	if err != nil {
 		// Tokens may already be known from the environment.
-		return nil, errors.New(redact(err.Error(), env[EnvName("slack.bot_token")], env["SLACK_BOT_TOKEN"], env[EnvName("slack.app_token")], env["SLACK_APP_TOKEN"], env[EnvName("http.token")], env[EnvName("pagerduty.routing_key")]))
+		dsnEnv := env[EnvName("store.dsn")]
+		return nil, errors.New(redact(err.Error(), env[EnvName("slack.bot_token")], env["SLACK_BOT_TOKEN"], env[EnvName("slack.app_token")], env["SLACK_APP_TOKEN"], env[EnvName("http.token")], env[EnvName("pagerduty.routing_key")], dsnEnv, dsn.Password(dsnEnv)))
 	}
 	return c, nil
 }
@@ -95,6 +100,7 @@ func load(file string, env map[string]string) (*Config, error) {
 		"slack.command":                 def.Slack.Command,
 		"slack.silence_timeout":         def.Slack.SilenceTimeout.String(),
 		"store.path":                    def.Store.Path,
+		"store.driver":                  def.Store.Driver,
 		"http.listen":                   def.HTTP.Listen,
 		"log.level":                     def.Log.Level,
 		"log.format":                    def.Log.Format,

@@ -131,6 +131,8 @@ incidents: {channel_prefix: file, announce_channel: CFILE, postmortem_reminder: 
 		{"INCIDENTBOT_SLACK_COMMAND", "/inc", func(c *Config) any { return c.Slack.Command }, "/inc"},
 		{"INCIDENTBOT_SLACK_SILENCE_TIMEOUT", "1s", func(c *Config) any { return c.Slack.SilenceTimeout }, time.Second},
 		{"INCIDENTBOT_STORE_PATH", "/data/env.db", func(c *Config) any { return c.Store.Path }, "/data/env.db"},
+		{"INCIDENTBOT_STORE_DRIVER", "Postgres", func(c *Config) any { return c.Store.Driver }, "postgres"},
+		{"INCIDENTBOT_STORE_DSN", "postgres://bot:pw@db/incidents\n", func(c *Config) any { return c.Store.DSN.Reveal() }, "postgres://bot:pw@db/incidents"},
 		{"INCIDENTBOT_HTTP_LISTEN", "0.0.0.0:8089", func(c *Config) any { return c.HTTP.Listen }, "0.0.0.0:8089"},
 		{"INCIDENTBOT_HTTP_LISTEN", "", func(c *Config) any { return c.HTTP.Listen }, ""},
 		{"INCIDENTBOT_HTTP_TOKEN", "env-token-0123456789abcdefghijklmnop\n", func(c *Config) any { return c.HTTP.Token.Reveal() }, "env-token-0123456789abcdefghijklmnop"},

@@ -17,7 +17,9 @@ type rawConfig struct {
 		SilenceTimeout string `mapstructure:"silence_timeout"`
 	} `mapstructure:"slack"`
 	Store struct {
-		Path string `mapstructure:"path"`
+		Driver string `mapstructure:"driver"`
+		Path   string `mapstructure:"path"`
+		DSN    string `mapstructure:"dsn"`
 	} `mapstructure:"store"`
 	HTTP struct {
 		Listen string `mapstructure:"listen"`
@@ -81,6 +83,8 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 		return nil, err
 	}
 	c.Store.Path = r.Store.Path
+	c.Store.Driver = strings.ToLower(strings.TrimSpace(r.Store.Driver))
+	c.Store.DSN = Secret(strings.TrimSpace(r.Store.DSN)) // secrets files often end in a newline
 	c.HTTP.Listen = strings.TrimSpace(r.HTTP.Listen)
 	c.HTTP.Token = Secret(strings.TrimSpace(r.HTTP.Token)) // secrets files often end in a newline
 	c.Templates.Dir = r.Templates.Dir

@@ -41,7 +41,7 @@ func (c *Config) Validate() error {
 // ValidateLocal checks everything except the connection to Slack: what a
 // command that only reads the store (export) needs.
 func (c *Config) ValidateLocal() error {
-	for _, check := range []func() error{c.validatePaths, c.validateHTTPToken, c.validateLog, c.validateIncidents, c.validateServices, c.validateIntegrations, c.validateAlertmanager} {
+	for _, check := range []func() error{c.validateStore, c.validatePaths, c.validateHTTPToken, c.validateLog, c.validateIncidents, c.validateServices, c.validateIntegrations, c.validateAlertmanager} {
 		if err := check(); err != nil {
 			return errors.New(redact(err.Error(), c.secrets()...))
 		}
@@ -94,8 +94,23 @@ func checkTokens(bot, app string) error {
 	return nil
 }
 
+// validateStore checks the driver and what it needs, never quoting the
+// DSN (it may hold a password).
+func (c *Config) validateStore() error {
+	switch c.Store.Driver {
+	case DriverBbolt:
+		return nil
+	case DriverPostgres:
+		if c.Store.DSN == "" {
+			return errors.New("store.driver is postgres but store.dsn is empty: give the database's connection string, e.g. postgres://incidentbot@db.internal:5432/incidentbot, in the config file or in INCIDENTBOT_STORE_DSN")
+		}
+		return nil
+	}
+	return fmt.Errorf("store.driver %q is not a store: use bbolt (one file, the default) or postgres (a shared database, for replicas)", c.Store.Driver)
+}
+
 func (c *Config) validatePaths() error {
-	if strings.TrimSpace(c.Store.Path) == "" {
+	if c.Store.Driver == DriverBbolt && strings.TrimSpace(c.Store.Path) == "" {
 		return errors.New("store.path is empty: give the file the bot keeps its state in, e.g. incidentbot.db")
 	}
 	if c.Templates.Dir != "" {

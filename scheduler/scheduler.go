@@ -38,6 +38,12 @@ type Options struct {
 	// RetryDelay is the first wait after a failed cycle (default 1s); it
 	// doubles on each failure in a row up to MaxRetryDelay (default 1m).
 	RetryDelay, MaxRetryDelay time.Duration
+	// Poll, when set, is the longest the scheduler sleeps. Over a store
+	// that replicas share, a commit notifies only the replica that made
+	// it: another replica may schedule a reminder earlier than anything
+	// this one knows of, and die before firing it. 0 (one process, one
+	// store): sleep until woken or something is due.
+	Poll time.Duration
 }
 
 // Scheduler fires reminders when they fall due. Create it with New, wire
@@ -113,6 +119,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}()
 	for {
 		wait, ok := s.cycle(ctx, &failed)
+		if s.opt.Poll > 0 && (!ok || wait > s.opt.Poll) {
+			wait, ok = s.opt.Poll, true
+		}
 		var timer <-chan time.Time
 		stop := func() {}
 		if ok {

@@ -1,0 +1,17 @@
+package pgstore_test
+
+import (
+	"testing"
+
+	"github.com/incidentbot/incidentbot/store/pgstore"
+	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
+	"github.com/incidentbot/incidentbot/store/storetest"
+)
+
+// The PostgreSQL store keeps every promise the bbolt store keeps, against a
+// real server.
+func TestContract(t *testing.T) {
+	storetest.Contract(t, func(t *testing.T) storetest.Backend {
+		return open(t, pgtest.DSN(t), pgstore.Options{IndexArchives: true})
+	})
+}

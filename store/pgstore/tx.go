@@ -1,0 +1,139 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// pgTx is one transaction, the store.Tx handed to the functions given to
+// Update and View and valid only inside them. Everything its methods
+// return is a copy.
+type pgTx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	s        *Store
+	readOnly bool
+	// wake: the commit must call OnEnqueue (jobs were enqueued);
+	// schedule: OnSchedule (reminders or resolution indexes changed);
+	// changed: what OnIncident hears.
+	wake, schedule bool
+	changed        []func()
+	// declares: the transaction took an incident number (see Update).
+	declares bool
+}
+
+// pgTx must keep the whole contract.
+var _ store.Tx = (*pgTx)(nil)
+
+// hooks are what to call once the transaction has committed.
+func (tx *pgTx) hooks() []func() {
+	out := tx.changed
+	if tx.wake && tx.s.onEnqueue != nil {
+		out = append(out, tx.s.onEnqueue)
+	}
+	if tx.schedule && tx.s.onSchedule != nil {
+		out = append(out, tx.s.onSchedule)
+	}
+	return out
+}
+
+func (tx *pgTx) markWake()     { tx.wake = true }
+func (tx *pgTx) markSchedule() { tx.schedule = true }
+
+// incidentChanged arranges for OnIncident to hear of the change after the
+// commit; after is copied now, as the caller may go on changing it.
+func (tx *pgTx) incidentChanged(before, after *incident.Incident) {
+	if tx.s.onIncident == nil {
+		return
+	}
+	cp := *after
+	tx.changed = append(tx.changed, func() { tx.s.onIncident(before, &cp) })
+}
+
+// exec, queryRow and query mark the database's errors as such (dbError),
+// so that Update can tell a lost connection from a rule of the store.
+func (tx *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
+	if err != nil {
+		return tag, dbError{err}
+	}
+	return tag, nil
+}
+
+// scanRow runs a one-row query into dest and reports whether there was a
+// row.
+func (tx *pgTx) scanRow(sql string, args []any, dest ...any) (bool, error) {
+	err := tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, dbError{err}
+	}
+	return true, nil
+}
+
+// collect runs a query and scans every row with scan.
+func collect[T any](tx *pgTx, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+	rows, err := tx.tx.Query(tx.ctx, sql, args...)
+	if err != nil {
+		return nil, dbError{err}
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		var de decodeError
+		if errors.As(err, &de) {
+			return nil, err
+		}
+		return nil, dbError{err}
+	}
+	return out, nil
+}
+
+// decodeError is a stored value that does not decode: damage, not a lost
+// connection.
+type decodeError struct{ err error }
+
+func (e decodeError) Error() string { return "decode stored value: " + e.err.Error() }
+func (e decodeError) Unwrap() error { return e.err }
+
+func decode(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return decodeError{err}
+	}
+	return nil
+}
+
+// ns is an instant as stored in key columns; fromNS reads it back as bbolt
+// does, in UTC.
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+func fromNS(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// Size is how many bytes the database takes on the server.
+func (tx *pgTx) Size() int64 {
+	var n int64
+	if _, err := tx.scanRow("SELECT pg_database_size(current_database())", nil, &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// SeenCount is how many keys are held: delivery keys not pruned yet and
+// remembered facts.
+func (tx *pgTx) SeenCount() (int, error) {
+	var n int
+	if _, err := tx.scanRow("SELECT count(*) FROM seen", nil, &n); err != nil {
+		return 0, fmt.Errorf("seen count: %w", err)
+	}
+	return n, nil
+}
