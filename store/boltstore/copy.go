@@ -88,4 +88,3 @@ func (tx *boltTx) RaiseCounters(c store.Counters) error {
 	}
 	return nil
 }
-
