@@ -1,7 +1,8 @@
 // Command incidentbot runs the incident-response bot (run), prints an
 // incident's postmortem draft (export), prints incident statistics (stats),
-// checks its store file (check), runs it against an emulated workspace with a
-// web UI (sandbox), or prints its own version (version).
+// checks its store file (check), copies its store into another (store
+// copy), runs it against an emulated workspace with a web UI (sandbox), or
+// prints its own version (version).
 package main
 
 import (
@@ -30,6 +31,8 @@ const usage = `usage:
   incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged
   incidentbot stats   [--config FILE] [--since 30d] [--format table|json|csv] [--chart FILE.png] [--service NAME]
                                                                     incident statistics: counts, time to first update and to resolve, trends
+  incidentbot store copy --from bbolt:PATH|postgres:DSN --to bbolt:PATH|postgres:DSN
+                                                                    copy a stopped bot's store into an empty one (stop the bot first)
   incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE]   try the real bot in a browser against an emulated Slack workspace
   incidentbot version                                               print the version
 `
@@ -52,6 +55,8 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 		return statsCmd(ctx, args[1:], environ, stdout, stderr, time.Now())
 	case "sandbox":
 		return sandboxCmd(ctx, args[1:], environ, stdout, stderr)
+	case "store":
+		return storeCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "incidentbot %s\n", version)
 		return 0
