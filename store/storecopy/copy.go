@@ -187,26 +187,14 @@ func resolutionEntries(in store.Tx) (map[uint64]entries, error) {
 // copyIncident creates inc in out under its own number, then its events
 // and reminder. The resolution indexes can only be entered the way the bot
 // enters them, by resolving an open incident (PutIncident): so a resolved
-// incident still indexed is created open and resolved at its entry's
-// time, and the entry it had left is dropped again.
+// incident still indexed is created open and resolved as of its entries'
+// time (see resolveAt).
 func copyIncident(in, out store.Tx, inc *incident.Incident, idx entries) error {
 	id := inc.ID()
 	if err := out.RaiseCounters(store.Counters{Incident: inc.Number - 1}); err != nil {
 		return fmt.Errorf("copy %s: %w", id, err)
 	}
-	var at time.Time
 	indexed := !inc.Open() && (idx.nudge != nil || idx.archive != nil)
-	if indexed {
-		switch {
-		case idx.nudge != nil && idx.archive != nil && !idx.nudge.Resolved.Equal(idx.archive.Resolved):
-			return fmt.Errorf("copy %s: its postmortem-nudge and archive entries disagree on when it was resolved (%s, %s)",
-				id, idx.nudge.Resolved.Format(time.RFC3339Nano), idx.archive.Resolved.Format(time.RFC3339Nano))
-		case idx.nudge != nil:
-			at = idx.nudge.Resolved
-		default:
-			at = idx.archive.Resolved
-		}
-	}
 	rec := *inc
 	if indexed {
 		rec.Status, rec.ResolvedAt = incident.Investigating, time.Time{}
@@ -218,7 +206,7 @@ func copyIncident(in, out store.Tx, inc *incident.Incident, idx entries) error {
 		return fmt.Errorf("copy %s: the target numbered it %s", id, rec.ID())
 	}
 	if indexed {
-		if err := resolveAt(out, inc, at, idx); err != nil {
+		if err := resolveAt(out, inc, idx); err != nil {
 			return fmt.Errorf("copy %s: %w", id, err)
 		}
 	}
@@ -245,33 +233,49 @@ func copyIncident(in, out store.Tx, inc *incident.Incident, idx entries) error {
 	return nil
 }
 
-// resolveAt resolves the open copy of inc as of at, which enters it into
-// the resolution indexes, stores inc as it is, and drops the entry inc no
-// longer had.
-func resolveAt(out store.Tx, inc *incident.Incident, at time.Time, idx entries) error {
-	rec := *inc
-	rec.ResolvedAt = at
-	if err := out.PutIncident(&rec); err != nil {
-		return err
+// resolveAt enters the open copy of inc into the resolution indexes as
+// the source has it, then stores inc as it is. Resolving enters both
+// indexes at once, at ResolvedAt; an entry the source no longer has is
+// dropped again. The two entries normally share inc's ResolvedAt, but a
+// resolution stored without one was entered at the time of each index's
+// write, which may differ: then the copy is resolved once per time, put
+// back to open in between (a step only the store allows, never the bot,
+// and undone within this transaction).
+func resolveAt(out store.Tx, inc *incident.Incident, idx entries) error {
+	var times []time.Time
+	for _, e := range []*store.Nudge{idx.nudge, idx.archive} {
+		if e != nil && (len(times) == 0 || !times[0].Equal(e.Resolved)) {
+			times = append(times, e.Resolved)
+		}
 	}
-	if !rec.ResolvedAt.Equal(inc.ResolvedAt) {
-		rec = *inc
+	holds := func(e *store.Nudge, at time.Time) bool { return e != nil && e.Resolved.Equal(at) }
+	for i, at := range times {
+		rec := *inc
+		if i > 0 {
+			rec.Status, rec.ResolvedAt = incident.Investigating, time.Time{}
+			if err := out.PutIncident(&rec); err != nil {
+				return err
+			}
+			rec = *inc
+		}
+		rec.ResolvedAt = at
 		if err := out.PutIncident(&rec); err != nil {
 			return err
 		}
-	}
-	entry := store.Nudge{Incident: inc.Number, Resolved: at}
-	if idx.nudge == nil {
-		if err := out.DropPostmortemNudge(entry); err != nil {
-			return err
+		entry := store.Nudge{Incident: inc.Number, Resolved: at}
+		if !holds(idx.nudge, at) {
+			if err := out.DropPostmortemNudge(entry); err != nil {
+				return err
+			}
+		}
+		if !holds(idx.archive, at) {
+			if err := out.DropArchive(entry); err != nil {
+				return err
+			}
 		}
 	}
-	if idx.archive == nil {
-		if err := out.DropArchive(entry); err != nil {
-			return err
-		}
-	}
-	return nil
+	rec := *inc
+	return out.PutIncident(&rec)
 }
 
 func join(items []string) string {

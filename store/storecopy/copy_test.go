@@ -46,7 +46,7 @@ func TestCopyKeepsEverything(t *testing.T) {
 			src := backends[chain[0]](t)
 			fill(t, src)
 			want := read(t, src)
-			if len(want.Incidents) != 6 || len(want.Jobs) != 8 || len(want.Nudges) != 1 || len(want.Archives) != 2 || len(want.Reminders) != 2 || len(want.Keys) != 6 {
+			if len(want.Incidents) != 7 || len(want.Jobs) != 8 || len(want.Nudges) != 2 || len(want.Archives) != 3 || len(want.Reminders) != 2 || len(want.Keys) != 6 {
 				t.Fatalf("the data set is not what the test means: %d incidents, %d jobs, %d nudges, %d archives, %d reminders, %d keys",
 					len(want.Incidents), len(want.Jobs), len(want.Nudges), len(want.Archives), len(want.Reminders), len(want.Keys))
 			}
@@ -56,13 +56,13 @@ func TestCopyKeepsEverything(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Copy to %s: %v", kind, err)
 				}
-				if tally.Incidents != 6 || tally.EventCount() != 21 || tally.Jobs != 8 || tally.RememberedKeys != 3 {
+				if tally.Incidents != 7 || tally.EventCount() != 21 || tally.Jobs != 8 || tally.RememberedKeys != 3 {
 					t.Errorf("Copy to %s reported %s", kind, tally)
 				}
 				sameSnapshot(t, read(t, dst), want)
 				src = dst
 			}
-			// The bot carries on: the next incident is INC-7, the next job
+			// The bot carries on: the next incident is INC-8, the next job
 			// ID follows the last one the source handed out (a completed
 			// one), and INC-4's queue still comes first.
 			var inc incident.Incident
@@ -76,8 +76,8 @@ func TestCopyKeepsEverything(t *testing.T) {
 				j, err = tx.Enqueue(store.Job{Incident: 4, Kind: "post"})
 				return err
 			})
-			if inc.Number != 7 || j.ID != want.Counters.Job+1 {
-				t.Errorf("after the copy: INC-%d and job %d, want INC-7 and job %d", inc.Number, j.ID, want.Counters.Job+1)
+			if inc.Number != 8 || j.ID != want.Counters.Job+1 {
+				t.Errorf("after the copy: INC-%d and job %d, want INC-8 and job %d", inc.Number, j.ID, want.Counters.Job+1)
 			}
 		})
 	}

@@ -123,6 +123,18 @@ func fill(t *testing.T, st storecopy.Store) {
 		return tx.SetReminder(n6, t0.Add(10*time.Minute))
 	})
 
+	// INC-7: resolved by an older version that left ResolvedAt empty: the
+	// store indexed it at the time of the commit, which the record lacks.
+	n7 := declare("legacy", "C7", incident.Investigating, t0.Add(3*time.Minute))
+	update(t, st, func(tx store.Tx) error {
+		inc, err := tx.Incident(n7)
+		if err != nil {
+			return err
+		}
+		inc.Status = incident.Resolved
+		return tx.PutIncident(inc)
+	})
+
 	// The outbox: 12 jobs, the done ones completed; the last one done
 	// too, so the job counter is above every pending ID.
 	var ids []uint64
