@@ -24,7 +24,7 @@ const storeCopyUsage = `usage: incidentbot store copy --from bbolt:PATH|postgres
 // Exit codes of `incidentbot store copy`, as for `incidentbot check`.
 const (
 	copyDone     = 0
-	copyFailed   = 1 // the copy failed or does not match; the target is as it was (or says what to do)
+	copyFailed   = 1 // the copy failed (the target is as it was) or does not match (the message says so)
 	copyBadUsage = 2 // bad flags or a --from/--to that names no store
 	copyRefused  = 3 // a store in use, a source that does not exist, a target that is not empty
 )
@@ -210,7 +210,7 @@ func (c copier) run(ctx context.Context, stdout io.Writer) int {
 	}
 	tally, err := storecopy.Copy(ctx, src, dst)
 	closeDst()
-	if err != nil && created {
+	if err != nil && created && !errors.Is(err, storecopy.ErrMismatch) {
 		// Nothing of the copy was kept; leave no empty file behind that a
 		// later run would have to be pointed past.
 		_ = os.Remove(c.dst.target)

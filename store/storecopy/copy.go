@@ -43,8 +43,13 @@ type Store interface {
 	View(fn func(tx store.Tx) error) error
 }
 
-// ErrNotEmpty is wrapped by Copy when the target already holds data.
+// ErrNotEmpty is wrapped by Copy when the target already holds data; the
+// target is left as it was.
 var ErrNotEmpty = errors.New("target store is not empty")
+
+// ErrMismatch is wrapped by Copy when the committed copy, counted again,
+// differs from the source.
+var ErrMismatch = errors.New("the copy differs from the source")
 
 // end is later than any instant a store keeps: reading the indexes "due
 // by end" reads all of them.
@@ -71,7 +76,7 @@ func Copy(ctx context.Context, src, dst Store) (Tally, error) {
 		return want, fmt.Errorf("count the copy: %w", err)
 	}
 	if diff := want.Diff(got); diff != "" {
-		return want, fmt.Errorf("the copy differs from the source (%s); it was committed: empty the target before copying again", diff)
+		return want, fmt.Errorf("%w (%s); it was committed: empty the target before copying again", ErrMismatch, diff)
 	}
 	return want, nil
 }
