@@ -55,7 +55,7 @@ func update(t *testing.T, s *pgstore.Store, fn func(tx store.Tx) error) {
 
 func TestMigrationsRunOnceAndDryRunChangesNothing(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	pending, err := pgstore.Pending(t.Context(), dsn)
+	pending, err := pgstore.MigrateDSN(t.Context(), dsn, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestMigrationsRunOnceAndDryRunChangesNothing(t *testing.T) {
 		t.Fatalf("a new database has pending %+v, want all %d", pending, len(all))
 	}
 	// The dry run created nothing, so it still lists everything.
-	if again, _ := pgstore.Pending(t.Context(), dsn); len(again) != len(all) {
+	if again, _ := pgstore.MigrateDSN(t.Context(), dsn, true); len(again) != len(all) {
 		t.Fatalf("after a dry run, pending = %d migrations, want %d", len(again), len(all))
 	}
 
@@ -92,7 +92,7 @@ func TestMigrationsRunOnceAndDryRunChangesNothing(t *testing.T) {
 	if v, err := s.SchemaVersion(); err != nil || v != len(all) {
 		t.Fatalf("schema version = %d, %v; want %d", v, err, len(all))
 	}
-	if pending, err := pgstore.Pending(t.Context(), dsn); err != nil || len(pending) != 0 {
+	if pending, err := pgstore.MigrateDSN(t.Context(), dsn, true); err != nil || len(pending) != 0 {
 		t.Fatalf("after Open, pending = %+v, %v; want none", pending, err)
 	}
 }

@@ -109,15 +109,16 @@ func Open(ctx context.Context, dsnString string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Pending connects to the database and returns the migrations Open would
-// apply, changing nothing: `incidentbot migrate --dry-run`.
-func Pending(ctx context.Context, dsnString string) ([]Migration, error) {
+// MigrateDSN connects to the database, brings it to the current schema as
+// Open does, and returns what it applied; with dryRun it returns what it
+// would apply and changes nothing. It is `incidentbot migrate [--dry-run]`.
+func MigrateDSN(ctx context.Context, dsnString string, dryRun bool) ([]Migration, error) {
 	s, err := connect(ctx, dsnString, Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer s.pool.Close()
-	m, err := Migrate(ctx, s.pool, true)
+	m, err := Migrate(ctx, s.pool, dryRun)
 	return m, s.wrap(err)
 }
 
