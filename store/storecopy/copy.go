@@ -113,19 +113,34 @@ func copyAll(ctx context.Context, in, out store.Tx) error {
 	if err != nil {
 		return err
 	}
+	// at mirrors out's counters, so they are raised only across a gap
+	// (a raise costs round trips on a database).
+	at, err := out.Counters()
+	if err != nil {
+		return err
+	}
 	err = in.ForEachIncident(func(inc *incident.Incident) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if inc.Number-1 > at.Incident {
+			if err := out.RaiseCounters(store.Counters{Incident: inc.Number - 1}); err != nil {
+				return fmt.Errorf("copy %s: %w", inc.ID(), err)
+			}
+		}
+		at.Incident = inc.Number
 		return copyIncident(in, out, inc, resolved[inc.Number])
 	})
 	if err != nil {
 		return err
 	}
 	err = in.ForEachJob(func(j store.Job) error {
-		if err := out.RaiseCounters(store.Counters{Job: j.ID - 1}); err != nil {
-			return err
+		if j.ID-1 > at.Job {
+			if err := out.RaiseCounters(store.Counters{Job: j.ID - 1}); err != nil {
+				return fmt.Errorf("copy job %d: %w", j.ID, err)
+			}
 		}
+		at.Job = j.ID
 		got, err := out.Enqueue(j)
 		if err != nil {
 			return fmt.Errorf("copy job %d: %w", j.ID, err)
@@ -189,16 +204,14 @@ func resolutionEntries(in store.Tx) (map[uint64]entries, error) {
 	return out, nil
 }
 
-// copyIncident creates inc in out under its own number, then its events
+// copyIncident creates inc in out under its own number (out's counter is
+// one below it), then its events
 // and reminder. The resolution indexes can only be entered the way the bot
 // enters them, by resolving an open incident (PutIncident): so a resolved
 // incident still indexed is created open and resolved as of its entries'
 // time (see resolveAt).
 func copyIncident(in, out store.Tx, inc *incident.Incident, idx entries) error {
 	id := inc.ID()
-	if err := out.RaiseCounters(store.Counters{Incident: inc.Number - 1}); err != nil {
-		return fmt.Errorf("copy %s: %w", id, err)
-	}
 	indexed := !inc.Open() && (idx.nudge != nil || idx.archive != nil)
 	rec := *inc
 	if indexed {
