@@ -159,7 +159,8 @@ type copier struct {
 // fail prints one line, the DSNs' passwords scrubbed from it whatever
 // produced it.
 func (c copier) fail(code int, format string, a ...any) int {
-	msg := fmt.Sprintf(format, a...)
+	// One line: pgx lists each address it tried on a line of its own.
+	msg := strings.Join(strings.Fields(strings.NewReplacer(":\n\t", ": ", "\n\t", "; ").Replace(fmt.Sprintf(format, a...))), " ")
 	for _, e := range []end{c.src, c.dst} {
 		if e.driver == "postgres" {
 			msg = dsn.Scrub(msg, e.target)

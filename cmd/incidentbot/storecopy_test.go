@@ -220,3 +220,25 @@ func TestStoreCopyPostgres(t *testing.T) {
 		}
 	}
 }
+
+// A database that cannot be reached fails the copy in one line that names
+// it without its password, and leaves the source alone.
+func TestStoreCopyUnreachableDatabase(t *testing.T) {
+	const secret = "hunter2pw"
+	src := stoppedBotStore(t)
+	for _, target := range []string{
+		"postgres://incidentbot:" + secret + "@127.0.0.1:1/incidents?connect_timeout=5",
+		"postgres:host=127.0.0.1 port=1 user=incidentbot password=" + secret + " dbname=incidents connect_timeout=5",
+	} {
+		_, errOut, code := storeCopy(t, nil, "--from", "bbolt:"+src, "--to", target)
+		if code != copyFailed || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "target ") || !strings.Contains(errOut, "127.0.0.1") {
+			t.Errorf("unreachable target: exit %d, stderr %q; want %d and one line naming it", code, errOut, copyFailed)
+		}
+		if strings.Contains(errOut, secret) {
+			t.Errorf("the password is shown: %q", errOut)
+		}
+	}
+	if diff := count(t, src).Diff(count(t, src)); diff != "" {
+		t.Error(diff)
+	}
+}

@@ -125,14 +125,15 @@ func OtherSessions(ctx context.Context, dsnString string) (int, error) {
 	s := &Store{dsn: dsnString}
 	conn, err := pgx.Connect(ctx, dsnString)
 	if err != nil {
-		return 0, s.wrap(dbError{fmt.Errorf("connect to %s: %w", s.Path(), err)})
+		// Not an UnavailableError: no user's request is at stake here.
+		return 0, &scrubbed{err: fmt.Errorf("cannot reach %s: %w", s.Path(), err), dsn: dsnString}
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var n int
 	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`).Scan(&n)
 	if err != nil {
-		return 0, s.wrap(dbError{fmt.Errorf("sessions of %s: %w", s.Path(), err)})
+		return 0, &scrubbed{err: fmt.Errorf("sessions of %s: %w", s.Path(), err), dsn: dsnString}
 	}
 	return n, nil
 }
