@@ -9,6 +9,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -69,12 +70,21 @@ type Options struct {
 	JobTimeout time.Duration
 	// Grace is how long shutdown waits for jobs in flight (default 3s).
 	Grace time.Duration
+	// Owner, Lease and Poll apply over a store that replicas share (see
+	// Claimer): this replica's name on its claims (default a random
+	// UUID), how long a claim holds without renewal (DefaultLease), and
+	// how often the worker looks for work other replicas enqueued or let
+	// go (DefaultPoll).
+	Owner       string
+	Lease, Poll time.Duration
 }
 
 // Worker performs pending outbox jobs. Create it with New and start it with Run.
 type Worker struct {
 	opt  Options
 	wake chan struct{}
+	// claimer is opt.Store when replicas share it; nil for bbolt.
+	claimer Claimer
 
 	mu     sync.Mutex
 	idle   bool
@@ -112,7 +122,12 @@ func New(opt Options) *Worker {
 	if opt.Grace <= 0 {
 		opt.Grace = 3 * time.Second
 	}
-	return &Worker{opt: opt, wake: make(chan struct{}, 1), idleCh: make(chan struct{}), settledCh: make(chan struct{})}
+	w := &Worker{opt: opt, wake: make(chan struct{}, 1), idleCh: make(chan struct{}), settledCh: make(chan struct{})}
+	if c, ok := opt.Store.(Claimer); ok {
+		w.claimer = c
+		w.opt.claimDefaults()
+	}
+	return w
 }
 
 // Notify tells the worker that jobs were enqueued. It never blocks; wire it
@@ -236,6 +251,12 @@ func (q *queue) settle(f finished) {
 	q.n--
 }
 
+// drop forgets a lane's jobs (over a Claimer, its one claimed job).
+func (q *queue) drop(lane string) {
+	q.n -= len(q.lanes[lane])
+	delete(q.lanes, lane)
+}
+
 // Run performs jobs until ctx ends, then waits up to Grace for the jobs in
 // flight; a job cut short is left pending and runs again on the next start.
 func (w *Worker) Run(ctx context.Context) error {
@@ -245,8 +266,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	q := &queue{lanes: map[string][]store.Job{}}
 	inflight := map[string]bool{}
 	done := make(chan finished)
+	var renewAt time.Time // over a Claimer: when to renew the leases in flight
 	for {
-		fresh, err := w.opt.Store.PendingJobsAfter(q.last, 0)
+		fresh, err := w.fetch(jobCtx, q, inflight)
 		if err != nil {
 			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
 		}
@@ -270,8 +292,15 @@ func (w *Worker) Run(ctx context.Context) error {
 			inflight[lane] = true
 			go func(j store.Job, lane string) { done <- w.attempt(jobCtx, j, lane) }(j, lane)
 		}
-		w.opt.Metrics.OutboxDepth(q.n)
-		w.setIdle(q.n == 0 && len(inflight) == 0 && err == nil)
+		depth, derr := w.pending(q)
+		err = errors.Join(err, derr)
+		w.opt.Metrics.OutboxDepth(depth)
+		w.setIdle(depth == 0 && q.n == 0 && len(inflight) == 0 && err == nil)
+		if w.claimer != nil && depth > q.n && (next.IsZero() || next.After(now.Add(w.opt.Poll))) {
+			// Jobs wait that are not ours (yet): another replica's, due
+			// later, or leased by one that may have died. Look again.
+			next = now.Add(w.opt.Poll)
+		}
 
 		var timer <-chan time.Time
 		var wakeAt time.Time
@@ -286,18 +315,42 @@ func (w *Worker) Run(ctx context.Context) error {
 			wakeAt = w.opt.Clock.Now().Add(next.Sub(now))
 		}
 		w.setSettled(len(inflight) == 0 && err == nil, wakeAt)
+		var renew <-chan time.Time
+		stopRenew := func() {}
+		if w.claimer != nil && len(inflight) > 0 {
+			// A deadline kept across iterations: jobs finishing often
+			// must not keep putting off the renewal of a long one.
+			if renewAt.IsZero() {
+				renewAt = now.Add(w.opt.Lease / 4)
+			}
+			renew, stopRenew = w.opt.Clock.After(renewAt.Sub(w.opt.Clock.Now()))
+		} else {
+			renewAt = time.Time{}
+		}
 		select {
 		case <-ctx.Done():
 			stop()
+			stopRenew()
 			w.drain(len(inflight), done, cancelJobs)
 			return nil
 		case f := <-done:
 			delete(inflight, f.lane)
-			q.settle(f)
+			if w.claimer != nil && !f.done {
+				// Rescheduled or interrupted: the claim is let go (or
+				// lapses), and the job is claimed again, by any replica,
+				// once it is due.
+				q.drop(f.lane)
+			} else {
+				q.settle(f)
+			}
 		case <-w.wake:
 		case <-timer:
+		case <-renew:
+			w.renew(jobCtx, q, inflight)
+			renewAt = w.opt.Clock.Now().Add(w.opt.Lease / 4)
 		}
 		stop()
+		stopRenew()
 		w.setSettled(false, time.Time{})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/incidentbot/incidentbot/store/pgstore"
 	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
 )
 
@@ -23,13 +24,25 @@ func TestMigrateDryRunListsThenMigrateApplies(t *testing.T) {
 		}
 		return code, out.String(), errOut.String()
 	}
+	all, err := pgstore.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wouldApply, applied string
+	for _, m := range all {
+		wouldApply += fmt.Sprintf("would apply %04d %s\n", m.Version, m.Name)
+		applied += fmt.Sprintf("applied %04d %s\n", m.Version, m.Name)
+	}
+	if !strings.HasPrefix(wouldApply, "would apply 0001 init\n") {
+		t.Fatalf("the first migration is listed as %q", wouldApply)
+	}
 	for _, step := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--dry-run"}, "would apply 0001 init\n"},
-		{[]string{"--dry-run"}, "would apply 0001 init\n"}, // the dry run changed nothing
-		{nil, "applied 0001 init\n"},
+		{[]string{"--dry-run"}, wouldApply},
+		{[]string{"--dry-run"}, wouldApply}, // the dry run changed nothing
+		{nil, applied},
 		{nil, "the database schema is up to date; nothing to do\n"},
 		{[]string{"--dry-run"}, "the database schema is up to date; nothing to do\n"},
 	} {

@@ -37,7 +37,8 @@ func (tx *pgTx) Enqueue(j store.Job) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
-	if _, err := tx.exec("INSERT INTO outbox (id, incident, body) VALUES ($1, $2, $3)", j.ID, j.Incident, body); err != nil {
+	if _, err := tx.exec("INSERT INTO outbox (id, incident, body, not_before_ns) VALUES ($1, $2, $3, $4)",
+		j.ID, j.Incident, body, notBefore(j)); err != nil {
 		return store.Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
 	tx.markWake()
@@ -83,6 +84,11 @@ func (tx *pgTx) RescheduleJob(id uint64, attempts int, notBefore time.Time, last
 	if err := tx.putJob(j); err != nil {
 		return fmt.Errorf("reschedule job %d: %w", id, err)
 	}
+	// The attempt is over: whoever claimed the job lets it go, so that
+	// any replica may run the next one once it is due.
+	if _, err := tx.exec("UPDATE outbox SET claimed_by = NULL, lease_until_ns = NULL WHERE id = $1", id); err != nil {
+		return fmt.Errorf("reschedule job %d: %w", id, err)
+	}
 	return nil
 }
 
@@ -105,8 +111,17 @@ func (tx *pgTx) putJob(j store.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec("UPDATE outbox SET body = $2 WHERE id = $1", j.ID, body)
+	_, err = tx.exec("UPDATE outbox SET body = $2, not_before_ns = $3 WHERE id = $1", j.ID, body, notBefore(j))
 	return err
+}
+
+// notBefore is the job's NotBefore as stored in not_before_ns; a zero time
+// (run at once) is 0, before every real instant.
+func notBefore(j store.Job) int64 {
+	if j.NotBefore.IsZero() {
+		return 0
+	}
+	return ns(j.NotBefore)
 }
 
 // PendingJobs returns up to limit jobs (all if limit <= 0) in ID order,

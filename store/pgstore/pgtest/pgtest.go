@@ -31,8 +31,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -51,22 +53,50 @@ var shared struct {
 	// tests skip rather than fail.
 	skip string
 	dbs  atomic.Int64
+	// stop stops the cluster once, at the end or on a signal.
+	stop    sync.Once
+	stopErr error
 }
 
 // Main runs the tests of m sharing one cluster, stops it afterwards, and
 // exits with the tests' status.
+//
+// The server is not a child of the test binary (pg_ctl detaches it), so a
+// test binary that is interrupted or killed must stop it on the way out:
+// Main does on SIGINT and SIGTERM. (A binary killed with SIGKILL, or one
+// that panics, leaves it running; pg_ctl stop -D on the directory ends it.)
 func Main(m *testing.M) {
 	shared.enabled = true
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigs; ok {
+			stopShared()
+			os.Exit(1)
+		}
+	}()
 	code := m.Run()
-	if shared.cluster != nil {
-		if err := shared.cluster.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
-			if code == 0 {
-				code = 1
-			}
+	signal.Stop(sigs)
+	close(sigs)
+	if err := stopShared(); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		if code == 0 {
+			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+// stopShared stops the shared cluster if it started; it waits for a start
+// in progress, so a signal during initdb still stops what it starts.
+func stopShared() error {
+	shared.stop.Do(func() {
+		shared.once.Do(func() {}) // a start in progress finishes first; none starts after
+		if shared.cluster != nil {
+			shared.stopErr = shared.cluster.Stop()
+		}
+	})
+	return shared.stopErr
 }
 
 // DSN returns the connection string of a new, empty database that is
@@ -114,6 +144,8 @@ func cluster(tb testing.TB) *Cluster {
 		tb.Skip(shared.skip)
 	case shared.err != nil:
 		tb.Fatalf("pgtest: %v", shared.err)
+	case shared.cluster == nil:
+		tb.Fatal("pgtest: the shared cluster was stopped (the test binary is exiting)")
 	}
 	return shared.cluster
 }
