@@ -42,3 +42,23 @@ type Reminder struct {
 	Incident uint64
 	Due      time.Time
 }
+
+// DeliveryKey is one key held by MarkSeen or Remember, as ForEachDeliveryKey
+// reads it for a copy of the store.
+type DeliveryKey struct {
+	Key string
+	// At is when MarkSeen recorded it, which PruneSeen goes by; zero for a
+	// remembered key, which is never pruned.
+	At         time.Time
+	Remembered bool
+}
+
+// Counters are the last incident number and the last outbox job ID a store
+// has handed out (0: none yet). Completed jobs are gone, so the last job ID
+// may be above every pending job's; it still must not be handed out again,
+// because a job's ID is written into the Slack messages it posts (see
+// Tx.RaiseCounters).
+type Counters struct {
+	Incident uint64
+	Job      uint64
+}

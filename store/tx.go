@@ -122,4 +122,26 @@ type Tx interface {
 	// Size is how many bytes the backend's storage holds, for growth
 	// measurements.
 	Size() int64
+
+	// The methods below exist so that a store can be copied to another
+	// backend faithfully (package storecopy): they read what the methods
+	// above cannot enumerate and keep the counters users and Slack see.
+
+	// ForEachJob calls fn for every pending outbox job in ID order, exactly
+	// as stored, and stops at, and returns, fn's first error.
+	ForEachJob(fn func(Job) error) error
+	// ForEachDeliveryKey calls fn for every key MarkSeen or Remember holds,
+	// in key order, and stops at, and returns, fn's first error.
+	ForEachDeliveryKey(fn func(DeliveryKey) error) error
+	// Counters returns the last incident number and job ID handed out.
+	Counters() (Counters, error)
+	// RaiseCounters makes the next CreateIncident hand out more than
+	// c.Incident and the next Enqueue more than c.Job; a counter already
+	// at or past its value is left alone, never lowered. A copy raises
+	// them to n-1 before creating incident (or job) n, so numbers and IDs
+	// stay as they were, and to the source's Counters at the end, so that
+	// neither a number nor an ID is handed out twice: users see the
+	// numbers, and a job's ID tags its Slack posts, which the outbox
+	// matches before posting again.
+	RaiseCounters(c Counters) error
 }

@@ -1,8 +1,9 @@
 // Command incidentbot runs the incident-response bot (run), prints an
 // incident's postmortem draft (export), prints incident statistics (stats),
 // checks its store file (check), brings a PostgreSQL store's schema up to
-// date (migrate), runs it against an emulated workspace with a
-// web UI (sandbox), or prints its own version (version).
+// date (migrate), copies its store into another (store copy), runs it
+// against an emulated workspace with a web UI (sandbox), or prints its own
+// version (version).
 package main
 
 import (
@@ -31,6 +32,8 @@ const usage = `usage:
   incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged
   incidentbot stats   [--config FILE] [--since 30d] [--format table|json|csv] [--chart FILE.png] [--service NAME]
                                                                     incident statistics: counts, time to first update and to resolve, trends
+  incidentbot store copy --from bbolt:PATH|postgres:DSN --to bbolt:PATH|postgres:DSN
+                                                                    copy a stopped bot's store into an empty one (stop the bot first)
   incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE]   try the real bot in a browser against an emulated Slack workspace
   incidentbot migrate [--config FILE] [--dry-run]                   bring a postgres store's schema up to date (the bot also does at start-up); --dry-run lists what would run
   incidentbot version                                               print the version
@@ -56,6 +59,8 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 		return sandboxCmd(ctx, args[1:], environ, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args[1:], environ, stdout, stderr)
+	case "store":
+		return storeCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "incidentbot %s\n", version)
 		return 0
