@@ -12,7 +12,8 @@ import (
 )
 
 // readCounter wraps the use-cases' store and counts the timeline reads
-// made through it: whole timelines (Events) and single events (Event).
+// made through it: whole timelines (Events, ForEachEvent) and single
+// events (Event).
 type readCounter struct {
 	commands.Store
 	timelines, events atomic.Int64
@@ -36,6 +37,11 @@ type countingTx struct {
 func (tx countingTx) Events(number uint64) ([]incident.Event, error) {
 	tx.c.timelines.Add(1)
 	return tx.Tx.Events(number)
+}
+
+func (tx countingTx) ForEachEvent(number uint64, fn func(incident.Event) error) error {
+	tx.c.timelines.Add(1)
+	return tx.Tx.ForEachEvent(number, fn)
 }
 
 func (tx countingTx) Event(number, seq uint64) (incident.Event, error) {
