@@ -12,11 +12,11 @@ import (
 )
 
 // readCounter wraps the use-cases' store and counts the timeline reads
-// made through it: whole timelines (Events, ForEachEvent) and single
-// events (Event).
+// made through it: whole timelines loaded (Events) or streamed
+// (ForEachEvent), and single events (Event).
 type readCounter struct {
 	commands.Store
-	timelines, events atomic.Int64
+	timelines, streams, events atomic.Int64
 }
 
 func (c *readCounter) View(fn func(tx store.Tx) error) error {
@@ -27,7 +27,7 @@ func (c *readCounter) Update(ctx context.Context, fn func(tx store.Tx) error) er
 	return c.Store.Update(ctx, func(tx store.Tx) error { return fn(countingTx{tx, c}) })
 }
 
-func (c *readCounter) reset() { c.timelines.Store(0); c.events.Store(0) }
+func (c *readCounter) reset() { c.timelines.Store(0); c.streams.Store(0); c.events.Store(0) }
 
 type countingTx struct {
 	store.Tx
@@ -40,7 +40,7 @@ func (tx countingTx) Events(number uint64) ([]incident.Event, error) {
 }
 
 func (tx countingTx) ForEachEvent(number uint64, fn func(incident.Event) error) error {
-	tx.c.timelines.Add(1)
+	tx.c.streams.Add(1)
 	return tx.Tx.ForEachEvent(number, fn)
 }
 
@@ -76,7 +76,7 @@ func TestUpdateReadsNoTimeline(t *testing.T) {
 	w, rc := newCountedWorld(t, 10_000)
 	rc.reset()
 	w.update()
-	if n, m := rc.timelines.Load(), rc.events.Load(); n != 0 || m != 0 {
+	if n, m := rc.timelines.Load()+rc.streams.Load(), rc.events.Load(); n != 0 || m != 0 {
 		t.Fatalf("posting one update read the timeline %d times and %d single events, want none", n, m)
 	}
 }
@@ -128,5 +128,26 @@ func TestUpdateJobInTheOldShapeReplaysTheTimeline(t *testing.T) {
 	}
 	if rc.timelines.Load() != 1 {
 		t.Errorf("the old job read the timeline %d times, want once (the replay)", rc.timelines.Load())
+	}
+}
+
+// The postmortem streams an incident's 10,000 events from the store once,
+// one at a time, into the draft: the people to look up come out of the
+// same pass, and the timeline is never loaded whole.
+func TestPostmortemStreamsTheTimelineOnce(t *testing.T) {
+	w, rc := newCountedWorld(t, 10_000)
+	rc.reset()
+	w.postmortem()
+	if loaded, streamed := rc.timelines.Load(), rc.streams.Load(); loaded != 0 || streamed != 1 {
+		t.Fatalf("the postmortem loaded the whole timeline %d times and streamed it %d times, want 0 and 1", loaded, streamed)
+	}
+	var uploads int
+	for _, c := range w.slack.takeCalls() {
+		if c.Method == "upload" {
+			uploads++
+		}
+	}
+	if uploads != 1 {
+		t.Fatalf("%d uploads, want the draft uploaded once", uploads)
 	}
 }
