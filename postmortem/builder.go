@@ -22,7 +22,14 @@ type Builder struct {
 	opt Options
 	r   *renderer
 
-	entries []pending
+	// entries are rendered as far as they can be without names: a field
+	// that shows someone holds its raw value until Draft, flagged in later.
+	// They are kept in fixed-size chunks, so that a long timeline is never
+	// copied as it grows.
+	entries [][]Entry
+	later   []uint8
+	ats     []time.Time
+	n       int
 	// inOrder holds while every event came at or after the one before:
 	// captured messages carry their own, earlier time, and the draft
 	// orders by when things happened, keeping record order among equals.
@@ -37,17 +44,11 @@ type Builder struct {
 	users                      *userIDs
 }
 
-// pending is one timeline entry, rendered as far as it can be without
-// names. ev keeps what is left to render with them: the actor always, and
-// any other field that names someone (a mention, a user ID).
-type pending struct {
-	at    time.Time
-	e     Entry
-	ev    incident.Event
-	later uint8
-}
+// chunk is how many entries one chunk of Builder.entries holds.
+const chunk = 512
 
-// Fields of an entry rendered only once names are known.
+// Fields of an entry rendered only once names are known (the actor always
+// is).
 const (
 	laterText uint8 = 1 << iota
 	laterNextSteps
@@ -88,13 +89,21 @@ func NewBuilder(inc *incident.Incident, opt Options) *Builder {
 
 // Add takes the timeline's next event.
 func (b *Builder) Add(ev incident.Event) {
-	n := len(b.entries)
+	n := b.n
 	if n > 0 && ev.At.Before(b.last) {
 		b.inOrder = false
 	}
 	b.last = ev.At
 	b.users.event(ev)
-	b.entries = append(b.entries, b.entry(ev))
+	if n%chunk == 0 {
+		b.entries = append(b.entries, make([]Entry, 0, chunk))
+	}
+	e, later := b.entry(ev)
+	last := len(b.entries) - 1
+	b.entries[last] = append(b.entries[last], e)
+	b.later = append(b.later, later)
+	b.ats = append(b.ats, ev.At)
+	b.n++
 
 	facts := ev
 	facts.Text, facts.NextSteps, facts.Link = "", "", ""
@@ -130,7 +139,7 @@ func (b *Builder) appear(id string, a appearance) {
 }
 
 // Events is how many events were added.
-func (b *Builder) Events() int { return len(b.entries) }
+func (b *Builder) Events() int { return b.n }
 
 // UserIDs lists every user the draft mentions, as UserIDs does for the
 // whole record.
@@ -140,73 +149,75 @@ func (b *Builder) UserIDs() []string { return b.users.list(b.inc) }
 // Options.Names), typically after looking up UserIDs.
 func (b *Builder) UseNames(names func(userID string) string) { b.opt.Names = names }
 
-// entry renders ev as far as it can without names.
-func (b *Builder) entry(ev incident.Event) pending {
+// entry renders ev as far as it can without names, and says which fields
+// hold raw values to render later.
+func (b *Builder) entry(ev incident.Event) (Entry, uint8) {
 	r, settings := b.r, b.opt.Settings
-	p := pending{at: ev.At, ev: incident.Event{Kind: ev.Kind, Actor: ev.Actor}}
-	p.e = Entry{
+	var later uint8
+	e := Entry{
 		At:    stamp(ev.At),
 		Since: since(ev.At, b.inc.DeclaredAt),
 		Kind:  string(ev.Kind),
+		Actor: ev.Actor,
 		Link:  linkURL(ev.Link),
 	}
-	if mentions(ev.Text) {
-		p.ev.Text, p.later = ev.Text, p.later|laterText
+	if e.Text = ev.Text; mentions(ev.Text) {
+		later |= laterText
 	} else {
-		p.e.Text = r.block(ev.Text, "  ")
+		e.Text = r.block(ev.Text, "  ")
 	}
-	if mentions(ev.NextSteps) {
-		p.ev.NextSteps, p.later = ev.NextSteps, p.later|laterNextSteps
+	if e.NextSteps = ev.NextSteps; mentions(ev.NextSteps) {
+		later |= laterNextSteps
 	} else {
-		p.e.NextSteps = r.block(ev.NextSteps, "  ")
+		e.NextSteps = r.block(ev.NextSteps, "  ")
 	}
-	if namesSomeone(ev.From) {
-		p.ev.From, p.later = ev.From, p.later|laterFrom
+	if e.From = ev.From; namesSomeone(ev.From) {
+		later |= laterFrom
 	} else {
-		p.e.From = r.value(ev.Kind, ev.From)
+		e.From = r.value(ev.Kind, ev.From)
 	}
-	if namesSomeone(ev.To) {
-		p.ev.To, p.later = ev.To, p.later|laterTo
+	if e.To = ev.To; namesSomeone(ev.To) {
+		later |= laterTo
 	} else {
-		p.e.To = r.value(ev.Kind, ev.To)
+		e.To = r.value(ev.Kind, ev.To)
 	}
 	if ev.Role != "" {
-		if role := roleName(settings, ev.Role); mentions(role) {
-			p.ev.Role, p.later = ev.Role, p.later|laterRole
+		if e.Role = ev.Role; mentions(roleName(settings, ev.Role)) {
+			later |= laterRole
 		} else {
-			p.e.Role = r.inline(role)
+			e.Role = r.inline(roleName(settings, ev.Role))
 		}
 	}
-	if !kindFlag(&p.e, ev.Kind) {
-		if mentions(p.e.Kind) {
-			p.later |= laterKind
+	if !kindFlag(&e, ev.Kind) {
+		if mentions(e.Kind) {
+			later |= laterKind
 		} else {
-			p.e.Kind = r.inline(p.e.Kind) // unknown: shown as recorded, so escaped
+			e.Kind = r.inline(e.Kind) // unknown: shown as recorded, so escaped
 		}
 	}
-	return p
+	return e, later
 }
 
-// finish renders what p left for when names are known.
-func (r *renderer) finish(p *pending, settings incident.Settings) Entry {
-	e := p.e
-	e.Actor = r.actor(p.ev.Actor)
-	if p.later&laterText != 0 {
-		e.Text = r.block(p.ev.Text, "  ")
+// finish renders the fields of e that later says wait for names.
+func (r *renderer) finish(e Entry, later uint8, settings incident.Settings) Entry {
+	e.Actor = r.actor(e.Actor)
+	kind := incident.EventKind(e.Kind) // still raw for every kind value reads
+	if later&laterText != 0 {
+		e.Text = r.block(e.Text, "  ")
 	}
-	if p.later&laterNextSteps != 0 {
-		e.NextSteps = r.block(p.ev.NextSteps, "  ")
+	if later&laterNextSteps != 0 {
+		e.NextSteps = r.block(e.NextSteps, "  ")
 	}
-	if p.later&laterFrom != 0 {
-		e.From = r.value(p.ev.Kind, p.ev.From)
+	if later&laterFrom != 0 {
+		e.From = r.value(kind, e.From)
 	}
-	if p.later&laterTo != 0 {
-		e.To = r.value(p.ev.Kind, p.ev.To)
+	if later&laterTo != 0 {
+		e.To = r.value(kind, e.To)
 	}
-	if p.later&laterRole != 0 {
-		e.Role = r.inline(roleName(settings, p.ev.Role))
+	if later&laterRole != 0 {
+		e.Role = r.inline(roleName(settings, e.Role))
 	}
-	if p.later&laterKind != 0 {
+	if later&laterKind != 0 {
 		e.Kind = r.inline(e.Kind)
 	}
 	return e
@@ -302,13 +313,19 @@ func (b *Builder) Draft() Draft {
 	d.KeyTimes, d.Durations = keyTimes(inc, b.keyEvents)
 	d.People = b.people(r)
 
+	order := func(i int) int { return i }
 	if !b.inOrder {
-		slices.SortStableFunc(b.entries, func(x, y pending) int { return x.at.Compare(y.at) })
-		b.inOrder = true
+		perm := make([]int, b.n)
+		for i := range perm {
+			perm[i] = i
+		}
+		slices.SortStableFunc(perm, func(x, y int) int { return b.ats[x].Compare(b.ats[y]) })
+		order = func(i int) int { return perm[i] }
 	}
-	d.Timeline = make([]Entry, len(b.entries))
-	for i := range b.entries {
-		d.Timeline[i] = r.finish(&b.entries[i], settings)
+	d.Timeline = make([]Entry, b.n)
+	for i := range d.Timeline {
+		j := order(i)
+		d.Timeline[i] = r.finish(b.entries[j/chunk][j%chunk], b.later[j], settings)
 	}
 	for _, a := range inc.Actions {
 		d.Actions = append(d.Actions, Action{
