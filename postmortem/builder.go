@@ -96,7 +96,8 @@ func (b *Builder) Add(ev incident.Event) {
 	b.last = ev.At
 	b.users.event(ev)
 	if n%chunk == 0 {
-		b.entries = append(b.entries, make([]Entry, 0, chunk))
+		// The first chunk grows as needed: most timelines are short.
+		b.entries = append(b.entries, make([]Entry, 0, min(chunk, max(n, 8))))
 	}
 	e, later := b.entry(ev)
 	last := len(b.entries) - 1
