@@ -251,7 +251,7 @@ type updateView struct {
 
 // postUpdate posts the structured status update about one timeline event
 // (an update or a resolution) to the incident channel or the
-// announcement's thread.
+// announcement's thread, from the update and state its job carries.
 func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.PostPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
