@@ -9,7 +9,6 @@ import (
 
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
-	"github.com/incidentbot/incidentbot/postmortem"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -34,11 +33,7 @@ func postmortemHandler(svc *commands.Service, tmpl *templates.Set, log zerolog.L
 			return
 		}
 		id := incident.FormatID(n)
-		rec, err := svc.IncidentRecord(n)
-		var draft string
-		if err == nil {
-			draft, err = postmortem.Render(tmpl, rec, svc.PostmortemOptions(nil))
-		}
+		draft, err := svc.DraftPostmortem(n, tmpl, nil)
 		switch incident.ErrorCode(err) {
 		case "":
 		case incident.ENOTFOUND:

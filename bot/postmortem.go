@@ -96,11 +96,12 @@ func (p *Performer) uploadPostmortem(ctx context.Context, job store.Job, inc *in
 		}
 	}
 
-	rec, err := p.cmds.IncidentRecord(inc.Number)
+	b, err := p.cmds.PostmortemBuilder(inc.Number)
 	if err != nil {
 		return nil, err
 	}
-	draft, err := postmortem.Render(p.tmpl, rec, p.cmds.PostmortemOptions(p.userNames(ctx, inc, postmortem.UserIDs(rec))))
+	b.UseNames(p.userNames(ctx, inc, b.UserIDs()))
+	draft, err := b.Render(p.tmpl)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
@@ -118,7 +119,7 @@ func (p *Performer) uploadPostmortem(ctx context.Context, job store.Job, inc *in
 	if err != nil {
 		return nil, classify(err)
 	}
-	p.log.Info().Str("incident", inc.ID()).Int("bytes", len(draft)).Int("events", len(rec.Events)).Msg("postmortem draft uploaded")
+	p.log.Info().Str("incident", inc.ID()).Int("bytes", len(draft)).Int("events", b.Events()).Msg("postmortem draft uploaded")
 	return nil, nil
 }
 

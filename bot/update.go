@@ -251,19 +251,25 @@ type updateView struct {
 
 // postUpdate posts the structured status update about one timeline event
 // (an update or a resolution) to the incident channel or the
-// announcement's thread.
+// announcement's thread, from the update and state its job carries.
 func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.PostPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return nil, outbox.Permanent(fmt.Errorf("decode update payload: %w", err))
 	}
-	events, err := p.cmds.Timeline(inc.Number)
-	if err != nil {
-		return nil, err
-	}
-	uv, ok := p.updateAsOf(inc, events, pl.Event)
-	if !ok {
-		return nil, outbox.Permanent(fmt.Errorf("%s has no timeline event %d", inc.ID(), pl.Event))
+	var uv updateView
+	if snap := pl.Update; snap != nil {
+		uv = p.updateViewOf(inc, incident.State{Severity: snap.Severity, Status: snap.Status}, snap.Event)
+	} else {
+		// Queued by a version whose jobs did not carry the update.
+		events, err := p.cmds.Timeline(inc.Number)
+		if err != nil {
+			return nil, err
+		}
+		var ok bool
+		if uv, ok = p.updateAsOf(inc, events, pl.Event); !ok {
+			return nil, outbox.Permanent(fmt.Errorf("%s has no timeline event %d", inc.ID(), pl.Event))
+		}
 	}
 	data := struct {
 		incidentView
@@ -291,6 +297,12 @@ func (rd *renderer) updateAsOf(inc *incident.Incident, events []incident.Event, 
 	if !ok {
 		return updateView{}, false
 	}
+	return rd.updateViewOf(inc, st, ev), true
+}
+
+// updateViewOf describes event ev as an update, with the severity and
+// status st the incident had just after it.
+func (rd *renderer) updateViewOf(inc *incident.Incident, st incident.State, ev incident.Event) updateView {
 	severity, status := st.Severity, st.Status
 	sev, _ := rd.cfg.Settings.Severity(severity)
 	uv := updateView{
@@ -307,5 +319,5 @@ func (rd *renderer) updateAsOf(inc *incident.Incident, events []incident.Event, 
 	if !ev.NextUpdate.IsZero() && !uv.Final {
 		uv.NextUpdate = slackTimeOfDay(ev.NextUpdate)
 	}
-	return uv, true
+	return uv
 }

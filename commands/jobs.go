@@ -40,6 +40,10 @@ type PostPayload struct {
 	Target   string `json:"target"`
 	Template string `json:"template"`
 	Event    uint64 `json:"event"`
+	// Update is what a JobPostUpdate shows, taken as the update was
+	// recorded. Jobs queued before it existed have none; the performer
+	// then replays the timeline up to Event.
+	Update *UpdateSnapshot `json:"update,omitempty"`
 }
 
 // InvitePayload lists the users an invite job brings into the channel.

@@ -107,16 +107,29 @@ func (s *Service) scheduleReminderAt(tx store.Tx, inc *incident.Incident, due ti
 	return tx.SetReminder(inc.Number, due)
 }
 
+// UpdateSnapshot is a status update as its message shows it: the
+// incident's severity and status just after the update, and the update's
+// (or resolution's) own event. Carried in the job, it lets the message
+// render without replaying a timeline that grows all through the incident.
+type UpdateSnapshot struct {
+	Severity string          `json:"severity"`
+	Status   incident.Status `json:"status"`
+	Event    incident.Event  `json:"event"`
+}
+
 // enqueueUpdatePosts posts the structured update about ev in the incident
 // channel and, unless the incident is private (its announcement reveals
-// nothing), in the announcement's thread.
+// nothing), in the announcement's thread. ev is the last event the
+// use-case appended, so inc's severity and status are those just after it:
+// what a replay of the timeline up to ev would tell.
 func enqueueUpdatePosts(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
 	targets := []string{TargetChannel}
 	if !inc.Private {
 		targets = append(targets, TargetThread)
 	}
+	snap := &UpdateSnapshot{Severity: inc.Severity, Status: inc.Status, Event: ev}
 	for _, target := range targets {
-		if err := enqueue(tx, inc.Number, JobPostUpdate, PostPayload{Target: target, Template: "update.tmpl", Event: ev.Seq}); err != nil {
+		if err := enqueue(tx, inc.Number, JobPostUpdate, PostPayload{Target: target, Template: "update.tmpl", Event: ev.Seq, Update: snap}); err != nil {
 			return err
 		}
 	}

@@ -129,8 +129,11 @@ func TestPostUpdateRecordsTimelineStateReminderAndJobsInOneGo(t *testing.T) {
 		t.Fatalf("jobs %v", jobs)
 	}
 	pending, _ := s.Store.(*boltstore.Store).PendingJobs(0)
-	if p := string(pending[before].Payload); p != fmt.Sprintf(`{"target":"channel","template":"update.tmpl","event":%d}`, upd.Seq) {
-		t.Fatalf("channel post payload %s", p)
+	// The post carries the update and the state just after it, so the
+	// message renders without replaying the timeline.
+	if p, want := string(pending[before].Payload), fmt.Sprintf(`{"target":"channel","template":"update.tmpl","event":%d,"update":{"severity":"SEV1","status":"identified","event":`+
+		`{"seq":%[1]d,"at":"2026-11-26T03:00:00Z","kind":"update","actor":"UBOB","text":"bad deploy found","next_steps":"roll back","next_update":"2026-11-26T03:15:00Z"}}}`, upd.Seq); p != want {
+		t.Fatalf("channel post payload\n%s\nwant\n%s", p, want)
 	}
 	if p := string(pending[before+1].Payload); !strings.Contains(p, `"target":"thread"`) {
 		t.Fatalf("thread post payload %s", p)

@@ -152,10 +152,7 @@ func (s *Service) RecordPostmortem(ctx context.Context, in PostmortemInput) (Pos
 func (s *Service) IncidentRecord(number uint64) (postmortem.Record, error) {
 	var rec postmortem.Record
 	err := s.Store.View(func(tx store.Tx) error {
-		inc, err := tx.Incident(number)
-		if errors.Is(err, store.ErrNotFound) {
-			return incident.Errorf(incident.ENOTFOUND, "%s does not exist", incident.FormatID(number))
-		}
+		inc, err := recordedIncident(tx, number)
 		if err != nil {
 			return err
 		}
@@ -172,15 +169,49 @@ func (s *Service) IncidentRecord(number uint64) (postmortem.Record, error) {
 	return rec, nil
 }
 
+// PostmortemBuilder reads incident number and streams its timeline, in one
+// transaction and one pass, into a draft with this service's options and no
+// names yet (see postmortem.Builder.UseNames): the timeline is never held
+// whole, however long it grew. An ENOTFOUND error when there is no such
+// incident.
+func (s *Service) PostmortemBuilder(number uint64) (*postmortem.Builder, error) {
+	var b *postmortem.Builder
+	err := s.Store.View(func(tx store.Tx) error {
+		inc, err := recordedIncident(tx, number)
+		if err != nil {
+			return err
+		}
+		b = postmortem.NewBuilder(inc, s.PostmortemOptions(nil))
+		return tx.ForEachEvent(number, func(ev incident.Event) error {
+			b.Add(ev)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", incident.FormatID(number), err)
+	}
+	return b, nil
+}
+
+// recordedIncident loads incident number for a record or a draft.
+func recordedIncident(tx store.Tx, number uint64) (*incident.Incident, error) {
+	inc, err := tx.Incident(number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, incident.Errorf(incident.ENOTFOUND, "%s does not exist", incident.FormatID(number))
+	}
+	return inc, err
+}
+
 // DraftPostmortem renders incident number's postmortem draft from its
 // current state, showing people through names (nil: as @U123). It writes
 // nothing, so any number of readers may call it.
 func (s *Service) DraftPostmortem(number uint64, tmpl *templates.Set, names func(string) string) (string, error) {
-	rec, err := s.IncidentRecord(number)
+	b, err := s.PostmortemBuilder(number)
 	if err != nil {
 		return "", err
 	}
-	return postmortem.Render(tmpl, rec, s.PostmortemOptions(names))
+	b.UseNames(names)
+	return b.Render(tmpl)
 }
 
 // PostmortemOptions are the rendering options every draft of this service

@@ -9,6 +9,7 @@ package postmortem
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -188,116 +189,14 @@ func Render(set *templates.Set, rec Record, opt Options) (string, error) {
 	return out, nil
 }
 
-// Build makes the template's view-model of rec.
+// Build makes the template's view-model of rec (see Builder). The
+// caller's slice is left as it was.
 func Build(rec Record, opt Options) Draft {
-	inc := rec.Incident
-	r := &renderer{names: opt.Names, cache: map[string]string{}, escaped: map[string]string{}}
-	settings := opt.Settings
-	d := Draft{
-		ID:         inc.ID(),
-		Title:      r.inline(inc.Title),
-		Summary:    r.block(inc.Summary, ""),
-		Impact:     r.block(inc.Impact, ""),
-		Resolution: r.block(inc.Resolution, ""),
-		Status:     inc.Status.Label(),
-		Open:       inc.Open(),
-		Private:    inc.Private,
-		Drill:      inc.Drill,
-		Severity:   escapeInline(inc.Severity),
-		DeclaredBy: r.person(inc.DeclaredBy),
-		Command:    opt.Command,
+	b := NewBuilder(rec.Incident, opt)
+	for _, ev := range rec.Events {
+		b.Add(ev)
 	}
-	if d.Command == "" {
-		d.Command = "/incident"
-	}
-	if sev, ok := settings.Severity(inc.Severity); ok {
-		d.SeverityMeaning = r.inline(sev.Description)
-	}
-	if inc.Service != "" {
-		d.Service = r.inline(inc.Service)
-		if svc, ok := settings.Service(inc.Service); ok {
-			d.Runbook = linkURL(svc.Runbook)
-		}
-	}
-	if inc.ChannelName != "" {
-		d.Channel = escapeInline("#" + inc.ChannelName)
-	}
-
-	// Captured messages carry their own, earlier time: order by when things
-	// happened, keeping record order among equals. The caller's slice is
-	// left as it was.
-	events := rec.Events
-	byTime := func(a, b incident.Event) int { return a.At.Compare(b.At) }
-	if !slices.IsSortedFunc(events, byTime) {
-		events = slices.Clone(events)
-		slices.SortStableFunc(events, byTime)
-	}
-
-	d.SeverityHistory, d.PeakSeverity = severityHistory(r, inc, events, settings)
-	d.Roles = roleHistories(r, inc, events, settings)
-	d.KeyTimes, d.Durations, d.Updates = keyTimes(inc, events)
-	d.People = people(r, inc, events)
-
-	d.Timeline = make([]Entry, len(events))
-	for i, ev := range events {
-		d.Timeline[i] = r.entry(ev, inc.DeclaredAt, settings)
-	}
-	for _, a := range inc.Actions {
-		d.Actions = append(d.Actions, Action{
-			Text: r.inline(a.Text), Owner: r.person(a.Owner), By: r.person(a.CreatedBy), At: stamp(a.CreatedAt),
-		})
-	}
-	return d
-}
-
-func (r *renderer) entry(ev incident.Event, declared time.Time, settings incident.Settings) Entry {
-	e := Entry{
-		At:        stamp(ev.At),
-		Since:     since(ev.At, declared),
-		Kind:      string(ev.Kind),
-		Actor:     r.actor(ev.Actor),
-		Text:      r.block(ev.Text, "  "),
-		NextSteps: r.block(ev.NextSteps, "  "),
-		From:      r.value(ev.Kind, ev.From),
-		To:        r.value(ev.Kind, ev.To),
-		Link:      linkURL(ev.Link),
-	}
-	if ev.Role != "" {
-		e.Role = r.inline(roleName(settings, ev.Role))
-	}
-	switch ev.Kind {
-	case incident.EventDeclared:
-		e.IsDeclared = true
-	case incident.EventStatusChanged:
-		e.IsStatusChanged = true
-	case incident.EventSeverityChanged:
-		e.IsSeverityChanged = true
-	case incident.EventRoleAssigned:
-		e.IsRoleAssigned = true
-	case incident.EventRoleHandoff:
-		e.IsRoleHandoff = true
-	case incident.EventUpdate:
-		e.IsUpdate = true
-	case incident.EventNote:
-		e.IsNote = true
-	case incident.EventMessagePinned:
-		e.IsMessagePinned = true
-	case incident.EventAction:
-		e.IsActionItem = true
-	case incident.EventReminder:
-		e.IsReminder = true
-	case incident.EventSnoozed:
-		e.IsSnoozed = true
-	case incident.EventResolved:
-		e.IsResolved = true
-	case incident.EventPostmortem:
-		e.IsPostmortem = true
-	case incident.EventDeliveryFailed:
-		e.IsDeliveryFailed = true
-	default:
-		e.Kind = r.inline(e.Kind) // unknown: shown as recorded, so escaped
-	}
-	return e
+	return b.Draft()
 }
 
 // value shows an event's From or To: a person, a status, or as recorded.
@@ -408,8 +307,9 @@ func roleName(settings incident.Settings, id string) string {
 }
 
 // keyTimes lists the moments a review asks about, in time order, and the
-// durations between them.
-func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Measure, int) {
+// durations between them. events, in time order, must hold the status
+// changes and at least the first status update.
+func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Measure) {
 	declared := inc.DeclaredAt
 	var times []struct {
 		at   time.Time
@@ -427,11 +327,9 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 	}
 	add(declared, "Declared")
 	var firstUpdate time.Time
-	updates := 0
 	incident.Replay(events, func(ev incident.Event, _, after incident.State) bool {
 		switch ev.Kind {
 		case incident.EventUpdate:
-			updates++
 			if firstUpdate.IsZero() {
 				firstUpdate = ev.At
 				add(ev.At, "First status update")
@@ -473,30 +371,7 @@ func keyTimes(inc *incident.Incident, events []incident.Event) ([]KeyTime, []Mea
 	default:
 		m = append(m, Measure{"Time to resolve (from declaration)", incident.FormatDuration(inc.ResolvedAt.Sub(declared), incident.DurationPrecise)})
 	}
-	return out, m, updates
-}
-
-// people lists everyone the record names, in order of appearance.
-func people(r *renderer, inc *incident.Incident, events []incident.Event) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(id string) {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, r.person(id))
-		}
-	}
-	add(inc.DeclaredBy)
-	for _, ev := range events {
-		add(ev.Actor)
-		if isRoleEvent(ev.Kind) {
-			add(ev.To)
-		}
-	}
-	for _, a := range inc.Actions {
-		add(a.Owner)
-	}
-	return out
+	return out, m
 }
 
 var mentionInText = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>`)
@@ -504,49 +379,73 @@ var mentionInText = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>`)
 // UserIDs lists every user the record mentions — declarer, role holders,
 // actors, owners, and mentions inside text — each once, in order of first
 // appearance: what a caller with access to names resolves before Render.
+// Builder.UserIDs gives the same list without holding the timeline.
 func UserIDs(rec Record) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(id string) {
-		if id != "" && userID.MatchString(id) && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
+	u := newUserIDs(rec.Incident)
+	for _, ev := range rec.Events {
+		u.event(ev)
 	}
-	text := func(s string) {
-		if strings.Contains(s, "<@") {
-			for _, m := range mentionInText.FindAllStringSubmatch(s, -1) {
-				add(m[1])
-			}
-		}
-	}
-	inc := rec.Incident
-	add(inc.DeclaredBy)
+	return u.list(rec.Incident)
+}
+
+// userIDs collects user IDs in order of first appearance: the incident's
+// own (newUserIDs), each event's (event), the action items' last (list).
+type userIDs struct {
+	out  []string
+	seen map[string]bool
+}
+
+func newUserIDs(inc *incident.Incident) *userIDs {
+	u := &userIDs{seen: map[string]bool{}}
+	u.add(inc.DeclaredBy)
 	ids := make([]string, 0, len(inc.Roles))
 	for id := range inc.Roles {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		add(inc.Roles[id])
+		u.add(inc.Roles[id])
 	}
-	text(inc.Title)
-	text(inc.Summary)
-	text(inc.Impact)
-	text(inc.Resolution)
-	for _, ev := range rec.Events {
-		add(ev.Actor)
-		add(ev.From)
-		add(ev.To)
-		text(ev.Text)
-		text(ev.NextSteps)
+	u.text(inc.Title)
+	u.text(inc.Summary)
+	u.text(inc.Impact)
+	u.text(inc.Resolution)
+	return u
+}
+
+func (u *userIDs) add(id string) {
+	if id != "" && userID.MatchString(id) && !u.seen[id] {
+		u.seen[id] = true
+		u.out = append(u.out, id)
 	}
+}
+
+func (u *userIDs) text(s string) {
+	if strings.Contains(s, "<@") {
+		for _, m := range mentionInText.FindAllStringSubmatch(s, -1) {
+			u.add(m[1])
+		}
+	}
+}
+
+func (u *userIDs) event(ev incident.Event) {
+	u.add(ev.Actor)
+	u.add(ev.From)
+	u.add(ev.To)
+	u.text(ev.Text)
+	u.text(ev.NextSteps)
+}
+
+// list is everyone collected, then the action items' people, without
+// changing what was collected (so it may be called again).
+func (u *userIDs) list(inc *incident.Incident) []string {
+	all := &userIDs{out: slices.Clone(u.out), seen: maps.Clone(u.seen)}
 	for _, a := range inc.Actions {
-		add(a.Owner)
-		add(a.CreatedBy)
-		text(a.Text)
+		all.add(a.Owner)
+		all.add(a.CreatedBy)
+		all.text(a.Text)
 	}
-	return out
+	return all.out
 }
 
 func stamp(t time.Time) string {

@@ -42,6 +42,11 @@ type Tx interface {
 	// Events returns incident number's timeline in Seq order (empty if
 	// none yet); wraps ErrNotFound for no incident.
 	Events(number uint64) ([]incident.Event, error)
+	// ForEachEvent calls fn with each event of incident number's timeline
+	// in Seq order, one at a time, without loading the whole timeline, and
+	// stops at, and returns, fn's first error; wraps ErrNotFound for no
+	// incident.
+	ForEachEvent(number uint64, fn func(incident.Event) error) error
 	// Event returns event seq of incident number; wraps ErrNotFound when
 	// either is missing.
 	Event(number, seq uint64) (incident.Event, error)

@@ -41,28 +41,45 @@ func (tx *boltTx) AppendEvent(number uint64, ev incident.Event) (incident.Event,
 // error, if nothing was recorded yet). The error wraps ErrNotFound if the
 // incident does not exist.
 func (tx *boltTx) Events(number uint64) ([]incident.Event, error) {
+	out := []incident.Event{}
+	err := tx.ForEachEvent(number, func(ev incident.Event) error {
+		out = append(out, ev)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ForEachEvent calls fn with each event of incident number's timeline in
+// Seq order, decoding one at a time, and stops at fn's first error, which
+// it returns as it is. The error wraps ErrNotFound if the incident does not
+// exist.
+func (tx *boltTx) ForEachEvent(number uint64, fn func(incident.Event) error) error {
 	id := incident.FormatID(number)
 	if err := tx.requireIncident(number); err != nil {
-		return nil, fmt.Errorf("events of %w", err)
+		return fmt.Errorf("events of %w", err)
 	}
 	events, err := tx.bucket(bucketEvents)
 	if err != nil {
-		return nil, fmt.Errorf("events of %s: %w", id, err)
+		return fmt.Errorf("events of %s: %w", id, err)
 	}
 	timeline := events.Bucket(u64Key(number))
 	if timeline == nil {
-		return []incident.Event{}, nil
+		return nil
 	}
-	out := []incident.Event{}
 	c := timeline.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		var ev incident.Event
 		if err := json.Unmarshal(v, &ev); err != nil {
-			return nil, fmt.Errorf("events of %s: decode key %x: %w", id, k, err)
+			return fmt.Errorf("events of %s: decode key %x: %w", id, k, err)
 		}
-		out = append(out, ev)
+		if err := fn(ev); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // requireIncident returns an error naming the incident, wrapping ErrNotFound

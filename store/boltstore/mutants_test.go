@@ -29,6 +29,7 @@ var mutants = []struct{ name, subtest string }{
 	{"foreach-ignores-fn-error", "OpenIncidentsAndForEach"},
 	{"declared-since-oldest-first", "IncidentsDeclaredSince"},
 	{"events-reversed", "Events"},
+	{"foreach-event-ignores-fn-error", "ForEachEvent"},
 	{"due-reminders-exclude-now", "Reminders"},
 	{"nudges-latest-first", "PostmortemNudges"},
 	{"archives-ignore-limit", "Archives"},
@@ -187,6 +188,13 @@ func (tx mutantTx) Events(n uint64) ([]incident.Event, error) {
 		slices.Reverse(evs)
 	}
 	return evs, err
+}
+
+func (tx mutantTx) ForEachEvent(n uint64, fn func(incident.Event) error) error {
+	if tx.m == "foreach-event-ignores-fn-error" {
+		return tx.Tx.ForEachEvent(n, func(ev incident.Event) error { _ = fn(ev); return nil })
+	}
+	return tx.Tx.ForEachEvent(n, fn)
 }
 
 func (tx mutantTx) DueReminders(now time.Time) ([]store.Reminder, error) {

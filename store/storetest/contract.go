@@ -54,6 +54,7 @@ var contract = []struct {
 	{"OpenIncidentsAndForEach", testOpenAndForEach},
 	{"IncidentsDeclaredSince", testDeclaredSince},
 	{"Events", testEvents},
+	{"ForEachEvent", testForEachEvent},
 	{"Reminders", testReminders},
 	{"PostmortemNudges", testNudges},
 	{"Archives", testArchives},

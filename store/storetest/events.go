@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,4 +84,51 @@ func testEvents(t *testing.T, b Backend) {
 		return err
 	})
 	wantNotFound(t, "AppendEvent(99)", err)
+}
+
+// ForEachEvent hands over the timeline one event at a time, in Seq order,
+// exactly as Events returns it, and stops at the first error of fn.
+func testForEachEvent(t *testing.T, b Backend) {
+	a := create(t, b, newIncident("a", "", t0))
+	quiet := create(t, b, newIncident("no events", "", t0))
+	other := create(t, b, newIncident("other", "", t0))
+	for i := range 5 {
+		appendEvent(t, b, a, fmt.Sprint("a", i+1))
+		if i < 2 {
+			appendEvent(t, b, other, fmt.Sprint("other", i+1))
+		}
+	}
+	view(t, b, func(tx store.Tx) error {
+		want, err := tx.Events(a)
+		if err != nil {
+			return err
+		}
+		var got []incident.Event
+		if err := tx.ForEachEvent(a, func(ev incident.Event) error {
+			got = append(got, ev)
+			return nil
+		}); err != nil {
+			return err
+		}
+		sameJSON(t, "ForEachEvent(a)", got, want)
+
+		var seen []uint64
+		err = tx.ForEachEvent(a, func(ev incident.Event) error {
+			seen = append(seen, ev.Seq)
+			if len(seen) == 2 {
+				return errStop
+			}
+			return nil
+		})
+		if !errors.Is(err, errStop) || !slices.Equal(seen, []uint64{1, 2}) {
+			t.Errorf("ForEachEvent whose fn fails at the 2nd: err %v after %v, want errStop after [1 2]", err, seen)
+		}
+
+		calls := 0
+		if err := tx.ForEachEvent(quiet, func(incident.Event) error { calls++; return nil }); err != nil || calls != 0 {
+			t.Errorf("ForEachEvent of an incident without events: %d calls, err %v; want none, no error", calls, err)
+		}
+		wantNotFound(t, "ForEachEvent(99)", tx.ForEachEvent(99, func(incident.Event) error { return nil }))
+		return nil
+	})
 }
