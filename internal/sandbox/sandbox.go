@@ -45,6 +45,10 @@ type Options struct {
 	Log zerolog.Logger
 	// Now is the clock for relative dates in the UI ("today"). Default time.Now.
 	Now func() time.Time
+	// SlackLatency holds every Web API call of the bot this long before the
+	// emulator answers, to feel real Slack's round trips (100–300 ms).
+	// Default 0: answers at once.
+	SlackLatency time.Duration
 }
 
 // Files of a sandbox's data folder (Options.DataDir).
@@ -84,7 +88,7 @@ func Open(opts Options) (_ *Sandbox, err error) {
 	cfg := *opts.Config
 	cfg.Services = append([]config.Service(nil), opts.Config.Services...)
 
-	emu, err := slackemu.New(slackemu.Options{})
+	emu, err := slackemu.New(slackemu.Options{Latency: opts.SlackLatency})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: start the Slack emulator: %w", err)
 	}

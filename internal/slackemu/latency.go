@@ -3,7 +3,13 @@ package slackemu
 import (
 	"context"
 	"math/rand/v2"
+	"time"
 )
+
+// Latency returns Options.Latency and Options.LatencyJitter.
+func (s *Server) Latency() (latency, jitter time.Duration) {
+	return s.opts.Latency, s.opts.LatencyJitter
+}
 
 // roundTrip holds a Web API call for Options.Latency (plus jitter) before it
 // is answered. The wait comes before the method acts, so what the caller
