@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -121,12 +122,19 @@ func updateCalls() map[string]int {
 // been seen as often as want says, and returns when each key got there.
 // It runs in the background; read the result from the channel.
 func (s *slowSlack) awaitCalls(from int, want map[string]int) <-chan map[string]time.Time {
+	return awaitCallsOn(s.b, s.emu, from, want, callKey)
+}
+
+// awaitCallsOn is awaitCalls on any emulator, with calls named by key.
+func awaitCallsOn(b *testing.B, emu *slackemu.Server, from int, want map[string]int, key func(slackemu.Call) string) <-chan map[string]time.Time {
 	out := make(chan map[string]time.Time, 1)
 	ready := make(chan struct{})
 	go func() {
 		got, reached, i := map[string]int{}, map[string]time.Time{}, 0
 		first := true
-		_, err := s.emu.WaitCall(s.ctx(), "", func(c slackemu.Call) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		_, err := emu.WaitCall(ctx, "", func(c slackemu.Call) bool {
 			if first {
 				first = false
 				close(ready)
@@ -134,7 +142,7 @@ func (s *slowSlack) awaitCalls(from int, want map[string]int) <-chan map[string]
 			if i++; i <= from {
 				return false
 			}
-			k := callKey(c)
+			k := key(c)
 			if w, ok := want[k]; ok {
 				if got[k]++; got[k] == w {
 					reached[k] = time.Now()
@@ -143,7 +151,7 @@ func (s *slowSlack) awaitCalls(from int, want map[string]int) <-chan map[string]
 			return len(reached) == len(want)
 		})
 		if err != nil {
-			s.b.Errorf("waiting for %v: %v (got %v)", want, err, got)
+			b.Errorf("waiting for %v: %v (got %v)", want, err, got)
 		}
 		out <- reached
 	}()
@@ -337,6 +345,15 @@ func BenchmarkTwentyDeclarationsAtOnceOnSlowSlack(b *testing.B) {
 				s.declared += n
 			}
 			s.checkComplete(1, s.declared)
+			refused := map[string]int{}
+			for _, c := range s.emu.Calls("") {
+				if c.Status == http.StatusTooManyRequests {
+					refused[c.Method]++
+				}
+			}
+			if len(refused) > 0 {
+				b.Logf("refused with 429 (Slack's tier limits): %v", refused)
+			}
 			reportMedian(b, announced, v.latency, "all-announced")
 			reportMedian(b, all, v.latency, "all-complete")
 		})
