@@ -51,10 +51,7 @@ func startSlowSlack(b *testing.B, latency time.Duration, rateLimits bool) *slowS
 	})
 	s := &slowSlack{b: b, emu: emu, user: emu.AddUser(slackemu.User{Name: "ana"})}
 	s.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), s.user)
-	cfg := config.Default()
-	cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
-	cfg.Store.Path = filepath.Join(b.TempDir(), "bench.db")
-	cfg.HTTP.Listen = ""
+	cfg := emulatorConfig(emu, filepath.Join(b.TempDir(), "bench.db"))
 	cfg.Incidents.AnnounceChannel = s.announce
 	tmpl, err := templates.Load("")
 	if err != nil {
@@ -73,6 +70,22 @@ func startSlowSlack(b *testing.B, latency time.Duration, rateLimits bool) *slowS
 	s.declare(1)
 	return s
 }
+
+// emulatorConfig is the default configuration pointed at emu, with its
+// store at path and no ops listener.
+func emulatorConfig(emu *slackemu.Server, path string) *config.Config {
+	cfg := config.Default()
+	setToken(&cfg.Slack.BotToken, emu.BotToken())
+	setToken(&cfg.Slack.AppToken, emu.AppToken())
+	cfg.Slack.APIURL = emu.APIURL()
+	cfg.Store.Path = path
+	cfg.HTTP.Listen = ""
+	return cfg
+}
+
+// setToken sets a token setting whatever string type holds it (a plain
+// string, or a type that keeps it out of logs).
+func setToken[T ~string](dst *T, v string) { *dst = T(v) }
 
 func (s *slowSlack) ctx() context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

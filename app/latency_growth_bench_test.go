@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/incidentbot/incidentbot/app"
-	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
@@ -130,10 +129,7 @@ func BenchmarkRemindersDueAtOnce10k(b *testing.B) {
 		}
 		path := filepath.Join(b.TempDir(), "burst.db")
 		seedReminders(b, path, ids, start, due)
-		cfg := config.Default()
-		cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.APIURL = emu.BotToken(), emu.AppToken(), emu.APIURL()
-		cfg.Store.Path = path
-		cfg.HTTP.Listen = ""
+		cfg := emulatorConfig(emu, path)
 		tmpl, err := templates.Load("")
 		if err != nil {
 			b.Fatal(err)
