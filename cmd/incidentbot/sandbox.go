@@ -20,7 +20,12 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present); its Slack settings and store.path are replaced by the sandbox's")
 	data := fs.String("data", "", "folder that keeps the sandbox's store and emulated workspace between runs (default: a temporary folder removed on exit)")
 	scenario := fs.String("scenario", "", "a game day file (YAML or JSON) to play into a drill once the sandbox is up, such as internal/sandbox/scenarios/db-failover.yaml")
+	latency := fs.Duration("slack-latency", 0, "hold every Slack Web API call this long before the emulator answers, like real Slack's round trips (100ms-300ms)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *latency < 0 {
+		fmt.Fprintf(stderr, "incidentbot sandbox: --slack-latency %v: must not be negative\n", *latency)
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -45,10 +50,13 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 	if cfg.Store.Path != config.Default().Store.Path {
 		fmt.Fprintf(stderr, "sandbox: ignoring store.path=%s; the sandbox keeps its own store (use --data DIR to keep it)\n", cfg.Store.Path)
 	}
-	sb, err := sandbox.Open(sandbox.Options{Listen: *listen, Config: cfg, DataDir: *data, Templates: tmpl, Log: log})
+	sb, err := sandbox.Open(sandbox.Options{Listen: *listen, Config: cfg, DataDir: *data, Templates: tmpl, Log: log, SlackLatency: *latency})
 	if err != nil {
 		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
 		return 1
+	}
+	if l, _ := sb.Emulator().Latency(); l > 0 {
+		fmt.Fprintf(stderr, "sandbox: the emulated Slack answers every Web API call after %v, like a round trip to real Slack\n", l)
 	}
 	kept := "deleted on exit; --data DIR keeps it"
 	if *data != "" {

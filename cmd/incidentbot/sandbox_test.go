@@ -162,6 +162,8 @@ func TestSandboxRefusesBadArguments(t *testing.T) {
 		{"a stray argument", []string{"sandbox", "now"}, 2},
 		{"an unknown flag", []string{"sandbox", "--port", "1"}, 2},
 		{"an address that cannot be bound", []string{"sandbox", "--listen", "256.0.0.1:1"}, 1},
+		{"a latency that is no duration", []string{"sandbox", "--slack-latency", "150"}, 2},
+		{"a negative latency", []string{"sandbox", "--slack-latency", "-150ms"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,5 +175,15 @@ func TestSandboxRefusesBadArguments(t *testing.T) {
 				t.Fatalf("no explanation: %q", stderr.String())
 			}
 		})
+	}
+}
+
+// --slack-latency reaches the emulator: the bot still connects and answers
+// through the slower Slack, and the sandbox says what it is doing.
+func TestSandboxSlackLatency(t *testing.T) {
+	_, stop := startSandboxMain(t, nil, "--slack-latency", "150ms")
+	code, stderr := stop()
+	if want := "sandbox: the emulated Slack answers every Web API call after 150ms"; code != 0 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want %q", code, stderr, want)
 	}
 }

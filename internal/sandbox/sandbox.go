@@ -45,6 +45,10 @@ type Options struct {
 	Log zerolog.Logger
 	// Now is the clock for relative dates in the UI ("today"). Default time.Now.
 	Now func() time.Time
+	// SlackLatency holds every Web API call of the bot this long before the
+	// emulator answers, to feel real Slack's round trips (100–300 ms).
+	// Default 0: answers at once.
+	SlackLatency time.Duration
 }
 
 // Files of a sandbox's data folder (Options.DataDir).
@@ -86,7 +90,7 @@ func Open(opts Options) (_ *Sandbox, err error) {
 
 	// The events manifest.yaml subscribes to, so that the bot hears of the
 	// people it invites as it would at Slack.
-	emu, err := slackemu.New(slackemu.Options{EventSubscriptions: []string{"app_home_opened", "reaction_added", "member_joined_channel", "member_left_channel"}})
+	emu, err := slackemu.New(slackemu.Options{EventSubscriptions: []string{"app_home_opened", "reaction_added", "member_joined_channel", "member_left_channel"}, Latency: opts.SlackLatency})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: start the Slack emulator: %w", err)
 	}

@@ -161,6 +161,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	req, parseErr := parseAPIRequest(r, method)
 	at := s.now()
+	s.roundTrip(r.Context())
 	res := s.answer(r.Context(), r, req, parseErr)
 	s.writeResult(w, res, Call{Method: method, Args: req.args, Token: req.token(), At: at})
 }

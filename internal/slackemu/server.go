@@ -55,6 +55,16 @@ type Options struct {
 	// only the ones it drives; events a test drives (Event, React,
 	// LeaveChannel…) are delivered regardless.
 	EventSubscriptions []string
+	// Latency holds every Web API call this long (plus a uniform random part
+	// of up to LatencyJitter) before the method acts and answers, so the bot
+	// waits a real Slack round trip (100–300 ms) for each call. The call is
+	// recorded, and its effect is visible, when the wait ends. Default 0.
+	Latency, LatencyJitter time.Duration
+	// After makes the timers of Latency: it returns a channel that receives
+	// once d has passed, and a stop function. Default: real timers. A test
+	// on a hand-driven clock passes that clock's After, so the latency
+	// passes when the test moves the clock and no test waits on real time.
+	After func(d time.Duration) (<-chan time.Time, func())
 }
 
 func (o *Options) setDefaults() {
@@ -72,6 +82,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+	if o.After == nil {
+		o.After = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTimer(d)
+			return t.C, func() { t.Stop() }
+		}
 	}
 }
 
