@@ -19,6 +19,10 @@ func TestLayering(t *testing.T) {
 		{"github.com/incidentbot/incidentbot/store", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands", "go.etcd.io/bbolt"}},
 		{"github.com/incidentbot/incidentbot/store/boltstore", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands"}},
 		{"github.com/incidentbot/incidentbot/outbox", []string{"github.com/slack-go/slack"}},
+		{"github.com/incidentbot/incidentbot/store/pgstore", []string{"github.com/slack-go/slack", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/commands", "go.etcd.io/bbolt"}},
+		{"github.com/incidentbot/incidentbot/webhooks", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot"}},
+		{"github.com/incidentbot/incidentbot/pagerduty", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot"}},
+		{"github.com/incidentbot/incidentbot/httpapi", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/spf13/viper", "github.com/incidentbot/incidentbot/bot", "github.com/incidentbot/incidentbot/store/boltstore"}},
 		{"github.com/incidentbot/incidentbot/insights", []string{"github.com/slack-go/slack", "go.etcd.io/bbolt", "github.com/incidentbot/incidentbot/store", "gonum.org/v1/plot"}},
 	}
 	for _, tt := range tests {
