@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/trigger"
 )
 
 // DefaultEvery is how often the janitor prunes. Keys live a day (see
@@ -32,7 +33,7 @@ type Options struct {
 // Janitor prunes at start and then every Options.Every.
 type Janitor struct {
 	opt     Options
-	trigger chan chan struct{}
+	trigger trigger.Requests
 }
 
 // New returns a Janitor with defaults filled in.
@@ -43,7 +44,7 @@ func New(opt Options) *Janitor {
 	if opt.Every <= 0 {
 		opt.Every = DefaultEvery
 	}
-	return &Janitor{opt: opt, trigger: make(chan chan struct{})}
+	return &Janitor{opt: opt, trigger: trigger.New()}
 }
 
 // Run prunes until ctx ends, and returns nil then. A failed prune is
@@ -79,18 +80,7 @@ func (j *Janitor) Run(ctx context.Context) error {
 // Trigger prunes now and returns once that is done (tests; the running
 // bot prunes on its own).
 func (j *Janitor) Trigger(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case j.trigger <- done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return j.trigger.Run(ctx)
 }
 
 func (j *Janitor) prune(ctx context.Context) {

@@ -15,6 +15,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/trigger"
 	"github.com/incidentbot/incidentbot/internal/wake"
 )
 
@@ -51,7 +52,7 @@ type Options struct {
 type Scheduler struct {
 	opt     Options
 	wake    *wake.Signal
-	trigger chan chan struct{}
+	trigger trigger.Requests
 
 	mu     sync.Mutex
 	cycles uint64
@@ -71,7 +72,7 @@ func New(opt Options) *Scheduler {
 	if opt.Wake == nil {
 		opt.Wake = wake.New()
 	}
-	return &Scheduler{opt: opt, wake: opt.Wake, trigger: make(chan chan struct{})}
+	return &Scheduler{opt: opt, wake: opt.Wake, trigger: trigger.New()}
 }
 
 // Trigger runs one cycle now (firing whatever is due on the scheduler's
@@ -80,18 +81,7 @@ func New(opt Options) *Scheduler {
 // use it to step the scheduler without waiting on real time. It must not be
 // called from OnSchedule: it blocks.
 func (s *Scheduler) Trigger(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case s.trigger <- done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.trigger.Run(ctx)
 }
 
 // Cycles is how many cycles have run; a test that proves the scheduler
