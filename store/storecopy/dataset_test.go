@@ -179,6 +179,55 @@ func fill(t *testing.T, st storecopy.Store) {
 		_, err := tx.PruneSeen(t0.Add(-90 * time.Minute)) // Ev00, Ev01
 		return err
 	})
+
+	// The integrations: INC-4 declared from a group with two alerts still
+	// firing, INC-2's group resolved and told so, a suggestion not taken
+	// up; the rate limit's notes of the last minute (the first one
+	// forgotten); two Idempotency-Keys of the API.
+	update(t, st, func(tx store.Tx) error {
+		groups := []store.AlertGroup{
+			{Key: `{}/{severity="page"}:{alertname="QueueBacklog"}`, ID: "ag-backlog", Incident: n4, Mode: "declare",
+				Title: "QueueBacklog", Summary: "jobs pile up", Severity: "SEV2", Service: "checkout", FirstSeen: t0.Add(-time.Minute + ns),
+				Firing: map[string]store.FiringAlert{
+					"a1b2": {StartsAt: t0.Add(-2*time.Minute + ns), Name: "QueueBacklog queue=orders", Link: "http://prom:9090/graph?g0.expr=up"},
+					"c3d4": {StartsAt: t0.Add(-time.Minute), Name: "QueueBacklog queue=mail"},
+				}},
+			{Key: `{}:{alertname="Payments5xx"}`, ID: "ag-payments", Incident: n2, Mode: "declare", Title: "Payments5xx",
+				Severity: "SEV1", ResolveOffered: true, FirstSeen: t0.AddDate(0, 0, -2)},
+			{Key: `{}:{alertname="DiskFilling"}`, ID: "ag-disk", Mode: "suggest", Title: "DiskFilling", Suggested: true,
+				FirstSeen: t0.Add(-10 * time.Minute),
+				Firing:    map[string]store.FiringAlert{"e5f6": {StartsAt: t0.Add(-10 * time.Minute), Name: "DiskFilling device=sda"}}},
+		}
+		for _, g := range groups {
+			if err := tx.PutAlertGroup(g); err != nil {
+				return err
+			}
+		}
+		for _, d := range []struct {
+			at time.Time
+			n  uint64
+		}{{t0.AddDate(0, 0, -2), n2}, {t0.Add(90*time.Second + ns), n4}, {t0.Add(2 * time.Minute), n6}, {t0.Add(2*time.Minute + 10*time.Second), n5}} {
+			if err := tx.RecordAlertDeclaration(d.at, d.n, d.at.Add(-time.Minute)); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutAPIRequest("retry-me-7f3a", store.APIRequest{Digest: "9c1e", Incident: n5, At: t0.Add(time.Minute + ns)}); err != nil {
+			return err
+		}
+		return tx.PutAPIRequest("Deploy-2026-03-01", store.APIRequest{Digest: "04ab", Incident: n7, At: t0.Add(3 * time.Minute)})
+	})
+}
+
+// declaration and apiRequest are what ForEachAlertDeclaration and
+// ForEachAPIRequest hand out, as one value.
+type declaration struct {
+	At     time.Time
+	Number uint64
+}
+
+type apiRequest struct {
+	Key string
+	store.APIRequest
 }
 
 // snapshot is everything a store holds, read back through store.Tx.
@@ -190,6 +239,9 @@ type snapshot struct {
 	Nudges    []store.Nudge
 	Archives  []store.Nudge
 	Keys      []store.DeliveryKey
+	Groups    []store.AlertGroup
+	Notes     []declaration
+	Requests  []apiRequest
 	Counters  store.Counters
 }
 
@@ -221,6 +273,23 @@ func read(t *testing.T, st storecopy.Store) snapshot {
 		if err := tx.ForEachDeliveryKey(func(k store.DeliveryKey) error { s.Keys = append(s.Keys, k); return nil }); err != nil {
 			return err
 		}
+		if err := tx.ForEachAlertGroup(func(g store.AlertGroup) error { s.Groups = append(s.Groups, g); return nil }); err != nil {
+			return err
+		}
+		err = tx.ForEachAlertDeclaration(func(at time.Time, n uint64) error {
+			s.Notes = append(s.Notes, declaration{at, n})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.ForEachAPIRequest(func(key string, r store.APIRequest) error {
+			s.Requests = append(s.Requests, apiRequest{key, r})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		s.Counters, err = tx.Counters()
 		return err
 	})
@@ -233,6 +302,9 @@ func read(t *testing.T, st storecopy.Store) snapshot {
 	s.Archives = append([]store.Nudge{}, s.Archives...)
 	s.Jobs = append([]store.Job{}, s.Jobs...)
 	s.Keys = append([]store.DeliveryKey{}, s.Keys...)
+	s.Groups = append([]store.AlertGroup{}, s.Groups...)
+	s.Notes = append([]declaration{}, s.Notes...)
+	s.Requests = append([]apiRequest{}, s.Requests...)
 	return s
 }
 
@@ -252,6 +324,9 @@ func sameSnapshot(t *testing.T, got, want snapshot) {
 		{"postmortem nudges", got.Nudges, want.Nudges},
 		{"archive entries", got.Archives, want.Archives},
 		{"delivery keys", got.Keys, want.Keys},
+		{"alert groups", got.Groups, want.Groups},
+		{"alert declarations", got.Notes, want.Notes},
+		{"API requests", got.Requests, want.Requests},
 		{"counters", got.Counters, want.Counters},
 	} {
 		g, _ := json.Marshal(part.got)
