@@ -38,6 +38,7 @@ var mutants = []struct{ name, subtest string }{
 	{"each-alert-group-ignores-fn-error", "ForEachAlertGroup"},
 	{"each-alert-declaration-drops-nanoseconds", "ForEachAlertDeclaration"},
 	{"each-api-request-skips-the-first", "ForEachAPIRequest"},
+	{"each-alert-group-repeats-past-a-page", "ForEachIntegrationsAcrossPages"},
 	{"update-commits-on-error", "FailedUpdateLeavesNoTrace"},
 	{"update-swallows-panic", "PanickingUpdateLeavesNoTrace"},
 	{"update-ignores-context", "CanceledUpdateDoesNotRun"},
@@ -233,8 +234,20 @@ func (tx mutantTx) MarkSeen(key string, at time.Time) (bool, error) {
 }
 
 func (tx mutantTx) ForEachAlertGroup(fn func(store.AlertGroup) error) error {
-	if tx.m == "each-alert-group-ignores-fn-error" {
+	switch tx.m {
+	case "each-alert-group-ignores-fn-error":
 		return tx.Tx.ForEachAlertGroup(func(g store.AlertGroup) error { _ = fn(g); return nil })
+	case "each-alert-group-repeats-past-a-page":
+		// A keyset page that starts at its last key again (>= for >).
+		i := 0
+		return tx.Tx.ForEachAlertGroup(func(g store.AlertGroup) error {
+			if i++; i == 256 {
+				if err := fn(g); err != nil {
+					return err
+				}
+			}
+			return fn(g)
+		})
 	}
 	return tx.Tx.ForEachAlertGroup(fn)
 }

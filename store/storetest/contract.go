@@ -68,6 +68,7 @@ var contract = []struct {
 	{"ForEachAlertGroup", testForEachAlertGroup},
 	{"ForEachAlertDeclaration", testForEachAlertDeclaration},
 	{"ForEachAPIRequest", testForEachAPIRequest},
+	{"ForEachIntegrationsAcrossPages", testForEachIntegrationsAcrossPages},
 	{"Counters", testCounters},
 	{"FailedUpdateLeavesNoTrace", testRollback},
 	{"PanickingUpdateLeavesNoTrace", testPanic},

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,5 +166,56 @@ func testForEachAPIRequest(t *testing.T, b Backend) {
 	})
 	if calls != 1 {
 		t.Errorf("ForEachAPIRequest went on after fn's error: %d calls", calls)
+	}
+}
+
+// testForEachIntegrationsAcrossPages: more records than a backend may read
+// in one page (PostgreSQL reads 256 at a time), many declarations sharing
+// an instant: each is handed out once, in order.
+func testForEachIntegrationsAcrossPages(t *testing.T, b Backend) {
+	const n = 600
+	update(t, b, func(tx store.Tx) error {
+		for i := range n {
+			key := fmt.Sprintf("k%04d", i)
+			if err := tx.PutAlertGroup(store.AlertGroup{Key: key, ID: "ag-" + key, Mode: "suggest", FirstSeen: t0}); err != nil {
+				return err
+			}
+			if err := tx.PutAPIRequest(key, store.APIRequest{Digest: key, Incident: uint64(i), At: t0}); err != nil {
+				return err
+			}
+			// Three instants, 200 numbers each: a page ends inside one.
+			if err := tx.RecordAlertDeclaration(t0.Add(time.Duration(i/200)*time.Second), uint64(n-i), t0.Add(-time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var groups, requests []string
+	var notes []declaration
+	view(t, b, func(tx store.Tx) error {
+		if err := tx.ForEachAlertGroup(func(g store.AlertGroup) error { groups = append(groups, g.Key); return nil }); err != nil {
+			return err
+		}
+		if err := tx.ForEachAPIRequest(func(k string, _ store.APIRequest) error { requests = append(requests, k); return nil }); err != nil {
+			return err
+		}
+		return tx.ForEachAlertDeclaration(func(at time.Time, num uint64) error { notes = append(notes, declaration{at, num}); return nil })
+	})
+	for _, keys := range []struct {
+		what string
+		got  []string
+	}{{"ForEachAlertGroup", groups}, {"ForEachAPIRequest", requests}} {
+		if len(keys.got) != n || !slices.IsSorted(keys.got) || len(slices.Compact(slices.Clone(keys.got))) != n {
+			t.Errorf("%s handed out %d keys (want %d, each once, in order)", keys.what, len(keys.got), n)
+		}
+	}
+	if len(notes) != n {
+		t.Fatalf("ForEachAlertDeclaration handed out %d notes, want %d", len(notes), n)
+	}
+	for i := 1; i < n; i++ {
+		prev, cur := notes[i-1], notes[i]
+		if cur.At.Before(prev.At) || cur.At.Equal(prev.At) && cur.Number <= prev.Number {
+			t.Fatalf("notes %d and %d out of order or repeated: %v, %v", i-1, i, prev, cur)
+		}
 	}
 }
