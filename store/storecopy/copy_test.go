@@ -64,6 +64,9 @@ func TestCopyKeepsEverything(t *testing.T) {
 					tally.AlertGroups != 3 || tally.FiringAlerts != 3 || tally.AlertDeclarations != 3 || tally.APIRequests != 2 {
 					t.Errorf("Copy to %s reported %s", kind, tally)
 				}
+				if !strings.Contains(tally.String(), "(3 remembered), 3 alert groups (3 firing alerts), 3 alert declarations, 2 API idempotency keys; next incident INC-8") {
+					t.Errorf("Copy to %s summarised %q", kind, tally)
+				}
 				sameSnapshot(t, read(t, dst), want)
 				src = dst
 			}
