@@ -52,8 +52,10 @@
 //     to the nanosecond; everything a Tx returns is a copy, valid after the
 //     transaction ends.
 //   - A store can be copied faithfully to another backend (package
-//     store/storecopy): ForEachJob and ForEachDeliveryKey enumerate the
-//     pending jobs and the delivery keys exactly as held; Counters reads the
-//     last incident number and job ID handed out, and RaiseCounters raises
-//     them (never lowers) as part of the transaction, rolled back with it.
+//     store/storecopy): ForEachJob, ForEachDeliveryKey, ForEachAlertGroup,
+//     ForEachAlertDeclaration and ForEachAPIRequest enumerate the pending
+//     jobs, the delivery keys and the integrations' records exactly as
+//     held; Counters reads the last incident number and job ID handed
+//     out, and RaiseCounters raises them (never lowers) as part of the
+//     transaction, rolled back with it.
 package store

@@ -138,6 +138,16 @@ type Tx interface {
 	// ForEachDeliveryKey calls fn for every key MarkSeen or Remember holds,
 	// in key order, and stops at, and returns, fn's first error.
 	ForEachDeliveryKey(fn func(DeliveryKey) error) error
+	// ForEachAlertGroup calls fn for every alert group, whole, in key
+	// order, and stops at, and returns, fn's first error.
+	ForEachAlertGroup(fn func(AlertGroup) error) error
+	// ForEachAlertDeclaration calls fn for every note RecordAlertDeclaration
+	// holds (not yet forgotten), in time order, then number order, and
+	// stops at, and returns, fn's first error.
+	ForEachAlertDeclaration(fn func(at time.Time, number uint64) error) error
+	// ForEachAPIRequest calls fn for every Idempotency-Key PutAPIRequest
+	// recorded, in key order, and stops at, and returns, fn's first error.
+	ForEachAPIRequest(fn func(key string, r APIRequest) error) error
 	// Counters returns the last incident number and job ID handed out.
 	Counters() (Counters, error)
 	// RaiseCounters makes the next CreateIncident hand out more than

@@ -36,6 +36,10 @@ var mutants = []struct{ name, subtest string }{
 	{"pending-after-inclusive", "OutboxFIFO"},
 	{"complete-missing-fails", "JobLifecycle"},
 	{"mark-seen-never-seen", "DeliveryKeys"},
+	{"each-alert-group-ignores-fn-error", "ForEachAlertGroup"},
+	{"each-alert-declaration-drops-nanoseconds", "ForEachAlertDeclaration"},
+	{"each-api-request-skips-the-first", "ForEachAPIRequest"},
+	{"each-alert-group-repeats-past-a-page", "ForEachIntegrationsAcrossPages"},
 	{"update-commits-on-error", "FailedUpdateLeavesNoTrace"},
 	{"update-swallows-panic", "PanickingUpdateLeavesNoTrace"},
 	{"update-ignores-context", "CanceledUpdateDoesNotRun"},
@@ -235,4 +239,41 @@ func (tx mutantTx) MarkSeen(key string, at time.Time) (bool, error) {
 		seen = false
 	}
 	return seen, err
+}
+
+func (tx mutantTx) ForEachAlertGroup(fn func(store.AlertGroup) error) error {
+	switch tx.m {
+	case "each-alert-group-ignores-fn-error":
+		return tx.Tx.ForEachAlertGroup(func(g store.AlertGroup) error { _ = fn(g); return nil })
+	case "each-alert-group-repeats-past-a-page":
+		// A keyset page that starts at its last key again (>= for >).
+		i := 0
+		return tx.Tx.ForEachAlertGroup(func(g store.AlertGroup) error {
+			if i++; i == 256 {
+				if err := fn(g); err != nil {
+					return err
+				}
+			}
+			return fn(g)
+		})
+	}
+	return tx.Tx.ForEachAlertGroup(fn)
+}
+
+func (tx mutantTx) ForEachAlertDeclaration(fn func(time.Time, uint64) error) error {
+	if tx.m == "each-alert-declaration-drops-nanoseconds" {
+		return tx.Tx.ForEachAlertDeclaration(func(at time.Time, n uint64) error { return fn(at.Truncate(time.Second), n) })
+	}
+	return tx.Tx.ForEachAlertDeclaration(fn)
+}
+
+func (tx mutantTx) ForEachAPIRequest(fn func(string, store.APIRequest) error) error {
+	first := true
+	return tx.Tx.ForEachAPIRequest(func(k string, r store.APIRequest) error {
+		if first && tx.m == "each-api-request-skips-the-first" {
+			first = false
+			return nil
+		}
+		return fn(k, r)
+	})
 }

@@ -17,6 +17,12 @@
 //   - delivery keys: remembered ones for good (a message captured to a
 //     timeline is not captured twice), the others with the time they
 //     were seen, so pruning goes on as before;
+//   - the integrations' records: each Alertmanager alert group with its
+//     incident and firing alerts, so the next notification of a known
+//     group updates that incident rather than declaring another; the
+//     declarations from alerts the rate limit still counts; and each
+//     Idempotency-Key of the HTTP API with what it produced, so a retry
+//     is not declared twice;
 //   - the counters: the next incident number and job ID continue after the
 //     source's, never reusing one.
 //
@@ -99,6 +105,11 @@ func requireEmpty(tx store.Tx) error {
 	} else if n > 0 {
 		what = append(what, "delivery keys")
 	}
+	more, err := integrationsHeld(tx)
+	if err != nil {
+		return err
+	}
+	what = append(what, more...)
 	if len(what) > 0 {
 		return fmt.Errorf("%w: it holds %s", ErrNotEmpty, join(what))
 	}
@@ -166,6 +177,9 @@ func copyAll(ctx context.Context, in, out store.Tx) error {
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := copyIntegrations(in, out); err != nil {
 		return err
 	}
 	c, err := in.Counters()

@@ -50,14 +50,22 @@ func TestCopyKeepsEverything(t *testing.T) {
 				t.Fatalf("the data set is not what the test means: %d incidents, %d jobs, %d nudges, %d archives, %d reminders, %d keys",
 					len(want.Incidents), len(want.Jobs), len(want.Nudges), len(want.Archives), len(want.Reminders), len(want.Keys))
 			}
+			if len(want.Groups) != 3 || len(want.Groups[0].Firing) != 2 || len(want.Notes) != 3 || len(want.Requests) != 2 {
+				t.Fatalf("the data set's integrations are not what the test means: %d alert groups, %d declarations, %d API requests",
+					len(want.Groups), len(want.Notes), len(want.Requests))
+			}
 			for _, kind := range chain[1:] {
 				dst := backends[kind](t)
 				tally, err := storecopy.Copy(t.Context(), src, dst)
 				if err != nil {
 					t.Fatalf("Copy to %s: %v", kind, err)
 				}
-				if tally.Incidents != 7 || tally.EventCount() != 21 || tally.Jobs != 8 || tally.RememberedKeys != 3 {
+				if tally.Incidents != 7 || tally.EventCount() != 21 || tally.Jobs != 8 || tally.RememberedKeys != 3 ||
+					tally.AlertGroups != 3 || tally.FiringAlerts != 3 || tally.AlertDeclarations != 3 || tally.APIRequests != 2 {
 					t.Errorf("Copy to %s reported %s", kind, tally)
+				}
+				if !strings.Contains(tally.String(), "(3 remembered), 3 alert groups (3 firing alerts), 3 alert declarations, 2 API idempotency keys; next incident INC-8") {
+					t.Errorf("Copy to %s summarised %q", kind, tally)
 				}
 				sameSnapshot(t, read(t, dst), want)
 				src = dst
@@ -95,6 +103,13 @@ func TestCopyRefusesNonEmptyTarget(t *testing.T) {
 			}},
 			{"job", "outbox jobs", func(tx store.Tx) error { _, err := tx.Enqueue(store.Job{Kind: "post"}); return err }},
 			{"remembered key", "delivery keys", func(tx store.Tx) error { _, err := tx.Remember("capture:C1:1"); return err }},
+			{"alert group", "alert groups", func(tx store.Tx) error {
+				return tx.PutAlertGroup(store.AlertGroup{Key: "{}:{}", ID: "ag-1", Mode: "suggest", FirstSeen: t0})
+			}},
+			{"alert declaration", "alert declarations", func(tx store.Tx) error { return tx.RecordAlertDeclaration(t0, 1, t0) }},
+			{"API request", "API idempotency keys", func(tx store.Tx) error {
+				return tx.PutAPIRequest("key-1", store.APIRequest{Digest: "d", Incident: 1, At: t0})
+			}},
 		} {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
 				src := backends["bbolt"](t)

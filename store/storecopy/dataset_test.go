@@ -179,6 +179,8 @@ func fill(t *testing.T, st storecopy.Store) {
 		_, err := tx.PruneSeen(t0.Add(-90 * time.Minute)) // Ev00, Ev01
 		return err
 	})
+
+	fillIntegrations(t, st, n2, n4, n5, n6, n7)
 }
 
 // snapshot is everything a store holds, read back through store.Tx.
@@ -190,6 +192,9 @@ type snapshot struct {
 	Nudges    []store.Nudge
 	Archives  []store.Nudge
 	Keys      []store.DeliveryKey
+	Groups    []store.AlertGroup
+	Notes     []declaration
+	Requests  []apiRequest
 	Counters  store.Counters
 }
 
@@ -221,6 +226,23 @@ func read(t *testing.T, st storecopy.Store) snapshot {
 		if err := tx.ForEachDeliveryKey(func(k store.DeliveryKey) error { s.Keys = append(s.Keys, k); return nil }); err != nil {
 			return err
 		}
+		if err := tx.ForEachAlertGroup(func(g store.AlertGroup) error { s.Groups = append(s.Groups, g); return nil }); err != nil {
+			return err
+		}
+		err = tx.ForEachAlertDeclaration(func(at time.Time, n uint64) error {
+			s.Notes = append(s.Notes, declaration{at, n})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.ForEachAPIRequest(func(key string, r store.APIRequest) error {
+			s.Requests = append(s.Requests, apiRequest{key, r})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		s.Counters, err = tx.Counters()
 		return err
 	})
@@ -233,6 +255,9 @@ func read(t *testing.T, st storecopy.Store) snapshot {
 	s.Archives = append([]store.Nudge{}, s.Archives...)
 	s.Jobs = append([]store.Job{}, s.Jobs...)
 	s.Keys = append([]store.DeliveryKey{}, s.Keys...)
+	s.Groups = append([]store.AlertGroup{}, s.Groups...)
+	s.Notes = append([]declaration{}, s.Notes...)
+	s.Requests = append([]apiRequest{}, s.Requests...)
 	return s
 }
 
@@ -252,6 +277,9 @@ func sameSnapshot(t *testing.T, got, want snapshot) {
 		{"postmortem nudges", got.Nudges, want.Nudges},
 		{"archive entries", got.Archives, want.Archives},
 		{"delivery keys", got.Keys, want.Keys},
+		{"alert groups", got.Groups, want.Groups},
+		{"alert declarations", got.Notes, want.Notes},
+		{"API requests", got.Requests, want.Requests},
 		{"counters", got.Counters, want.Counters},
 	} {
 		g, _ := json.Marshal(part.got)

@@ -25,7 +25,10 @@ type Tally struct {
 	Archives       int
 	Keys           int
 	RememberedKeys int
-	Counters       store.Counters
+	// The integrations' records: alert groups and the firing alerts they
+	// hold, declarations from alerts, API Idempotency-Keys.
+	AlertGroups, FiringAlerts, AlertDeclarations, APIRequests int
+	Counters                                                  store.Counters
 }
 
 // Count counts what st holds, in one read transaction.
@@ -78,6 +81,9 @@ func Count(st Store) (Tally, error) {
 		if err != nil {
 			return err
 		}
+		if err := countIntegrations(tx, &t); err != nil {
+			return err
+		}
 		t.Counters, err = tx.Counters()
 		return err
 	})
@@ -120,6 +126,10 @@ func (t Tally) Diff(got Tally) string {
 	cmp("archive entries", uint64(t.Archives), uint64(got.Archives))
 	cmp("delivery keys", uint64(t.Keys), uint64(got.Keys))
 	cmp("remembered keys", uint64(t.RememberedKeys), uint64(got.RememberedKeys))
+	cmp("alert groups", uint64(t.AlertGroups), uint64(got.AlertGroups))
+	cmp("firing alerts", uint64(t.FiringAlerts), uint64(got.FiringAlerts))
+	cmp("alert declarations", uint64(t.AlertDeclarations), uint64(got.AlertDeclarations))
+	cmp("API idempotency keys", uint64(t.APIRequests), uint64(got.APIRequests))
 	cmp("last incident number", t.Counters.Incident, got.Counters.Incident)
 	cmp("last job ID", t.Counters.Job, got.Counters.Job)
 	if len(d) > 5 {
@@ -139,8 +149,15 @@ func union(a, b map[uint64]int) []uint64 {
 	return keys
 }
 
-// String is the one-paragraph summary the command prints.
+// String is the one-paragraph summary the command prints. The
+// integrations' records are named only when there are some: a bot that
+// never used them has none, and its summary reads as it always did.
 func (t Tally) String() string {
-	return fmt.Sprintf("%d incidents (%d open), %d events, %d reminders, %d pending jobs, %d postmortem nudges, %d archive entries, %d delivery keys (%d remembered); next incident INC-%d, next job ID %d",
-		t.Incidents, t.Open, t.EventCount(), t.Reminders, t.Jobs, t.Nudges, t.Archives, t.Keys, t.RememberedKeys, t.Counters.Incident+1, t.Counters.Job+1)
+	var integrations string
+	if t.AlertGroups+t.AlertDeclarations+t.APIRequests > 0 {
+		integrations = fmt.Sprintf(", %d alert groups (%d firing alerts), %d alert declarations, %d API idempotency keys",
+			t.AlertGroups, t.FiringAlerts, t.AlertDeclarations, t.APIRequests)
+	}
+	return fmt.Sprintf("%d incidents (%d open), %d events, %d reminders, %d pending jobs, %d postmortem nudges, %d archive entries, %d delivery keys (%d remembered)%s; next incident INC-%d, next job ID %d",
+		t.Incidents, t.Open, t.EventCount(), t.Reminders, t.Jobs, t.Nudges, t.Archives, t.Keys, t.RememberedKeys, integrations, t.Counters.Incident+1, t.Counters.Job+1)
 }
