@@ -1,5 +1,6 @@
 // Package outbox runs the durable side-effect jobs that commands enqueue in
-// the store: in order within an incident's lane (see store.Job.Lane),
+// the store: in order within an incident's lane (see store.Job.Lane), a job
+// as soon as the jobs it waits for are done (store.Job.Batch and After),
 // concurrently across lanes and incidents, retrying transient failures with
 // capped exponential backoff (never sooner than a server's Retry-After), and
 // recording permanent failures instead of retrying forever. A job is marked done only in the transaction that stores
@@ -11,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -64,9 +66,15 @@ type Options struct {
 	Clock       clock.Clock
 	Log         zerolog.Logger
 	Metrics     Metrics
-	// Concurrency caps jobs in flight across incidents (default 8), once
-	// for Slack's lanes and once for the others (see store.Job.Lane).
+	// Concurrency caps jobs in flight across incidents in the lanes other
+	// than Slack's (default 8), and, over a Claimer, the jobs claimed.
 	Concurrency int
+	// SlackConcurrency caps jobs in flight in Slack's lanes (default 64):
+	// a declaration runs up to six of its calls at once, and twenty
+	// declarations at once need about a hundred in flight to finish in
+	// three or four round trips. Slack's per-method limits still apply;
+	// a refused call waits out its Retry-After.
+	SlackConcurrency int
 	// BaseDelay and MaxDelay bound the exponential backoff (defaults 1s, 5m).
 	BaseDelay, MaxDelay time.Duration
 	// MaxAttempts turns a job that keeps failing transiently into a permanent
@@ -114,6 +122,9 @@ func New(opt Options) *Worker {
 	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 8
+	}
+	if opt.SlackConcurrency <= 0 {
+		opt.SlackConcurrency = 64
 	}
 	if opt.BaseDelay <= 0 {
 		opt.BaseDelay = time.Second
@@ -215,6 +226,7 @@ func (w *Worker) changedLocked() {
 // in-memory queue.
 type finished struct {
 	lane  string
+	id    uint64
 	other bool // the job was in a lane other than Slack's
 	// done is true when the job left the outbox (completed, or dropped as
 	// a permanent failure); otherwise job is its new state (retry later).
@@ -230,41 +242,81 @@ type finished struct {
 // each wake-up proportional to the new work, not to the backlog.
 type queue struct {
 	lanes map[string][]store.Job
-	last  uint64 // highest job ID read
+	ids   map[uint64]bool // every job in lanes
+	last  uint64          // highest job ID read
 	n     int
+}
+
+func newQueue() *queue {
+	return &queue{lanes: map[string][]store.Job{}, ids: map[uint64]bool{}}
 }
 
 func (q *queue) add(jobs []store.Job) {
 	for _, j := range jobs {
 		lane := laneOf(j)
 		q.lanes[lane] = append(q.lanes[lane], j)
+		q.ids[j.ID] = true
 		q.last = max(q.last, j.ID)
 		q.n++
 	}
 }
 
-// settle applies an attempt's outcome to the lane's head job.
+// settle applies an attempt's outcome to its job.
 func (q *queue) settle(f finished) {
 	jobs := q.lanes[f.lane]
-	if len(jobs) == 0 || f.interrupted {
+	i := slices.IndexFunc(jobs, func(j store.Job) bool { return j.ID == f.id })
+	if i < 0 || f.interrupted {
 		return
 	}
 	if !f.done {
-		jobs[0] = f.job
+		jobs[i] = f.job
 		return
 	}
 	if len(jobs) == 1 {
 		delete(q.lanes, f.lane)
 	} else {
-		q.lanes[f.lane] = jobs[1:]
+		q.lanes[f.lane] = slices.Delete(jobs, i, i+1)
 	}
+	delete(q.ids, f.id)
 	q.n--
 }
 
 // drop forgets a lane's jobs (over a Claimer, its one claimed job).
 func (q *queue) drop(lane string) {
+	for _, j := range q.lanes[lane] {
+		delete(q.ids, j.ID)
+	}
 	q.n -= len(q.lanes[lane])
 	delete(q.lanes, lane)
+}
+
+// barrier is the lowest job ID of j's lane that j does not wait for
+// wholesale: every earlier job of the lane must be done before j starts.
+// A job without dependency information waits for all earlier ones (FIFO).
+func barrier(j store.Job) uint64 {
+	if j.Batch != 0 && j.Batch < j.ID {
+		return j.Batch
+	}
+	return j.ID
+}
+
+// ready returns the jobs of a lane that may start now as far as ordering
+// goes (the caller checks NotBefore and the caps): those whose earlier
+// batches are done and whose After jobs have left the queue. jobs is in ID
+// order, and barriers never decrease along it (a batch's first ID is above
+// every earlier batch's jobs), so the scan stops at the first job still
+// waiting for an earlier batch.
+func (q *queue) ready(jobs []store.Job, running map[uint64]string, fn func(store.Job)) {
+	head := jobs[0].ID
+	for _, j := range jobs {
+		if barrier(j) > head {
+			return
+		}
+		if running[j.ID] != "" || slices.ContainsFunc(j.After, func(id uint64) bool { return id != j.ID && q.ids[id] }) {
+			continue
+		}
+		fn(j)
+	}
 }
 
 // Run performs jobs until ctx ends, then waits up to Grace for the jobs in
@@ -273,16 +325,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelJobs()
 
-	q := &queue{lanes: map[string][]store.Job{}}
-	inflight := map[string]bool{}
-	busy := map[bool]int{} // jobs in flight: other lanes (true), Slack's (false)
+	q := newQueue()
+	inflight := map[uint64]string{} // each job in flight, to its lane
+	busy := map[bool]int{}          // jobs in flight: other lanes (true), Slack's (false)
 	done := make(chan finished)
 	var renewAt time.Time // over a Claimer: when to renew the leases in flight
 	for {
 		// Read before the jobs: a commit notified up to seen is visible
 		// to the read below (OnEnqueue runs after the commit).
 		seen := w.wake.Count()
-		fresh, err := w.fetch(jobCtx, q, inflight)
+		fresh, err := w.fetch(jobCtx, q, len(inflight))
 		if err != nil {
 			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
 		}
@@ -290,29 +342,27 @@ func (w *Worker) Run(ctx context.Context) error {
 		now := w.opt.Clock.Now()
 		var next time.Time
 		for lane, jobs := range q.lanes {
-			if inflight[lane] {
-				continue // only the head of each incident's queue may run
-			}
-			j := jobs[0]
-			if j.NotBefore.After(now) {
-				if next.IsZero() || j.NotBefore.Before(next) {
-					next = j.NotBefore
+			q.ready(jobs, inflight, func(j store.Job) {
+				if j.NotBefore.After(now) {
+					if next.IsZero() || j.NotBefore.Before(next) {
+						next = j.NotBefore
+					}
+					return
 				}
-				continue
-			}
-			// Slack's lanes and the other lanes have a cap each, so
-			// deliveries hanging on a dead endpoint never take the slots
-			// Slack's jobs need.
-			if busy[j.Lane != ""] >= w.opt.Concurrency {
-				continue // picked up when a job in flight finishes
-			}
-			inflight[lane] = true
-			busy[j.Lane != ""]++
-			go func(j store.Job, lane string) {
-				f := w.attempt(jobCtx, j, lane)
-				f.other = j.Lane != ""
-				done <- f
-			}(j, lane)
+				// Slack's lanes and the other lanes have a cap each, so
+				// deliveries hanging on a dead endpoint never take the
+				// slots Slack's jobs need.
+				if busy[j.Lane != ""] >= w.capOf(j) {
+					return // picked up when a job in flight finishes
+				}
+				inflight[j.ID] = lane
+				busy[j.Lane != ""]++
+				go func(j store.Job, lane string) {
+					f := w.attempt(jobCtx, j, lane)
+					f.id, f.other = j.ID, j.Lane != ""
+					done <- f
+				}(j, lane)
+			})
 		}
 		depth, derr := w.pending(q)
 		err = errors.Join(err, derr)
@@ -356,7 +406,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.drain(len(inflight), done, cancelJobs)
 			return nil
 		case f := <-done:
-			delete(inflight, f.lane)
+			delete(inflight, f.id)
 			busy[f.other]--
 			if w.claimer != nil && !f.done {
 				// Rescheduled or interrupted: the claim is let go (or
@@ -369,13 +419,21 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake.C():
 		case <-timer:
 		case <-renew:
-			w.renew(jobCtx, q, inflight)
+			w.renew(jobCtx, inflight)
 			renewAt = w.opt.Clock.Now().Add(w.opt.Lease / 4)
 		}
 		stop()
 		stopRenew()
 		w.setSettled(false, time.Time{})
 	}
+}
+
+// capOf is the cap on jobs in flight for j's kind of lane.
+func (w *Worker) capOf(j store.Job) int {
+	if j.Lane == "" {
+		return w.opt.SlackConcurrency
+	}
+	return w.opt.Concurrency
 }
 
 // drain waits for n jobs in flight, cancelling them after the grace period.
