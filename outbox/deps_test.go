@@ -134,7 +134,7 @@ func TestJobsWaitForWhatTheyNameOnly(t *testing.T) {
 				{kind: "announce", after: []string{"create"}},
 			}},
 			together: [][]string{{"pin", "welcome"}, {"card", "announce"}},
-			waits: map[string][]string{"card": {"create"}, "announce": {"create"}, "pin": {"create", "card"}, "welcome": {"create", "card"}},
+			waits:    map[string][]string{"card": {"create"}, "announce": {"create"}, "pin": {"create", "card"}, "welcome": {"create", "card"}},
 		},
 		{
 			name: "independent jobs of one incident run at once",
