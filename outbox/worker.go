@@ -69,7 +69,7 @@ type Options struct {
 	// Concurrency caps jobs in flight across incidents in the lanes other
 	// than Slack's (default 8), and, over a Claimer, the jobs claimed.
 	Concurrency int
-	// SlackConcurrency caps jobs in flight in Slack's lanes (default 64):
+	// SlackConcurrency caps jobs in flight in Slack's lanes (default 128):
 	// a declaration runs up to six of its calls at once, and twenty
 	// declarations at once need about a hundred in flight to finish in
 	// three or four round trips. Slack's per-method limits still apply;
@@ -124,7 +124,7 @@ func New(opt Options) *Worker {
 		opt.Concurrency = 8
 	}
 	if opt.SlackConcurrency <= 0 {
-		opt.SlackConcurrency = 64
+		opt.SlackConcurrency = 128
 	}
 	if opt.BaseDelay <= 0 {
 		opt.BaseDelay = time.Second
