@@ -63,6 +63,7 @@ func (h *harness) enqueueGraph(n uint64, batches ...[]node) map[string]uint64 {
 // are).
 type watcher struct {
 	h        *harness
+	hSet     chan struct{} // closed once h is set: a restart runs jobs at once
 	mu       sync.Mutex
 	pending  map[string][]uint64 // kind → pending job IDs as it started
 	started  map[string]bool
@@ -72,10 +73,16 @@ type watcher struct {
 }
 
 func newWatcher(together [][]string) *watcher {
-	return &watcher{pending: map[string][]uint64{}, started: map[string]bool{}, changed: make(chan struct{}), together: together}
+	return &watcher{pending: map[string][]uint64{}, started: map[string]bool{}, changed: make(chan struct{}), together: together, hSet: make(chan struct{})}
+}
+
+func (w *watcher) watch(h *harness) {
+	w.h = h
+	close(w.hSet)
 }
 
 func (w *watcher) Perform(ctx context.Context, j store.Job) (outbox.Apply, error) {
+	<-w.hSet
 	jobs, err := w.h.store.PendingJobs(0)
 	if err != nil {
 		return nil, err
@@ -175,7 +182,7 @@ func TestJobsWaitForWhatTheyNameOnly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			wt := newWatcher(tt.together)
 			h := start(t, filepath.Join(t.TempDir(), "s.db"), wt, nil, nil)
-			wt.h = h
+			wt.watch(h)
 			// Enqueued with the worker held back by nothing but the
 			// dependencies: the worker reads each transaction whole.
 			n := h.declare()
@@ -229,7 +236,7 @@ func TestCrashMidGraphResumes(t *testing.T) {
 
 	wt := newWatcher([][]string{{"pin", "welcome"}})
 	h2 := start(t, path, wt, nil, nil)
-	wt.h = h2
+	wt.watch(h2)
 	h2.waitIdle()
 	wt.mu.Lock()
 	defer wt.mu.Unlock()
