@@ -244,6 +244,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	q := newQueue()
 	inflight := map[uint64]string{} // each job in flight, to its lane
 	busy := map[bool]int{}          // jobs in flight: other lanes (true), Slack's (false)
+	sc := newSched()
 	done := make(chan finished)
 	var renewAt time.Time // over a Claimer: when to renew the leases in flight
 	for {
@@ -256,30 +257,18 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		q.add(fresh)
 		now := w.opt.Clock.Now()
-		var next time.Time
-		for lane, jobs := range q.lanes {
-			q.ready(jobs, inflight, func(j store.Job) {
-				if j.NotBefore.After(now) {
-					if next.IsZero() || j.NotBefore.Before(next) {
-						next = j.NotBefore
-					}
-					return
-				}
-				// Slack's lanes and the other lanes have a cap each, so
-				// deliveries hanging on a dead endpoint never take the
-				// slots Slack's jobs need.
-				if busy[j.Lane != ""] >= w.capOf(j) {
-					return // picked up when a job in flight finishes
-				}
-				inflight[j.ID] = lane
-				busy[j.Lane != ""]++
-				go func(j store.Job, lane string) {
-					f := w.attempt(jobCtx, j, lane)
-					f.id, f.other = j.ID, j.Lane != ""
-					done <- f
-				}(j, lane)
-			})
+		for _, j := range fresh {
+			sc.touch(laneOf(j))
 		}
+		next := sc.pass(q, now, inflight, busy, w.capOf, func(j store.Job, lane string) {
+			inflight[j.ID] = lane
+			busy[j.Lane != ""]++
+			go func() {
+				f := w.attempt(jobCtx, j, lane)
+				f.id, f.other = j.ID, j.Lane != ""
+				done <- f
+			}()
+		})
 		depth, derr := w.pending(q)
 		err = errors.Join(err, derr)
 		w.opt.Metrics.OutboxDepth(depth)
@@ -324,6 +313,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case f := <-done:
 			delete(inflight, f.id)
 			busy[f.other]--
+			sc.touch(f.lane)
 			if w.claimer != nil && !f.done {
 				// Rescheduled or interrupted: the claim is let go (or
 				// lapses), and the job is claimed again, by any replica,
@@ -344,9 +334,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// capOf is the cap on jobs in flight for j's kind of lane.
-func (w *Worker) capOf(j store.Job) int {
-	if j.Lane == "" {
+// capOf is the cap on jobs in flight in the other lanes (other) or in
+// Slack's (see store.Job.Lane).
+func (w *Worker) capOf(other bool) int {
+	if !other {
 		return w.opt.SlackConcurrency
 	}
 	return w.opt.Concurrency
