@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -252,6 +256,50 @@ func TestCrashMidGraphResumes(t *testing.T) {
 	for _, k := range []string{"pin", "welcome"} {
 		if slices.Contains(wt.pending[k], ids["card"]) {
 			t.Errorf("%s started before the card was done", k)
+		}
+	}
+}
+
+// With one slot for Slack's lanes and many lanes ready at once, every job
+// still runs, each lane's in order, the lanes in the order they waited:
+// the worker remembers the lanes it could not start for want of a slot.
+func TestLanesWaitingForASlotAllRun(t *testing.T) {
+	rec := &recorder{}
+	h := &harness{t: t, done: make(chan struct{})}
+	enqueued := wake.New()
+	h.store = openStore(t, filepath.Join(t.TempDir(), "s.db"), enqueued.Notify)
+	err := h.store.Update(context.Background(), func(tx store.Tx) error {
+		for range 30 {
+			inc := &incident.Incident{Title: "t", Severity: "SEV1", Status: incident.Investigating}
+			if err := tx.CreateIncident(inc); err != nil {
+				return err
+			}
+			for _, k := range []string{"a", "b"} {
+				if _, err := tx.Enqueue(store.Job{Incident: inc.Number, Kind: k}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := outbox.New(outbox.Options{Store: h.store, Performer: rec, Wake: enqueued, Log: zerolog.Nop(), SlackConcurrency: 1, Grace: 200 * time.Millisecond})
+	h.worker = w
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { defer close(h.done); _ = w.Run(ctx) }()
+	t.Cleanup(h.stop)
+	h.waitIdle()
+	got := rec.list()
+	if len(got) != 60 {
+		t.Fatalf("ran %d jobs, want 60: %v", len(got), got)
+	}
+	for n := 1; n <= 30; n++ {
+		id := incident.FormatID(uint64(n))
+		if a, b := slices.Index(got, id+":a"), slices.Index(got, id+":b"); a < 0 || b < a {
+			t.Fatalf("%s ran %d then %d: %v", id, a, b, got)
 		}
 	}
 }
