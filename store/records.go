@@ -33,7 +33,8 @@ type Job struct {
 	// Batch is the ID of the first job enqueued in the same transaction:
 	// the job waits for every job of its lane enqueued before that one
 	// (earlier transactions stay ordered), and, of its own batch, only
-	// for the jobs listed in After (IDs below its own).
+	// for the jobs listed in After (IDs below its own, of its own lane:
+	// the worker looks at a lane again only when one of its jobs ends).
 	Batch uint64   `json:"batch,omitempty"`
 	After []uint64 `json:"after,omitempty"`
 }
