@@ -70,9 +70,10 @@ func TestAnnouncingInAPublicChannelTheBotWasNeverInvitedTo(t *testing.T) {
 			}
 			w.moveAnnouncements(public)
 
-			// The card and the welcome go first; the third post is the announcement.
-			w.emu.Fail("chat.postMessage", slackemu.Fault{Times: 2})
-			w.emu.Fail("chat.postMessage", tt.fault)
+			// The announcement's post fails (it runs beside the card's).
+			fault := tt.fault
+			fault.Channel = public
+			w.emu.Fail("chat.postMessage", fault)
 			w.slash(alice, public, "declare SEV3 checkout slow")
 			ch := w.declared(1, "", alice)
 			failed := 0
@@ -235,8 +236,7 @@ func TestWithoutChannelsJoinAFailedAnnouncementIsStillPosted(t *testing.T) {
 	}, func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
 	public := w.emu.CreateChannel("announcements-public", false, alice, bob)
 	w.moveAnnouncements(public)
-	w.emu.Fail("chat.postMessage", slackemu.Fault{Times: 2})
-	w.emu.Fail("chat.postMessage", slackemu.Fault{Status: 500, Times: 1})
+	w.emu.Fail("chat.postMessage", slackemu.Fault{Status: 500, Times: 1, Channel: public})
 	w.slash(alice, public, "declare SEV3 checkout slow")
 	w.declared(1, "", alice)
 	if got := w.announcements(); len(got) != 1 || w.incident(1).AnnounceTS != got[0].TS {

@@ -88,20 +88,36 @@ func TestDeclareOneLiner(t *testing.T) {
 	if !strings.Contains(got, "INC-1") {
 		t.Fatalf("reply %q", got)
 	}
+	// The channel first; then what goes in it, and the announcement, at
+	// once; the pin and the first steps once the card is posted.
 	calls := w.expectCalls(t,
-		"conversations.create", "conversations.setTopic", "conversations.setPurpose",
-		"auth.test", // the bot's own ID, once per process, to leave it out of the invitation
-		"conversations.invite",
-		"chat.postMessage", "pins.add", // the card
-		"chat.postMessage",             // what to do now
-		"chat.postMessage "+w.announce, // the announcement
+		"conversations.create",
+		anyOrder("conversations.setTopic", "conversations.setPurpose",
+			"auth.test", // the bot's own ID, once per process, to leave it out of the invitation
+			"conversations.invite",
+			"chat.postMessage", "pins.add", // the card
+			"chat.postMessage", // what to do now
+			"chat.postMessage", // the announcement
+		),
 	)
 	ch := w.declared(1, "checkout returns 500s", alice)
 	if ch.Name != "inc-1-checkout-returns-500s" || calls[0].Args["name"] != ch.Name {
 		t.Fatalf("channel name %q (asked for %v)", ch.Name, calls[0].Args["name"])
 	}
-	if calls[4].Args["channel"] != ch.ID || calls[4].Args["users"] != alice {
-		t.Fatalf("invited %v to %v", calls[4].Args["users"], calls[4].Args["channel"])
+	at := func(method, channel, text string) int {
+		return slices.IndexFunc(calls, func(c slackemu.Call) bool {
+			return c.Method == method && (channel == "" || c.Args["channel"] == channel) && strings.Contains(fmt.Sprint(c.Args), text)
+		})
+	}
+	invite, card, pin, welcome := at("conversations.invite", ch.ID, ""), at("chat.postMessage", ch.ID, "facts"), at("pins.add", ch.ID, ""), at("chat.postMessage", ch.ID, "What to do now")
+	if at("chat.postMessage", w.announce, "") < 0 || card < 0 || welcome < 0 || !(at("auth.test", "", "") < invite && card < pin && card < welcome) {
+		t.Fatalf("out of order: the invitation must follow auth.test, the pin and the first steps the card's post")
+	}
+	if calls[invite].Args["users"] != alice {
+		t.Fatalf("invited %v", calls[invite].Args["users"])
+	}
+	if msgs := w.emu.Messages(ch.ID); len(msgs) != 2 || !strings.Contains(blocksText(msgs[1].Blocks), "What to do now") {
+		t.Fatal("the first steps do not show below the card")
 	}
 	inc := w.incident(1)
 	ann := w.announcements()

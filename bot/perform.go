@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -175,12 +176,33 @@ func (p *Performer) postCard(ctx context.Context, job store.Job, inc *incident.I
 	}
 	number := inc.Number
 	storeTS := func(tx store.Tx) error { return p.cmds.RecordCardPosted(tx, number, ts) }
+	var pl commands.PostCardPayload
+	if len(job.Payload) > 0 {
+		if err := json.Unmarshal(job.Payload, &pl); err != nil {
+			return nil, outbox.Permanent(fmt.Errorf("decode post_card payload: %w", err))
+		}
+	}
+	if pl.PinJob {
+		return storeTS, nil
+	}
 	if err := p.api.AddPinContext(ctx, inc.ChannelID, slack.ItemRef{Channel: inc.ChannelID, Timestamp: ts}); err != nil && slackCode(err) != "already_pinned" {
 		// The card exists: store its ts now (progress kept with the
 		// retry), so the retry only pins.
 		return storeTS, classify(err)
 	}
 	return storeTS, nil
+}
+
+// pinCard pins the card its declaration's post_card job posted.
+func (p *Performer) pinCard(ctx context.Context, inc *incident.Incident) (outbox.Apply, error) {
+	if inc.CardTS == "" {
+		return nil, outbox.Permanent(errors.New("pin_card: the card was never posted"))
+	}
+	err := p.api.AddPinContext(ctx, inc.ChannelID, slack.ItemRef{Channel: inc.ChannelID, Timestamp: inc.CardTS})
+	if err != nil && slackCode(err) != "already_pinned" {
+		return nil, classify(err)
+	}
+	return nil, nil
 }
 
 // bookmarkRunbook adds the service's runbook as a channel bookmark.

@@ -73,6 +73,8 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return p.invite(ctx, inc, pl.Users)
 	case commands.JobPostCard:
 		return p.postCard(ctx, job, inc)
+	case commands.JobPinCard:
+		return p.pinCard(ctx, inc)
 	case commands.JobBookmarkRunbook:
 		return p.bookmarkRunbook(ctx, job, inc)
 	case commands.JobPostWelcome:

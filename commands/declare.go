@@ -134,29 +134,36 @@ func (s *Service) declareIn(tx store.Tx, in DeclareInput, now time.Time) (*incid
 	return inc, nil
 }
 
-// enqueueDeclareJobs lists the side effects of a declaration, in the order
-// they must happen.
+// enqueueDeclareJobs enqueues the side effects of a declaration as a
+// graph, so that it completes in three round trips: the channel first;
+// then everything in it, and the announcement (which links to it), at
+// once; then the card's pin, and the first steps, which must show below
+// the card.
 func (s *Service) enqueueDeclareJobs(tx store.Tx, inc *incident.Incident) error {
-	jobs := []pendingJob{
-		{JobCreateChannel, nil},
-		{JobSetTopic, nil},
-		{JobSetPurpose, nil},
-		{JobInvite, InvitePayload{Users: s.invitees(inc)}},
-		{JobPostCard, nil},
+	g := &jobGraph{tx: tx, number: inc.Number}
+	channel, err := g.add(JobCreateChannel, nil)
+	if err != nil {
+		return err
 	}
-	if svc, ok := s.Settings.Service(inc.Service); ok && svc.Runbook != "" {
-		jobs = append(jobs, pendingJob{JobBookmarkRunbook, nil})
-	}
-	jobs = append(jobs, pendingJob{JobPostWelcome, nil})
-	if s.AnnounceChannelFor(inc) != "" {
-		jobs = append(jobs, pendingJob{JobAnnounce, nil})
-	}
-	for _, j := range jobs {
-		if err := enqueue(tx, inc.Number, j.kind, j.payload); err != nil {
-			return err
+	add := func(kind string, payload any, after uint64) (id uint64) {
+		if err == nil {
+			id, err = g.add(kind, payload, after)
 		}
+		return id
 	}
-	return nil
+	add(JobSetTopic, nil, channel)
+	add(JobSetPurpose, nil, channel)
+	add(JobInvite, InvitePayload{Users: s.invitees(inc)}, channel)
+	card := add(JobPostCard, PostCardPayload{PinJob: true}, channel)
+	add(JobPinCard, nil, card)
+	if svc, ok := s.Settings.Service(inc.Service); ok && svc.Runbook != "" {
+		add(JobBookmarkRunbook, nil, channel)
+	}
+	add(JobPostWelcome, nil, card)
+	if s.AnnounceChannelFor(inc) != "" {
+		add(JobAnnounce, nil, channel)
+	}
+	return err
 }
 
 // invitees are the declarer, every role holder and the service's experts,

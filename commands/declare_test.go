@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -57,11 +58,29 @@ func TestDeclareRecordsIncidentTimelineAndJobsInOneGo(t *testing.T) {
 	if inc.Status != incident.Investigating || inc.Holder(incident.RoleCommander) != "UCMDR" || inc.DeclaredAt.IsZero() {
 		t.Fatalf("incident = %+v", inc)
 	}
-	want := []string{"create_channel", "set_topic", "set_purpose", "invite", "post_card", "bookmark_runbook", "post_welcome", "announce"}
+	want := []string{"create_channel", "set_topic", "set_purpose", "invite", "post_card", "pin_card", "bookmark_runbook", "post_welcome", "announce"}
 	if got := jobKinds(t, s.Store); !equal(got, want) {
 		t.Fatalf("jobs = %v, want %v", got, want)
 	}
 	jobs, _ := s.Store.(*boltstore.Store).PendingJobs(0)
+	// The graph: the channel first; everything else waits for it; the
+	// pin and the first steps wait for the card's post.
+	waitsFor := map[string]string{}
+	for _, j := range jobs[1:] {
+		if j.Batch != jobs[0].ID || len(j.After) != 1 {
+			t.Fatalf("%s: batch %d after %v, want batch %d and one dependency", j.Kind, j.Batch, j.After, jobs[0].ID)
+		}
+		for _, d := range jobs {
+			if d.ID == j.After[0] {
+				waitsFor[j.Kind] = d.Kind
+			}
+		}
+	}
+	wantWaits := map[string]string{"set_topic": "create_channel", "set_purpose": "create_channel", "invite": "create_channel",
+		"post_card": "create_channel", "pin_card": "post_card", "bookmark_runbook": "create_channel", "post_welcome": "post_card", "announce": "create_channel"}
+	if !maps.Equal(waitsFor, wantWaits) || jobs[0].Batch != 0 {
+		t.Fatalf("waits for %v, want %v (root batch %d)", waitsFor, wantWaits, jobs[0].Batch)
+	}
 	if string(jobs[3].Payload) != `{"users":["UDECL","UCMDR","UEXPERT1"]}` {
 		t.Fatalf("invitees = %s", jobs[3].Payload)
 	}
@@ -84,7 +103,7 @@ func TestDeclareDefaultsAndOptionalJobs(t *testing.T) {
 	if res.Incident.Severity != "SEV4" || res.Incident.Holder(incident.RoleCommander) != "UDECL" {
 		t.Fatalf("defaults: %+v", res.Incident)
 	}
-	want := []string{"create_channel", "set_topic", "set_purpose", "invite", "post_card", "post_welcome"}
+	want := []string{"create_channel", "set_topic", "set_purpose", "invite", "post_card", "pin_card", "post_welcome"}
 	if got := jobKinds(t, s.Store); !equal(got, want) {
 		t.Fatalf("jobs = %v, want %v (no runbook, no announce channel)", got, want)
 	}

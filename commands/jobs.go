@@ -16,7 +16,8 @@ const (
 	JobSetTopic        = "set_topic"        // severity · status · commander
 	JobSetPurpose      = "set_purpose"      // the title
 	JobInvite          = "invite"           // InvitePayload
-	JobPostCard        = "post_card"        // post and pin the live summary card
+	JobPostCard        = "post_card"        // post (and, without PostCardPayload.PinJob, pin) the live summary card
+	JobPinCard         = "pin_card"         // pin the card a post_card job posted
 	JobBookmarkRunbook = "bookmark_runbook" // the service's runbook as a channel bookmark
 	JobPostWelcome     = "post_welcome"     // "what to do now"
 	JobAnnounce        = "announce"         // the declaration in the announce channel
@@ -46,31 +47,62 @@ type PostPayload struct {
 	Update *UpdateSnapshot `json:"update,omitempty"`
 }
 
+// PostCardPayload says whether a JobPostCard leaves the pin to a
+// JobPinCard of its own (so the first steps need not wait for the pin).
+// Jobs queued before the pin had its own job have none, and pin.
+type PostCardPayload struct {
+	PinJob bool `json:"pin_job,omitempty"`
+}
+
 // InvitePayload lists the users an invite job brings into the channel.
 type InvitePayload struct {
 	Users []string `json:"users"`
 }
 
-// pendingJob is a job a use-case is about to enqueue.
-type pendingJob struct {
-	kind    string
-	payload any
-}
-
 // enqueue adds a job for incident number, encoding payload (may be nil).
 func enqueue(tx store.Tx, number uint64, kind string, payload any) error {
-	j := store.Job{Incident: number, Kind: kind}
+	_, err := enqueueJob(tx, store.Job{Incident: number, Kind: kind}, payload)
+	return err
+}
+
+func enqueueJob(tx store.Tx, j store.Job, payload any) (uint64, error) {
 	if payload != nil {
 		raw, err := json.Marshal(payload)
 		if err != nil {
-			return fmt.Errorf("encode %s job: %w", kind, err)
+			return 0, fmt.Errorf("encode %s job: %w", j.Kind, err)
 		}
 		j.Payload = raw
 	}
-	if _, err := tx.Enqueue(j); err != nil {
-		return fmt.Errorf("enqueue %s: %w", kind, err)
+	j, err := tx.Enqueue(j)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
-	return nil
+	return j.ID, nil
+}
+
+// jobGraph enqueues one transaction's Slack jobs for an incident as a
+// graph: each job waits for the incident's jobs of earlier transactions
+// (so an edit never overtakes the post it edits, and two edits of one
+// message apply in order) and, of this transaction's, only for the jobs
+// it names. The first job roots the batch.
+type jobGraph struct {
+	tx     store.Tx
+	number uint64
+	first  uint64
+}
+
+// add enqueues a job that starts once the jobs after (IDs add returned)
+// are done.
+func (g *jobGraph) add(kind string, payload any, after ...uint64) (uint64, error) {
+	j := store.Job{Incident: g.number, Kind: kind, Batch: g.first}
+	if g.first != 0 {
+		j.After = after
+	}
+	id, err := enqueueJob(g.tx, j, payload)
+	if err == nil && g.first == 0 {
+		g.first = id
+	}
+	return id, err
 }
 
 // enqueueRefresh re-renders everything that shows the incident's state: the
@@ -78,6 +110,17 @@ func enqueue(tx store.Tx, number uint64, kind string, payload any) error {
 func enqueueRefresh(tx store.Tx, inc *incident.Incident) error {
 	for _, kind := range []string{JobRefreshCard, JobSetTopic, JobRefreshAnnouncement} {
 		if err := enqueue(tx, inc.Number, kind, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueueRefreshIn adds the refreshes to g: each edits its own message
+// (or the topic), so none waits for another.
+func enqueueRefreshIn(g *jobGraph) error {
+	for _, kind := range []string{JobRefreshCard, JobSetTopic, JobRefreshAnnouncement} {
+		if _, err := g.add(kind, nil); err != nil {
 			return err
 		}
 	}

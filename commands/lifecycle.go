@@ -123,15 +123,39 @@ type UpdateSnapshot struct {
 // use-case appended, so inc's severity and status are those just after it:
 // what a replay of the timeline up to ev would tell.
 func enqueueUpdatePosts(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
+	for _, pl := range updatePosts(inc, ev) {
+		if err := enqueue(tx, inc.Number, JobPostUpdate, pl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addUpdatePosts is enqueueUpdatePosts in a job graph: the two posts go to
+// different conversations, so neither waits for the other. It returns the
+// channel post's job, which a later post in the channel waits for.
+func addUpdatePosts(g *jobGraph, inc *incident.Incident, ev incident.Event) (channelPost uint64, err error) {
+	for _, pl := range updatePosts(inc, ev) {
+		id, err := g.add(JobPostUpdate, pl)
+		if err != nil {
+			return 0, err
+		}
+		if pl.Target == TargetChannel {
+			channelPost = id
+		}
+	}
+	return channelPost, nil
+}
+
+func updatePosts(inc *incident.Incident, ev incident.Event) []PostPayload {
 	targets := []string{TargetChannel}
 	if !inc.Private {
 		targets = append(targets, TargetThread)
 	}
 	snap := &UpdateSnapshot{Severity: inc.Severity, Status: inc.Status, Event: ev}
+	var out []PostPayload
 	for _, target := range targets {
-		if err := enqueue(tx, inc.Number, JobPostUpdate, PostPayload{Target: target, Template: "update.tmpl", Event: ev.Seq, Update: snap}); err != nil {
-			return err
-		}
+		out = append(out, PostPayload{Target: target, Template: "update.tmpl", Event: ev.Seq, Update: snap})
 	}
-	return nil
+	return out
 }

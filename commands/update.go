@@ -144,13 +144,19 @@ func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate
 	if err := s.scheduleReminderAt(tx, inc, res.Event.NextUpdate); err != nil {
 		return err
 	}
-	if err := enqueueUpdatePosts(tx, inc, res.Event); err != nil {
+	// One round trip: the posts and the edits touch different messages
+	// (the edits wait only for the incident's earlier jobs); only the
+	// resolution's post follows the update's in the channel.
+	g := &jobGraph{tx: tx, number: inc.Number}
+	channelPost, err := addUpdatePosts(g, inc, res.Event)
+	if err != nil {
 		return err
 	}
 	if res.Resolved {
-		if err := enqueuePost(tx, inc.Number, TargetChannel, "resolved.tmpl", resolvedEv); err != nil {
+		pl := PostPayload{Target: TargetChannel, Template: "resolved.tmpl", Event: resolvedEv.Seq}
+		if _, err := g.add(JobPost, pl, channelPost); err != nil {
 			return err
 		}
 	}
-	return enqueueRefresh(tx, inc)
+	return enqueueRefreshIn(g)
 }

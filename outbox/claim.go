@@ -44,11 +44,16 @@ func (o *Options) claimDefaults() {
 // fetch returns the jobs to add to the queue: those enqueued since the
 // last read, or, over a Claimer, the lane heads claimed for this worker
 // (no more than it can start), leaving out lanes it already holds.
-func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[string]bool) ([]store.Job, error) {
+//
+// Claims are lane heads, so over a Claimer each lane still runs strictly
+// FIFO: a job's Batch and After are kept in the store but only narrow what
+// the worker starts once a replica holds several of a lane's jobs, which
+// today's claim query never hands out.
+func (w *Worker) fetch(ctx context.Context, q *queue, inflight int) ([]store.Job, error) {
 	if w.claimer == nil {
 		return w.opt.Store.PendingJobsAfter(q.last, 0)
 	}
-	room := w.opt.Concurrency - len(inflight)
+	room := w.opt.Concurrency - inflight
 	if room <= 0 {
 		return nil, nil
 	}
@@ -67,12 +72,10 @@ func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[string]bool) 
 // renew extends the leases on the jobs in flight. A lease lost (renewed
 // too late, and another replica took the job) cannot be taken back; the
 // job's performer finds, by looking first, what the other one did.
-func (w *Worker) renew(ctx context.Context, q *queue, inflight map[string]bool) {
+func (w *Worker) renew(ctx context.Context, inflight map[uint64]string) {
 	var ids []uint64
-	for lane := range inflight {
-		if jobs := q.lanes[lane]; len(jobs) > 0 {
-			ids = append(ids, jobs[0].ID)
-		}
+	for id := range inflight {
+		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
 		return

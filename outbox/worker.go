@@ -1,5 +1,6 @@
 // Package outbox runs the durable side-effect jobs that commands enqueue in
-// the store: in order within an incident's lane (see store.Job.Lane),
+// the store: in order within an incident's lane (see store.Job.Lane), a job
+// as soon as the jobs it waits for are done (store.Job.Batch and After),
 // concurrently across lanes and incidents, retrying transient failures with
 // capped exponential backoff (never sooner than a server's Retry-After), and
 // recording permanent failures instead of retrying forever. A job is marked done only in the transaction that stores
@@ -64,9 +65,15 @@ type Options struct {
 	Clock       clock.Clock
 	Log         zerolog.Logger
 	Metrics     Metrics
-	// Concurrency caps jobs in flight across incidents (default 8), once
-	// for Slack's lanes and once for the others (see store.Job.Lane).
+	// Concurrency caps jobs in flight across incidents in the lanes other
+	// than Slack's (default 8), and, over a Claimer, the jobs claimed.
 	Concurrency int
+	// SlackConcurrency caps jobs in flight in Slack's lanes (default 128):
+	// a declaration runs up to six of its calls at once, and twenty
+	// declarations at once need about a hundred in flight to finish in
+	// three or four round trips. Slack's per-method limits still apply;
+	// a refused call waits out its Retry-After.
+	SlackConcurrency int
 	// BaseDelay and MaxDelay bound the exponential backoff (defaults 1s, 5m).
 	BaseDelay, MaxDelay time.Duration
 	// MaxAttempts turns a job that keeps failing transiently into a permanent
@@ -114,6 +121,9 @@ func New(opt Options) *Worker {
 	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 8
+	}
+	if opt.SlackConcurrency <= 0 {
+		opt.SlackConcurrency = 128
 	}
 	if opt.BaseDelay <= 0 {
 		opt.BaseDelay = time.Second
@@ -215,6 +225,7 @@ func (w *Worker) changedLocked() {
 // in-memory queue.
 type finished struct {
 	lane  string
+	id    uint64
 	other bool // the job was in a lane other than Slack's
 	// done is true when the job left the outbox (completed, or dropped as
 	// a permanent failure); otherwise job is its new state (retry later).
@@ -224,96 +235,40 @@ type finished struct {
 	interrupted bool
 }
 
-// queue is the worker's copy of the outbox: each lane's jobs in ID order.
-// Once a job is enqueued only the worker changes it, so after one full read
-// the worker reads only jobs enqueued since (PendingJobsAfter), keeping
-// each wake-up proportional to the new work, not to the backlog.
-type queue struct {
-	lanes map[string][]store.Job
-	last  uint64 // highest job ID read
-	n     int
-}
-
-func (q *queue) add(jobs []store.Job) {
-	for _, j := range jobs {
-		lane := laneOf(j)
-		q.lanes[lane] = append(q.lanes[lane], j)
-		q.last = max(q.last, j.ID)
-		q.n++
-	}
-}
-
-// settle applies an attempt's outcome to the lane's head job.
-func (q *queue) settle(f finished) {
-	jobs := q.lanes[f.lane]
-	if len(jobs) == 0 || f.interrupted {
-		return
-	}
-	if !f.done {
-		jobs[0] = f.job
-		return
-	}
-	if len(jobs) == 1 {
-		delete(q.lanes, f.lane)
-	} else {
-		q.lanes[f.lane] = jobs[1:]
-	}
-	q.n--
-}
-
-// drop forgets a lane's jobs (over a Claimer, its one claimed job).
-func (q *queue) drop(lane string) {
-	q.n -= len(q.lanes[lane])
-	delete(q.lanes, lane)
-}
-
 // Run performs jobs until ctx ends, then waits up to Grace for the jobs in
 // flight; a job cut short is left pending and runs again on the next start.
 func (w *Worker) Run(ctx context.Context) error {
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelJobs()
 
-	q := &queue{lanes: map[string][]store.Job{}}
-	inflight := map[string]bool{}
-	busy := map[bool]int{} // jobs in flight: other lanes (true), Slack's (false)
+	q := newQueue()
+	inflight := map[uint64]string{} // each job in flight, to its lane
+	busy := map[bool]int{}          // jobs in flight: other lanes (true), Slack's (false)
+	sc := newSched()
 	done := make(chan finished)
 	var renewAt time.Time // over a Claimer: when to renew the leases in flight
 	for {
 		// Read before the jobs: a commit notified up to seen is visible
 		// to the read below (OnEnqueue runs after the commit).
 		seen := w.wake.Count()
-		fresh, err := w.fetch(jobCtx, q, inflight)
+		fresh, err := w.fetch(jobCtx, q, len(inflight))
 		if err != nil {
 			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
 		}
 		q.add(fresh)
 		now := w.opt.Clock.Now()
-		var next time.Time
-		for lane, jobs := range q.lanes {
-			if inflight[lane] {
-				continue // only the head of each incident's queue may run
-			}
-			j := jobs[0]
-			if j.NotBefore.After(now) {
-				if next.IsZero() || j.NotBefore.Before(next) {
-					next = j.NotBefore
-				}
-				continue
-			}
-			// Slack's lanes and the other lanes have a cap each, so
-			// deliveries hanging on a dead endpoint never take the slots
-			// Slack's jobs need.
-			if busy[j.Lane != ""] >= w.opt.Concurrency {
-				continue // picked up when a job in flight finishes
-			}
-			inflight[lane] = true
-			busy[j.Lane != ""]++
-			go func(j store.Job, lane string) {
-				f := w.attempt(jobCtx, j, lane)
-				f.other = j.Lane != ""
-				done <- f
-			}(j, lane)
+		for _, j := range fresh {
+			sc.touch(laneOf(j))
 		}
+		next := sc.pass(q, now, inflight, busy, w.capOf, func(j store.Job, lane string) {
+			inflight[j.ID] = lane
+			busy[j.Lane != ""]++
+			go func() {
+				f := w.attempt(jobCtx, j, lane)
+				f.id, f.other = j.ID, j.Lane != ""
+				done <- f
+			}()
+		})
 		depth, derr := w.pending(q)
 		err = errors.Join(err, derr)
 		w.opt.Metrics.OutboxDepth(depth)
@@ -356,8 +311,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.drain(len(inflight), done, cancelJobs)
 			return nil
 		case f := <-done:
-			delete(inflight, f.lane)
+			delete(inflight, f.id)
 			busy[f.other]--
+			sc.touch(f.lane)
 			if w.claimer != nil && !f.done {
 				// Rescheduled or interrupted: the claim is let go (or
 				// lapses), and the job is claimed again, by any replica,
@@ -369,13 +325,22 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake.C():
 		case <-timer:
 		case <-renew:
-			w.renew(jobCtx, q, inflight)
+			w.renew(jobCtx, inflight)
 			renewAt = w.opt.Clock.Now().Add(w.opt.Lease / 4)
 		}
 		stop()
 		stopRenew()
 		w.setSettled(false, time.Time{})
 	}
+}
+
+// capOf is the cap on jobs in flight in the other lanes (other) or in
+// Slack's (see store.Job.Lane).
+func (w *Worker) capOf(other bool) int {
+	if !other {
+		return w.opt.SlackConcurrency
+	}
+	return w.opt.Concurrency
 }
 
 // drain waits for n jobs in flight, cancelling them after the grace period.

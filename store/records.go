@@ -27,6 +27,16 @@ type Job struct {
 	// the next attempt must look before it acts again. A rate-limited
 	// attempt never sets it, since a 429 means the call was not made.
 	MaybeDone bool `json:"maybe_done,omitempty"`
+	// Batch and After say what the job waits for. Batch zero (every job
+	// queued before they existed, and the first job of a batch): the job
+	// waits for every earlier job of its lane, strictly FIFO. Otherwise
+	// Batch is the ID of the first job enqueued in the same transaction:
+	// the job waits for every job of its lane enqueued before that one
+	// (earlier transactions stay ordered), and, of its own batch, only
+	// for the jobs listed in After (IDs below its own, of its own lane:
+	// the worker looks at a lane again only when one of its jobs ends).
+	Batch uint64   `json:"batch,omitempty"`
+	After []uint64 `json:"after,omitempty"`
 }
 
 // Nudge says that incident Incident was resolved at Resolved and has not yet

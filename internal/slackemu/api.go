@@ -167,7 +167,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) answer(ctx context.Context, r *http.Request, req *apiRequest, parseErr string) apiResult {
-	f, faulty := s.faults.take(req.method)
+	channel, _ := req.args["channel"].(string)
+	f, faulty := s.faults.take(req.method, channel)
 	if !faulty {
 		return s.answerNormally(req, parseErr)
 	}

@@ -26,7 +26,11 @@ import (
 //   - OnCall: called (on the server's goroutine, before Delay) for each call
 //     the fault hits, so a test can act while that call is in flight, such
 //     as DropConnections while the bot handles an envelope.
+//   - Channel: when set, the fault hits only calls whose channel argument
+//     is Channel; the others pass it by without using up its Times (calls
+//     that run at once reach Slack in no set order).
 type Fault struct {
+	Channel     string
 	Status      int
 	RetryAfter  time.Duration
 	Error       string
@@ -67,13 +71,14 @@ type faultTable struct {
 	buckets  map[string]*bucket
 }
 
-// take consumes one use of the first fault for method (or "*").
-func (t *faultTable) take(method string) (Fault, bool) {
+// take consumes one use of the first fault for method (or "*") that
+// applies to a call in channel.
+func (t *faultTable) take(method, channel string) (Fault, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, key := range []string{method, "*"} {
 		list := t.byMethod[key]
-		if len(list) == 0 {
+		if len(list) == 0 || (list[0].Channel != "" && list[0].Channel != channel) {
 			continue
 		}
 		f := list[0]
@@ -91,7 +96,7 @@ func (t *faultTable) take(method string) (Fault, bool) {
 // fault takes and applies the next fault of a pseudo-method (upload,
 // response_url); AfterEffect is not supported there.
 func (s *Server) fault(ctx context.Context, method string) (apiResult, bool) {
-	f, ok := s.faults.take(method)
+	f, ok := s.faults.take(method, "")
 	if !ok {
 		return apiResult{}, false
 	}

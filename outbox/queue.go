@@ -1,0 +1,90 @@
+package outbox
+
+import (
+	"slices"
+
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// queue is the worker's copy of the outbox: each lane's jobs in ID order.
+// Once a job is enqueued only the worker changes it, so after one full read
+// the worker reads only jobs enqueued since (PendingJobsAfter), keeping
+// each wake-up proportional to the new work, not to the backlog.
+type queue struct {
+	lanes map[string][]store.Job
+	ids   map[uint64]bool // every job in lanes
+	last  uint64          // highest job ID read
+	n     int
+}
+
+func newQueue() *queue {
+	return &queue{lanes: map[string][]store.Job{}, ids: map[uint64]bool{}}
+}
+
+func (q *queue) add(jobs []store.Job) {
+	for _, j := range jobs {
+		lane := laneOf(j)
+		q.lanes[lane] = append(q.lanes[lane], j)
+		q.ids[j.ID] = true
+		q.last = max(q.last, j.ID)
+		q.n++
+	}
+}
+
+// settle applies an attempt's outcome to its job.
+func (q *queue) settle(f finished) {
+	jobs := q.lanes[f.lane]
+	i := slices.IndexFunc(jobs, func(j store.Job) bool { return j.ID == f.id })
+	if i < 0 || f.interrupted {
+		return
+	}
+	if !f.done {
+		jobs[i] = f.job
+		return
+	}
+	if len(jobs) == 1 {
+		delete(q.lanes, f.lane)
+	} else {
+		q.lanes[f.lane] = slices.Delete(jobs, i, i+1)
+	}
+	delete(q.ids, f.id)
+	q.n--
+}
+
+// drop forgets a lane's jobs (over a Claimer, its one claimed job).
+func (q *queue) drop(lane string) {
+	for _, j := range q.lanes[lane] {
+		delete(q.ids, j.ID)
+	}
+	q.n -= len(q.lanes[lane])
+	delete(q.lanes, lane)
+}
+
+// barrier is the lowest job ID of j's lane that j does not wait for
+// wholesale: every earlier job of the lane must be done before j starts.
+// A job without dependency information waits for all earlier ones (FIFO).
+func barrier(j store.Job) uint64 {
+	if j.Batch != 0 && j.Batch < j.ID {
+		return j.Batch
+	}
+	return j.ID
+}
+
+// ready returns the jobs of a lane that may start now as far as ordering
+// goes (the caller checks NotBefore and the caps): those whose earlier
+// batches are done and whose After jobs have left the queue. jobs is in ID
+// order, and barriers never decrease along it (a batch's first ID is above
+// every earlier batch's jobs), so the scan stops at the first job still
+// waiting for an earlier batch.
+func (q *queue) ready(jobs []store.Job, running map[uint64]string, fn func(store.Job)) {
+	head := jobs[0].ID
+	for _, j := range jobs {
+		if barrier(j) > head {
+			return
+		}
+		if running[j.ID] != "" || slices.ContainsFunc(j.After, func(id uint64) bool { return id != j.ID && q.ids[id] }) {
+			continue
+		}
+		fn(j)
+	}
+}
