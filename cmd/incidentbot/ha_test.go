@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,6 +109,23 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 	}
 	c := &haCluster{t: t, emu: emu, logs: &lockedBuffer{}, args: []string{"--config", cfgPath},
 		env: append(botEnv(emu, "", announce, t.TempDir()), "INCIDENTBOT_STORE_DRIVER=postgres", "INCIDENTBOT_STORE_DSN="+dsn)}
+	// Deferred, not a Cleanup: it runs before the replicas are killed.
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		t.Logf("outbox at the failure:\n%s", outboxClaims(dsn))
+		if path := os.Getenv("HA_LOGS"); path != "" {
+			// SIGQUIT: each live replica writes its goroutines to the logs.
+			for _, r := range c.replicas {
+				if r != nil {
+					_ = r.cmd.Process.Signal(syscall.SIGQUIT)
+					<-r.exited
+				}
+			}
+			_ = os.WriteFile(path, []byte(c.logs.String()), 0o600)
+		}
+	}()
 	for i := range haReplicas {
 		c.start(i)
 	}
@@ -166,7 +184,7 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 			c.start(victim)
 			c.waitConnections(deadline)
 		}
-		t.Logf("round %d: %s%s", round, describe(batch), event)
+		t.Logf("round %d at %v: %s%s", round, time.Since(remindFrom).Round(time.Millisecond), describe(batch), event)
 	}
 	if kills == 0 {
 		t.Fatal("the schedule killed no replica")
@@ -187,7 +205,7 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	waitOutboxEmpty(deadline, t, emu, st, dsn, c.logs)
+	waitOutboxEmpty(deadline, t, emu, st, c.logs)
 	for i, r := range c.replicas {
 		r.kill(t)
 		c.replicas[i] = nil
@@ -217,7 +235,7 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 
 // waitOutboxEmpty waits until no outbox job is left: every replica's work,
 // and every killed replica's claims, finished by someone.
-func waitOutboxEmpty(ctx context.Context, t *testing.T, emu *slackemu.Server, st *pgstore.Store, dsn string, logs *lockedBuffer) {
+func waitOutboxEmpty(ctx context.Context, t *testing.T, emu *slackemu.Server, st *pgstore.Store, logs *lockedBuffer) {
 	t.Helper()
 	feed, stop := emu.Subscribe()
 	defer stop()
@@ -232,10 +250,7 @@ func waitOutboxEmpty(ctx context.Context, t *testing.T, emu *slackemu.Server, st
 		case <-feed:
 		case <-poll.C:
 		case <-ctx.Done():
-			if path := os.Getenv("HA_LOGS"); path != "" {
-				_ = os.WriteFile(path, []byte(logs.String()), 0o600)
-			}
-			t.Fatalf("%d outbox jobs stuck (%v): %s\n%s", d, err, outboxClaims(dsn), tail(logs.String()))
+			t.Fatalf("%d outbox jobs stuck (%v)\n%s", d, err, tail(logs.String()))
 		}
 	}
 }
