@@ -115,14 +115,17 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &haCluster{t: t, emu: emu, logs: &lockedBuffer{}, args: []string{"--config", cfgPath},
-		env: append(botEnv(emu, "", announce, t.TempDir()), "INCIDENTBOT_STORE_DRIVER=postgres", "INCIDENTBOT_STORE_DSN="+dsn)}
+		env: append(botEnv(emu, "", announce, t.TempDir()), "INCIDENTBOT_STORE_DRIVER=postgres", "INCIDENTBOT_STORE_DSN="+dsn, "INCIDENTBOT_LOG_LEVEL="+os.Getenv("HA_LOG_LEVEL"))}
 	// Deferred, not a Cleanup: it runs before the replicas are killed.
 	defer func() {
-		if !t.Failed() {
+		if t.Failed() {
+			t.Logf("outbox at the failure:\n%s", outboxClaims(dsn))
+		}
+		path := os.Getenv("HA_LOGS")
+		if path == "" {
 			return
 		}
-		t.Logf("outbox at the failure:\n%s", outboxClaims(dsn))
-		if path := os.Getenv("HA_LOGS"); path != "" {
+		if t.Failed() {
 			// SIGQUIT: each live replica writes its goroutines to the logs.
 			for _, r := range c.replicas {
 				if r != nil {
@@ -130,8 +133,8 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 					<-r.exited
 				}
 			}
-			_ = os.WriteFile(path, []byte(c.logs.String()), 0o600)
 		}
+		_ = os.WriteFile(path, []byte(c.logs.String()), 0o600)
 	}()
 	for i := range haReplicas {
 		c.start(i)
