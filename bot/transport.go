@@ -43,12 +43,14 @@ type transport struct {
 
 	mu    sync.Mutex
 	until map[string]time.Time // limit key (see limitKey) → no calls before
+
+	shared SharedHolds // nil: this replica's holds are its own (SharedTransport)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	method := methodOf(req.URL.Path)
 	key := limitKey(method, req)
-	if wait := t.cooldown(key); wait > 0 {
+	if wait := t.wait(req.Context(), key); wait > 0 {
 		t.m.SlackCall(method, "ratelimited_held")
 		if req.Body != nil {
 			req.Body.Close()
@@ -62,7 +64,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-			t.hold(key, time.Duration(secs)*time.Second)
+			t.holdFor(req.Context(), key, time.Duration(secs)*time.Second)
 		}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -154,10 +156,9 @@ func (t *transport) cooldown(key string) time.Duration {
 	return wait
 }
 
-func (t *transport) hold(key string, d time.Duration) {
+func (t *transport) holdUntil(key string, until time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	until := t.now().Add(d)
 	if until.After(t.until[key]) {
 		t.until[key] = until
 	}

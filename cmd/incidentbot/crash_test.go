@@ -293,6 +293,7 @@ func TestCrashLosesNothingAndDuplicatesNothing(t *testing.T) {
 type crashPlan struct {
 	rng       *rand.Rand
 	emu       *slackemu.Server
+	mix       map[string]int
 	remaining map[string]int
 	ops       []*crashOp
 	// responders are the people roles go to: each role command names
@@ -305,11 +306,16 @@ type crashPlan struct {
 }
 
 func newCrashPlan(rng *rand.Rand, emu *slackemu.Server) *crashPlan {
-	p := &crashPlan{rng: rng, emu: emu, remaining: map[string]int{}, lastSeverity: map[string]string{}}
-	for k, n := range crashMix {
+	return newPlan(rng, emu, crashMix)
+}
+
+// newPlan draws from mix (how many of each command).
+func newPlan(rng *rand.Rand, emu *slackemu.Server, mix map[string]int) *crashPlan {
+	p := &crashPlan{rng: rng, emu: emu, mix: mix, remaining: map[string]int{}, lastSeverity: map[string]string{}}
+	for k, n := range mix {
 		p.remaining[k] = n
 	}
-	for i := range crashMix[opRole] {
+	for i := range mix[opRole] {
 		p.responders = append(p.responders, emu.AddUser(slackemu.User{Name: fmt.Sprintf("responder%d", i)}))
 	}
 	return p
@@ -332,7 +338,7 @@ func (p *crashPlan) add(op *crashOp) *crashOp {
 // declare plans the next declaration; the first one is the reminder
 // incident.
 func (p *crashPlan) declare(announce, severity string) *crashOp {
-	n := crashMix[opDeclare] - p.remaining[opDeclare]
+	n := p.mix[opDeclare] - p.remaining[opDeclare]
 	title := fmt.Sprintf("crash test %d", n)
 	if n == 0 {
 		p.reminderName = channelSlug(title)
@@ -400,7 +406,7 @@ func (p *crashPlan) batch(announce string) []*crashOp {
 		op := &crashOp{kind: kind, channel: ch.ID}
 		switch kind {
 		case opRole:
-			who := p.responders[crashMix[opRole]-p.remaining[opRole]]
+			who := p.responders[p.mix[opRole]-p.remaining[opRole]]
 			op.value, op.text = who, fmt.Sprintf("role comms <@%s|%s>", who, p.name(who))
 		case opSeverity:
 			var choices []string
@@ -413,7 +419,7 @@ func (p *crashPlan) batch(announce string) []*crashOp {
 			op.text = "severity " + op.value
 			p.lastSeverity[ch.ID] = op.value
 		case opNote:
-			op.value = fmt.Sprintf("crash note %d", crashMix[opNote]-p.remaining[opNote])
+			op.value = fmt.Sprintf("crash note %d", p.mix[opNote]-p.remaining[opNote])
 			op.text = "note " + op.value
 		}
 		out = append(out, p.add(op))
@@ -559,9 +565,11 @@ func waitReminder(ctx context.Context, t *testing.T, emu *slackemu.Server, chann
 
 // crashAudit checks the store and the workspace after the last clean stop.
 type crashAudit struct {
-	t        *testing.T
-	emu      *slackemu.Server
-	st       *boltstore.Store
+	t   *testing.T
+	emu *slackemu.Server
+	st  interface {
+		View(func(store.Tx) error) error
+	} // bbolt, or PostgreSQL in the HA test
 	plan     *crashPlan
 	announce string
 	// incidents by channel, with their timelines.
@@ -646,7 +654,7 @@ func (a *crashAudit) declarations() {
 	if len(channels) != declared {
 		t.Errorf("%d incident channels for %d incidents", len(channels), declared)
 	}
-	t.Logf("%d declarations sent, %d incidents", crashMix[opDeclare], declared)
+	t.Logf("%d declarations sent, %d incidents", a.plan.mix[opDeclare], declared)
 }
 
 // commands checks the stream: each acknowledged command's effect once,
