@@ -96,7 +96,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(&http.Client{
 			Timeout:   30 * time.Second,
-			Transport: bot.Transport(http.DefaultTransport, metrics, o.clock),
+			Transport: bot.Transport(slackHTTPTransport(), metrics, o.clock),
 		}),
 	)
 	settings := cfg.Settings()
