@@ -25,13 +25,16 @@ const maxDuplicates = 3
 // not be revealed to someone who may not see it.
 func PossibleDuplicates(open []*Incident, title, service string, now time.Time) []*Incident {
 	var out []*Incident
+	// The new title's words, once for all the open incidents: with
+	// hundreds open, splitting it again for each was a third of the check.
+	words := TitleWords(title)
 	for _, inc := range open {
 		// A drill is practice: a real outage is never the same as one.
 		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
 			continue
 		}
 		sameService := service != "" && strings.EqualFold(inc.Service, service)
-		if sameService || SimilarTitles(inc.Title, title) {
+		if sameService || similarWords(TitleWords(inc.Title), words) {
 			out = append(out, inc)
 		}
 	}
@@ -53,7 +56,11 @@ func PossibleDuplicates(open []*Incident, title, service string, now time.Time) 
 // share only the service's name, which the same-service rule covers when
 // the service is given.
 func SimilarTitles(a, b string) bool {
-	wa, wb := TitleWords(a), TitleWords(b)
+	return similarWords(TitleWords(a), TitleWords(b))
+}
+
+// similarWords is SimilarTitles on the titles' words.
+func similarWords(wa, wb map[string]bool) bool {
 	if len(wa) == 0 || len(wb) == 0 {
 		return false
 	}
