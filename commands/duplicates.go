@@ -48,7 +48,7 @@ func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer
 		service = svc.Name
 	}
 	var out []*incident.Incident
-	for _, inc := range incident.PossibleDuplicates(open, title, service, s.now()) {
+	for _, inc := range open.Duplicates(title, service, s.now()) {
 		m := membershipOf(ctx, members, inc, viewer)
 		if inc.VisibleTo(viewer, m) {
 			c := *inc // the read is shared with other callers

@@ -25,15 +25,16 @@ type openReads struct {
 
 type openRound struct {
 	done chan struct{}
-	open []*incident.Incident
+	open *incident.Candidates
 	err  error
 	// joined counts the callers waiting for this read besides the one
 	// that runs it.
 	joined int
 }
 
-// get returns the open incidents as read (by read) after the call began.
-func (g *openReads) get(read func() ([]*incident.Incident, error)) ([]*incident.Incident, error) {
+// get returns the open incidents as read (by read) after the call began,
+// prepared for duplicate checks.
+func (g *openReads) get(read func() ([]*incident.Incident, error)) (*incident.Candidates, error) {
 	g.mu.Lock()
 	if r := g.next; r != nil {
 		r.joined++
@@ -51,7 +52,12 @@ func (g *openReads) get(read func() ([]*incident.Incident, error)) ([]*incident.
 	g.mu.Lock()
 	g.next = nil
 	g.mu.Unlock()
-	r.open, r.err = read()
+	open, err := read()
+	if err == nil {
+		// Prepared once for all the callers of this read.
+		r.open = incident.NewCandidates(open)
+	}
+	r.err = err
 	g.running.Unlock()
 	close(r.done)
 	return r.open, r.err

@@ -23,7 +23,7 @@ func TestDuplicateChecksArrivingTogetherShareOneRead(t *testing.T) {
 		}
 		return []*incident.Incident{{Number: uint64(n)}}, nil
 	}
-	first := make(chan []*incident.Incident)
+	first := make(chan *incident.Candidates)
 	go func() {
 		open, _ := g.get(read)
 		first <- open
@@ -36,11 +36,11 @@ func TestDuplicateChecksArrivingTogetherShareOneRead(t *testing.T) {
 	for i := range late {
 		wg.Go(func() {
 			open, err := g.get(read)
-			if err != nil || len(open) != 1 {
+			if err != nil || len(open.Open()) != 1 {
 				t.Errorf("get = %v, %v", open, err)
 				return
 			}
-			got[i] = open[0].Number
+			got[i] = open.Open()[0].Number
 		})
 	}
 	// One of the five runs the next read; the four others wait for it.
@@ -50,8 +50,8 @@ func TestDuplicateChecksArrivingTogetherShareOneRead(t *testing.T) {
 		return g.next != nil && g.next.joined == late-1
 	})
 	close(release)
-	if open := <-first; open[0].Number != 1 {
-		t.Errorf("first check got read %d, want 1", open[0].Number)
+	if open := <-first; open.Open()[0].Number != 1 {
+		t.Errorf("first check got read %d, want 1", open.Open()[0].Number)
 	}
 	wg.Wait()
 	if n := reads.Load(); n != 2 {
