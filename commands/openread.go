@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -52,13 +53,18 @@ func (g *openReads) get(read func() ([]*incident.Incident, error)) (*incident.Ca
 	g.mu.Lock()
 	g.next = nil
 	g.mu.Unlock()
+	// Whatever happens to this read (even a panic), the callers waiting
+	// for it are released, and the next read can run.
+	r.err = errors.New("read of the open incidents did not finish")
+	defer func() {
+		g.running.Unlock()
+		close(r.done)
+	}()
 	open, err := read()
+	r.open, r.err = nil, err
 	if err == nil {
 		// Prepared once for all the callers of this read.
 		r.open = incident.NewCandidates(open)
 	}
-	r.err = err
-	g.running.Unlock()
-	close(r.done)
 	return r.open, r.err
 }
