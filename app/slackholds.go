@@ -12,8 +12,9 @@ import (
 // Retry-After one replica learns holds all of them; over bbolt, the one
 // process keeps its holds in memory.
 func slackTransport(st Store, m bot.CallMetrics, clk clock.Clock) http.RoundTripper {
+	base := slackHTTPTransport()
 	if holds, ok := st.(bot.SharedHolds); ok {
-		return bot.SharedTransport(http.DefaultTransport, m, clk, holds)
+		return bot.SharedTransport(base, m, clk, holds)
 	}
-	return bot.Transport(http.DefaultTransport, m, clk)
+	return bot.Transport(base, m, clk)
 }

@@ -18,28 +18,41 @@ import (
 // declaration's idempotency key: once it has declared, a redelivery is no
 // duplicate of the incident it declared, so nothing is returned.
 func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer, key string, members Membership) ([]*incident.Incident, error) {
-	var open []*incident.Incident
-	err := s.Store.View(func(tx store.Tx) error {
-		if key != "" {
-			if done, err := tx.Seen("declare:" + key); err != nil || done {
-				return err
-			}
-		}
-		var err error
-		open, err = tx.OpenIncidents()
-		return err
+	open, err := s.openReads.get(func() (open []*incident.Incident, err error) {
+		err = s.Store.View(func(tx store.Tx) error {
+			open, err = tx.OpenIncidents()
+			return err
+		})
+		return open, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("possible duplicates: %w", err)
+	}
+	// Read after the open incidents (whose read may be shared): a
+	// declaration seen here has committed, so if it was not yet seen, the
+	// read above, older, cannot hold the incident it declared.
+	if key != "" {
+		var done bool
+		if err := s.Store.View(func(tx store.Tx) error {
+			var err error
+			done, err = tx.Seen("declare:" + key)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("possible duplicates: %w", err)
+		}
+		if done {
+			return nil, nil
+		}
 	}
 	if svc, ok := s.Settings.Service(service); ok {
 		service = svc.Name
 	}
 	var out []*incident.Incident
-	for _, inc := range incident.PossibleDuplicates(open, title, service, s.now()) {
+	for _, inc := range open.Duplicates(title, service, s.now()) {
 		m := membershipOf(ctx, members, inc, viewer)
 		if inc.VisibleTo(viewer, m) {
-			out = append(out, inc)
+			c := *inc // the read is shared with other callers
+			out = append(out, &c)
 		}
 	}
 	return out, nil

@@ -42,6 +42,8 @@ type Service struct {
 	Destinations Destinations
 	// Alerts says what Alertmanager's notifications do (alerts.go).
 	Alerts AlertPolicy
+
+	openReads openReads // see openread.go
 }
 
 // AnnounceChannelFor is where inc is announced and its updates threaded,

@@ -24,14 +24,42 @@ const maxDuplicates = 3
 // first, at most three. Callers filter the result by visibility: a private incident must
 // not be revealed to someone who may not see it.
 func PossibleDuplicates(open []*Incident, title, service string, now time.Time) []*Incident {
+	return NewCandidates(open).Duplicates(title, service, now)
+}
+
+// Candidates are open incidents prepared for several duplicate checks
+// (PossibleDuplicates): each title split into its words once. With
+// hundreds open and as many declarations at once, splitting every open
+// title again for each declaration was most of the check.
+type Candidates struct {
+	open  []*Incident
+	words []map[string]bool
+}
+
+// NewCandidates prepares open for Duplicates. The incidents are only read.
+func NewCandidates(open []*Incident) *Candidates {
+	c := &Candidates{open: open, words: make([]map[string]bool, len(open))}
+	for i, inc := range open {
+		c.words[i] = TitleWords(inc.Title)
+	}
+	return c
+}
+
+// Open returns the prepared incidents.
+func (c *Candidates) Open() []*Incident { return c.open }
+
+// Duplicates is PossibleDuplicates over the prepared incidents. It only
+// reads c, so several goroutines may call it at once.
+func (c *Candidates) Duplicates(title, service string, now time.Time) []*Incident {
 	var out []*Incident
-	for _, inc := range open {
+	words := TitleWords(title)
+	for i, inc := range c.open {
 		// A drill is practice: a real outage is never the same as one.
 		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
 			continue
 		}
 		sameService := service != "" && strings.EqualFold(inc.Service, service)
-		if sameService || SimilarTitles(inc.Title, title) {
+		if sameService || similarWords(c.words[i], words) {
 			out = append(out, inc)
 		}
 	}
@@ -53,7 +81,11 @@ func PossibleDuplicates(open []*Incident, title, service string, now time.Time) 
 // share only the service's name, which the same-service rule covers when
 // the service is given.
 func SimilarTitles(a, b string) bool {
-	wa, wb := TitleWords(a), TitleWords(b)
+	return similarWords(TitleWords(a), TitleWords(b))
+}
+
+// similarWords is SimilarTitles on the titles' words.
+func similarWords(wa, wb map[string]bool) bool {
 	if len(wa) == 0 || len(wb) == 0 {
 		return false
 	}

@@ -92,6 +92,9 @@ type Options struct {
 	Lease, Poll time.Duration
 }
 
+// DefaultSlackConcurrency is the default of Options.SlackConcurrency.
+const DefaultSlackConcurrency = 128
+
 // Worker performs pending outbox jobs. Create it with New and start it with Run.
 type Worker struct {
 	opt  Options
@@ -123,7 +126,7 @@ func New(opt Options) *Worker {
 		opt.Concurrency = 8
 	}
 	if opt.SlackConcurrency <= 0 {
-		opt.SlackConcurrency = 128
+		opt.SlackConcurrency = DefaultSlackConcurrency
 	}
 	if opt.BaseDelay <= 0 {
 		opt.BaseDelay = time.Second

@@ -1,0 +1,20 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/incidentbot/incidentbot/outbox"
+)
+
+// slackHTTPTransport is the HTTP transport of the Slack client: Go's
+// default, but keeping as many idle connections to Slack as the outbox runs
+// calls at once. The default keeps two per host, so with a hundred calls in
+// flight nearly every call closed its connection afterwards and the next
+// one opened a new one: a TCP and TLS handshake per message, which made a
+// burst of posts (reminders falling due together) spend more time
+// connecting than posting.
+func slackHTTPTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = outbox.DefaultSlackConcurrency
+	return t
+}
