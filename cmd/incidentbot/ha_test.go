@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -115,7 +116,7 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &haCluster{t: t, emu: emu, logs: &lockedBuffer{}, args: []string{"--config", cfgPath},
-		env: append(botEnv(emu, "", announce, t.TempDir()), "INCIDENTBOT_STORE_DRIVER=postgres", "INCIDENTBOT_STORE_DSN="+dsn, "INCIDENTBOT_LOG_LEVEL="+os.Getenv("HA_LOG_LEVEL"))}
+		env: append(botEnv(emu, "", announce, t.TempDir()), "INCIDENTBOT_STORE_DRIVER=postgres", "INCIDENTBOT_STORE_DSN="+dsn, "INCIDENTBOT_LOG_LEVEL="+cmp.Or(os.Getenv("HA_LOG_LEVEL"), "info"))}
 	// Deferred, not a Cleanup: it runs before the replicas are killed.
 	defer func() {
 		if t.Failed() {
