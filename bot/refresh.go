@@ -88,13 +88,22 @@ func (p *Performer) postEvent(ctx context.Context, job store.Job, inc *incident.
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
-	channel, thread := inc.ChannelID, ""
-	if pl.Target == commands.TargetThread {
-		channel, thread = p.cfg.announceChannelFor(inc), inc.AnnounceTS
-		if channel == "" || thread == "" {
-			return nil, nil
-		}
+	channel, thread, ok := p.postTarget(inc, pl.Target)
+	if !ok {
+		return nil, nil
 	}
 	_, err = p.postOnce(ctx, job, channel, thread, text, section("post", text))
 	return nil, err
+}
+
+// postTarget is where a post job's message goes: the incident channel, or
+// the announcement's thread; ok is false when that thread does not exist
+// (no announce channel, or the announcement never went out), and there is
+// nothing to post.
+func (p *Performer) postTarget(inc *incident.Incident, target string) (channel, thread string, ok bool) {
+	if target != commands.TargetThread {
+		return inc.ChannelID, "", true
+	}
+	channel, thread = p.cfg.announceChannelFor(inc), inc.AnnounceTS
+	return channel, thread, channel != "" && thread != ""
 }

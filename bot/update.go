@@ -279,12 +279,9 @@ func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
-	channel, thread := inc.ChannelID, ""
-	if pl.Target == commands.TargetThread {
-		channel, thread = p.cfg.announceChannelFor(inc), inc.AnnounceTS
-		if channel == "" || thread == "" {
-			return nil, nil
-		}
+	channel, thread, ok := p.postTarget(inc, pl.Target)
+	if !ok {
+		return nil, nil
 	}
 	_, err = p.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("update", text))
 	return nil, err
