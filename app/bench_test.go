@@ -170,29 +170,36 @@ func BenchmarkStartupWith100kIncidents(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		start := time.Now()
-		a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard))
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = a.Run(ctx) }()
-		for a.Bot().Ready() != nil {
-			wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := emu.WaitConnected(wctx); err != nil {
-				b.Fatal(err)
-			}
-			wcancel()
-			runtime.Gosched()
-		}
-		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "ms-to-ready")
+		ready, stop := startUntilReady(b, emu, cfg, tmpl)
+		b.ReportMetric(float64(ready.Microseconds())/1000, "ms-to-ready")
 		b.StopTimer()
-		cancel()
-		<-done
+		stop()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(fi.Size())/100_000, "bytes/incident")
+}
+
+// startUntilReady opens the app on cfg, runs it, and returns how long it
+// took from opening the store to a connected socket, and how to stop it.
+func startUntilReady(b *testing.B, emu *slackemu.Server, cfg *config.Config, tmpl *templates.Set) (time.Duration, func()) {
+	b.Helper()
+	start := time.Now()
+	a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	for a.Bot().Ready() != nil {
+		if err := emu.WaitConnected(wctx); err != nil {
+			b.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	return time.Since(start), func() { cancel(); <-done }
 }
 
 // seedStore writes n incidents, the first open of them open, the rest

@@ -3,16 +3,11 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
@@ -91,24 +86,7 @@ func startupToReady(b *testing.B, path string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	for a.Bot().Ready() != nil {
-		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := emu.WaitConnected(wctx); err != nil {
-			b.Fatal(err)
-		}
-		wcancel()
-		runtime.Gosched()
-	}
-	ready := time.Since(start)
-	cancel()
-	<-done
+	ready, stop := startUntilReady(b, emu, cfg, tmpl)
+	stop()
 	return ready
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -177,26 +176,10 @@ func BenchmarkStartupWith100kIncidentsPostgres(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		start := time.Now()
-		a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard))
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = a.Run(ctx) }()
-		wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
-		for a.Bot().Ready() != nil {
-			if err := emu.WaitConnected(wctx); err != nil {
-				b.Fatal(err)
-			}
-			runtime.Gosched()
-		}
-		wcancel()
-		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "ms-to-ready")
+		ready, stop := startUntilReady(b, emu, cfg, tmpl)
+		b.ReportMetric(float64(ready.Microseconds())/1000, "ms-to-ready")
 		b.StopTimer()
-		cancel()
-		<-done
+		stop()
 		b.StartTimer()
 	}
 }
