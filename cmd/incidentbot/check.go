@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
@@ -39,12 +38,8 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "incidentbot check: unexpected argument %q\n%s\n", flags.Arg(0), checkUsage)
 		return checkBadUsage
 	}
-	cfg, err := config.Load(*cfgPath, environ)
-	if err == nil {
-		err = cfg.ValidateLocal()
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	cfg, ok := loadLocalConfig(*cfgPath, environ, stderr)
+	if !ok {
 		return checkBadUsage
 	}
 	rep, err := boltstore.Check(cfg.Store.Path, boltstore.DefaultTimeout)

@@ -49,12 +49,8 @@ func exportCmd(ctx context.Context, args []string, environ []string, stdout, std
 		return 2
 	}
 
-	cfg, err := config.Load(*cfgPath, environ)
-	if err == nil {
-		err = cfg.ValidateLocal()
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	cfg, ok := loadLocalConfig(*cfgPath, environ, stderr)
+	if !ok {
 		return 2
 	}
 	var tmpl *templates.Set

@@ -34,12 +34,8 @@ func migrateCmd(ctx context.Context, args []string, environ []string, stdout, st
 		fmt.Fprintf(stderr, "incidentbot migrate: unexpected argument %q\n%s\n", flags.Arg(0), migrateUsage)
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath, environ)
-	if err == nil {
-		err = cfg.ValidateLocal()
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	cfg, ok := loadLocalConfig(*cfgPath, environ, stderr)
+	if !ok {
 		return 2
 	}
 	if cfg.Store.Driver != config.DriverPostgres {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/incidentbot/incidentbot/commands"
-	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/insights"
 	"github.com/incidentbot/incidentbot/insights/chart"
@@ -52,12 +51,8 @@ func statsCmd(ctx context.Context, args []string, environ []string, stdout, stde
 		fmt.Fprintf(stderr, "incidentbot stats: --format %q is not a format; use table, json or csv\n", *format)
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath, environ)
-	if err == nil {
-		err = cfg.ValidateLocal()
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+	cfg, ok := loadLocalConfig(*cfgPath, environ, stderr)
+	if !ok {
 		return 2
 	}
 	st, code := openExistingStore(ctx, cfg, *cfgPath, stderr, fmt.Sprintf("While the bot runs, type `%s stats %s` in Slack instead, or stop the bot and run this again.", cfg.Slack.Command, *since))

@@ -38,3 +38,18 @@ func openExistingStore(ctx context.Context, cfg *config.Config, cfgPath string, 
 	}
 	return nil, 1
 }
+
+// loadLocalConfig loads the config a sub-command that works on a stopped
+// bot's store needs (no Slack tokens), and says what is wrong with it in
+// one line on stderr when it cannot.
+func loadLocalConfig(path string, environ []string, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(path, environ)
+	if err == nil {
+		err = cfg.ValidateLocal()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		return nil, false
+	}
+	return cfg, true
+}
