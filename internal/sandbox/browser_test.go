@@ -65,7 +65,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 		b.fill(`form.modal [name="severity"]`, "SEV2")
 		b.fill(`form.modal [name="summary"]`, "Checkout answers 500 to a third of requests since the 10:02 deploy.")
 		b.fill(`form.modal [name="service"]`, "checkout")
-		b.do("submit", chromedp.Click(chromedp.CSS(`form.modal button[type="submit"]`)))
+		b.click("submit", `form.modal button[type="submit"]`)
 		msg := b.waitText("the bot's error on the title field", `form.modal .bk-input.has-error[data-block-id="title"] .bk-error`, "title")
 		t.Logf("the bot answered on the title field: %q", msg)
 		if got := b.eval(`document.querySelector('form.modal [name="summary"]').value`); got != "Checkout answers 500 to a third of requests since the 10:02 deploy." {
@@ -73,16 +73,14 @@ func TestBrowserWalkthrough(t *testing.T) {
 		}
 		b.shot("declare-error-on-field")
 		b.fill(`form.modal [name="title"]`, "")
-		b.do("give a real title and submit",
-			chromedp.SendKeys(chromedp.CSS(`form.modal [name="title"]`), title),
-			chromedp.Click(chromedp.CSS(`form.modal button[type="submit"]`)),
-		)
+		b.do("give a real title", chromedp.SendKeys(chromedp.CSS(`form.modal [name="title"]`), title))
+		b.click("submit", `form.modal button[type="submit"]`)
 		b.wait("the modal to close", `document.querySelector('#modal-overlay').hidden`)
 	})
 	opened := declared && t.Run("the new channel appears with the pinned card", func(t *testing.T) {
 		b := b.on(t)
 		b.waitText("the new channel in the sidebar, marked unread", "#sidebar a.chan.unread", channel)
-		b.do("open it", chromedp.Click(chromedp.CSS(`#sidebar a.chan.incident`)))
+		b.click("open it", `#sidebar a.chan.incident`)
 		b.waitText("the pinned card's header", "#messages .msg.pinned .bk-header", "INC-1 · "+title)
 		b.waitText("the pinned marker", "#messages .msg.pinned .pin-marker", "Pinned")
 		b.waitText("the card's facts", `#messages .msg.pinned [data-block-id="facts"]`, "SEV2")
@@ -109,11 +107,11 @@ func TestBrowserWalkthrough(t *testing.T) {
 
 	t.Run("the announcement", func(t *testing.T) {
 		b := b.on(t)
-		b.do("open #announcements", chromedp.Click(chromedp.CSS(`#sidebar a.chan[href$="`+sb.state(alice, "").Channel+`"]`)))
+		b.click("open #announcements", `#sidebar a.chan[href$="`+sb.state(alice, "").Channel+`"]`)
 		b.waitText("the announcement", "#messages .msg .bk-header", "INC-1 · "+title)
 		b.waitText("its link to the channel", "#messages .msg .channel-link", channel)
 		b.shot("announcement")
-		b.do("follow the channel link", chromedp.Click(chromedp.CSS(`#messages .msg .channel-link`)))
+		b.click("follow the channel link", `#messages .msg .channel-link`)
 		b.waitText("the incident channel", "#header .ch-name", channel)
 	})
 
@@ -133,26 +131,26 @@ func TestBrowserWalkthrough(t *testing.T) {
 		if !b.available("/incident update", `modalTitle().toLowerCase().includes('update')`) {
 			t.Skip("status updates are not available yet in this build of the bot")
 		}
-		b.do("cancel it", chromedp.Click(chromedp.CSS(`form.modal .modal-foot [data-close]`)))
+		b.click("cancel it", `form.modal .modal-foot [data-close]`)
 		b.wait("the modal to close", `document.querySelector('#modal-overlay').hidden`)
-		b.do("click the card's button", chromedp.Click(chromedp.CSS(`#messages .msg.pinned button[data-action-id="update"]`)))
+		b.click("click the card's button", `#messages .msg.pinned button[data-action-id="update"]`)
 		b.wait("the update modal", `modalTitle().toLowerCase().includes('update')`)
 		const summary = "Rolled back the 10:02 deploy; the error rate is falling."
 		b.fill(`form.modal [name="summary"]`, summary)
 		if b.eval(`!!document.querySelector('form.modal select[name="status"] option[value="monitoring"]')`) == true {
 			b.fill(`form.modal [name="status"]`, "monitoring")
 		}
-		b.do("submit the update", chromedp.Click(chromedp.CSS(`form.modal button[type="submit"]`)))
+		b.click("submit the update", `form.modal button[type="submit"]`)
 		b.wait("the modal to close", `document.querySelector('#modal-overlay').hidden`)
 		b.waitText("the update in the channel", "#messages .msg", summary)
 		b.shot("update")
 
-		b.do("open #announcements", chromedp.Click(chromedp.CSS(`#sidebar a.chan[href$="`+sb.state(alice, "").Channel+`"]`)))
+		b.click("open #announcements", `#sidebar a.chan[href$="`+sb.state(alice, "").Channel+`"]`)
 		b.waitText("the announcement's thread", "#messages details.thread summary", "repl")
-		b.do("open the thread", chromedp.Click(chromedp.CSS(`#messages details.thread summary`)))
+		b.click("open the thread", `#messages details.thread summary`)
 		b.waitText("the update in the thread", "#messages details.thread .replies", summary)
 		b.shot("announcement-thread")
-		b.do("back to the incident", chromedp.Click(chromedp.CSS(`#sidebar a.chan.incident`)))
+		b.click("back to the incident", `#sidebar a.chan.incident`)
 		b.waitText("the incident channel", "#header .ch-name", channel)
 	})
 
@@ -169,12 +167,12 @@ func TestBrowserWalkthrough(t *testing.T) {
 		if !b.available("/incident postmortem", `!!document.querySelector('#messages .file-card')`) {
 			t.Skip("postmortems are not available yet in this build of the bot")
 		}
-		b.do("open the file", chromedp.Click(chromedp.CSS(`#messages .file-card`)))
+		b.click("open the file", `#messages .file-card`)
 		b.waitText("the rendered postmortem", "#file-overlay .file-body h1", "INC-1")
 		b.wait("its sections", `document.querySelectorAll('#file-overlay .file-body h2').length >= 3`)
 		b.waitText("its title", "#file-overlay .file-body", title)
 		b.shot("postmortem")
-		b.do("close it", chromedp.Click(chromedp.CSS(`#file-close`)))
+		b.click("close it", `#file-close`)
 		b.wait("the viewer to close", `document.querySelector('#file-overlay').hidden`)
 	})
 
@@ -274,6 +272,16 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// click waits for an element matching sel and clicks it, finding and
+// clicking in one evaluation. (chromedp.Click resolves a DOM node first and
+// clicks it in a second round trip; the sandbox redraws its sidebar and
+// messages as the bot's calls arrive, so that node can be gone by then:
+// "Could not find node with given id".)
+func (b *browser) click(what, sel string) {
+	b.t.Helper()
+	b.wait(what, fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.click(); return true; })()`, js(sel)))
+}
+
 func (b *browser) eval(expr string) any {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[any](helpers+expr))
@@ -306,7 +314,7 @@ func (b *browser) waitText(what, sel, want string) string {
 func (b *browser) compose(text string) {
 	b.t.Helper()
 	b.fill(`#compose`, text)
-	b.do("send "+text, chromedp.Click(chromedp.CSS(`button.send`)))
+	b.click("send "+text, `button.send`)
 	b.wait("the composer to send "+text, `document.querySelector('#compose').value === '' || !document.querySelector('#compose-error').hidden`)
 	if msg := b.eval(`document.querySelector('#compose-error').hidden ? '' : document.querySelector('#compose-error').innerText`); msg != "" {
 		b.fail("sending %q: the page says %v", text, msg)
