@@ -43,26 +43,35 @@ func (o *Options) claimDefaults() {
 
 // fetch returns the jobs to add to the queue: those enqueued since the
 // last read, or, over a Claimer, the lane heads claimed for this worker
-// (no more than it can start), leaving out lanes it already holds.
+// (no more than it can start), leaving out the jobs it runs already.
 //
 // Claims are lane heads, so over a Claimer each lane still runs strictly
 // FIFO: a job's Batch and After are kept in the store but only narrow what
-// the worker starts once a replica holds several of a lane's jobs, which
-// today's claim query never hands out.
-func (w *Worker) fetch(ctx context.Context, q *queue, inflight int) ([]store.Job, error) {
+// the worker starts once a replica holds several of a lane's jobs.
+//
+// A lane's next head is claimed as soon as its previous job is completed
+// in the store, which is before the Run loop hears that it finished: such
+// a claim is queued behind the finished job and starts when the loop
+// settles it. (Leaving out every claim of a lane held here, as the worker
+// once did, left that claim with no one to run it until its lease ran out
+// and the job was taken over; a busy lane moved one job per lease.)
+func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[uint64]string) ([]store.Job, error) {
 	if w.claimer == nil {
 		return w.opt.Store.PendingJobsAfter(q.last, 0)
 	}
-	room := w.opt.Concurrency - inflight
+	// Over a Claimer the queue is the claims held here: running, or about
+	// to start.
+	room := w.opt.Concurrency - q.n
 	if room <= 0 {
 		return nil, nil
 	}
 	claimed, err := w.claimer.ClaimJobs(ctx, w.opt.Owner, w.opt.Clock.Now(), w.opt.Lease, room)
 	var fresh []store.Job
 	for _, j := range claimed {
-		// Our own claim on a job still queued here, taken again because a
-		// renewal came late: it runs once, from the queue.
-		if _, held := q.lanes[laneOf(j)]; !held {
+		// Our own claim on a job running here, taken again because a
+		// renewal came late: it runs once, the attempt under way. A job
+		// queued here but not running is returned, to be looked at again.
+		if inflight[j.ID] == "" {
 			fresh = append(fresh, j)
 		}
 	}

@@ -24,6 +24,14 @@ func newQueue() *queue {
 func (q *queue) add(jobs []store.Job) {
 	for _, j := range jobs {
 		lane := laneOf(j)
+		if q.ids[j.ID] {
+			// Claimed again while queued here: its new copy (a claim
+			// taken after a lease ran out is MaybeDone) keeps its place.
+			if i := slices.IndexFunc(q.lanes[lane], func(o store.Job) bool { return o.ID == j.ID }); i >= 0 {
+				q.lanes[lane][i] = j
+			}
+			continue
+		}
 		q.lanes[lane] = append(q.lanes[lane], j)
 		q.ids[j.ID] = true
 		q.last = max(q.last, j.ID)
@@ -51,13 +59,12 @@ func (q *queue) settle(f finished) {
 	q.n--
 }
 
-// drop forgets a lane's jobs (over a Claimer, its one claimed job).
-func (q *queue) drop(lane string) {
-	for _, j := range q.lanes[lane] {
-		delete(q.ids, j.ID)
-	}
-	q.n -= len(q.lanes[lane])
-	delete(q.lanes, lane)
+// drop forgets job id of lane, over a Claimer, whose claim was let go (or
+// lapses). Only that job: the lane's next one, claimed once this one left
+// the store (a completion that committed though it was reported lost),
+// stays queued and runs.
+func (q *queue) drop(lane string, id uint64) {
+	q.settle(finished{lane: lane, id: id, done: true})
 }
 
 // barrier is the lowest job ID of j's lane that j does not wait for

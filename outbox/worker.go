@@ -254,7 +254,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		// Read before the jobs: a commit notified up to seen is visible
 		// to the read below (OnEnqueue runs after the commit).
 		seen := w.wake.Count()
-		fresh, err := w.fetch(jobCtx, q, len(inflight))
+		fresh, err := w.fetch(jobCtx, q, inflight)
 		if err != nil {
 			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
 		}
@@ -321,7 +321,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				// Rescheduled or interrupted: the claim is let go (or
 				// lapses), and the job is claimed again, by any replica,
 				// once it is due.
-				q.drop(f.lane)
+				q.drop(f.lane, f.id)
 			} else {
 				q.settle(f)
 			}
