@@ -78,13 +78,38 @@ func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[uint64]string
 	return fresh, err
 }
 
-// renew extends the leases on the jobs in flight. A lease lost (renewed
-// too late, and another replica took the job) cannot be taken back; the
-// job's performer finds, by looking first, what the other one did.
-func (w *Worker) renew(ctx context.Context, inflight map[uint64]string) {
+// renew extends the leases on the claims this worker is going to run: the
+// jobs in flight, and those queued behind one of their lane's in flight.
+// A claim queued with nothing of its lane in flight would have started on
+// the pass before; one that did not is forgotten, not renewed, so that its
+// lease runs out and it is claimed afresh (here or by another replica)
+// instead of staying claimed, kept alive, with no one running it. A lease
+// lost (renewed too late, and another replica took the job) cannot be
+// taken back; the job's performer finds, by looking first, what the other
+// one did.
+func (w *Worker) renew(ctx context.Context, q *queue, inflight map[uint64]string) {
+	running := map[string]bool{}
+	for _, lane := range inflight {
+		running[lane] = true
+	}
 	var ids []uint64
-	for id := range inflight {
-		ids = append(ids, id)
+	type claim struct {
+		lane string
+		id   uint64
+	}
+	var idle []claim
+	for lane, jobs := range q.lanes {
+		for _, j := range jobs {
+			if running[lane] {
+				ids = append(ids, j.ID)
+			} else {
+				idle = append(idle, claim{lane, j.ID})
+			}
+		}
+	}
+	for _, c := range idle {
+		w.opt.Log.Warn().Uint64("job", c.id).Msg("outbox: a claimed job was not started; letting its claim run out so that it is claimed again")
+		q.drop(c.lane, c.id)
 	}
 	if len(ids) == 0 {
 		return

@@ -297,9 +297,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.setSettled(len(inflight) == 0 && err == nil, wakeAt)
 		var renew <-chan time.Time
 		stopRenew := func() {}
-		if w.claimer != nil && len(inflight) > 0 {
+		if w.claimer != nil && q.n > 0 {
 			// A deadline kept across iterations: jobs finishing often
-			// must not keep putting off the renewal of a long one.
+			// must not keep putting off the renewal of a long one. Over a
+			// Claimer the queue is the claims held here (see renew).
 			if renewAt.IsZero() {
 				renewAt = now.Add(w.opt.Lease / 4)
 			}
@@ -328,7 +329,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake.C():
 		case <-timer:
 		case <-renew:
-			w.renew(jobCtx, inflight)
+			w.renew(jobCtx, q, inflight)
 			renewAt = w.opt.Clock.Now().Add(w.opt.Lease / 4)
 		}
 		stop()
