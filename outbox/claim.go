@@ -12,7 +12,8 @@ import (
 // Claimer is a store that several replicas share (the PostgreSQL store).
 // With one, the worker does not read the whole outbox: it claims the jobs
 // it runs for a lease, so that each job runs on one replica at a time, an
-// incident's jobs run in order whichever replica runs them, and the jobs a
+// incident's jobs run in the order their dependencies (store.Job.Batch and
+// After) ask whichever replica runs them, and the jobs a
 // dead replica held are taken over once its lease runs out (marked
 // MaybeDone, so the next attempt looks before it acts).
 type Claimer interface {
@@ -42,13 +43,12 @@ func (o *Options) claimDefaults() {
 }
 
 // fetch returns the jobs to add to the queue: those enqueued since the
-// last read, or, over a Claimer, the lane heads claimed for this worker
-// (no more than it can start), leaving out lanes it already holds.
+// last read, or, over a Claimer, the jobs claimed for this worker (no more
+// than it can start), leaving out those it already holds.
 //
-// Claims are lane heads, so over a Claimer each lane still runs strictly
-// FIFO: a job's Batch and After are kept in the store but only narrow what
-// the worker starts once a replica holds several of a lane's jobs, which
-// today's claim query never hands out.
+// A claim hands out every job whose dependencies are done (the rule of
+// store.Job.Ready, as over bbolt), so a worker may hold several jobs of
+// one lane at once: a declaration's calls run together on PostgreSQL too.
 func (w *Worker) fetch(ctx context.Context, q *queue, inflight int) ([]store.Job, error) {
 	if w.claimer == nil {
 		return w.opt.Store.PendingJobsAfter(q.last, 0)
@@ -62,7 +62,7 @@ func (w *Worker) fetch(ctx context.Context, q *queue, inflight int) ([]store.Job
 	for _, j := range claimed {
 		// Our own claim on a job still queued here, taken again because a
 		// renewal came late: it runs once, from the queue.
-		if _, held := q.lanes[laneOf(j)]; !held {
+		if !q.ids[j.ID] {
 			fresh = append(fresh, j)
 		}
 	}

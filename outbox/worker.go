@@ -321,7 +321,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				// Rescheduled or interrupted: the claim is let go (or
 				// lapses), and the job is claimed again, by any replica,
 				// once it is due.
-				q.drop(f.lane)
+				q.drop(f.lane, f.id)
 			} else {
 				q.settle(f)
 			}
