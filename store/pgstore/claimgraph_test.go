@@ -68,6 +68,8 @@ func kinds(jobs []store.Job) []string {
 // together once the channel exists, the pin and the welcome only once the
 // card is posted, the update's edits only once every job of the
 // declaration is done, and the old-style job only after all of those.
+// Replica b dies holding the card's post: a takes it over once the lease
+// has run out, told it may be done, and the pin still waits for it.
 func TestClaimsFollowTheJobGraph(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn, pgstore.Options{}), open(t, dsn, pgstore.Options{})
@@ -87,6 +89,7 @@ func TestClaimsFollowTheJobGraph(t *testing.T) {
 		done   []string // completed before the claim
 		by     *pgstore.Store
 		owner  string
+		at     time.Duration // after t0
 		claims []string
 		why    string
 	}{
@@ -94,21 +97,29 @@ func TestClaimsFollowTheJobGraph(t *testing.T) {
 		{by: b, owner: "b", claims: nil, why: "everything else waits for the channel"},
 		{done: []string{"create"}, by: b, owner: "b", claims: []string{"announce", "card", "invite", "topic"},
 			why: "once the channel exists its calls and the announcement run at once"},
-		{done: []string{"topic", "announce", "invite"}, by: a, owner: "a", claims: nil,
-			why: "the pin and the welcome wait for the card's post, still in flight; the update waits for the declaration"},
-		{done: []string{"card"}, by: a, owner: "a", claims: []string{"pin", "welcome"}, why: "the card is posted"},
-		{done: []string{"pin"}, by: b, owner: "b", claims: nil, why: "an edit never overtakes a job an earlier transaction enqueued"},
-		{done: []string{"welcome"}, by: b, owner: "b", claims: []string{"edit-announce", "edit-card", "set-topic"},
+		{done: []string{"topic", "announce", "invite"}, by: a, owner: "a", at: lease - time.Nanosecond, claims: nil,
+			why: "the pin and the welcome wait for the card's post, still in flight (b's lease holds); the update waits for the declaration"},
+		{by: a, owner: "a", at: lease, claims: []string{"card"}, why: "b died: its lease on the card ran out"},
+		{by: a, owner: "a", at: lease, claims: nil, why: "the pin waits for the card's post taken over"},
+		{done: []string{"card"}, by: a, owner: "a", at: lease, claims: []string{"pin", "welcome"}, why: "the card is posted"},
+		{done: []string{"pin"}, by: b, owner: "b", at: lease, claims: nil, why: "an edit never overtakes a job an earlier transaction enqueued"},
+		{done: []string{"welcome"}, by: b, owner: "b", at: lease, claims: []string{"edit-announce", "edit-card", "set-topic"},
 			why: "the update's edits run at once once the declaration is done"},
-		{done: []string{"edit-card", "set-topic"}, by: a, owner: "a", claims: nil, why: "a job with no dependencies waits for every earlier one"},
-		{done: []string{"edit-announce"}, by: a, owner: "a", claims: []string{"old"}, why: "now it heads its lane"},
+		{done: []string{"edit-card", "set-topic"}, by: a, owner: "a", at: lease, claims: nil, why: "a job with no dependencies waits for every earlier one"},
+		{done: []string{"edit-announce"}, by: a, owner: "a", at: lease, claims: []string{"old"}, why: "now it heads its lane"},
 	}
 	for i, st := range steps {
 		for _, k := range st.done {
 			update(t, st.by, func(tx store.Tx) error { return tx.CompleteJob(ids[k]) })
 		}
-		if got := kinds(claim(t, st.by, st.owner, t0)); !slices.Equal(got, st.claims) {
-			t.Fatalf("step %d: after %v done, %s claimed %v, want %v: %s", i+1, st.done, st.owner, got, st.claims, st.why)
+		jobs := claim(t, st.by, st.owner, t0.Add(st.at))
+		if got := kinds(jobs); !slices.Equal(got, st.claims) {
+			t.Fatalf("step %d: after %v done, %s claimed %v at +%s, want %v: %s", i+1, st.done, st.owner, got, st.at, st.claims, st.why)
+		}
+		for _, j := range jobs {
+			if took := j.Kind == "card" && st.owner == "a"; j.MaybeDone != took {
+				t.Errorf("step %d: %s claimed with MaybeDone %v, want %v (a takeover looks before it acts)", i+1, j.Kind, j.MaybeDone, took)
+			}
 		}
 	}
 }
