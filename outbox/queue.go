@@ -51,9 +51,10 @@ func (q *queue) settle(f finished) {
 	q.n--
 }
 
-// drop forgets job id of lane, over a Claimer, whose claim was let go: a
-// lane may hold several claimed jobs at once (those whose dependencies
-// are done), and the others stay.
+// drop forgets job id of lane, over a Claimer, whose claim was let go (or
+// lapses). Only that job: the lane's next one, claimed once this one left
+// the store (a completion that committed though it was reported lost),
+// stays queued and runs.
 func (q *queue) drop(lane string, id uint64) {
 	q.settle(finished{lane: lane, id: id, done: true})
 }
