@@ -43,8 +43,9 @@ type slowSlack struct {
 // startSlowSlack wires the bot as `incidentbot run` does (app.Open) against
 // an emulator whose every call takes latency, with Slack's tier limits on
 // when rateLimits, and declares one incident to warm it up: the process's
-// first invite asks auth.test who the bot is, once.
-func startSlowSlack(b *testing.B, latency time.Duration, rateLimits bool) *slowSlack {
+// first invite asks auth.test who the bot is, once. configure, if given,
+// changes the configuration first (another store).
+func startSlowSlack(b *testing.B, latency time.Duration, rateLimits bool, configure ...func(*config.Config)) *slowSlack {
 	b.Helper()
 	emu := slackemu.Start(b, func(o *slackemu.Options) {
 		o.Logf, o.Latency, o.RateLimits = func(string, ...any) {}, latency, rateLimits
@@ -53,6 +54,9 @@ func startSlowSlack(b *testing.B, latency time.Duration, rateLimits bool) *slowS
 	s.announce = emu.CreateChannel("announcements", false, emu.BotUserID(), s.user)
 	cfg := emulatorConfig(emu, filepath.Join(b.TempDir(), "bench.db"))
 	cfg.Incidents.AnnounceChannel = s.announce
+	for _, c := range configure {
+		c(cfg)
+	}
 	tmpl, err := templates.Load("")
 	if err != nil {
 		b.Fatal(err)
@@ -274,10 +278,18 @@ func latencyName(d time.Duration) string { return fmt.Sprintf("%dms", d.Millisec
 // is posted ("announced") and until the declaration is complete
 // ("complete": channel, topic, purpose, invites, card posted and pinned,
 // first steps, announcement), at each round-trip latency.
-func BenchmarkDeclarationOnSlowSlack(b *testing.B) {
+func BenchmarkDeclarationOnSlowSlack(b *testing.B) { declarationOnSlowSlack(b) }
+
+// declarationOnSlowSlack is BenchmarkDeclarationOnSlowSlack on the store
+// configure sets up (bbolt when none).
+func declarationOnSlowSlack(b *testing.B, configure ...func(*testing.B, *config.Config)) {
 	for _, latency := range slackLatencies {
 		b.Run(latencyName(latency), func(b *testing.B) {
-			s := startSlowSlack(b, latency, false)
+			var setup []func(*config.Config)
+			for _, c := range configure {
+				setup = append(setup, func(cfg *config.Config) { c(b, cfg) })
+			}
+			s := startSlowSlack(b, latency, false, setup...)
 			var announced, complete []time.Duration
 			for b.Loop() {
 				acked, reached := s.declare(s.declared + 1)

@@ -17,3 +17,13 @@ func BenchmarkAckLatency200ConcurrentPostgres(b *testing.B) {
 	})
 	ackLatency200(b, emu, a, user, announce)
 }
+
+// BenchmarkDeclarationOnSlowSlackPostgres is BenchmarkDeclarationOnSlowSlack
+// on the PostgreSQL store (one replica, a throwaway server of its own per
+// latency): the worker claims a declaration's jobs as their dependencies
+// finish, as it runs them over bbolt.
+func BenchmarkDeclarationOnSlowSlackPostgres(b *testing.B) {
+	declarationOnSlowSlack(b, func(b *testing.B, c *config.Config) {
+		c.Store.Driver, c.Store.DSN = config.DriverPostgres, config.Secret(pgtest.Private(b).DSN("postgres"))
+	})
+}

@@ -12,7 +12,8 @@ import (
 // Claimer is a store that several replicas share (the PostgreSQL store).
 // With one, the worker does not read the whole outbox: it claims the jobs
 // it runs for a lease, so that each job runs on one replica at a time, an
-// incident's jobs run in order whichever replica runs them, and the jobs a
+// incident's jobs run in the order their dependencies (store.Job.Batch and
+// After) ask whichever replica runs them, and the jobs a
 // dead replica held are taken over once its lease runs out (marked
 // MaybeDone, so the next attempt looks before it acts).
 type Claimer interface {
@@ -42,19 +43,19 @@ func (o *Options) claimDefaults() {
 }
 
 // fetch returns the jobs to add to the queue: those enqueued since the
-// last read, or, over a Claimer, the lane heads claimed for this worker
-// (no more than it can start), leaving out the jobs it runs already.
+// last read, or, over a Claimer, the jobs claimed for this worker (no more
+// than it can start), leaving out the jobs it runs already.
 //
-// Claims are lane heads, so over a Claimer each lane still runs strictly
-// FIFO: a job's Batch and After are kept in the store but only narrow what
-// the worker starts once a replica holds several of a lane's jobs.
+// A claim hands out every job whose dependencies are done (the rule of
+// store.Job.Ready, as over bbolt), so a worker may hold several jobs of
+// one lane at once: a declaration's calls run together on PostgreSQL too.
 //
-// A lane's next head is claimed as soon as its previous job is completed
-// in the store, which is before the Run loop hears that it finished: such
-// a claim is queued behind the finished job and starts when the loop
-// settles it. (Leaving out every claim of a lane held here, as the worker
-// once did, left that claim with no one to run it until its lease ran out
-// and the job was taken over; a busy lane moved one job per lease.)
+// A job may be claimed as soon as the job it waits for is completed in the
+// store, which is before the Run loop hears that it finished: such a claim
+// is queued behind the finished job and starts when the loop settles it.
+// (Leaving out every claim of a lane held here, as the worker once did, left
+// that claim with no one to run it until its lease ran out and the job was
+// taken over; a busy lane moved one job per lease.)
 func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[uint64]string) ([]store.Job, error) {
 	if w.claimer == nil {
 		return w.opt.Store.PendingJobsAfter(q.last, 0)

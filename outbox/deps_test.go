@@ -15,6 +15,7 @@ import (
 	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
 )
 
 // node is a job of a test graph: its kind, the kinds of its own batch it
@@ -129,6 +130,21 @@ func (w *watcher) Perform(ctx context.Context, j store.Job) (outbox.Apply, error
 }
 
 func TestJobsWaitForWhatTheyNameOnly(t *testing.T) {
+	runDependencyCases(t, func(t *testing.T, p outbox.Performer) *harness {
+		return start(t, filepath.Join(t.TempDir(), "s.db"), p, nil, nil)
+	})
+}
+
+// Over PostgreSQL the worker claims what it runs, and the claim decides
+// what is ready: the same graphs run the same way, a declaration's calls
+// at once.
+func TestJobsWaitForWhatTheyNameOnlyOverPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	runDependencyCases(t, func(t *testing.T, p outbox.Performer) *harness { return startPG(t, dsn, p) })
+}
+
+// runDependencyCases runs each graph on a worker that start returns.
+func runDependencyCases(t *testing.T, start func(t *testing.T, p outbox.Performer) *harness) {
 	tests := []struct {
 		name    string
 		batches [][]node
@@ -185,7 +201,7 @@ func TestJobsWaitForWhatTheyNameOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wt := newWatcher(tt.together)
-			h := start(t, filepath.Join(t.TempDir(), "s.db"), wt, nil, nil)
+			h := start(t, wt)
 			wt.watch(h)
 			// Enqueued with the worker held back by nothing but the
 			// dependencies: the worker reads each transaction whole.

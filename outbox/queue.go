@@ -67,29 +67,22 @@ func (q *queue) drop(lane string, id uint64) {
 	q.settle(finished{lane: lane, id: id, done: true})
 }
 
-// barrier is the lowest job ID of j's lane that j does not wait for
-// wholesale: every earlier job of the lane must be done before j starts.
-// A job without dependency information waits for all earlier ones (FIFO).
-func barrier(j store.Job) uint64 {
-	if j.Batch != 0 && j.Batch < j.ID {
-		return j.Batch
-	}
-	return j.ID
-}
-
 // ready returns the jobs of a lane that may start now as far as ordering
-// goes (the caller checks NotBefore and the caps): those whose earlier
-// batches are done and whose After jobs have left the queue. jobs is in ID
-// order, and barriers never decrease along it (a batch's first ID is above
-// every earlier batch's jobs), so the scan stops at the first job still
-// waiting for an earlier batch.
+// goes (the caller checks NotBefore and the caps), by store.Job.Ready:
+// those whose earlier batches are done and whose After jobs have left the
+// queue. jobs is in ID order, and barriers never decrease along it (a
+// batch's first ID is above every earlier batch's jobs), so the scan stops
+// at the first job still waiting for an earlier batch. (Over a Claimer the
+// queue holds only claimed jobs, which the store found ready by the same
+// rule, so they pass whatever order they arrived in.)
 func (q *queue) ready(jobs []store.Job, running map[uint64]string, fn func(store.Job)) {
 	head := jobs[0].ID
+	pending := func(id uint64) bool { return q.ids[id] }
 	for _, j := range jobs {
-		if barrier(j) > head {
+		if j.Barrier() > head {
 			return
 		}
-		if running[j.ID] != "" || slices.ContainsFunc(j.After, func(id uint64) bool { return id != j.ID && q.ids[id] }) {
+		if running[j.ID] != "" || !j.Ready(head, pending) {
 			continue
 		}
 		fn(j)

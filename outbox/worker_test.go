@@ -23,10 +23,19 @@ import (
 type harness struct {
 	t      *testing.T
 	path   string
-	store  *boltstore.Store
+	store  testStore
 	worker *outbox.Worker
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// testStore is what the tests use of a store: bbolt's, or PostgreSQL's.
+type testStore interface {
+	outbox.Store
+	View(fn func(tx store.Tx) error) error
+	PendingJobs(limit int) ([]store.Job, error)
+	OutboxDepth() (int, error)
+	Close() error
 }
 
 func openStore(t *testing.T, path string, notify func()) *boltstore.Store {
