@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/outbox"
+	"github.com/incidentbot/incidentbot/store"
 )
 
 // transientCodes are Slack error codes that a later retry may not get.
@@ -74,4 +75,15 @@ func slackCode(err error) string {
 func triggerExchanged(err error) bool {
 	code := slackCode(err)
 	return code == "exchanged_trigger_id" || code == "trigger_exchanged"
+}
+
+// storeErr classifies a failed read of what a job needs: what does not
+// exist will not appear on a retry, but a store that cannot answer just
+// now (a database restarting) will, and giving up would drop an
+// acknowledged side effect.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return outbox.Permanent(err)
+	}
+	return err
 }

@@ -45,7 +45,7 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	}
 	inc, err := p.cmds.Incident(job.Incident)
 	if err != nil {
-		return nil, outbox.Permanent(err)
+		return nil, storeErr(err)
 	}
 	switch job.Kind {
 	case commands.JobCreateChannel:

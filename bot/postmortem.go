@@ -81,7 +81,7 @@ func (p *Performer) uploadPostmortem(ctx context.Context, job store.Job, inc *in
 	}
 	req, err := p.cmds.Event(inc.Number, pl.Event)
 	if err != nil {
-		return nil, outbox.Permanent(err)
+		return nil, storeErr(err)
 	}
 	name := postmortem.FileName(inc)
 	title := fmt.Sprintf("%s postmortem draft, %s", inc.ID(), req.At.UTC().Format("2006-01-02 15:04:05 UTC"))

@@ -77,7 +77,7 @@ func (p *Performer) postEvent(ctx context.Context, job store.Job, inc *incident.
 	if pl.Event != 0 {
 		var err error
 		if ev, err = p.cmds.Event(inc.Number, pl.Event); err != nil {
-			return nil, outbox.Permanent(err)
+			return nil, storeErr(err)
 		}
 	}
 	data := struct {
