@@ -81,7 +81,8 @@ func TestRateLimitDelay(t *testing.T) {
 	}{
 		{time.Second, 0, time.Second}, // never sooner than Slack allows
 		{time.Second, 0.5, 1500 * time.Millisecond},
-		{3 * time.Second, 0.999, 5997 * time.Millisecond},
+		{3 * time.Second, 0.999, 5700 * time.Millisecond}, // the last of ten steps of 0.3 s
+		{3 * time.Second, 0.05, 3 * time.Second},
 		{time.Minute, 0.5, time.Minute + 5*time.Second}, // the spread is capped at 10 s
 	}
 	for _, tt := range tests {

@@ -497,16 +497,22 @@ func Backoff(attempt int, base, max time.Duration, r float64) time.Duration {
 // spread, so that a minute-long hold does not become two.
 const maxRateLimitSpread = 10 * time.Second
 
+// rateLimitSlots is how many instants the spread is drawn from: enough to
+// part the jobs one limit refused, few enough that the worker wakes a few
+// times per hold rather than once per job.
+const rateLimitSlots = 10
+
 // RateLimitDelay is when a job refused with Retry-After d tries again: never
 // sooner than d, and later by up to one more d (at most maxRateLimitSpread),
-// drawn from r in [0,1). The jobs one limit refused together (twenty
-// announcements in one channel) would otherwise all come back at the same
-// instant, and all but the first be refused again: spread out, the first
-// back takes the limit's next slot, its refusal holds the rest in the
-// transport (which answers them without asking Slack), and fewer calls
-// reach Slack only to be refused.
+// in one of rateLimitSlots steps drawn from r in [0,1). The jobs one limit
+// refused together (twenty announcements in one channel) would otherwise
+// all come back at the same instant, and all but the first be refused
+// again: spread out, the first back takes the limit's next slot, its
+// refusal holds the rest in the transport (which answers them without
+// asking Slack), and fewer calls reach Slack only to be refused.
 func RateLimitDelay(d time.Duration, r float64) time.Duration {
-	return d + time.Duration(r*float64(min(d, maxRateLimitSpread)))
+	slot := min(int(r*rateLimitSlots), rateLimitSlots-1)
+	return d + time.Duration(slot)*min(d, maxRateLimitSpread)/rateLimitSlots
 }
 
 type noMetrics struct{}
