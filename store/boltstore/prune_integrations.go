@@ -19,22 +19,19 @@ func (tx *boltTx) PruneAlertGroups(before time.Time, limit int) (int, error) {
 		return 0, err
 	}
 	var old []string
-	err = b.ForEach(func(k, v []byte) error {
-		if limit > 0 && len(old) >= limit {
-			return nil
-		}
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && (limit <= 0 || len(old) < limit); k, _ = c.Next() {
 		var g store.AlertGroup
 		if _, err := getJSON(b, k, &g); err != nil {
-			return fmt.Errorf("alert group %q: %w", k, err)
+			return 0, fmt.Errorf("prune alert groups: alert group %q: %w", k, err)
 		}
 		done, err := tx.alertGroupDone(g, before)
+		if err != nil {
+			return 0, fmt.Errorf("prune alert groups: %w", err)
+		}
 		if done {
 			old = append(old, string(k))
 		}
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("prune alert groups: %w", err)
 	}
 	for _, k := range old {
 		if err := b.Delete([]byte(k)); err != nil {
