@@ -317,14 +317,23 @@ func TestResolveEndsTheIncidentEverywhere(t *testing.T) {
 	if !strings.Contains(got, "resolved") {
 		t.Fatalf("reply %q", got)
 	}
-	w.expectCalls(t,
+	// At once, but for the next step, which shows below the final update.
+	calls := w.expectCalls(t, anyOrder(
 		"chat.postMessage "+ch.ID,      // the final update
 		"chat.postMessage "+w.announce, // in the announcement's thread
 		"chat.postMessage "+ch.ID,      // what to do next: the postmortem
 		"chat.update "+ch.ID,           // the card
 		"conversations.setTopic "+ch.ID,
 		"chat.update "+w.announce, // the announcement
-	)
+	))
+	inChannel := func(text string) int {
+		return slices.IndexFunc(calls, func(c slackemu.Call) bool {
+			return c.Method == "chat.postMessage" && c.Args["channel"] == ch.ID && strings.Contains(callText(c), text)
+		})
+	}
+	if final, next := inChannel("Resolved: INC-1"), inChannel("/incident postmortem"); final < 0 || next < final {
+		t.Fatalf("the next step (call %d) does not follow the final update (call %d)", next, final)
+	}
 	final := []string{"Resolved: INC-1", "rolled back the bad deploy", "Resolved after"}
 	if n := len(w.lcPosted(ch.ID, final...)); n != 1 {
 		t.Fatalf("%d final updates in the channel", n)

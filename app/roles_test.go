@@ -204,14 +204,23 @@ func TestRoleSlashCommandAssignsIt(t *testing.T) {
 	if !strings.Contains(got, "<@"+dana+"> is now *Operations Lead* for INC-1") {
 		t.Fatalf("reply %q", got)
 	}
-	w.expectCalls(t,
+	calls := w.expectCalls(t,
 		"users.info", // before the ack: is the assignee someone who can hold a role?
-		"conversations.invite "+ch.ID,
-		"chat.update "+ch.ID, // the card
-		"conversations.setTopic "+ch.ID,
-		"chat.update "+w.announce, // the announcement
-		"chat.postMessage "+ch.ID, // who holds the role now
+		anyOrder(
+			"conversations.invite "+ch.ID,
+			"chat.update "+ch.ID, // the card
+			"conversations.setTopic "+ch.ID,
+			"chat.update "+w.announce, // the announcement
+			"chat.postMessage "+ch.ID, // who holds the role now
+		),
 	)
+	// The message waits until dana is in the channel and on the card.
+	at := func(method string) int {
+		return slices.IndexFunc(calls, func(c slackemu.Call) bool { return c.Method == method && c.Args["channel"] == ch.ID })
+	}
+	if post := at("chat.postMessage"); post < at("conversations.invite") || post < at("chat.update") {
+		t.Fatal("the role was said in the channel before dana was in it and on the card")
+	}
 	w.assertAssigned(m, "ops", dana, alice, "", "is now *Operations Lead*", "technical work")
 }
 
@@ -233,15 +242,24 @@ func TestCommanderHandoffReachesTimelineChannelAndAnnouncement(t *testing.T) {
 	if !strings.Contains(got, "passes from <@"+alice+"> to <@"+bob+">") {
 		t.Fatalf("reply %q", got)
 	}
-	w.expectCalls(t,
+	calls := w.expectCalls(t,
 		"users.info",
-		"conversations.invite "+ch.ID,
-		"chat.update "+ch.ID, // the card
-		"conversations.setTopic "+ch.ID,
-		"chat.update "+w.announce,      // the announcement
-		"chat.postMessage "+ch.ID,      // the handoff, in the channel
-		"chat.postMessage "+w.announce, // and in the announcement's thread
+		anyOrder(
+			"conversations.invite "+ch.ID,
+			"chat.update "+ch.ID, // the card
+			"conversations.setTopic "+ch.ID,
+			"chat.update "+w.announce,      // the announcement
+			"chat.postMessage "+ch.ID,      // the handoff, in the channel
+			"chat.postMessage "+w.announce, // and in the announcement's thread
+		),
 	)
+	// The channel's message waits until bob is in and on the card.
+	at := func(method, channel string) int {
+		return slices.IndexFunc(calls, func(c slackemu.Call) bool { return c.Method == method && c.Args["channel"] == channel })
+	}
+	if post := at("chat.postMessage", ch.ID); post < at("conversations.invite", ch.ID) || post < at("chat.update", ch.ID) {
+		t.Fatal("the handoff was said in the channel before bob was in it and on the card")
+	}
 	ev := w.assertAssigned(m, "commander", bob, carol, alice, "handoff", "<@"+alice+">", "handed over by <@"+carol+">", "brief them")
 	if ev.At.IsZero() {
 		t.Fatal("the handoff has no time")

@@ -105,17 +105,6 @@ func (g *jobGraph) add(kind string, payload any, after ...uint64) (uint64, error
 	return id, err
 }
 
-// enqueueRefresh re-renders everything that shows the incident's state: the
-// card, the topic and (when there is one) the announcement.
-func enqueueRefresh(tx store.Tx, inc *incident.Incident) error {
-	for _, kind := range []string{JobRefreshCard, JobSetTopic, JobRefreshAnnouncement} {
-		if err := enqueue(tx, inc.Number, kind, nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // enqueueRefreshIn adds the refreshes to g: each edits its own message
 // (or the topic), so none waits for another.
 func enqueueRefreshIn(g *jobGraph) error {
@@ -130,4 +119,9 @@ func enqueueRefreshIn(g *jobGraph) error {
 // enqueuePost posts the message template about ev to target.
 func enqueuePost(tx store.Tx, number uint64, target, template string, ev incident.Event) error {
 	return enqueue(tx, number, JobPost, PostPayload{Target: target, Template: template, Event: ev.Seq})
+}
+
+// addPost is enqueuePost in a job graph, after the jobs named.
+func addPost(g *jobGraph, target, template string, ev incident.Event, after ...uint64) (uint64, error) {
+	return g.add(JobPost, PostPayload{Target: target, Template: template, Event: ev.Seq}, after...)
 }

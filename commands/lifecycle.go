@@ -117,21 +117,11 @@ type UpdateSnapshot struct {
 	Event    incident.Event  `json:"event"`
 }
 
-// enqueueUpdatePosts posts the structured update about ev in the incident
-// channel and, unless the incident is private (its announcement reveals
-// nothing), in the announcement's thread. ev is the last event the
+// addUpdatePosts adds to g the structured update about ev, posted in the
+// incident channel and, unless the incident is private (its announcement
+// reveals nothing), in the announcement's thread. ev is the last event the
 // use-case appended, so inc's severity and status are those just after it:
-// what a replay of the timeline up to ev would tell.
-func enqueueUpdatePosts(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
-	for _, pl := range updatePosts(inc, ev) {
-		if err := enqueue(tx, inc.Number, JobPostUpdate, pl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// addUpdatePosts is enqueueUpdatePosts in a job graph: the two posts go to
+// what a replay of the timeline up to ev would tell. The two posts go to
 // different conversations, so neither waits for the other. It returns the
 // channel post's job, which a later post in the channel waits for.
 func addUpdatePosts(g *jobGraph, inc *incident.Incident, ev incident.Event) (channelPost uint64, err error) {

@@ -278,14 +278,17 @@ func (s *Service) remind(tx store.Tx, number uint64, now time.Time) (bool, error
 		Kind: ReminderUpdate, At: now, Since: since, Missed: inc.MissedUpdates, Event: ev.Seq,
 		Escalated: inc.MissedUpdates >= escalateCommander,
 	}
-	if err := enqueue(tx, number, JobReminder, pl); err != nil {
+	// The reminder in the channel and its escalation in the
+	// announcement's thread go to different conversations: at once.
+	g := &jobGraph{tx: tx, number: number}
+	if _, err := g.add(JobReminder, pl); err != nil {
 		return false, err
 	}
 	// A private incident's announcement reveals nothing, so its thread
 	// hears nothing either.
 	if inc.MissedUpdates >= escalateThread && s.AnnounceChannelFor(inc) != "" && !inc.Private {
 		pl.Kind = ReminderEscalation
-		if err := enqueue(tx, number, JobReminder, pl); err != nil {
+		if _, err := g.add(JobReminder, pl); err != nil {
 			return false, err
 		}
 	}
@@ -382,13 +385,16 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		if err := tx.PutIncident(inc); err != nil {
 			return err
 		}
-		if err := enqueueRefresh(tx, inc); err != nil {
+		// One round trip: what shows "next update by", and the message
+		// saying so, each touch their own message (or the topic).
+		g := &jobGraph{tx: tx, number: inc.Number}
+		if err := enqueueRefreshIn(g); err != nil {
 			return err
 		}
 		if ev, err = s.appendEvent(tx, inc, ev); err != nil {
 			return err
 		}
-		if err := enqueuePost(tx, inc.Number, TargetChannel, "snoozed.tmpl", ev); err != nil {
+		if _, err := addPost(g, TargetChannel, "snoozed.tmpl", ev); err != nil {
 			return err
 		}
 		res.Incident, res.Due = inc, next

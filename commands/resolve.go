@@ -53,13 +53,17 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		if err := tx.ClearReminder(inc.Number); err != nil {
 			return err
 		}
-		if err := enqueueUpdatePosts(tx, inc, ev); err != nil {
+		// As an update that resolves: the posts and the edits at once,
+		// the next step below the final update in the channel.
+		g := &jobGraph{tx: tx, number: inc.Number}
+		channelPost, err := addUpdatePosts(g, inc, ev)
+		if err != nil {
 			return err
 		}
-		if err := enqueuePost(tx, inc.Number, TargetChannel, "resolved.tmpl", ev); err != nil {
+		if _, err := addPost(g, TargetChannel, "resolved.tmpl", ev, channelPost); err != nil {
 			return err
 		}
-		if err := enqueueRefresh(tx, inc); err != nil {
+		if err := enqueueRefreshIn(g); err != nil {
 			return err
 		}
 		res.Incident = inc

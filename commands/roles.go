@@ -139,29 +139,39 @@ func (s *Service) AssignRole(ctx context.Context, in AssignRoleInput) (AssignRol
 	return res, nil
 }
 
-// enqueueRoleJobs lists the side effects of a role change, in order: the
-// new holder is in the channel before the message that names them, and the
-// card shows them by the time they read it.
+// enqueueRoleJobs enqueues the side effects of a role change as a graph,
+// in two round trips: the invitation, the refreshes and (for the
+// commander) the thread's message at once; then the channel's message,
+// which waits until the new holder is in the channel and the card shows
+// them by the time they read it.
 func (s *Service) enqueueRoleJobs(tx store.Tx, inc *incident.Incident, ev incident.Event) error {
-	if err := enqueue(tx, inc.Number, JobInvite, InvitePayload{Users: []string{ev.To}}); err != nil {
+	g := &jobGraph{tx: tx, number: inc.Number}
+	invite, err := g.add(JobInvite, InvitePayload{Users: []string{ev.To}})
+	if err != nil {
 		return err
 	}
-	if err := enqueueRefresh(tx, inc); err != nil {
+	card, err := g.add(JobRefreshCard, nil)
+	if err != nil {
 		return err
+	}
+	for _, kind := range []string{JobSetTopic, JobRefreshAnnouncement} {
+		if _, err := g.add(kind, nil); err != nil {
+			return err
+		}
 	}
 	tmpl := TemplateRoleAssigned
 	if ev.Kind == incident.EventRoleHandoff {
 		tmpl = TemplateRoleHandoff
 	}
-	if err := enqueuePost(tx, inc.Number, TargetChannel, tmpl, ev); err != nil {
+	if _, err := addPost(g, TargetChannel, tmpl, ev, invite, card); err != nil {
 		return err
 	}
 	if ev.Role == incident.RoleCommander {
 		// Stakeholders follow the announcement's thread; the refreshed
 		// announcement alone would change silently.
-		return enqueuePost(tx, inc.Number, TargetThread, TemplateRoleCommander, ev)
+		_, err = addPost(g, TargetThread, TemplateRoleCommander, ev)
 	}
-	return nil
+	return err
 }
 
 // roleIncident finds the incident an assignment is about: by channel (an

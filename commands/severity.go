@@ -61,15 +61,18 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		if err := s.scheduleReminder(tx, inc, now); err != nil {
 			return err
 		}
-		if err := enqueuePost(tx, inc.Number, TargetChannel, "severity.tmpl", ev); err != nil {
+		// One round trip: each job posts in its own conversation or edits
+		// its own message.
+		g := &jobGraph{tx: tx, number: inc.Number}
+		if _, err := addPost(g, TargetChannel, "severity.tmpl", ev); err != nil {
 			return err
 		}
 		if res.Escalated && !inc.Private {
-			if err := enqueuePost(tx, inc.Number, TargetThread, "severity.tmpl", ev); err != nil {
+			if _, err := addPost(g, TargetThread, "severity.tmpl", ev); err != nil {
 				return err
 			}
 		}
-		if err := enqueueRefresh(tx, inc); err != nil {
+		if err := enqueueRefreshIn(g); err != nil {
 			return err
 		}
 		res.Incident, res.Event = inc, ev

@@ -1,5 +1,7 @@
 // Package janitor keeps the store from growing without bound: on the bot's
-// clock it forgets the keys of deliveries too old to be redelivered.
+// clock it forgets the keys of deliveries too old to be redelivered, the
+// HTTP API's Idempotency-Keys once a retry is no longer expected, and the
+// Alertmanager groups that no notification can need any more.
 package janitor
 
 import (
@@ -16,9 +18,14 @@ import (
 // commands.DeliveryRetention); pruning hourly keeps at most an hour more.
 const DefaultEvery = time.Hour
 
-// Pruner forgets old delivery keys; *commands.Service satisfies it.
+// Pruner forgets what the store no longer needs; *commands.Service
+// satisfies it.
 type Pruner interface {
+	// PruneDeliveries forgets old delivery keys and says how many.
 	PruneDeliveries(ctx context.Context) (int, error)
+	// PruneIntegrations forgets alert groups done with and old
+	// Idempotency-Keys, and says how many of each.
+	PruneIntegrations(ctx context.Context) (groups, keys int, err error)
 }
 
 // Options configures a Janitor; Pruner is required.
@@ -90,5 +97,12 @@ func (j *Janitor) prune(ctx context.Context) {
 		j.opt.Log.Error().Err(err).Int("pruned", n).Msg("janitor: prune delivery keys; will try again later")
 	case n > 0:
 		j.opt.Log.Info().Int("pruned", n).Msg("janitor: forgot old delivery keys")
+	}
+	groups, keys, err := j.opt.Pruner.PruneIntegrations(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		j.opt.Log.Error().Err(err).Int("alert_groups", groups).Int("idempotency_keys", keys).Msg("janitor: prune alert groups and idempotency keys; will try again later")
+	case groups+keys > 0:
+		j.opt.Log.Info().Int("alert_groups", groups).Int("idempotency_keys", keys).Msg("janitor: forgot alert groups done with and old idempotency keys")
 	}
 }

@@ -76,6 +76,10 @@ type Options struct {
 	SlackConcurrency int
 	// BaseDelay and MaxDelay bound the exponential backoff (defaults 1s, 5m).
 	BaseDelay, MaxDelay time.Duration
+	// Rand draws the jitter of retries, a number in [0,1) (default
+	// math/rand/v2's Float64): the random half of the backoff, and how far
+	// past its Retry-After a refused job comes back (RateLimitDelay).
+	Rand func() float64
 	// MaxAttempts turns a job that keeps failing transiently into a permanent
 	// failure (default 30, about two hours at the 5m cap).
 	MaxAttempts int
@@ -133,6 +137,9 @@ func New(opt Options) *Worker {
 	}
 	if opt.MaxDelay <= 0 {
 		opt.MaxDelay = 5 * time.Minute
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.Float64
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 30
@@ -441,11 +448,12 @@ func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log zerolo
 	next := j
 	delay, limited := retryDelay(cause)
 	if limited {
+		delay = RateLimitDelay(delay, w.opt.Rand())
 		log.Debug().Err(cause).Dur("retry_in", delay).Msg("outbox: rate limited; waiting")
 	} else {
 		next.Attempts++
 		next.MaybeDone = true
-		delay = Backoff(next.Attempts, w.opt.BaseDelay, w.opt.MaxDelay, rand.Float64())
+		delay = Backoff(next.Attempts, w.opt.BaseDelay, w.opt.MaxDelay, w.opt.Rand())
 		log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
 	}
 	next.NotBefore, next.LastError = w.opt.Clock.Now().Add(delay), cause.Error()
@@ -484,6 +492,28 @@ func Backoff(attempt int, base, max time.Duration, r float64) time.Duration {
 		d = max
 	}
 	return d/2 + time.Duration(r*float64(d/2))
+}
+
+// maxRateLimitSpread caps how far past its Retry-After a refused job is
+// spread, so that a minute-long hold does not become two.
+const maxRateLimitSpread = 10 * time.Second
+
+// rateLimitSlots is how many instants the spread is drawn from: enough to
+// part the jobs one limit refused, few enough that the worker wakes a few
+// times per hold rather than once per job.
+const rateLimitSlots = 10
+
+// RateLimitDelay is when a job refused with Retry-After d tries again: never
+// sooner than d, and later by up to one more d (at most maxRateLimitSpread),
+// in one of rateLimitSlots steps drawn from r in [0,1). The jobs one limit
+// refused together (twenty announcements in one channel) would otherwise
+// all come back at the same instant, and all but the first be refused
+// again: spread out, the first back takes the limit's next slot, its
+// refusal holds the rest in the transport (which answers them without
+// asking Slack), and fewer calls reach Slack only to be refused.
+func RateLimitDelay(d time.Duration, r float64) time.Duration {
+	slot := min(int(r*rateLimitSlots), rateLimitSlots-1)
+	return d + time.Duration(slot)*min(d, maxRateLimitSpread)/rateLimitSlots
 }
 
 type noMetrics struct{}

@@ -52,7 +52,10 @@ func start(t *testing.T, path string, p outbox.Performer, clk clock.Clock, onPer
 	h := &harness{t: t, path: path, done: make(chan struct{})}
 	enqueued := wake.New()
 	h.store = openStore(t, path, enqueued.Notify)
-	w := outbox.New(outbox.Options{Store: h.store, Performer: p, Wake: enqueued, Clock: clk, Log: zerolog.Nop(), OnPermanent: onPermanent, BaseDelay: time.Second, MaxDelay: time.Minute, Grace: 200 * time.Millisecond})
+	// No jitter drawn: these tests see Retry-After, and the backoff's
+	// fixed half, exactly (TestRetriesOfOneRateLimitAreSpread draws some).
+	noJitter := func() float64 { return 0 }
+	w := outbox.New(outbox.Options{Store: h.store, Performer: p, Wake: enqueued, Clock: clk, Log: zerolog.Nop(), OnPermanent: onPermanent, BaseDelay: time.Second, MaxDelay: time.Minute, Rand: noJitter, Grace: 200 * time.Millisecond})
 	h.worker = w
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel

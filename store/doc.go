@@ -36,6 +36,10 @@
 //     ID; AlertDeclarationsSince counts the declarations recorded at or
 //     after a time, and RecordAlertDeclaration forgets the ones before the
 //     cutoff it is given; an APIRequest reads back by its key.
+//     PruneAlertGroups forgets only groups with nothing firing whose
+//     incident was resolved (or, never declared, that were first seen)
+//     before its cutoff; PruneAPIRequests only keys recorded before its
+//     cutoff, the oldest first.
 //   - Resolving an incident (PutIncident, open → resolved) drops its
 //     reminder and enters it into the postmortem-nudge index and, when the
 //     backend was asked to, the archive index; the Next* methods read the

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/incidentbot/incidentbot/incident"
+)
 
 // The integrations' records: what the bot knows of each Alertmanager alert
 // group, and what each Idempotency-Key of the HTTP API produced.
@@ -31,6 +35,29 @@ type AlertGroup struct {
 	Suggested bool `json:"suggested,omitempty"`
 	// FirstSeen is when the first notification of the group arrived.
 	FirstSeen time.Time `json:"first_seen"`
+}
+
+// Done says whether g may be forgotten (Tx.PruneAlertGroups): no alert of
+// it is firing, and inc, its incident, was resolved before before, or, when
+// it never had one (a suggestion), it was first seen before before. inc is
+// nil when g has no incident or it is missing (then g is kept).
+//
+// Forgetting such a group changes nothing Alertmanager can tell apart: a
+// later notification of it either fires an alert, which would start a new
+// incident (or suggestion) anyway, or only resolves alerts, which the bot
+// ignores for a group it does not know and for a resolved incident alike.
+// A group with an alert still firing is kept however old, or a resend of
+// that alert would declare it again.
+func (g AlertGroup) Done(inc *incident.Incident, before time.Time) bool {
+	switch {
+	case len(g.Firing) > 0:
+		return false
+	case g.Incident == 0:
+		return g.FirstSeen.Before(before)
+	case inc == nil:
+		return false
+	}
+	return !inc.Open() && inc.ResolvedAt.Before(before)
 }
 
 // FiringAlert is one alert of a group that is firing.

@@ -123,6 +123,17 @@ type Tx interface {
 	APIRequest(key string) (APIRequest, bool, error)
 	// PutAPIRequest records what key produced.
 	PutAPIRequest(key string, r APIRequest) error
+	// PruneAlertGroups forgets the alert groups that no notification can
+	// need any more, at most limit of them (all when limit <= 0), and
+	// returns how many: those with no alert firing whose incident was
+	// resolved before before or, for a group that never had an incident
+	// (a suggestion), that were first seen before it. A group with an alert
+	// still firing, or whose incident is open or missing, is kept.
+	PruneAlertGroups(before time.Time, limit int) (int, error)
+	// PruneAPIRequests forgets the Idempotency-Keys recorded (APIRequest.At)
+	// before before, at most limit of them (all when limit <= 0), oldest
+	// first, and returns how many.
+	PruneAPIRequests(before time.Time, limit int) (int, error)
 
 	// Size is how many bytes the backend's storage holds, for growth
 	// measurements.

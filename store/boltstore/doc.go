@@ -44,12 +44,14 @@
 //	                          auto-archive (v3; only with
 //	                          Options.IndexArchives)
 //	alert_groups
-//	  <groupKey>            → store.AlertGroup: Alertmanager groups (v4)
+//	  <groupKey>            → store.AlertGroup: Alertmanager groups (v4);
+//	                          PruneAlertGroups forgets those done with
 //	alert_declarations
 //	  <time><number>        → empty: incidents declared from alerts in the
 //	                          last minute, the rate limit (v4)
 //	api_requests
-//	  <Idempotency-Key>     → store.APIRequest (v4)
+//	  <Idempotency-Key>     → store.APIRequest (v4); PruneAPIRequests
+//	                          forgets old ones (a scan: keyed by the client's key)
 //
 // The indexes are kept by the Tx methods that write the records:
 // PutIncident maintains incidents_open and incidents_by_channel, drops

@@ -40,6 +40,8 @@ var mutants = []struct{ name, subtest string }{
 	{"each-alert-declaration-drops-nanoseconds", "ForEachAlertDeclaration"},
 	{"each-api-request-skips-the-first", "ForEachAPIRequest"},
 	{"each-alert-group-repeats-past-a-page", "ForEachIntegrationsAcrossPages"},
+	{"prune-alert-groups-by-first-seen", "PruneAlertGroups"},
+	{"prune-api-requests-newest-first", "PruneAPIRequests"},
 	{"update-commits-on-error", "FailedUpdateLeavesNoTrace"},
 	{"update-swallows-panic", "PanickingUpdateLeavesNoTrace"},
 	{"update-ignores-context", "CanceledUpdateDoesNotRun"},
@@ -276,4 +278,64 @@ func (tx mutantTx) ForEachAPIRequest(fn func(string, store.APIRequest) error) er
 		}
 		return fn(k, r)
 	})
+}
+
+func (tx mutantTx) PruneAlertGroups(before time.Time, limit int) (int, error) {
+	if tx.m != "prune-alert-groups-by-first-seen" {
+		return tx.Tx.PruneAlertGroups(before, limit)
+	}
+	// Decides every quiet group by when it was first seen, as if it were a
+	// suggestion, whatever became of its incident.
+	var withIncident []store.AlertGroup
+	if err := tx.Tx.ForEachAlertGroup(func(g store.AlertGroup) error {
+		if g.Incident != 0 {
+			withIncident = append(withIncident, g)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, g := range withIncident {
+		g.Incident = 0
+		if err := tx.Tx.PutAlertGroup(g); err != nil {
+			return 0, err
+		}
+	}
+	n, err := tx.Tx.PruneAlertGroups(before, limit)
+	for _, g := range withIncident {
+		if _, ok, _ := tx.Tx.AlertGroup(g.Key); ok {
+			_ = tx.Tx.PutAlertGroup(g)
+		}
+	}
+	return n, err
+}
+
+func (tx mutantTx) PruneAPIRequests(before time.Time, limit int) (int, error) {
+	if tx.m != "prune-api-requests-newest-first" || limit <= 0 {
+		return tx.Tx.PruneAPIRequests(before, limit)
+	}
+	// Keeps the oldest: prunes all it may, then puts the oldest back.
+	type rec struct {
+		key string
+		r   store.APIRequest
+	}
+	var old []rec
+	if err := tx.Tx.ForEachAPIRequest(func(k string, r store.APIRequest) error {
+		if r.At.Before(before) {
+			old = append(old, rec{k, r})
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Tx.PruneAPIRequests(before, 0); err != nil {
+		return 0, err
+	}
+	slices.SortFunc(old, func(a, b rec) int { return a.r.At.Compare(b.r.At) })
+	for _, o := range old[:max(len(old)-limit, 0)] {
+		if err := tx.Tx.PutAPIRequest(o.key, o.r); err != nil {
+			return 0, err
+		}
+	}
+	return min(limit, len(old)), nil
 }

@@ -133,7 +133,9 @@ func (s *Store) PendingJobs(limit int) ([]store.Job, error) { return s.PendingJo
 // committed later has a lower ID.
 func (s *Store) PendingJobsAfter(after uint64, limit int) ([]store.Job, error) {
 	var jobs []store.Job
-	err := s.view(func(tx *pgTx) error {
+	// The outbox's Store interface has no context (bbolt's reads wait on
+	// nothing); a page of jobs is a short read.
+	err := s.view(context.Background(), func(tx *pgTx) error {
 		lim := any(nil) // LIMIT NULL: no limit
 		if limit > 0 {
 			lim = limit

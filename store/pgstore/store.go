@@ -254,16 +254,33 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, lockCou
 
 // View runs fn in a read-only snapshot. Never start another transaction
 // inside fn.
+//
+// View takes no context: it is the backend-neutral read that the
+// use-cases, the workers and the contract suite share with bbolt
+// (commands.Store, storetest.Backend), whose reads wait on nothing outside
+// the process, and adding one changes every reader of every package. Its
+// reads are short (one incident, the open ones, a page of jobs) and end
+// with the connection if the server goes away. A caller that holds a
+// context and may read long, such as a copy of the whole store, uses
+// ViewContext.
 func (s *Store) View(fn func(tx store.Tx) error) error {
-	return s.view(func(tx *pgTx) error { return fn(tx) })
+	return s.ViewContext(context.Background(), fn)
 }
 
-func (s *Store) view(fn func(tx *pgTx) error) error {
-	ctx := context.Background()
+// ViewContext is View ending with ctx: waiting for a connection, starting
+// the snapshot and every query fn makes through tx stop once ctx is done,
+// and fn's reads then fail with ctx's error.
+func (s *Store) ViewContext(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.view(ctx, func(tx *pgTx) error { return fn(tx) })
+}
+
+func (s *Store) view(ctx context.Context, fn func(tx *pgTx) error) error {
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return s.wrap(dbError{fmt.Errorf("begin: %w", err)})
 	}
+	// With ctx done, pgx closes the connection instead of rolling back on
+	// it, so no half-read connection returns to the pool.
 	defer ptx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
 	if err := fn(&pgTx{ctx: ctx, tx: ptx, s: s, readOnly: true}); err != nil {
 		if isDB(err) {

@@ -49,6 +49,18 @@ type Store interface {
 	View(fn func(tx store.Tx) error) error
 }
 
+// viewIn reads st in one snapshot that ends with ctx where the backend's
+// reads wait on a server (pgstore's ViewContext): a copy reads the whole
+// store, and an interrupted copy must not keep reading.
+func viewIn(ctx context.Context, st Store, fn func(tx store.Tx) error) error {
+	if v, ok := st.(interface {
+		ViewContext(ctx context.Context, fn func(tx store.Tx) error) error
+	}); ok {
+		return v.ViewContext(ctx, fn)
+	}
+	return st.View(fn)
+}
+
 // ErrNotEmpty is wrapped by Copy when the target already holds data; the
 // target is left as it was.
 var ErrNotEmpty = errors.New("target store is not empty")
@@ -68,7 +80,7 @@ func Copy(ctx context.Context, src, dst Store) (Tally, error) {
 		if err := requireEmpty(out); err != nil {
 			return err
 		}
-		return src.View(func(in store.Tx) error { return copyAll(ctx, in, out) })
+		return viewIn(ctx, src, func(in store.Tx) error { return copyAll(ctx, in, out) })
 	})
 	if err != nil {
 		return Tally{}, err

@@ -64,6 +64,8 @@ var contract = []struct {
 	{"AlertGroups", testAlertGroups},
 	{"AlertDeclarations", testAlertDeclarations},
 	{"APIRequests", testAPIRequests},
+	{"PruneAlertGroups", testPruneAlertGroups},
+	{"PruneAPIRequests", testPruneAPIRequests},
 	{"ForEachJob", testForEachJob},
 	{"ForEachDeliveryKey", testForEachDeliveryKey},
 	{"ForEachAlertGroup", testForEachAlertGroup},
