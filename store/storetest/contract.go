@@ -52,6 +52,7 @@ var contract = []struct {
 	{"PutIncident", testPutIncident},
 	{"ChannelIndex", testChannelIndex},
 	{"OpenIncidentsAndForEach", testOpenAndForEach},
+	{"OpenTitles", testOpenTitles},
 	{"IncidentsDeclaredSince", testDeclaredSince},
 	{"Events", testEvents},
 	{"ForEachEvent", testForEachEvent},

@@ -1,0 +1,41 @@
+package pgstore
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/incidentbot/incidentbot/store"
+)
+
+// OpenTitles returns what a duplicate check compares of every open
+// incident, in number order: the server picks the fields out of each
+// record, so only they cross the network and are decoded. They are read
+// from the record itself, so they follow it in every transaction.
+func (tx *pgTx) OpenTitles() ([]store.OpenTitle, error) {
+	out, err := collect(tx, `SELECT number, body->>'title', coalesce(body->>'service', ''),
+		body->>'declared_at', coalesce((body->>'drill')::boolean, false)
+		FROM incidents WHERE open ORDER BY number`, nil, scanTitle)
+	if err != nil {
+		return nil, fmt.Errorf("open titles: %w", err)
+	}
+	return out, nil
+}
+
+func scanTitle(row pgx.CollectableRow) (store.OpenTitle, error) {
+	var t store.OpenTitle
+	var title, declared *string
+	if err := row.Scan(&t.Number, &title, &t.Service, &declared, &t.Drill); err != nil {
+		return t, err
+	}
+	if title != nil {
+		t.Title = *title
+	}
+	if declared != nil {
+		// As encoding/json reads a time.Time: RFC 3339 with nanoseconds.
+		if err := t.DeclaredAt.UnmarshalText([]byte(*declared)); err != nil {
+			return t, decodeError{fmt.Errorf("incident %d: declared_at: %w", t.Number, err)}
+		}
+	}
+	return t, nil
+}
