@@ -28,21 +28,66 @@ func PossibleDuplicates(open []*Incident, title, service string, now time.Time) 
 }
 
 // Candidates are open incidents prepared for several duplicate checks
-// (PossibleDuplicates): each title split into its words once. With
-// hundreds open and as many declarations at once, splitting every open
-// title again for each declaration was most of the check.
+// (PossibleDuplicates): each title split into its words once, and an index
+// from each word to the titles that have it. With hundreds open and as
+// many declarations at once, splitting every open title again for each
+// declaration, then comparing the new title with every open one, was most
+// of the check. Similar titles share a word (SimilarTitles), so a check
+// compares the new title only with the titles sharing one of its words,
+// and, when both carry numbers, a number: the answer is the same as
+// comparing with every one.
 type Candidates struct {
 	open  []*Incident
 	words []map[string]bool
+	// byWord indexes open by the words of its titles; plain does the same
+	// for the titles without a number (isNumber), which a title with a
+	// number may match by its other words.
+	byWord, plain map[string][]int
+	// serviced lists the incidents with a service, for the same-service
+	// rule.
+	serviced []int
+	// titles maps each title to its words, for the next read (Renew).
+	titles map[string]map[string]bool
 }
 
 // NewCandidates prepares open for Duplicates. The incidents are only read.
 func NewCandidates(open []*Incident) *Candidates {
-	c := &Candidates{open: open, words: make([]map[string]bool, len(open))}
-	for i, inc := range open {
-		c.words[i] = TitleWords(inc.Title)
+	return (*Candidates)(nil).Renew(open)
+}
+
+// Renew prepares open as NewCandidates does, taking the words of a title
+// that c (may be nil) had already split: from one read of the open
+// incidents to the next, most titles are the same.
+func (c *Candidates) Renew(open []*Incident) *Candidates {
+	n := &Candidates{
+		open: open, words: make([]map[string]bool, len(open)),
+		byWord: map[string][]int{}, plain: map[string][]int{}, titles: make(map[string]map[string]bool, len(open)),
 	}
-	return c
+	for i, inc := range open {
+		words, ok := n.titles[inc.Title]
+		if !ok && c != nil {
+			words, ok = c.titles[inc.Title]
+		}
+		if !ok {
+			words = TitleWords(inc.Title)
+		}
+		n.titles[inc.Title] = words
+		n.words[i] = words
+		numbered := false
+		for w := range words {
+			n.byWord[w] = append(n.byWord[w], i)
+			numbered = numbered || isNumber(w)
+		}
+		if !numbered {
+			for w := range words {
+				n.plain[w] = append(n.plain[w], i)
+			}
+		}
+		if inc.Service != "" {
+			n.serviced = append(n.serviced, i)
+		}
+	}
+	return n
 }
 
 // Open returns the prepared incidents.
@@ -53,7 +98,8 @@ func (c *Candidates) Open() []*Incident { return c.open }
 func (c *Candidates) Duplicates(title, service string, now time.Time) []*Incident {
 	var out []*Incident
 	words := TitleWords(title)
-	for i, inc := range c.open {
+	for _, i := range c.sharing(words, service != "") {
+		inc := c.open[i]
 		// A drill is practice: a real outage is never the same as one.
 		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
 			continue
@@ -68,6 +114,30 @@ func (c *Candidates) Duplicates(title, service string, now time.Time) []*Inciden
 		out = out[:maxDuplicates]
 	}
 	return out
+}
+
+// sharing returns, in the order of c.open, the incidents that may be
+// duplicates of a title with words: those whose title shares a word with
+// it (only a number, when both titles carry numbers: similarWords), and,
+// with a service given, those with a service.
+func (c *Candidates) sharing(words map[string]bool, service bool) []int {
+	numbered := false
+	for w := range words {
+		numbered = numbered || isNumber(w)
+	}
+	var out []int
+	for w := range words {
+		if numbered && !isNumber(w) {
+			out = append(out, c.plain[w]...)
+		} else {
+			out = append(out, c.byWord[w]...)
+		}
+	}
+	if service {
+		out = append(out, c.serviced...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // SimilarTitles reports whether two incident titles probably describe the
