@@ -28,26 +28,50 @@ func PossibleDuplicates(open []*Incident, title, service string, now time.Time) 
 }
 
 // Candidates are open incidents prepared for several duplicate checks
-// (PossibleDuplicates): each title split into its words once, and an index
-// from each word to the titles that have it. With hundreds open and as
-// many declarations at once, splitting every open title again for each
-// declaration, then comparing the new title with every open one, was most
-// of the check. Similar titles share a word (SimilarTitles), so a check
-// compares the new title only with the titles sharing one of its words,
-// and, when both carry numbers, a number: the answer is the same as
+// (PossibleDuplicates): each title split into its words once, and a
+// signature of those words. With hundreds open and as many declarations
+// at once, splitting every open title again for each declaration, then
+// comparing the new title with every open one, was most of the check.
+// Similar titles share a word (SimilarTitles), and a number when both
+// carry numbers, so a title whose signature shares no bit with the new
+// one's is passed over without comparing: the answer is the same as
 // comparing with every one.
 type Candidates struct {
 	open  []*Incident
 	words []map[string]bool
-	// byWord indexes open by the words of its titles; plain does the same
-	// for the titles without a number (isNumber), which a title with a
-	// number may match by its other words.
-	byWord, plain map[string][]int
-	// serviced lists the incidents with a service, for the same-service
-	// rule.
-	serviced []int
-	// titles maps each title to its words, for the next read (Renew).
-	titles map[string]map[string]bool
+	sigs  []signature
+}
+
+// signature has one bit per word of a title (a hash of the word picks
+// it) in all, and per number in nums; two titles that share a word share
+// its bit.
+type signature struct{ all, nums uint64 }
+
+func signatureOf(words map[string]bool) signature {
+	var s signature
+	for w := range words {
+		// FNV-1a: the same word gets the same bit in every process.
+		h := uint64(14695981039346656037)
+		for i := 0; i < len(w); i++ {
+			h = (h ^ uint64(w[i])) * 1099511628211
+		}
+		bit := uint64(1) << (h % 64)
+		s.all |= bit
+		if isNumber(w) {
+			s.nums |= bit
+		}
+	}
+	return s
+}
+
+// mayBeSimilar is false when titles with signatures a and b cannot be
+// similar (similarWords): they share no word, or both carry numbers and
+// share none of them.
+func (a signature) mayBeSimilar(b signature) bool {
+	if a.nums != 0 && b.nums != 0 {
+		return a.nums&b.nums != 0
+	}
+	return a.all&b.all != 0
 }
 
 // NewCandidates prepares open for Duplicates. The incidents are only read.
@@ -55,37 +79,25 @@ func NewCandidates(open []*Incident) *Candidates {
 	return (*Candidates)(nil).Renew(open)
 }
 
-// Renew prepares open as NewCandidates does, taking the words of a title
-// that c (may be nil) had already split: from one read of the open
-// incidents to the next, most titles are the same.
+// Renew prepares open as NewCandidates does, taking the words of each
+// incident that c (may be nil) held with the same number and title: from
+// one read of the open incidents to the next, most are the same. Both
+// are in number order when read from a store; otherwise less is reused.
 func (c *Candidates) Renew(open []*Incident) *Candidates {
-	n := &Candidates{
-		open: open, words: make([]map[string]bool, len(open)),
-		byWord: map[string][]int{}, plain: map[string][]int{}, titles: make(map[string]map[string]bool, len(open)),
-	}
+	n := &Candidates{open: open, words: make([]map[string]bool, len(open)), sigs: make([]signature, len(open))}
+	j := 0
 	for i, inc := range open {
-		words, ok := n.titles[inc.Title]
-		if !ok && c != nil {
-			words, ok = c.titles[inc.Title]
-		}
-		if !ok {
-			words = TitleWords(inc.Title)
-		}
-		n.titles[inc.Title] = words
-		n.words[i] = words
-		numbered := false
-		for w := range words {
-			n.byWord[w] = append(n.byWord[w], i)
-			numbered = numbered || isNumber(w)
-		}
-		if !numbered {
-			for w := range words {
-				n.plain[w] = append(n.plain[w], i)
+		if c != nil {
+			for j < len(c.open) && c.open[j].Number < inc.Number {
+				j++
+			}
+			if j < len(c.open) && c.open[j].Number == inc.Number && c.open[j].Title == inc.Title {
+				n.words[i], n.sigs[i] = c.words[j], c.sigs[j]
+				continue
 			}
 		}
-		if inc.Service != "" {
-			n.serviced = append(n.serviced, i)
-		}
+		n.words[i] = TitleWords(inc.Title)
+		n.sigs[i] = signatureOf(n.words[i])
 	}
 	return n
 }
@@ -98,14 +110,14 @@ func (c *Candidates) Open() []*Incident { return c.open }
 func (c *Candidates) Duplicates(title, service string, now time.Time) []*Incident {
 	var out []*Incident
 	words := TitleWords(title)
-	for _, i := range c.sharing(words, service != "") {
-		inc := c.open[i]
+	sig := signatureOf(words)
+	for i, inc := range c.open {
 		// A drill is practice: a real outage is never the same as one.
 		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
 			continue
 		}
 		sameService := service != "" && strings.EqualFold(inc.Service, service)
-		if sameService || similarWords(c.words[i], words) {
+		if sameService || c.sigs[i].mayBeSimilar(sig) && similarWords(c.words[i], words) {
 			out = append(out, inc)
 		}
 	}
@@ -114,30 +126,6 @@ func (c *Candidates) Duplicates(title, service string, now time.Time) []*Inciden
 		out = out[:maxDuplicates]
 	}
 	return out
-}
-
-// sharing returns, in the order of c.open, the incidents that may be
-// duplicates of a title with words: those whose title shares a word with
-// it (only a number, when both titles carry numbers: similarWords), and,
-// with a service given, those with a service.
-func (c *Candidates) sharing(words map[string]bool, service bool) []int {
-	numbered := false
-	for w := range words {
-		numbered = numbered || isNumber(w)
-	}
-	var out []int
-	for w := range words {
-		if numbered && !isNumber(w) {
-			out = append(out, c.plain[w]...)
-		} else {
-			out = append(out, c.byWord[w]...)
-		}
-	}
-	if service {
-		out = append(out, c.serviced...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // SimilarTitles reports whether two incident titles probably describe the

@@ -117,11 +117,15 @@ func TestCandidatesAnswerAsComparingWithEveryTitle(t *testing.T) {
 		return out[:min(len(out), maxDuplicates)]
 	}
 	var prev *Candidates
+	var before []*Incident
 	for round := range 20 {
 		var open []*Incident
 		for n := range 60 {
 			inc := &Incident{Number: uint64(n + 1), Title: title(), Service: services[rng.IntN(len(services))], Status: Investigating,
 				DeclaredAt: now.Add(-time.Duration(rng.IntN(8*60)) * time.Minute), Drill: rng.IntN(10) == 0}
+			if n < len(before) && rng.IntN(2) == 0 {
+				inc.Title = before[n].Title // the same title read again: its words are reused
+			}
 			if rng.IntN(10) == 0 {
 				inc.Status = Resolved
 			}
@@ -135,7 +139,7 @@ func TestCandidatesAnswerAsComparingWithEveryTitle(t *testing.T) {
 				t.Fatalf("round %d: Duplicates(%q, %q) = %v, want %v", round, ti, svc, numbersOf(got), numbersOf(want))
 			}
 		}
-		prev = c
+		prev, before = c, open
 	}
 }
 
