@@ -18,23 +18,15 @@ import (
 // declaration's idempotency key: once it has declared, a redelivery is no
 // duplicate of the incident it declared, so nothing is returned.
 //
-// The check compares titles only (store.Tx.OpenTitles, in a read shared
-// with the checks asking at the same time), then reads the few incidents
-// it names: every declaration makes this check before its ack.
+// The check compares headlines only (store.Tx.OpenHeadlines, in a read
+// shared with the checks asking at the same time), then reads the few
+// incidents it names: every declaration makes this check before its ack.
 func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer, key string, members Membership) ([]*incident.Incident, error) {
-	open, err := s.openReads.get(func() ([]*incident.Incident, error) {
-		var titles []store.OpenTitle
-		err := s.Store.View(func(tx store.Tx) error {
-			var err error
-			titles, err = tx.OpenTitles()
+	open, err := s.openReads.get(func() (open []incident.Headline, err error) {
+		err = s.Store.View(func(tx store.Tx) error {
+			open, err = tx.OpenHeadlines()
 			return err
 		})
-		// Only what a duplicate check compares: each stands for its
-		// incident until the match is read whole below.
-		open := make([]*incident.Incident, len(titles))
-		for i, t := range titles {
-			open[i] = &incident.Incident{Number: t.Number, Title: t.Title, Service: t.Service, DeclaredAt: t.DeclaredAt, Drill: t.Drill}
-		}
 		return open, err
 	})
 	if err != nil {
@@ -44,10 +36,10 @@ func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer
 		service = svc.Name
 	}
 	matches := open.Duplicates(title, service, s.now())
-	if key == "" && len(matches) == 0 {
+	if len(matches) == 0 {
 		return nil, nil
 	}
-	// Read after the open titles (whose read may be shared): a
+	// Read after the open headlines (whose read may be shared): a
 	// declaration seen here has committed, so if it was not yet seen, the
 	// read above, older, cannot hold the incident it declared. An incident
 	// resolved since that read is no longer one to warn about.

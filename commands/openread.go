@@ -36,9 +36,9 @@ type openRound struct {
 	joined int
 }
 
-// get returns the open incidents as read (by read) after the call began,
-// prepared for duplicate checks.
-func (g *openReads) get(read func() ([]*incident.Incident, error)) (*incident.Candidates, error) {
+// get returns the headlines of the open incidents as read (by read) after
+// the call began, prepared for duplicate checks.
+func (g *openReads) get(read func() ([]incident.Headline, error)) (*incident.Candidates, error) {
 	g.mu.Lock()
 	if r := g.next; r != nil {
 		r.joined++

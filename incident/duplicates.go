@@ -24,7 +24,33 @@ const maxDuplicates = 3
 // first, at most three. Callers filter the result by visibility: a private incident must
 // not be revealed to someone who may not see it.
 func PossibleDuplicates(open []*Incident, title, service string, now time.Time) []*Incident {
-	return NewCandidates(open).Duplicates(title, service, now)
+	var still []*Incident
+	var heads []Headline
+	for _, inc := range open {
+		if inc.Open() {
+			still = append(still, inc)
+			heads = append(heads, inc.Headline())
+		}
+	}
+	var out []*Incident
+	for _, i := range NewCandidates(heads).matches(title, service, now) {
+		out = append(out, still[i])
+	}
+	return out
+}
+
+// Headline is what a duplicate check compares of an open incident.
+type Headline struct {
+	Number     uint64
+	Title      string
+	Service    string
+	DeclaredAt time.Time
+	Drill      bool
+}
+
+// Headline returns what a duplicate check compares of i.
+func (i *Incident) Headline() Headline {
+	return Headline{Number: i.Number, Title: i.Title, Service: i.Service, DeclaredAt: i.DeclaredAt, Drill: i.Drill}
 }
 
 // Candidates are open incidents prepared for several duplicate checks
@@ -37,7 +63,7 @@ func PossibleDuplicates(open []*Incident, title, service string, now time.Time) 
 // one's is passed over without comparing: the answer is the same as
 // comparing with every one.
 type Candidates struct {
-	open  []*Incident
+	open  []Headline
 	words []map[string]bool
 	sigs  []signature
 }
@@ -74,8 +100,8 @@ func (a signature) mayBeSimilar(b signature) bool {
 	return a.all&b.all != 0
 }
 
-// NewCandidates prepares open for Duplicates. The incidents are only read.
-func NewCandidates(open []*Incident) *Candidates {
+// NewCandidates prepares the headlines of open incidents for Duplicates.
+func NewCandidates(open []Headline) *Candidates {
 	return (*Candidates)(nil).Renew(open)
 }
 
@@ -83,7 +109,7 @@ func NewCandidates(open []*Incident) *Candidates {
 // incident that c (may be nil) held with the same number and title: from
 // one read of the open incidents to the next, most are the same. Both
 // are in number order when read from a store; otherwise less is reused.
-func (c *Candidates) Renew(open []*Incident) *Candidates {
+func (c *Candidates) Renew(open []Headline) *Candidates {
 	n := &Candidates{open: open, words: make([]map[string]bool, len(open)), sigs: make([]signature, len(open))}
 	j := 0
 	for i, inc := range open {
@@ -102,26 +128,35 @@ func (c *Candidates) Renew(open []*Incident) *Candidates {
 	return n
 }
 
-// Open returns the prepared incidents.
-func (c *Candidates) Open() []*Incident { return c.open }
+// Open returns the prepared headlines.
+func (c *Candidates) Open() []Headline { return c.open }
 
-// Duplicates is PossibleDuplicates over the prepared incidents. It only
+// Duplicates is PossibleDuplicates over the prepared headlines. It only
 // reads c, so several goroutines may call it at once.
-func (c *Candidates) Duplicates(title, service string, now time.Time) []*Incident {
-	var out []*Incident
+func (c *Candidates) Duplicates(title, service string, now time.Time) []Headline {
+	var out []Headline
+	for _, i := range c.matches(title, service, now) {
+		out = append(out, c.open[i])
+	}
+	return out
+}
+
+// matches returns the positions in c.open of Duplicates' answer.
+func (c *Candidates) matches(title, service string, now time.Time) []int {
+	var out []int
 	words := TitleWords(title)
 	sig := signatureOf(words)
-	for i, inc := range c.open {
+	for i, h := range c.open {
 		// A drill is practice: a real outage is never the same as one.
-		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
+		if h.Drill || h.DeclaredAt.Before(now.Add(-DuplicateWindow)) || h.DeclaredAt.After(now) {
 			continue
 		}
-		sameService := service != "" && strings.EqualFold(inc.Service, service)
+		sameService := service != "" && strings.EqualFold(h.Service, service)
 		if sameService || c.sigs[i].mayBeSimilar(sig) && similarWords(c.words[i], words) {
-			out = append(out, inc)
+			out = append(out, i)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *Incident) int { return b.DeclaredAt.Compare(a.DeclaredAt) })
+	slices.SortStableFunc(out, func(a, b int) int { return c.open[b].DeclaredAt.Compare(c.open[a].DeclaredAt) })
 	if len(out) > maxDuplicates {
 		out = out[:maxDuplicates]
 	}

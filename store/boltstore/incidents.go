@@ -89,7 +89,7 @@ func (tx *boltTx) putIncident(incs *bolt.Bucket, inc *incident.Incident, oldChan
 	}
 	if inc.Open() {
 		var entry []byte
-		if entry, err = encodeTitle(inc); err == nil {
+		if entry, err = encodeHeadline(inc); err == nil {
 			err = open.Put(key, entry)
 		}
 	} else {

@@ -52,7 +52,7 @@ var contract = []struct {
 	{"PutIncident", testPutIncident},
 	{"ChannelIndex", testChannelIndex},
 	{"OpenIncidentsAndForEach", testOpenAndForEach},
-	{"OpenTitles", testOpenTitles},
+	{"OpenHeadlines", testOpenHeadlines},
 	{"IncidentsDeclaredSince", testDeclaredSince},
 	{"Events", testEvents},
 	{"ForEachEvent", testForEachEvent},

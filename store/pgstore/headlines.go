@@ -5,25 +5,25 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/incident"
 )
 
-// OpenTitles returns what a duplicate check compares of every open
+// OpenHeadlines returns what a duplicate check compares of every open
 // incident, in number order: the server picks the fields out of each
 // record, so only they cross the network and are decoded. They are read
 // from the record itself, so they follow it in every transaction.
-func (tx *pgTx) OpenTitles() ([]store.OpenTitle, error) {
+func (tx *pgTx) OpenHeadlines() ([]incident.Headline, error) {
 	out, err := collect(tx, `SELECT number, body->>'title', coalesce(body->>'service', ''),
 		body->>'declared_at', coalesce((body->>'drill')::boolean, false)
-		FROM incidents WHERE open ORDER BY number`, nil, scanTitle)
+		FROM incidents WHERE open ORDER BY number`, nil, scanHeadline)
 	if err != nil {
-		return nil, fmt.Errorf("open titles: %w", err)
+		return nil, fmt.Errorf("open headlines: %w", err)
 	}
 	return out, nil
 }
 
-func scanTitle(row pgx.CollectableRow) (store.OpenTitle, error) {
-	var t store.OpenTitle
+func scanHeadline(row pgx.CollectableRow) (incident.Headline, error) {
+	var t incident.Headline
 	var title, declared *string
 	if err := row.Scan(&t.Number, &title, &t.Service, &declared, &t.Drill); err != nil {
 		return t, err

@@ -13,11 +13,11 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// TestOpenTitlesReadsOnlyTheIndex: OpenTitles answers from the open
+// TestOpenHeadlinesReadsOnlyTheIndex: OpenHeadlines answers from the open
 // index's entries alone (every record overwritten with bytes that are not
 // JSON), reads the record for an entry an earlier version left empty, and
 // refuses a damaged entry instead of inventing a title.
-func TestOpenTitlesReadsOnlyTheIndex(t *testing.T) {
+func TestOpenHeadlinesReadsOnlyTheIndex(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "bot.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -38,26 +38,26 @@ func TestOpenTitlesReadsOnlyTheIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.OpenTitle{
+	want := []incident.Headline{
 		{Number: 1, Title: "checkout 500s", Service: "payments", DeclaredAt: at},
 		{Number: 2, Title: "search slow", DeclaredAt: at.Add(time.Minute), Drill: true},
 	}
 	check := func(what string) {
 		t.Helper()
-		var got []store.OpenTitle
+		var got []incident.Headline
 		if err := s.View(func(tx store.Tx) error {
 			var err error
-			got, err = tx.OpenTitles()
+			got, err = tx.OpenHeadlines()
 			return err
 		}); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 		if len(got) != len(want) {
-			t.Fatalf("%s: OpenTitles = %+v, want %+v", what, got, want)
+			t.Fatalf("%s: OpenHeadlines = %+v, want %+v", what, got, want)
 		}
 		for i := range want {
 			if g, w := got[i], want[i]; g.Number != w.Number || g.Title != w.Title || g.Service != w.Service || !g.DeclaredAt.Equal(w.DeclaredAt) || g.Drill != w.Drill {
-				t.Errorf("%s: OpenTitles[%d] = %+v, want %+v", what, i, g, w)
+				t.Errorf("%s: OpenHeadlines[%d] = %+v, want %+v", what, i, g, w)
 			}
 		}
 	}
@@ -80,12 +80,12 @@ func TestOpenTitlesReadsOnlyTheIndex(t *testing.T) {
 	raw(bucketIncidentsOpen, 1, []byte{})
 	check("entry left empty by an earlier version")
 
-	raw(bucketIncidentsOpen, 2, []byte{titleFormat, 0, 200})
+	raw(bucketIncidentsOpen, 2, []byte{headlineFormat, 0, 200})
 	err = s.View(func(tx store.Tx) error {
-		_, err := tx.OpenTitles()
+		_, err := tx.OpenHeadlines()
 		return err
 	})
-	if !errors.Is(err, errTitleEntry) {
-		t.Errorf("OpenTitles over a damaged entry: %v, want errTitleEntry", err)
+	if !errors.Is(err, errHeadlineEntry) {
+		t.Errorf("OpenHeadlines over a damaged entry: %v, want errHeadlineEntry", err)
 	}
 }
