@@ -146,9 +146,14 @@ func (c *Candidates) matches(title, service string, now time.Time) []int {
 	var out []int
 	words := TitleWords(title)
 	sig := signatureOf(words)
+	from := now.Add(-DuplicateWindow)
 	for i, h := range c.open {
+		// Most titles are passed over here, on their signature alone.
+		if service == "" && !c.sigs[i].mayBeSimilar(sig) {
+			continue
+		}
 		// A drill is practice: a real outage is never the same as one.
-		if h.Drill || h.DeclaredAt.Before(now.Add(-DuplicateWindow)) || h.DeclaredAt.After(now) {
+		if h.Drill || h.DeclaredAt.Before(from) || h.DeclaredAt.After(now) {
 			continue
 		}
 		sameService := service != "" && strings.EqualFold(h.Service, service)

@@ -45,33 +45,38 @@ func encodeHeadline(inc *incident.Incident) ([]byte, error) {
 
 var errHeadlineEntry = errors.New("open index entry is damaged")
 
-// decodeHeadline reads an entry written by encodeHeadline. The strings are
-// copied: b is bbolt's memory, valid only inside the transaction.
-func decodeHeadline(number uint64, b []byte) (incident.Headline, error) {
-	t := incident.Headline{Number: number}
+// decodeHeadline reads an entry written by encodeHeadline, all but the
+// title and service, which it returns as they are in b: bbolt's memory,
+// valid only inside the transaction.
+func decodeHeadline(number uint64, b []byte) (h incident.Headline, title, service []byte, err error) {
+	h.Number = number
 	if len(b) < 2 || b[0] != headlineFormat {
-		return t, errHeadlineEntry
+		return h, nil, nil, errHeadlineEntry
 	}
-	t.Drill = b[1]&headlineDrill != 0
+	h.Drill = b[1]&headlineDrill != 0
 	b = b[2:]
 	var parts [3][]byte
 	for i := range parts {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {
-			return t, errHeadlineEntry
+			return h, nil, nil, errHeadlineEntry
 		}
 		parts[i], b = b[k:k+int(n)], b[k+int(n):]
 	}
-	if err := t.DeclaredAt.UnmarshalBinary(parts[0]); err != nil {
-		return t, errHeadlineEntry
+	if err := h.DeclaredAt.UnmarshalBinary(parts[0]); err != nil {
+		return h, nil, nil, errHeadlineEntry
 	}
-	t.Title, t.Service = string(parts[1]), string(parts[2])
-	return t, nil
+	return h, parts[1], parts[2], nil
 }
 
 // OpenHeadlines returns what a duplicate check compares of every open
 // incident, in number order, reading the open index alone. An entry left
 // empty by an earlier version is read from the incident's record instead.
+//
+// It runs for every declaration, over hundreds or thousands of entries, so
+// it allocates by the read, not by the entry: the result at its final
+// size (the keys are counted first), and every title and service copied
+// into one string.
 func (tx *boltTx) OpenHeadlines() ([]incident.Headline, error) {
 	open, err := tx.bucket(bucketIncidentsOpen)
 	if err != nil {
@@ -81,8 +86,17 @@ func (tx *boltTx) OpenHeadlines() ([]incident.Headline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open headlines: %w", err)
 	}
-	var out []incident.Headline
 	c := open.Cursor()
+	count := 0
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		count++
+	}
+	out := make([]incident.Headline, 0, count)
+	// Where each title and service is in text; start -1: read from the
+	// record, which set them already.
+	type span struct{ start, title, service int }
+	spans := make([]span, 0, count)
+	var text []byte
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		n, err := parseU64(k)
 		if err != nil {
@@ -94,13 +108,23 @@ func (tx *boltTx) OpenHeadlines() ([]incident.Headline, error) {
 				return nil, fmt.Errorf("open headlines: %w", err)
 			}
 			out = append(out, inc.Headline())
+			spans = append(spans, span{start: -1})
 			continue
 		}
-		t, err := decodeHeadline(n, v)
+		h, title, service, err := decodeHeadline(n, v)
 		if err != nil {
 			return nil, fmt.Errorf("open headlines: %s: %w", incident.FormatID(n), err)
 		}
-		out = append(out, t)
+		out = append(out, h)
+		spans = append(spans, span{start: len(text), title: len(title), service: len(service)})
+		text = append(append(text, title...), service...)
+	}
+	all := string(text)
+	for i, sp := range spans {
+		if sp.start >= 0 {
+			out[i].Title = all[sp.start : sp.start+sp.title]
+			out[i].Service = all[sp.start+sp.title : sp.start+sp.title+sp.service]
+		}
 	}
 	return out, nil
 }
