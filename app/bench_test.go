@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,11 +72,18 @@ func ackLatency200(b *testing.B, emu *slackemu.Server, a *app.App, user, announc
 }
 
 // ackLatency200Drain is ackLatency200 with idle saying when the outbox has
-// drained (over replicas: every replica's).
+// drained (over replicas: every replica's). Besides the latencies it
+// reports the CPU the whole process (bot and emulator) spent per round
+// until the last ack: on a shared machine the wall time varies with the
+// load, this much less.
 func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Context) error, user, announce string) {
 	var all []time.Duration
+	var cpu time.Duration
+	rounds := 0
 	seq := 0
 	for b.Loop() {
+		rounds++
+		cpu -= processCPU(b)
 		lat := make([]time.Duration, 200)
 		var wg sync.WaitGroup
 		for i := range 200 {
@@ -95,6 +103,7 @@ func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Co
 			}()
 		}
 		wg.Wait()
+		cpu += processCPU(b)
 		all = append(all, lat...)
 		b.StopTimer()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -107,6 +116,16 @@ func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Co
 	slices.Sort(all)
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(rounds), "cpu-ms/round")
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDeclareEndToEnd50 declares 50 incidents at once and measures the

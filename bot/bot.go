@@ -127,8 +127,10 @@ func New(opt Options) *Bot {
 		renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log,
 		announceCh: b.announceCh, started: opt.Clock.Now(),
 	}
-	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Config.Silence, Clock: opt.Clock}
+	acks := &acking{}
+	b.socket = &Socket{API: opt.API, Handler: b, Log: opt.Log, Metrics: opt.Metrics, Silence: opt.Config.Silence, Clock: opt.Clock, Acking: acks}
 	b.worker = outbox.New(outbox.Options{
+		Foreground:  acks,
 		Store:       opt.Store,
 		Performer:   outbox.ByKind(b.performer, opt.Performers),
 		Wake:        opt.Wake,

@@ -69,6 +69,9 @@ type Socket struct {
 	// Wait pauses between connection attempts; it returns false when ctx
 	// ends first. Tests may replace it to observe backoff.
 	Wait func(ctx context.Context, d time.Duration) bool
+	// Acking, when set, counts the envelopes whose handler has not
+	// returned yet (the outbox gives way to them).
+	Acking *acking
 
 	connected atomic.Bool
 	status    atomic.Value // string: why the socket is not connected

@@ -196,6 +196,9 @@ func (s *Socket) accept(ctx context.Context, l *link, req socketmode.Request, re
 	}
 	s.Metrics.Envelope(req.Type)
 	s.handlers.Add(1)
+	if s.Acking != nil {
+		s.Acking.begin()
+	}
 	go s.dispatch(ctx, l, req, received)
 }
 
@@ -204,6 +207,11 @@ func (s *Socket) accept(ctx context.Context, l *link, req socketmode.Request, re
 func (s *Socket) dispatch(ctx context.Context, l *link, req socketmode.Request, received time.Time) {
 	defer s.handlers.Done()
 	payload, after := s.handle(ctx, req)
+	if s.Acking != nil {
+		// The handler's work is what competes for the CPU; sending may
+		// wait for a connection, and the outbox need not wait with it.
+		s.Acking.end()
+	}
 	frame := s.ackFrame(req.EnvelopeID, payload)
 	s.seen.done(req.EnvelopeID, frame)
 	if err := s.send(l, frame); err != nil {

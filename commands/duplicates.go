@@ -17,10 +17,14 @@ import (
 // whose membership cannot be checked is left out. key is the
 // declaration's idempotency key: once it has declared, a redelivery is no
 // duplicate of the incident it declared, so nothing is returned.
+//
+// The check compares headlines only (store.Tx.OpenHeadlines, in a read
+// shared with the checks asking at the same time), then reads the few
+// incidents it names: every declaration makes this check before its ack.
 func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer, key string, members Membership) ([]*incident.Incident, error) {
-	open, err := s.openReads.get(func() (open []*incident.Incident, err error) {
+	open, err := s.openReads.get(func() (open []incident.Headline, err error) {
 		err = s.Store.View(func(tx store.Tx) error {
-			open, err = tx.OpenIncidents()
+			open, err = tx.OpenHeadlines()
 			return err
 		})
 		return open, err
@@ -28,31 +32,46 @@ func (s *Service) PossibleDuplicates(ctx context.Context, title, service, viewer
 	if err != nil {
 		return nil, fmt.Errorf("possible duplicates: %w", err)
 	}
-	// Read after the open incidents (whose read may be shared): a
-	// declaration seen here has committed, so if it was not yet seen, the
-	// read above, older, cannot hold the incident it declared.
-	if key != "" {
-		var done bool
-		if err := s.Store.View(func(tx store.Tx) error {
-			var err error
-			done, err = tx.Seen("declare:" + key)
-			return err
-		}); err != nil {
-			return nil, fmt.Errorf("possible duplicates: %w", err)
-		}
-		if done {
-			return nil, nil
-		}
-	}
 	if svc, ok := s.Settings.Service(service); ok {
 		service = svc.Name
 	}
+	matches := open.Duplicates(title, service, s.now())
+	if len(matches) == 0 {
+		return nil, nil
+	}
+	// Read after the open headlines (whose read may be shared): a
+	// declaration seen here has committed, so if it was not yet seen, the
+	// read above, older, cannot hold the incident it declared. An incident
+	// resolved since that read is no longer one to warn about.
+	var dups []*incident.Incident
+	if err := s.Store.View(func(tx store.Tx) error {
+		if key != "" {
+			done, err := tx.Seen("declare:" + key)
+			if err != nil || done {
+				return err
+			}
+		}
+		for _, m := range matches {
+			inc, err := tx.Incident(m.Number)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if inc.Open() {
+				dups = append(dups, inc)
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("possible duplicates: %w", err)
+	}
 	var out []*incident.Incident
-	for _, inc := range open.Duplicates(title, service, s.now()) {
+	for _, inc := range dups {
 		m := membershipOf(ctx, members, inc, viewer)
 		if inc.VisibleTo(viewer, m) {
-			c := *inc // the read is shared with other callers
-			out = append(out, &c)
+			out = append(out, inc)
 		}
 	}
 	return out, nil

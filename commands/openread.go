@@ -22,6 +22,9 @@ type openReads struct {
 	mu      sync.Mutex
 	next    *openRound // the read that callers arriving now wait for
 	running sync.Mutex // held by the read in progress
+	// last is the latest read's result, whose split titles the next
+	// read reuses (incident.Candidates.Renew); guarded by running.
+	last *incident.Candidates
 }
 
 type openRound struct {
@@ -33,9 +36,9 @@ type openRound struct {
 	joined int
 }
 
-// get returns the open incidents as read (by read) after the call began,
-// prepared for duplicate checks.
-func (g *openReads) get(read func() ([]*incident.Incident, error)) (*incident.Candidates, error) {
+// get returns the headlines of the open incidents as read (by read) after
+// the call began, prepared for duplicate checks.
+func (g *openReads) get(read func() ([]incident.Headline, error)) (*incident.Candidates, error) {
 	g.mu.Lock()
 	if r := g.next; r != nil {
 		r.joined++
@@ -64,7 +67,8 @@ func (g *openReads) get(read func() ([]*incident.Incident, error)) (*incident.Ca
 	r.open, r.err = nil, err
 	if err == nil {
 		// Prepared once for all the callers of this read.
-		r.open = incident.NewCandidates(open)
+		r.open = g.last.Renew(open)
+		g.last = r.open
 	}
 	return r.open, r.err
 }

@@ -16,12 +16,12 @@ func TestDuplicateChecksArrivingTogetherShareOneRead(t *testing.T) {
 	var g openReads
 	var reads atomic.Int32
 	release := make(chan struct{})
-	read := func() ([]*incident.Incident, error) {
+	read := func() ([]incident.Headline, error) {
 		n := reads.Add(1)
 		if n == 1 {
 			<-release
 		}
-		return []*incident.Incident{{Number: uint64(n)}}, nil
+		return []incident.Headline{{Number: uint64(n)}}, nil
 	}
 	first := make(chan *incident.Candidates)
 	go func() {

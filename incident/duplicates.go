@@ -24,46 +24,144 @@ const maxDuplicates = 3
 // first, at most three. Callers filter the result by visibility: a private incident must
 // not be revealed to someone who may not see it.
 func PossibleDuplicates(open []*Incident, title, service string, now time.Time) []*Incident {
-	return NewCandidates(open).Duplicates(title, service, now)
+	var still []*Incident
+	var heads []Headline
+	for _, inc := range open {
+		if inc.Open() {
+			still = append(still, inc)
+			heads = append(heads, inc.Headline())
+		}
+	}
+	var out []*Incident
+	for _, i := range NewCandidates(heads).matches(title, service, now) {
+		out = append(out, still[i])
+	}
+	return out
+}
+
+// Headline is what a duplicate check compares of an open incident.
+type Headline struct {
+	Number     uint64
+	Title      string
+	Service    string
+	DeclaredAt time.Time
+	Drill      bool
+}
+
+// Headline returns what a duplicate check compares of i.
+func (i *Incident) Headline() Headline {
+	return Headline{Number: i.Number, Title: i.Title, Service: i.Service, DeclaredAt: i.DeclaredAt, Drill: i.Drill}
 }
 
 // Candidates are open incidents prepared for several duplicate checks
-// (PossibleDuplicates): each title split into its words once. With
-// hundreds open and as many declarations at once, splitting every open
-// title again for each declaration was most of the check.
+// (PossibleDuplicates): each title split into its words once, and a
+// signature of those words. With hundreds open and as many declarations
+// at once, splitting every open title again for each declaration, then
+// comparing the new title with every open one, was most of the check.
+// Similar titles share a word (SimilarTitles), and a number when both
+// carry numbers, so a title whose signature shares no bit with the new
+// one's is passed over without comparing: the answer is the same as
+// comparing with every one.
 type Candidates struct {
-	open  []*Incident
+	open  []Headline
 	words []map[string]bool
+	sigs  []signature
 }
 
-// NewCandidates prepares open for Duplicates. The incidents are only read.
-func NewCandidates(open []*Incident) *Candidates {
-	c := &Candidates{open: open, words: make([]map[string]bool, len(open))}
-	for i, inc := range open {
-		c.words[i] = TitleWords(inc.Title)
+// signature has one bit per word of a title (a hash of the word picks
+// it) in all, and per number in nums; two titles that share a word share
+// its bit.
+type signature struct{ all, nums uint64 }
+
+func signatureOf(words map[string]bool) signature {
+	var s signature
+	for w := range words {
+		// FNV-1a: the same word gets the same bit in every process.
+		h := uint64(14695981039346656037)
+		for i := 0; i < len(w); i++ {
+			h = (h ^ uint64(w[i])) * 1099511628211
+		}
+		bit := uint64(1) << (h % 64)
+		s.all |= bit
+		if isNumber(w) {
+			s.nums |= bit
+		}
 	}
-	return c
+	return s
 }
 
-// Open returns the prepared incidents.
-func (c *Candidates) Open() []*Incident { return c.open }
+// mayBeSimilar is false when titles with signatures a and b cannot be
+// similar (similarWords): they share no word, or both carry numbers and
+// share none of them.
+func (a signature) mayBeSimilar(b signature) bool {
+	if a.nums != 0 && b.nums != 0 {
+		return a.nums&b.nums != 0
+	}
+	return a.all&b.all != 0
+}
 
-// Duplicates is PossibleDuplicates over the prepared incidents. It only
+// NewCandidates prepares the headlines of open incidents for Duplicates.
+func NewCandidates(open []Headline) *Candidates {
+	return (*Candidates)(nil).Renew(open)
+}
+
+// Renew prepares open as NewCandidates does, taking the words of each
+// incident that c (may be nil) held with the same number and title: from
+// one read of the open incidents to the next, most are the same. Both
+// are in number order when read from a store; otherwise less is reused.
+func (c *Candidates) Renew(open []Headline) *Candidates {
+	n := &Candidates{open: open, words: make([]map[string]bool, len(open)), sigs: make([]signature, len(open))}
+	j := 0
+	for i, inc := range open {
+		if c != nil {
+			for j < len(c.open) && c.open[j].Number < inc.Number {
+				j++
+			}
+			if j < len(c.open) && c.open[j].Number == inc.Number && c.open[j].Title == inc.Title {
+				n.words[i], n.sigs[i] = c.words[j], c.sigs[j]
+				continue
+			}
+		}
+		n.words[i] = TitleWords(inc.Title)
+		n.sigs[i] = signatureOf(n.words[i])
+	}
+	return n
+}
+
+// Open returns the prepared headlines.
+func (c *Candidates) Open() []Headline { return c.open }
+
+// Duplicates is PossibleDuplicates over the prepared headlines. It only
 // reads c, so several goroutines may call it at once.
-func (c *Candidates) Duplicates(title, service string, now time.Time) []*Incident {
-	var out []*Incident
+func (c *Candidates) Duplicates(title, service string, now time.Time) []Headline {
+	var out []Headline
+	for _, i := range c.matches(title, service, now) {
+		out = append(out, c.open[i])
+	}
+	return out
+}
+
+// matches returns the positions in c.open of Duplicates' answer.
+func (c *Candidates) matches(title, service string, now time.Time) []int {
+	var out []int
 	words := TitleWords(title)
-	for i, inc := range c.open {
-		// A drill is practice: a real outage is never the same as one.
-		if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
+	sig := signatureOf(words)
+	from := now.Add(-DuplicateWindow)
+	for i, h := range c.open {
+		// Most titles are passed over here, on their signature alone.
+		if service == "" && !c.sigs[i].mayBeSimilar(sig) {
 			continue
 		}
-		sameService := service != "" && strings.EqualFold(inc.Service, service)
-		if sameService || similarWords(c.words[i], words) {
-			out = append(out, inc)
+		// A drill is practice: a real outage is never the same as one.
+		if h.Drill || h.DeclaredAt.Before(from) || h.DeclaredAt.After(now) {
+			continue
+		}
+		sameService := service != "" && strings.EqualFold(h.Service, service)
+		if sameService || c.sigs[i].mayBeSimilar(sig) && similarWords(c.words[i], words) {
+			out = append(out, i)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *Incident) int { return b.DeclaredAt.Compare(a.DeclaredAt) })
+	slices.SortStableFunc(out, func(a, b int) int { return c.open[b].DeclaredAt.Compare(c.open[a].DeclaredAt) })
 	if len(out) > maxDuplicates {
 		out = out[:maxDuplicates]
 	}

@@ -1,6 +1,9 @@
 package incident
 
 import (
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,4 +84,82 @@ func TestPossibleDuplicates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCandidatesAnswerAsComparingWithEveryTitle: the word index only
+// leaves out titles that cannot be similar. Over titles drawn from a small
+// vocabulary (so that many share words, numbers and services), Duplicates
+// answers exactly what comparing the new title with every open one does,
+// also when the candidates were renewed from an earlier read.
+func TestCandidatesAnswerAsComparingWithEveryTitle(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	vocab := []string{"checkout", "500s", "500", "errors", "login", "slow", "db-7", "db-8", "disk", "full", "the", "is", "API", "eu-west-1", "latency", "queries", "query", "Search"}
+	services := []string{"", "", "checkout", "Checkout", "db"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	title := func() string {
+		var ws []string
+		for range rng.IntN(5) {
+			ws = append(ws, vocab[rng.IntN(len(vocab))])
+		}
+		return strings.Join(ws, " ")
+	}
+	everyTitle := func(open []*Incident, title, service string) []*Incident {
+		var out []*Incident
+		for _, inc := range open {
+			if !inc.Open() || inc.Drill || inc.DeclaredAt.Before(now.Add(-DuplicateWindow)) || inc.DeclaredAt.After(now) {
+				continue
+			}
+			if service != "" && strings.EqualFold(inc.Service, service) || SimilarTitles(inc.Title, title) {
+				out = append(out, inc)
+			}
+		}
+		slices.SortStableFunc(out, func(a, b *Incident) int { return b.DeclaredAt.Compare(a.DeclaredAt) })
+		return out[:min(len(out), maxDuplicates)]
+	}
+	var prev *Candidates
+	var before []*Incident
+	for round := range 20 {
+		var open []*Incident
+		for n := range 60 {
+			inc := &Incident{Number: uint64(n + 1), Title: title(), Service: services[rng.IntN(len(services))], Status: Investigating,
+				DeclaredAt: now.Add(-time.Duration(rng.IntN(8*60)) * time.Minute), Drill: rng.IntN(10) == 0}
+			if n < len(before) && rng.IntN(2) == 0 {
+				inc.Title = before[n].Title // the same title read again: its words are reused
+			}
+			if rng.IntN(10) == 0 {
+				inc.Status = Resolved
+			}
+			open = append(open, inc)
+		}
+		var heads []Headline
+		for _, inc := range open {
+			if inc.Open() {
+				heads = append(heads, inc.Headline())
+			}
+		}
+		c := prev.Renew(heads)
+		for range 200 {
+			ti, svc := title(), services[rng.IntN(len(services))]
+			want := numbersOf(everyTitle(open, ti, svc))
+			if got := numbersOf(PossibleDuplicates(open, ti, svc, now)); !slices.Equal(got, want) {
+				t.Fatalf("round %d: PossibleDuplicates(%q, %q) = %v, want %v", round, ti, svc, got, want)
+			}
+			var got []uint64
+			for _, h := range c.Duplicates(ti, svc, now) {
+				got = append(got, h.Number)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d: Duplicates(%q, %q) = %v, want %v", round, ti, svc, got, want)
+			}
+		}
+		prev, before = c, open
+	}
+}
+
+func numbersOf(incs []*Incident) []uint64 {
+	var out []uint64
+	for _, i := range incs {
+		out = append(out, i.Number)
+	}
+	return out
 }

@@ -94,7 +94,28 @@ type Options struct {
 	// go (DefaultPoll).
 	Owner       string
 	Lease, Poll time.Duration
+	// Foreground, when set, says when work that must answer quickly is
+	// running (the bot's acks, due within Slack's 3 seconds): the worker
+	// starts no job while it is busy, for at most MaxHold at a stretch.
+	// A burst of declarations otherwise had its first commits' jobs (a
+	// hundred Slack calls at once) compete for the CPU with the acks of
+	// the rest, which then took several times as long.
+	Foreground Foreground
+	// MaxHold bounds how long Foreground holds jobs back (default
+	// DefaultMaxHold): a stream of acks that never lets up must not
+	// starve the outbox.
+	MaxHold time.Duration
 }
+
+// Foreground is work the worker gives way to (Options.Foreground).
+type Foreground interface {
+	// Busy returns nil when jobs may start, else a channel closed once
+	// they may.
+	Busy() <-chan struct{}
+}
+
+// DefaultMaxHold is the default of Options.MaxHold.
+const DefaultMaxHold = 100 * time.Millisecond
 
 // DefaultSlackConcurrency is the default of Options.SlackConcurrency.
 const DefaultSlackConcurrency = 128
@@ -152,6 +173,9 @@ func New(opt Options) *Worker {
 	}
 	if opt.Wake == nil {
 		opt.Wake = wake.New()
+	}
+	if opt.MaxHold <= 0 {
+		opt.MaxHold = DefaultMaxHold
 	}
 	w := &Worker{opt: opt, wake: opt.Wake, changed: make(chan struct{})}
 	if c, ok := opt.Store.(Claimer); ok {
@@ -256,33 +280,47 @@ func (w *Worker) Run(ctx context.Context) error {
 	busy := map[bool]int{}          // jobs in flight: other lanes (true), Slack's (false)
 	sc := newSched()
 	done := make(chan finished)
-	var renewAt time.Time // over a Claimer: when to renew the leases in flight
+	var renewAt time.Time   // over a Claimer: when to renew the leases in flight
+	var heldSince time.Time // since when Foreground holds jobs back
+	var seen uint64         // the wake count read before the last fetch
 	for {
-		// Read before the jobs: a commit notified up to seen is visible
-		// to the read below (OnEnqueue runs after the commit).
-		seen := w.wake.Count()
-		fresh, err := w.fetch(jobCtx, q, inflight)
-		if err != nil {
-			w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
+		// While the foreground holds jobs back, the queue is not even
+		// read: each commit of a burst of declarations would read it.
+		held := w.held(w.opt.Clock.Now(), &heldSince)
+		var err error
+		if held == nil {
+			// Read before the jobs: a commit notified up to seen is
+			// visible to the read below (OnEnqueue runs after the commit).
+			seen = w.wake.Count()
+			var fresh []store.Job
+			fresh, err = w.fetch(jobCtx, q, inflight)
+			if err != nil {
+				w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
+			}
+			q.add(fresh)
+			for _, j := range fresh {
+				sc.touch(laneOf(j))
+			}
 		}
-		q.add(fresh)
 		now := w.opt.Clock.Now()
-		for _, j := range fresh {
-			sc.touch(laneOf(j))
+		var next time.Time
+		if held == nil {
+			next = sc.pass(q, now, inflight, busy, w.capOf, func(j store.Job, lane string) {
+				inflight[j.ID] = lane
+				busy[j.Lane != ""]++
+				go func() {
+					f := w.attempt(jobCtx, j, lane)
+					f.id, f.other = j.ID, j.Lane != ""
+					done <- f
+				}()
+			})
+		} else {
+			next = heldSince.Add(w.opt.MaxHold)
 		}
-		next := sc.pass(q, now, inflight, busy, w.capOf, func(j store.Job, lane string) {
-			inflight[j.ID] = lane
-			busy[j.Lane != ""]++
-			go func() {
-				f := w.attempt(jobCtx, j, lane)
-				f.id, f.other = j.ID, j.Lane != ""
-				done <- f
-			}()
-		})
 		depth, derr := w.pending(q)
 		err = errors.Join(err, derr)
 		w.opt.Metrics.OutboxDepth(depth)
-		w.setIdle(depth == 0 && q.n == 0 && len(inflight) == 0 && err == nil, seen)
+		w.setIdle(depth == 0 && q.n == 0 && len(inflight) == 0 && err == nil && held == nil, seen)
 		if w.claimer != nil && depth > q.n && (next.IsZero() || next.After(now.Add(w.opt.Poll))) {
 			// Jobs wait that are not ours (yet): another replica's, due
 			// later, or leased by one that may have died. Look again.
@@ -301,7 +339,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			// on since now was read (a fake clock can jump any distance).
 			wakeAt = w.opt.Clock.Now().Add(next.Sub(now))
 		}
-		w.setSettled(len(inflight) == 0 && err == nil, wakeAt)
+		w.setSettled(len(inflight) == 0 && err == nil && held == nil, wakeAt)
 		var renew <-chan time.Time
 		stopRenew := func() {}
 		if w.claimer != nil && q.n > 0 {
@@ -335,6 +373,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		case <-w.wake.C():
 		case <-timer:
+		case <-held:
 		case <-renew:
 			w.renew(jobCtx, q, inflight)
 			renewAt = w.opt.Clock.Now().Add(w.opt.Lease / 4)
@@ -343,6 +382,27 @@ func (w *Worker) Run(ctx context.Context) error {
 		stopRenew()
 		w.setSettled(false, time.Time{})
 	}
+}
+
+// held returns nil when jobs may start now, else a channel closed once the
+// foreground is idle; *since is when the current hold began (zero when
+// none), and a hold ends after MaxHold whatever the foreground does.
+func (w *Worker) held(now time.Time, since *time.Time) <-chan struct{} {
+	if w.opt.Foreground == nil {
+		return nil
+	}
+	busy := w.opt.Foreground.Busy()
+	if busy == nil {
+		*since = time.Time{}
+		return nil
+	}
+	if since.IsZero() {
+		*since = now
+	}
+	if now.Sub(*since) >= w.opt.MaxHold {
+		return nil
+	}
+	return busy
 }
 
 // capOf is the cap on jobs in flight in the other lanes (other) or in

@@ -24,6 +24,11 @@
 //     channel index maps a ChannelID to exactly one incident, open or
 //     resolved, and follows a rename; a channel owned by another incident
 //     is refused.
+//   - OpenHeadlines lists the open incidents in number order with the
+//     title, service, declaration time and drill flag their records hold
+//     in the same transaction (after a change, never the old ones), without
+//     reading the whole records: every declaration's duplicate check reads
+//     it before the ack.
 //   - Timeline events get Seq 1, 2, 3… per incident and read back in Seq
 //     order.
 //   - Outbox job IDs increase for the store's life in commit order, so ID

@@ -29,6 +29,12 @@ type Tx interface {
 	// OpenIncidents returns the unresolved incidents in number order,
 	// at a cost that does not grow with the resolved ones.
 	OpenIncidents() ([]*incident.Incident, error)
+	// OpenHeadlines returns the headline (what a duplicate check compares)
+	// of every unresolved incident, in number order, as OpenIncidents
+	// would show them, without reading the whole records: every
+	// declaration checks for duplicates before its ack, against every
+	// open incident.
+	OpenHeadlines() ([]incident.Headline, error)
 	// ForEachIncident calls fn for every incident in number order and
 	// stops at, and returns, fn's first error.
 	ForEachIncident(fn func(*incident.Incident) error) error

@@ -88,7 +88,10 @@ func (tx *boltTx) putIncident(incs *bolt.Bucket, inc *incident.Incident, oldChan
 		return err
 	}
 	if inc.Open() {
-		err = open.Put(key, []byte{})
+		var entry []byte
+		if entry, err = encodeHeadline(inc); err == nil {
+			err = open.Put(key, entry)
+		}
 	} else {
 		err = open.Delete(key)
 		if err == nil {

@@ -27,6 +27,8 @@ var mutants = []struct{ name, subtest string }{
 	{"put-loses-not-found", "PutIncident"},
 	{"channel-index-forgets-resolved", "ChannelIndex"},
 	{"foreach-ignores-fn-error", "OpenIncidentsAndForEach"},
+	{"open-headlines-keep-resolved", "OpenHeadlines"},
+	{"open-headlines-drop-nanoseconds", "OpenHeadlines"},
 	{"declared-since-oldest-first", "IncidentsDeclaredSince"},
 	{"events-reversed", "Events"},
 	{"foreach-event-ignores-fn-error", "ForEachEvent"},
@@ -169,6 +171,25 @@ func (tx mutantTx) ForEachIncident(fn func(*incident.Incident) error) error {
 		return tx.Tx.ForEachIncident(func(inc *incident.Incident) error { _ = fn(inc); return nil })
 	}
 	return tx.Tx.ForEachIncident(fn)
+}
+
+func (tx mutantTx) OpenHeadlines() ([]incident.Headline, error) {
+	switch tx.m {
+	case "open-headlines-keep-resolved":
+		var all []incident.Headline
+		err := tx.Tx.ForEachIncident(func(inc *incident.Incident) error {
+			all = append(all, incident.Headline{Number: inc.Number, Title: inc.Title, Service: inc.Service, DeclaredAt: inc.DeclaredAt, Drill: inc.Drill})
+			return nil
+		})
+		return all, err
+	case "open-headlines-drop-nanoseconds":
+		titles, err := tx.Tx.OpenHeadlines()
+		for i := range titles {
+			titles[i].DeclaredAt = titles[i].DeclaredAt.Truncate(time.Second)
+		}
+		return titles, err
+	}
+	return tx.Tx.OpenHeadlines()
 }
 
 func (tx mutantTx) IncidentsDeclaredSince(since time.Time, fn func(*incident.Incident) error) error {

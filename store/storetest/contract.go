@@ -52,6 +52,7 @@ var contract = []struct {
 	{"PutIncident", testPutIncident},
 	{"ChannelIndex", testChannelIndex},
 	{"OpenIncidentsAndForEach", testOpenAndForEach},
+	{"OpenHeadlines", testOpenHeadlines},
 	{"IncidentsDeclaredSince", testDeclaredSince},
 	{"Events", testEvents},
 	{"ForEachEvent", testForEachEvent},
