@@ -197,12 +197,16 @@ func (r *burst) drive(done <-chan map[string]time.Time) {
 }
 
 // profile starts the windowed CPU profile that burstProfileEnv asks for,
-// and returns what stops it.
+// and returns what stops it. Beside it, path.allocs0 and path.allocs1 are
+// the allocation profiles at the window's start and end: `go tool pprof
+// -sample_index=alloc_space -base path.allocs0 path.allocs1` is what the
+// burst allocated.
 func (r *burst) profile() func() {
 	path := os.Getenv(burstProfileEnv)
 	if path == "" {
 		return func() {}
 	}
+	r.allocs(path + ".allocs0")
 	f, err := os.Create(path)
 	if err != nil {
 		r.b.Fatal(err)
@@ -215,6 +219,18 @@ func (r *burst) profile() func() {
 		if err := f.Close(); err != nil {
 			r.b.Fatal(err)
 		}
+		r.allocs(path + ".allocs1")
+	}
+}
+
+func (r *burst) allocs(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		r.b.Fatal(err)
 	}
 }
 
