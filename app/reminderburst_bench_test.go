@@ -46,7 +46,7 @@ func BenchmarkRemindersDueAtOnce10k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		r := startReminderBurst(b, reminderBurst, "SEV1", false)
-		done := r.await()
+		done := r.await(b)
 		stopProfile := r.profile()
 		cpu0 := cpuTime(b)
 		b.StartTimer()
@@ -81,27 +81,14 @@ func BenchmarkRemindersDueAtOnceTiered10k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		r := startReminderBurst(b, reminderBurst, "SEV3", true)
-		done := r.await()
+		done := r.await(b)
 		cpu0 := cpuTime(b)
 		b.StartTimer()
 		r.clk.Advance(r.due.Sub(r.clk.Now()))
 		r.drive(done)
 		b.StopTimer()
 		cpu := cpuTime(b) - cpu0
-		var last time.Time
-		posted, refused := 0, 0
-		for _, c := range r.emu.Calls("chat.postMessage") {
-			if ch, _ := c.Args["channel"].(string); !r.channels[ch] {
-				continue
-			}
-			switch {
-			case c.OK:
-				posted++
-				last = c.At
-			case c.Status == 429:
-				refused++
-			}
-		}
+		posted, refused, last := r.tally()
 		if posted != reminderBurst {
 			b.Fatalf("%d reminders posted, want %d", posted, reminderBurst)
 		}
@@ -115,7 +102,7 @@ func BenchmarkRemindersDueAtOnceTiered10k(b *testing.B) {
 
 // burst is a bot with n open incidents whose reminders fall due at due.
 type burst struct {
-	b        *testing.B
+	tb       testing.TB
 	clk      *clock.Fake
 	emu      *slackemu.Server
 	app      *app.App
@@ -127,10 +114,10 @@ type burst struct {
 // startReminderBurst seeds n open incidents of severity sev, each with its
 // channel, their reminders due a minute after the fake clock's start, and
 // runs the bot against the emulator (tier limits on when tiers is set).
-func startReminderBurst(b *testing.B, n int, sev string, tiers bool) *burst {
+func startReminderBurst(b testing.TB, n int, sev string, tiers bool) *burst {
 	b.Helper()
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	r := &burst{b: b, clk: clock.NewFake(start), due: start.Add(time.Minute), channels: map[string]bool{}}
+	r := &burst{tb: b, clk: clock.NewFake(start), due: start.Add(time.Minute), channels: map[string]bool{}}
 	r.emu = slackemu.Start(b, func(o *slackemu.Options) { o.Logf, o.Now, o.RateLimits = func(string, ...any) {}, r.clk.Now, tiers })
 	ids := make([]string, n)
 	for i := range ids {
@@ -164,36 +151,59 @@ func startReminderBurst(b *testing.B, n int, sev string, tiers bool) *burst {
 
 // await returns a channel that receives once Slack has answered every
 // reminder: nothing but the reminders posts in the incidents' channels.
-func (r *burst) await() <-chan map[string]time.Time {
+func (r *burst) await(b *testing.B) <-chan map[string]time.Time {
 	reminder := func(c slackemu.Call) string {
 		if ch, _ := c.Args["channel"].(string); c.OK && c.Method == "chat.postMessage" && r.channels[ch] {
 			return "reminder"
 		}
 		return ""
 	}
-	return awaitCallsOn(r.b, r.emu, len(r.emu.Calls("")), map[string]int{"reminder": len(r.channels)}, reminder)
+	return awaitCallsOn(b, r.emu, len(r.emu.Calls("")), map[string]int{"reminder": len(r.channels)}, reminder)
 }
 
-// drive lets time pass on the fake clock until done receives: the
-// scheduler fires what is due, then each step jumps the clock to when the
-// outbox next has something to do (a Retry-After running out).
+// drive lets time pass on the fake clock until done receives (see settle).
 func (r *burst) drive(done <-chan map[string]time.Time) {
+	r.settle()
+	<-done
+}
+
+// settle lets time pass on the fake clock until the bot has nothing left
+// to do: the scheduler fires what is due, then each step jumps the clock to
+// when the outbox next has something to do (a Retry-After running out).
+func (r *burst) settle() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if err := r.app.Scheduler().Trigger(ctx); err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	for {
 		wake, err := r.app.Bot().WaitSettled(ctx)
 		if err != nil {
-			r.b.Fatal("the outbox never settled:", err)
+			r.tb.Fatal("the outbox never settled:", err)
 		}
 		if wake.IsZero() {
-			<-done
 			return
 		}
 		r.clk.Advance(wake.Sub(r.clk.Now()))
 	}
+}
+
+// tally counts the reminders Slack took and the posts it refused with a
+// 429, and says when (on Slack's clock) it took the last one.
+func (r *burst) tally() (posted, refused int, last time.Time) {
+	for _, c := range r.emu.Calls("chat.postMessage") {
+		if ch, _ := c.Args["channel"].(string); !r.channels[ch] {
+			continue
+		}
+		switch {
+		case c.OK:
+			posted++
+			last = c.At
+		case c.Status == 429:
+			refused++
+		}
+	}
+	return posted, refused, last
 }
 
 // profile starts the windowed CPU profile that burstProfileEnv asks for,
@@ -209,15 +219,15 @@ func (r *burst) profile() func() {
 	r.allocs(path + ".allocs0")
 	f, err := os.Create(path)
 	if err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			r.b.Fatal(err)
+			r.tb.Fatal(err)
 		}
 		r.allocs(path + ".allocs1")
 	}
@@ -226,11 +236,11 @@ func (r *burst) profile() func() {
 func (r *burst) allocs(path string) {
 	f, err := os.Create(path)
 	if err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	defer f.Close()
 	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 }
 
@@ -245,7 +255,7 @@ func cpuTime(b *testing.B) time.Duration {
 
 // seedReminders writes one open incident of severity sev per channel of
 // ids, declared at declared, its update reminder due at due.
-func seedReminders(b *testing.B, path string, ids []string, sev string, declared, due time.Time) {
+func seedReminders(b testing.TB, path string, ids []string, sev string, declared, due time.Time) {
 	b.Helper()
 	st, err := boltstore.Open(path, boltstore.Options{NoSync: true})
 	if err != nil {
