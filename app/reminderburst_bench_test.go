@@ -82,12 +82,14 @@ func BenchmarkRemindersDueAtOnceTiered10k(b *testing.B) {
 		b.StopTimer()
 		r := startReminderBurst(b, reminderBurst, "SEV3", true)
 		done := r.await(b)
+		stopProfile := r.profile()
 		cpu0 := cpuTime(b)
 		b.StartTimer()
 		r.clk.Advance(r.due.Sub(r.clk.Now()))
 		r.drive(done)
 		b.StopTimer()
 		cpu := cpuTime(b) - cpu0
+		stopProfile()
 		posted, refused, last := r.tally()
 		if posted != reminderBurst {
 			b.Fatalf("%d reminders posted, want %d", posted, reminderBurst)
