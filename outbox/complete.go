@@ -9,8 +9,9 @@ import (
 )
 
 // completer stores the results of jobs that finish together, and marks
-// them done, in one transaction: while one group commits, the jobs that
-// finish meanwhile queue up, and the next commit takes them all. A lone
+// them done (or records their next attempt), in one transaction: while one
+// group commits, the jobs that finish meanwhile queue up, and the next
+// commit takes them all. A lone
 // job commits at once, as before. The store's own grouping (bbolt's
 // Batch) starts a new group every couple of milliseconds whether or not
 // the previous commit is through, so in a burst (10,000 reminders) the
@@ -26,26 +27,29 @@ type completer struct {
 }
 
 type completion struct {
-	id    uint64
-	apply Apply
-	err   chan error
-}
-
-// run stores the job's result and marks it done in tx.
-func (c *completion) run(tx store.Tx) error {
-	if c.apply != nil {
-		if err := c.apply(tx); err != nil {
-			return err
-		}
-	}
-	return tx.CompleteJob(c.id)
+	run func(tx store.Tx) error // what one job records; no side effects outside tx
+	err chan error
 }
 
 // complete stores apply's result (apply may be nil) and completes job id
 // in a transaction it may share with other jobs; it returns once that
 // transaction committed, or failed.
 func (c *completer) complete(id uint64, apply Apply) error {
-	cp := &completion{id: id, apply: apply, err: make(chan error, 1)}
+	return c.commit(func(tx store.Tx) error {
+		if apply != nil {
+			if err := apply(tx); err != nil {
+				return err
+			}
+		}
+		return tx.CompleteJob(id)
+	})
+}
+
+// commit runs fn in a transaction it may share with other jobs' (fn must
+// have no effect outside tx; it may run more than once), and returns once
+// that transaction committed, or failed.
+func (c *completer) commit(fn func(tx store.Tx) error) error {
+	cp := &completion{run: fn, err: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, cp)
 	if !c.busy {
@@ -68,16 +72,17 @@ func (c *completer) flush() {
 			return
 		}
 		c.mu.Unlock()
-		c.commit(group)
+		c.commitGroup(group)
 	}
 }
 
 // errCompletion marks a failure of one completion's function in a group.
 var errCompletion = errors.New("a completion in the group failed")
 
-// commit completes group in one transaction. When one job's result cannot
-// be stored, each job commits on its own, so that only that job fails.
-func (c *completer) commit(group []*completion) {
+// commitGroup commits group in one transaction. When one job's record
+// cannot be stored, each job commits on its own, so that only that job
+// fails.
+func (c *completer) commitGroup(group []*completion) {
 	if len(group) == 1 {
 		group[0].err <- c.st.Update(context.Background(), group[0].run)
 		return

@@ -32,24 +32,28 @@ func (s *countingStore) Update(ctx context.Context, fn func(tx store.Tx) error) 
 }
 
 // Jobs that finish together are completed in one transaction (one commit,
-// one fsync), not one each; a job whose result cannot be stored fails
+// one fsync), not one each, and so are the next attempts of jobs refused
+// together by a rate limit; a job whose result cannot be stored fails
 // alone (and runs again), and the others of its group are completed.
 func TestJobsFinishingTogetherShareOneCommit(t *testing.T) {
 	const n = 100
 	for _, tc := range []struct {
-		name    string
-		failOne bool
+		name string
+		how  finish
 		// One commit for the first job to finish, one for the group that
 		// finished during it. With a failure, the group is committed job
 		// by job, and the failed job once more. One per job without
 		// grouping.
 		maxUpdates int64
 	}{
-		{"all stored", false, 5},
-		{"one result refused", true, n + 5},
+		{"all stored", allStored, 5},
+		{"one result refused", oneRefused, n + 5},
+		// Each run twice: the refusals' reschedules and then the
+		// completions, a few groups each.
+		{"all rate limited", allLimited, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			runs, updates, depth := finishTogether(t, n, tc.failOne)
+			runs, updates, depth := finishTogether(t, n, tc.how)
 			if depth != 0 {
 				t.Fatalf("%d jobs left pending", depth)
 			}
@@ -62,19 +66,28 @@ func TestJobsFinishingTogetherShareOneCommit(t *testing.T) {
 					twice++
 				}
 			}
-			if want := map[bool]int{true: 1}[tc.failOne]; len(runs) != n || twice != want {
+			if want := map[finish]int{oneRefused: 1, allLimited: n}[tc.how]; len(runs) != n || twice != want {
 				t.Errorf("%d jobs ran, %d of them twice; want %d, %d twice", len(runs), twice, n, want)
 			}
 		})
 	}
 }
 
+// finish says how the jobs of finishTogether end their first run.
+type finish int
+
+const (
+	allStored  finish = iota
+	oneRefused        // the middle job's result cannot be stored
+	allLimited        // every job is refused by a rate limit
+)
+
 // finishTogether runs n jobs (one per incident) that all wait until every
-// one has started, so that they finish together; with failOne, the middle
-// job's result cannot be stored on its first run. It returns how often
+// one has started, so that they finish together, their first run ending as
+// how says. It returns how often
 // each incident's job ran, the transactions the worker committed, and the
 // jobs left pending.
-func finishTogether(t *testing.T, n int, failOne bool) (runs map[uint64]int, updates int64, depth int) {
+func finishTogether(t *testing.T, n int, how finish) (runs map[uint64]int, updates int64, depth int) {
 	t.Helper()
 	enqueued := wake.New()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "s.db"), boltstore.Options{OnEnqueue: enqueued.Notify})
@@ -89,7 +102,7 @@ func finishTogether(t *testing.T, n int, failOne bool) (runs map[uint64]int, upd
 			if err := tx.CreateIncident(inc); err != nil {
 				return err
 			}
-			if failOne && i == n/2 {
+			if how == oneRefused && i == n/2 {
 				bad = inc.Number
 			}
 			if _, err := tx.Enqueue(store.Job{Incident: inc.Number, Kind: "post"}); err != nil {
@@ -115,6 +128,9 @@ func finishTogether(t *testing.T, n int, failOne bool) (runs map[uint64]int, upd
 		}
 		started.Done()
 		started.Wait()
+		if how == allLimited {
+			return nil, outbox.RetryAfter(time.Second, errors.New("ratelimited"))
+		}
 		if j.Incident == bad {
 			return func(store.Tx) error { return errors.New("result refused") }, nil
 		}

@@ -442,7 +442,7 @@ func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log zerolo
 		log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
 	}
 	next.NotBefore, next.LastError = w.opt.Clock.Now().Add(delay), cause.Error()
-	err := w.opt.Store.Update(context.Background(), func(tx store.Tx) error {
+	err := w.done.commit(func(tx store.Tx) error {
 		if progress != nil {
 			if err := progress(tx); err != nil {
 				return err
