@@ -47,7 +47,8 @@ type transport struct {
 
 	shared SharedHolds // nil: this replica's holds are its own (SharedTransport)
 
-	posts postPacer // chat.postMessage under the workspace's limit (pace.go)
+	posts   postPacer // chat.postMessage under the workspace's limit (pace.go)
+	answers sync.Pool // *bytes.Buffer for posts' answers (readAnswer)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -85,7 +86,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.m.SlackCall(method, "")
 		return resp, nil
 	}
-	body, rerr := io.ReadAll(resp.Body)
+	body, rerr := t.readAnswer(method, resp.Body)
 	resp.Body.Close()
 	if rerr != nil {
 		resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -96,9 +97,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		OK    bool   `json:"ok"`
 		Error string `json:"error"`
 	}
-	if method == "chat.postMessage" {
-		body = withoutEcho(body)
-	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	if json.Unmarshal(body, &r) == nil && !r.OK && r.Error != "" {
@@ -107,6 +105,30 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.m.SlackCall(method, "")
 	}
 	return resp, nil
+}
+
+// readAnswer reads an answer's body. A post's answer is mostly the echo,
+// which is cut out (withoutEcho), so it is read into a buffer used again
+// for the next post's rather than a new one grown to its size each time.
+func (t *transport) readAnswer(method string, r io.Reader) ([]byte, error) {
+	if method != "chat.postMessage" {
+		return io.ReadAll(r)
+	}
+	buf, _ := t.answers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer t.answers.Put(buf)
+	buf.Reset()
+	_, err := buf.ReadFrom(r)
+	if err != nil {
+		return bytes.Clone(buf.Bytes()), err
+	}
+	body := withoutEcho(buf.Bytes())
+	if len(body) == buf.Len() { // nothing cut: body is still the buffer
+		body = bytes.Clone(body)
+	}
+	return body, nil
 }
 
 // methodOf names a request for metrics: the Web API method, or "upload" /
