@@ -34,7 +34,9 @@ func TestReminderBurstIsPacedUnderSlackLimits(t *testing.T) {
 	if refused > n/3 {
 		t.Errorf("Slack refused %d posts for %d reminders: the bot hammers instead of pacing", refused, n)
 	}
-	if took > floor+10*time.Second {
+	// The last posts may come back a few seconds after the time they were
+	// given (the outbox spreads the retries of a rate limit).
+	if took > floor+15*time.Second {
 		t.Errorf("the reminders took %v of Slack time, the limit allows %v", took, floor)
 	}
 }

@@ -25,6 +25,12 @@ const (
 	// paceQuiet is how long after the last reservation, with no refusal,
 	// the pacer stops: the burst is over.
 	paceQuiet = time.Minute
+	// paceBank is how many seconds' worth of posts the pacer keeps for
+	// posts that come back later than told (the outbox spreads the
+	// retries of a rate limit over a few more seconds; a slow job, a
+	// restart): without it, a second they leave unused is lost, and
+	// they are given new times at the end of the queue.
+	paceBank = 10
 )
 
 // postPacer paces chat.postMessage once Slack's workspace limit was seen
@@ -81,7 +87,7 @@ func (p *postPacer) admit(now time.Time) time.Duration {
 	}
 	if !now.Before(p.until) {
 		if elapsed := now.Sub(p.at).Seconds(); elapsed > 0 {
-			p.tokens = min(postRate, p.tokens+elapsed*postRate)
+			p.tokens = min(paceBank*postRate, p.tokens+elapsed*postRate)
 			p.at = now
 		}
 		if p.tokens >= 1 {

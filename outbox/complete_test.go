@@ -49,8 +49,9 @@ func TestJobsFinishingTogetherShareOneCommit(t *testing.T) {
 		{"all stored", allStored, 5},
 		{"one result refused", oneRefused, n + 5},
 		// Each run twice: the refusals' reschedules and then the
-		// completions, a few groups each.
-		{"all rate limited", allLimited, 10},
+		// completions, a few groups each (more if the retries come back
+		// at a few different instants); one per job and more without.
+		{"all rate limited", allLimited, 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			runs, updates, depth := finishTogether(t, n, tc.how)
