@@ -27,11 +27,13 @@ func TestReminderBurstIsPacedUnderSlackLimits(t *testing.T) {
 	floor := 200 * time.Second / 5
 	took := last.Sub(r.due)
 	t.Logf("%d reminders in %v of Slack time (floor %v), %d posts refused", n, took, floor, refused)
-	// The first refusals are unavoidable: until the first 429 comes back
+	// The first refusals are unavoidable: until the first 429s come back
 	// the bot does not know the limit, and up to 128 posts are on their
-	// way (Slack takes 100), more as the first answers free their slots.
-	// Without pacing Slack refuses thousands.
-	if refused > n/3 {
+	// way (Slack takes 100), more as the first answers free their slots
+	// (how many depends on the machine's speed: 24–94 seen). A bot that
+	// hammers has every waiting post refused again after each
+	// Retry-After: 4,100 here before pacing.
+	if refused > n {
 		t.Errorf("Slack refused %d posts for %d reminders: the bot hammers instead of pacing", refused, n)
 	}
 	// The last posts may come back a few seconds after the time they were
