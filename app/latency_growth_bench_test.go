@@ -1,28 +1,19 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/incident"
-	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/boltstore"
-	"github.com/incidentbot/incidentbot/templates"
 )
 
 // What grows with an incident's life or with the number of incidents,
 // measured on the real paths (Slack answering at once): an update's cost
-// against the timeline's length, the postmortem of a long incident, and a
-// burst of reminders.
+// against the timeline's length and the postmortem of a long incident (a
+// burst of reminders: reminderburst_bench_test.go).
 
 // growTimeline appends events to INC-n until its timeline holds total: a
 // status update every tenth, notes otherwise, as a long incident's
@@ -102,104 +93,4 @@ func BenchmarkPostmortemAt10kEvents(b *testing.B) {
 		shared = append(shared, since(acked, <-done))
 	}
 	reportMedian(b, shared, 0, "shared")
-}
-
-// reminderBurst is how many open incidents have a reminder fall due at the
-// same instant in BenchmarkRemindersDueAtOnce10k.
-const reminderBurst = 10_000
-
-// BenchmarkRemindersDueAtOnce10k: 10,000 open SEV1 incidents, each with
-// its channel, whose update reminders all fall due at the same instant (as
-// after an outage longer than every interval). The bot runs on a fake
-// clock, which the benchmark moves past the due time; it measures the real
-// time until all 10,000 reminders are handed to Slack (chat.postMessage
-// answered), Slack's tier limits off.
-func BenchmarkRemindersDueAtOnce10k(b *testing.B) {
-	for b.Loop() {
-		b.StopTimer()
-		start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-		due := start.Add(time.Minute)
-		clk := clock.NewFake(start)
-		emu := slackemu.Start(b, func(o *slackemu.Options) { o.Logf, o.Now = func(string, ...any) {}, clk.Now })
-		channels := map[string]bool{}
-		ids := make([]string, reminderBurst)
-		for i := range ids {
-			ids[i] = emu.CreateChannel(fmt.Sprintf("inc-%d-burst", i+1), false, emu.BotUserID())
-			channels[ids[i]] = true
-		}
-		path := filepath.Join(b.TempDir(), "burst.db")
-		seedReminders(b, path, ids, start, due)
-		cfg := emulatorConfig(emu, path)
-		tmpl, err := templates.Load("")
-		if err != nil {
-			b.Fatal(err)
-		}
-		a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard), app.WithClock(clk))
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		stopped := make(chan struct{})
-		go func() { defer close(stopped); _ = a.Run(ctx) }()
-		wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := emu.WaitConnected(wctx); err != nil {
-			b.Fatal(err)
-		}
-		wcancel()
-		// Nothing but the reminders posts in the incidents' channels.
-		reminder := func(c slackemu.Call) string {
-			if ch, _ := c.Args["channel"].(string); c.OK && c.Method == "chat.postMessage" && channels[ch] {
-				return "reminder"
-			}
-			return ""
-		}
-		done := awaitCallsOn(b, emu, len(emu.Calls("")), map[string]int{"reminder": reminderBurst}, reminder)
-		b.StartTimer()
-		began := time.Now()
-		clk.Advance(due.Sub(start))
-		handed := since(began, <-done)
-		b.StopTimer()
-		b.ReportMetric(handed.Seconds(), "s-to-slack")
-		cancel()
-		<-stopped
-		b.StartTimer()
-	}
-}
-
-// seedReminders writes one open SEV1 incident per channel of ids, declared
-// at declared, its update reminder due at due.
-func seedReminders(b *testing.B, path string, ids []string, declared, due time.Time) {
-	b.Helper()
-	st, err := boltstore.Open(path, boltstore.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	const chunk = 1000
-	for from := 0; from < len(ids); from += chunk {
-		err := st.Update(context.Background(), func(tx store.Tx) error {
-			for _, ch := range ids[from:min(from+chunk, len(ids))] {
-				inc := &incident.Incident{Title: "checkout returns 500s", Severity: "SEV1", Status: incident.Investigating,
-					DeclaredBy: "UANA00001", Roles: map[string]string{incident.RoleCommander: "UANA00001"},
-					StartedAt: declared, DeclaredAt: declared, NextUpdateAt: due}
-				if err := tx.CreateIncident(inc); err != nil {
-					return err
-				}
-				inc.ChannelID = ch
-				if err := tx.PutIncident(inc); err != nil {
-					return err
-				}
-				if _, err := tx.AppendEvent(inc.Number, incident.Event{At: declared, Kind: incident.EventDeclared, Actor: "UANA00001", Text: inc.Title, To: inc.Severity}); err != nil {
-					return err
-				}
-				if err := tx.SetReminder(inc.Number, due); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
 }

@@ -49,7 +49,7 @@ func (p *Performer) postOnce(ctx context.Context, job store.Job, channel, thread
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
-	_, ts, err := p.api.PostMessageContext(ctx, channel, opts...)
+	_, ts, err := p.api.PostMessageContext(withPostChannel(ctx, channel), channel, opts...)
 	p.announceCh.afterPost(ctx, channel, err)
 	if err != nil {
 		return "", classify(err)

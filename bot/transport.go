@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -45,12 +46,19 @@ type transport struct {
 	until map[string]time.Time // limit key (see limitKey) → no calls before
 
 	shared SharedHolds // nil: this replica's holds are its own (SharedTransport)
+
+	posts   postPacer // chat.postMessage under the workspace's limit (pace.go)
+	answers sync.Pool // *bytes.Buffer for posts' answers (readAnswer)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	method := methodOf(req.URL.Path)
 	key := limitKey(method, req)
-	if wait := t.wait(req.Context(), key); wait > 0 {
+	wait := t.wait(req.Context(), key)
+	if wait == 0 && method == "chat.postMessage" {
+		wait = t.posts.admit(t.now())
+	}
+	if wait > 0 {
 		t.m.SlackCall(method, "ratelimited_held")
 		if req.Body != nil {
 			req.Body.Close()
@@ -65,6 +73,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
 			t.holdFor(req.Context(), key, time.Duration(secs)*time.Second)
+			if method == "chat.postMessage" {
+				t.posts.refused(key, t.now(), time.Duration(secs)*time.Second)
+			}
 		}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -75,7 +86,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.m.SlackCall(method, "")
 		return resp, nil
 	}
-	body, rerr := io.ReadAll(resp.Body)
+	body, rerr := t.readAnswer(method, resp.Body)
 	resp.Body.Close()
 	if rerr != nil {
 		resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -85,9 +96,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var r struct {
 		OK    bool   `json:"ok"`
 		Error string `json:"error"`
-	}
-	if method == "chat.postMessage" {
-		body = withoutEcho(body)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
@@ -99,25 +107,28 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// withoutEcho drops the "message" Slack echoes back in a chat.postMessage
-// answer: the whole message posted, blocks included. The Slack client
-// decodes it into typed blocks, which made up most of the client's cost of
-// a post, and hands none of it to its caller (PostMessage returns the
-// channel and ts only). An answer that does not parse is left as it is.
-func withoutEcho(body []byte) []byte {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
-		return body
+// readAnswer reads an answer's body. A post's answer is mostly the echo,
+// which is cut out (withoutEcho), so it is read into a buffer used again
+// for the next post's rather than a new one grown to its size each time.
+func (t *transport) readAnswer(method string, r io.Reader) ([]byte, error) {
+	if method != "chat.postMessage" {
+		return io.ReadAll(r)
 	}
-	if _, ok := fields["message"]; !ok {
-		return body
+	buf, _ := t.answers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
 	}
-	delete(fields, "message")
-	out, err := json.Marshal(fields)
+	defer t.answers.Put(buf)
+	buf.Reset()
+	_, err := buf.ReadFrom(r)
 	if err != nil {
-		return body
+		return bytes.Clone(buf.Bytes()), err
 	}
-	return out
+	body := withoutEcho(buf.Bytes())
+	if len(body) == buf.Len() { // nothing cut: body is still the buffer
+		body = bytes.Clone(body)
+	}
+	return body, nil
 }
 
 // methodOf names a request for metrics: the Web API method, or "upload" /
@@ -135,10 +146,17 @@ func methodOf(path string) string {
 }
 
 // limitKey names the rate limit a call counts against: the method, or for
-// chat.postMessage the method and the channel. The channel is read from a
-// copy of the body (GetBody), leaving the request as it was.
+// chat.postMessage the method and the channel. The channel is the one the
+// poster named in the request's context (withPostChannel), else it is read
+// from a copy of the body (GetBody), leaving the request as it was.
 func limitKey(method string, req *http.Request) string {
-	if method != "chat.postMessage" || req.GetBody == nil {
+	if method != "chat.postMessage" {
+		return method
+	}
+	if channel, _ := req.Context().Value(postChannelKey{}).(string); channel != "" {
+		return method + "/" + channel
+	}
+	if req.GetBody == nil {
 		return method
 	}
 	body, err := req.GetBody()
@@ -165,6 +183,16 @@ func limitKey(method string, req *http.Request) string {
 		return method
 	}
 	return method + "/" + channel
+}
+
+// postChannelKey is the context key of withPostChannel.
+type postChannelKey struct{}
+
+// withPostChannel names the channel of the chat.postMessage that ctx will
+// carry, so that the transport need not parse the request's body again
+// (every block, URL-encoded) to find it.
+func withPostChannel(ctx context.Context, channel string) context.Context {
+	return context.WithValue(ctx, postChannelKey{}, channel)
 }
 
 func (t *transport) cooldown(key string) time.Duration {

@@ -65,3 +65,25 @@ func TestTransportDropsTheEchoOfAPost(t *testing.T) {
 		t.Errorf("metrics %v", counts)
 	}
 }
+
+// The echo is cut out wherever it sits in the answer, and an answer it
+// cannot be cut from cleanly is handed on as it came.
+func TestWithoutEcho(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"first", `{"message":{"text":"a","blocks":[{"type":"section"}]},"ok":true,"ts":"1.2"}`, `{"ok":true,"ts":"1.2"}`},
+		{"middle", `{"ok":true, "message" : {"text":"}\"]"} ,"ts":"1.2"}`, `{"ok":true, "ts":"1.2"}`},
+		{"last", `{"ok":true,"ts":"1.2","message":{"text":"a"}}`, `{"ok":true,"ts":"1.2"}`},
+		{"alone", `{"message":[1,2]}`, `{}`},
+		{"none", `{"ok":false,"error":"channel_not_found"}`, `{"ok":false,"error":"channel_not_found"}`},
+		{"nested only", `{"ok":true,"x":{"message":1}}`, `{"ok":true,"x":{"message":1}}`},
+		{"in a string", `{"ok":true,"text":"\"message\":1"}`, `{"ok":true,"text":"\"message\":1"}`},
+		{"escaped quote in key", `{"a\"":1,"message":2,"ts":"1"}`, `{"a\"":1,"ts":"1"}`},
+		{"cut off", `{"ok":true,"message":{"text":"a"`, `{"ok":true,"message":{"text":"a"`},
+		{"not an object", `[{"message":1}]`, `[{"message":1}]`},
+		{"bad neighbour", `{"ok":tru,"message":1}`, `{"ok":tru,"message":1}`},
+	} {
+		if got := string(withoutEcho([]byte(tc.in))); got != tc.want {
+			t.Errorf("%s: withoutEcho(%s) = %s, want %s", tc.name, tc.in, got, tc.want)
+		}
+	}
+}

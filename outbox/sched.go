@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"container/heap"
 	"time"
 
 	"github.com/incidentbot/incidentbot/store"
@@ -17,6 +18,12 @@ import (
 type sched struct {
 	todo  map[string]bool      // lanes to look at on the next pass
 	later map[string]time.Time // lanes whose next ready job is due then
+	// due orders later by time, so a pass finds the lanes due and the
+	// next wake-up without reading every waiting lane: under Slack's rate
+	// limits thousands of lanes wait at once, and a scan of them per
+	// finished job was a quarter of the worker's CPU. An entry whose time
+	// is no longer its lane's in later is stale and skipped.
+	due laterHeap
 	// capped holds, per kind of lane (see busy), the lanes with a job
 	// ready but no slot free, oldest first; queued says which are in it.
 	capped map[bool][]string
@@ -33,10 +40,11 @@ func (s *sched) touch(lane string) { s.todo[lane] = true }
 // pass starts (with start) the jobs that may run now, and returns when the
 // earliest job that waits only for its time is due (zero: none).
 func (s *sched) pass(q *queue, now time.Time, inflight map[uint64]string, busy map[bool]int, capOf func(other bool) int, start func(store.Job, string)) time.Time {
-	for lane, at := range s.later {
-		if !at.After(now) {
-			delete(s.later, lane)
-			s.todo[lane] = true
+	for len(s.due) > 0 && !s.due[0].at.After(now) {
+		e := heap.Pop(&s.due).(laterEntry)
+		if at, ok := s.later[e.lane]; ok && at.Equal(e.at) {
+			delete(s.later, e.lane)
+			s.todo[e.lane] = true
 		}
 	}
 	look := func(lane string) {
@@ -48,6 +56,7 @@ func (s *sched) pass(q *queue, now time.Time, inflight map[uint64]string, busy m
 			if j.NotBefore.After(now) {
 				if at, ok := s.later[lane]; !ok || j.NotBefore.Before(at) {
 					s.later[lane] = j.NotBefore
+					heap.Push(&s.due, laterEntry{at: j.NotBefore, lane: lane})
 				}
 				return
 			}
@@ -80,11 +89,31 @@ func (s *sched) pass(q *queue, now time.Time, inflight map[uint64]string, busy m
 		delete(s.todo, lane)
 		look(lane)
 	}
-	var next time.Time
-	for _, at := range s.later {
-		if next.IsZero() || at.Before(next) {
-			next = at
+	for len(s.due) > 0 {
+		if at, ok := s.later[s.due[0].lane]; ok && at.Equal(s.due[0].at) {
+			return at
 		}
+		heap.Pop(&s.due)
 	}
-	return next
+	return time.Time{}
+}
+
+// laterEntry is one lane of sched.later, in sched.due.
+type laterEntry struct {
+	at   time.Time
+	lane string
+}
+
+// laterHeap is a min-heap of laterEntry by time (container/heap).
+type laterHeap []laterEntry
+
+func (h laterHeap) Len() int           { return len(h) }
+func (h laterHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h laterHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *laterHeap) Push(x any)        { *h = append(*h, x.(laterEntry)) }
+func (h *laterHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }

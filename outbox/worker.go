@@ -126,6 +126,8 @@ type Worker struct {
 	wake *wake.Signal
 	// claimer is opt.Store when replicas share it; nil for bbolt.
 	claimer Claimer
+	// done commits the jobs that finish together in one transaction.
+	done *completer
 
 	mu sync.Mutex
 	// seen is the wake count read before the last read of pending jobs:
@@ -177,7 +179,7 @@ func New(opt Options) *Worker {
 	if opt.MaxHold <= 0 {
 		opt.MaxHold = DefaultMaxHold
 	}
-	w := &Worker{opt: opt, wake: opt.Wake, changed: make(chan struct{})}
+	w := &Worker{opt: opt, wake: opt.Wake, changed: make(chan struct{}), done: &completer{st: opt.Store}}
 	if c, ok := opt.Store.(Claimer); ok {
 		w.claimer = c
 		w.opt.claimDefaults()
@@ -459,15 +461,7 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) fin
 	st := w.opt.Store
 	switch {
 	case err == nil:
-		err = st.Update(context.Background(), func(tx store.Tx) error {
-			if apply != nil {
-				if err := apply(tx); err != nil {
-					return err
-				}
-			}
-			return tx.CompleteJob(j.ID)
-		})
-		if err != nil {
+		if err = w.done.complete(j.ID, apply); err != nil {
 			log.Error().Err(err).Msg("outbox: store job result; the job will run again")
 			return finished{lane: lane, job: w.reschedule(j, err, nil, log)}
 		}
@@ -517,7 +511,7 @@ func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log zerolo
 		log.Warn().Err(cause).Dur("retry_in", delay).Msg("outbox: job failed; will retry")
 	}
 	next.NotBefore, next.LastError = w.opt.Clock.Now().Add(delay), cause.Error()
-	err := w.opt.Store.Update(context.Background(), func(tx store.Tx) error {
+	err := w.done.commit(func(tx store.Tx) error {
 		if progress != nil {
 			if err := progress(tx); err != nil {
 				return err

@@ -105,6 +105,17 @@ func (r *apiRequest) flag(key string) bool {
 	return v == "true" || v == "1"
 }
 
+// decoded returns a JSON-valued argument the request already decoded (a
+// form field that parsed, or a value in a JSON body); raw is then its
+// encoding.
+func (r *apiRequest) decoded(key string) (any, bool) {
+	v, ok := r.args[key]
+	if _, isStr := v.(string); !ok || isStr {
+		return nil, false
+	}
+	return v, true
+}
+
 // raw returns a JSON-valued argument (given as a JSON string in a form, or as a JSON
 // value in a JSON body); ok is false when absent, err when it is not valid JSON.
 func (r *apiRequest) raw(key string) (msg json.RawMessage, ok bool, err error) {

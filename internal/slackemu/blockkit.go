@@ -48,6 +48,11 @@ func validateBlocks(raw json.RawMessage, surf surface, ptr string) []string {
 	if err != nil {
 		return []string{"invalid JSON [json-pointer:" + ptr + "]"}
 	}
+	return checkBlocks(v, surf, ptr)
+}
+
+// checkBlocks is validateBlocks of blocks already decoded (with UseNumber).
+func checkBlocks(v any, surf surface, ptr string) []string {
 	c := &blockCheck{surf: surf, blockIDs: map[string]bool{}}
 	c.blocks(v, ptr)
 	return c.problems
