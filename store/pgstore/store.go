@@ -68,6 +68,9 @@ type Options struct {
 	IndexArchives bool
 	// MaxConns caps the pool; default pgxpool's (4 or the CPU count).
 	MaxConns int32
+
+	// tracer sees every statement; tests count round trips with it.
+	tracer pgx.QueryTracer
 }
 
 // maxAttempts bounds Update's retries of serialization failures. Each
@@ -138,6 +141,9 @@ func connect(ctx context.Context, dsnString string, opts Options) (*Store, error
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	if opts.tracer != nil {
+		cfg.ConnConfig.Tracer = opts.tracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, s.wrap(dbError{fmt.Errorf("open store: %w", err)})
@@ -180,19 +186,23 @@ func (s *Store) Warnings() []string { return nil }
 // must have no effects outside tx. Never start another transaction inside
 // fn.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	lost, declares := 0, false
+	lost := 0
+	var reserved []uint64
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hooks, declared, err := s.attempt(ctx, fn, declares)
-		declares = declares || declared
+		hooks, numbers, err := s.attempt(ctx, fn, reserved)
 		if err == nil {
 			for _, h := range hooks {
 				h()
 			}
 			return nil
 		}
+		// An attempt that is run again hands the incident numbers it took
+		// to the next: rolled back, it committed none, and nextval never
+		// hands them out again, so contention costs no gap.
+		reserved = numbers
 		if retryable(err) && attempt < maxAttempts {
 			s.retries.Add(1)
 			continue
@@ -214,42 +224,30 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 // attempt runs fn once and returns the hooks to run after its commit, and
-// whether fn took an incident number.
-//
-// Declarations contend for the one incident_counter row, and a
-// serializable transaction that finds the row changed since its snapshot
-// fails and starts over: under a burst of declarations each would fail
-// again and again. So a declaration that failed once starts over with the
-// table locked before its first read (lockCounter): it waits its turn, and
-// its snapshot, taken after the wait, already holds the latest number.
-func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, lockCounter bool) (hooks []func(), declared bool, err error) {
+// the incident numbers a failed attempt leaves to the next (see
+// pgTx.nextNumber): reserved are those an earlier attempt left.
+func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, reserved []uint64) (hooks []func(), numbers []uint64, err error) {
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
-		return nil, false, dbError{fmt.Errorf("begin: %w", err)}
+		return nil, reserved, dbError{fmt.Errorf("begin: %w", err)}
 	}
+	tx := &pgTx{ctx: ctx, tx: ptx, s: s, reserved: reserved}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fnError{fmt.Errorf("panic: %v", r)}
 		}
 		if err != nil {
 			_ = ptx.Rollback(context.WithoutCancel(ctx))
+			numbers = tx.leftNumbers()
 		}
 	}()
-	if lockCounter {
-		// LOCK TABLE takes no snapshot; the first SELECT after it does.
-		if _, err := ptx.Exec(ctx, "LOCK TABLE incident_counter IN EXCLUSIVE MODE"); err != nil {
-			return nil, false, dbError{fmt.Errorf("lock the incident counter: %w", err)}
-		}
-	}
-	tx := &pgTx{ctx: ctx, tx: ptx, s: s}
-	defer func() { declared = tx.declares }()
 	if err := fn(tx); err != nil {
-		return nil, false, fnError{err}
+		return nil, nil, fnError{err}
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return nil, false, commitError{dbError{fmt.Errorf("commit: %w", err)}}
+		return nil, nil, commitError{dbError{fmt.Errorf("commit: %w", err)}}
 	}
-	return tx.hooks(), false, nil
+	return tx.hooks(), nil, nil
 }
 
 // View runs fn in a read-only snapshot. Never start another transaction

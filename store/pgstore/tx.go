@@ -27,9 +27,18 @@ type pgTx struct {
 	// changed: what OnIncident hears.
 	wake, schedule bool
 	changed        []func()
-	// declares: the transaction took an incident number (see Update).
-	declares bool
+	// reserved are the incident numbers an earlier attempt of the same
+	// Update took, numbers those this attempt took (see nextNumber);
+	// restarted: RaiseCounters moved the number sequence, which a
+	// rollback moves back, so the numbers taken are not this Update's to
+	// keep.
+	reserved, numbers []uint64
+	restarted         bool
 }
+
+// errReadOnly refuses a write inside View that PostgreSQL would not refuse
+// itself (because it would change nothing).
+var errReadOnly = errors.New("read-only transaction (View)")
 
 // pgTx must keep the whole contract.
 var _ store.Tx = (*pgTx)(nil)
