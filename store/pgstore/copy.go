@@ -125,6 +125,8 @@ func (tx *pgTx) RaiseCounters(c store.Counters) error {
 		if _, err := tx.exec(fmt.Sprintf("ALTER SEQUENCE outbox_ids RESTART WITH %d", c.Job+1)); err != nil {
 			return fmt.Errorf("raise the job counter to %d: %w", c.Job, err)
 		}
+		// The next Enqueue asks the sequence again.
+		tx.lastJob, tx.jobSent = 0, 0
 	}
 	return nil
 }

@@ -40,10 +40,14 @@ func (tx *pgTx) CreateIncident(inc *incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", inc.ID(), err)
 	}
-	if _, err := tx.exec(`INSERT INTO incidents (number, channel_id, open, declared_ns, body)
+	if err := tx.later(`INSERT INTO incidents (number, channel_id, open, declared_ns, body)
 		VALUES ($1, $2, $3, $4, $5)`, n, channel(inc), inc.Open(), ns(inc.DeclaredAt), body); err != nil {
 		return fmt.Errorf("create %s: %w", inc.ID(), err)
 	}
+	if tx.created == nil {
+		tx.created = map[uint64]*created{}
+	}
+	tx.created[n] = &created{}
 	tx.incidentChanged(nil, inc)
 	return nil
 }

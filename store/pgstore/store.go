@@ -244,6 +244,9 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, reserve
 	if err := fn(tx); err != nil {
 		return nil, nil, fnError{err}
 	}
+	if err := tx.flush(); err != nil {
+		return nil, nil, err
+	}
 	if err := ptx.Commit(ctx); err != nil {
 		return nil, nil, commitError{dbError{fmt.Errorf("commit: %w", err)}}
 	}

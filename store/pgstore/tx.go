@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -34,6 +33,13 @@ type pgTx struct {
 	// keep.
 	reserved, numbers []uint64
 	restarted         bool
+	// queued writes go with the next request (see batch.go); created are
+	// the incidents this transaction created; lastJob is the last outbox
+	// ID it handed out under the enqueue lock (0: none since taking it or
+	// since a restart), jobSent the sequence's value on the server.
+	queued           []queuedWrite
+	created          map[uint64]*created
+	lastJob, jobSent uint64
 }
 
 // errReadOnly refuses a write inside View that PostgreSQL would not refuse
@@ -66,46 +72,6 @@ func (tx *pgTx) incidentChanged(before, after *incident.Incident) {
 	}
 	cp := *after
 	tx.changed = append(tx.changed, func() { tx.s.onIncident(before, &cp) })
-}
-
-// exec, queryRow and query mark the database's errors as such (dbError),
-// so that Update can tell a lost connection from a rule of the store.
-func (tx *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
-	if err != nil {
-		return tag, dbError{err}
-	}
-	return tag, nil
-}
-
-// scanRow runs a one-row query into dest and reports whether there was a
-// row.
-func (tx *pgTx) scanRow(sql string, args []any, dest ...any) (bool, error) {
-	err := tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, dbError{err}
-	}
-	return true, nil
-}
-
-// collect runs a query and scans every row with scan.
-func collect[T any](tx *pgTx, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
-	rows, err := tx.tx.Query(tx.ctx, sql, args...)
-	if err != nil {
-		return nil, dbError{err}
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		var de decodeError
-		if errors.As(err, &de) {
-			return nil, err
-		}
-		return nil, dbError{err}
-	}
-	return out, nil
 }
 
 // decodeError is a stored value that does not decode: damage, not a lost
