@@ -1,8 +1,13 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,6 +16,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/pgstore"
 	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
 )
@@ -41,6 +47,7 @@ func BenchmarkDeclare200Concurrent3Stores(b *testing.B) {
 	var all []time.Duration
 	seq := 0
 	trips.Store(0)
+	pgBefore, goBefore := backendCPU(b, stores[0]), processCPU()
 	for b.Loop() {
 		lat := make([]time.Duration, 200)
 		var wg sync.WaitGroup
@@ -59,6 +66,7 @@ func BenchmarkDeclare200Concurrent3Stores(b *testing.B) {
 		wg.Wait()
 		all = append(all, lat...)
 	}
+	pgCPU, goCPU := backendCPU(b, stores[0])-pgBefore, processCPU()-goBefore
 	slices.Sort(all)
 	var retries int64
 	for _, st := range stores {
@@ -68,4 +76,46 @@ func BenchmarkDeclare200Concurrent3Stores(b *testing.B) {
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(trips.Load())/float64(len(all)), "round-trips/declare")
 	b.ReportMetric(float64(retries)/float64(len(all)), "retries/declare")
+	b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(len(all)), "server-cpu-ms/declare")
+	b.ReportMetric(float64(goCPU.Microseconds())/1000/float64(len(all)), "client-cpu-ms/declare")
+}
+
+// backendCPU is the CPU time the server's processes for the database of s
+// (its backends, whoever's pool they belong to) have used so far, read from
+// /proc; 0 where that cannot be read.
+func backendCPU(b *testing.B, s *pgstore.Store) time.Duration {
+	var pids []int
+	err := s.View(func(tx store.Tx) error {
+		var err error
+		pids, err = pgstore.BackendPIDs(tx)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis; utime and
+		// stime are the 12th and 13th of them, in clock ticks (1/100 s).
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		for _, i := range []int{11, 12} {
+			if n, err := strconv.ParseInt(f[i], 10, 64); err == nil {
+				total += time.Duration(n) * 10 * time.Millisecond
+			}
+		}
+	}
+	return total
+}
+
+// processCPU is the CPU time this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,12 +5,19 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/incidentbot/incidentbot/store"
 )
 
 // CountRoundTrips makes a store opened with opts add one to n for every
 // request it sends the server and waits for: a statement (BEGIN and COMMIT
 // included) or a batch of them.
 func CountRoundTrips(opts *Options, n *atomic.Int64) { opts.tracer = roundTrips{n} }
+
+// BackendPIDs are the server processes connected to tx's database.
+func BackendPIDs(tx store.Tx) ([]int, error) {
+	return collect(tx.(*pgTx), "SELECT pid FROM pg_stat_activity WHERE datname = current_database()", nil, pgx.RowTo[int])
+}
 
 // Retries is how many transactions the store ran again.
 func (s *Store) Retries() int64 { return s.retries.Load() }
