@@ -11,14 +11,15 @@
 // back. Serializable isolation keeps that read-modify-write correct across
 // replicas without each use-case taking row locks it would have to know
 // about; the price is that a function may run more than once, which the
-// bbolt store's batching already demands of it. The counters are taken
-// with locks besides, because their order matters, not only their
-// uniqueness: an incident number is the incident_counter row's last + 1
-// and an event's seq the incident row's last_seq + 1 (the row locks make
-// them gapless, in commit order, and a rollback gives its number back),
-// and an outbox ID is taken under a transaction-level advisory lock (so
-// IDs are handed out in commit order and a reader that has seen ID n never
-// later finds a lower one committed).
+// bbolt store's batching already demands of it. An incident number comes
+// from a sequence, which no declaration waits for (see nextNumber). Two
+// counters are taken under locks, because their order matters, not only
+// their uniqueness: an event's seq is the incident row's last_seq + 1 (the
+// row lock makes seqs gapless, in commit order, and a rollback gives its
+// seq back), and an outbox ID is taken under a transaction-level advisory
+// lock (so IDs are handed out in commit order and a reader that has seen
+// ID n never later finds a lower one committed). Writes whose answers
+// nothing waits for travel in batches (see batch.go).
 //
 // View runs in a REPEATABLE READ, READ ONLY transaction: one consistent
 // snapshot, never blocking writers, and every write refused.
