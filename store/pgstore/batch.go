@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -18,7 +19,8 @@ import (
 // and what only this transaction can know is counted here instead of asked
 // of the server: the seqs of an incident it created (no one else can see
 // the row) and the outbox IDs after its first (no one else takes one while
-// it holds the lock). A declaration is now four round trips and COMMIT.
+// it holds the lock). BEGIN goes with the first statement and COMMIT with
+// the last writes: a one-line declaration is four round trips.
 
 // queuedWrite is a statement whose answer nothing waits for.
 type queuedWrite struct {
@@ -42,9 +44,14 @@ func (tx *pgTx) later(sql string, args ...any) error {
 	return nil
 }
 
-// takeQueued returns the queued writes, with the ones the bookkeeping owes
-// the server added, and empties the queue; nil if there are none.
+// takeQueued returns the queued writes, after BEGIN if the transaction has
+// not begun yet and with the writes the bookkeeping owes the server added,
+// and empties the queue; nil if there are none.
 func (tx *pgTx) takeQueued() []queuedWrite {
+	if !tx.begun && tx.begin != "" {
+		tx.queued = append([]queuedWrite{{sql: tx.begin}}, tx.queued...)
+		tx.begun = true
+	}
 	for n, c := range tx.created {
 		if c.seq != c.sent {
 			tx.queued = append(tx.queued, queuedWrite{"UPDATE incidents SET last_seq = $2 WHERE number = $1", []any{n, c.seq}})
@@ -75,7 +82,7 @@ func (tx *pgTx) sendWith(sql string, args []any) (pgx.BatchResults, error) {
 	if sql != "" {
 		b.Queue(sql, args...)
 	}
-	br := tx.tx.SendBatch(tx.ctx, b)
+	br := tx.conn.SendBatch(tx.ctx, b)
 	for _, w := range q {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
@@ -85,16 +92,32 @@ func (tx *pgTx) sendWith(sql string, args []any) (pgx.BatchResults, error) {
 	return br, nil
 }
 
-// flush sends the queued writes; Update calls it before COMMIT.
-func (tx *pgTx) flush() error {
-	br, err := tx.sendWith("", nil)
-	if err != nil || br == nil {
-		return err
+// commit sends the queued writes and COMMIT in one batch. Nothing is sent
+// for a transaction that never began (it sent nothing). A connection lost
+// on the way is a commitError: COMMIT may have been applied.
+func (tx *pgTx) commit() error {
+	if !tx.begun && len(tx.queued) == 0 {
+		return nil
 	}
-	if err := br.Close(); err != nil {
-		return dbError{err}
+	tag, err := tx.exec("COMMIT")
+	switch {
+	case err != nil && connectionLost(err):
+		return commitError{dbError{fmt.Errorf("commit: %w", err)}}
+	case err != nil:
+		return fmt.Errorf("commit: %w", err)
+	case tag.String() == "ROLLBACK":
+		// The transaction had failed, and fn carried on past the error.
+		return dbError{fmt.Errorf("commit: %w", pgx.ErrTxCommitRollback)}
 	}
 	return nil
+}
+
+// end rolls back a transaction that began; Update and View call it when
+// they do not commit.
+func (tx *pgTx) end() {
+	if tx.begun {
+		_, _ = tx.conn.Exec(context.WithoutCancel(tx.ctx), "ROLLBACK")
+	}
 }
 
 // exec, scanRow and collect send the queued writes first, in the same
@@ -107,7 +130,7 @@ func (tx *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	}
 	var tag pgconn.CommandTag
 	if br == nil {
-		tag, err = tx.tx.Exec(tx.ctx, sql, args...)
+		tag, err = tx.conn.Exec(tx.ctx, sql, args...)
 	} else {
 		tag, err = br.Exec()
 		err = errors.Join(err, br.Close())
@@ -126,7 +149,7 @@ func (tx *pgTx) scanRow(sql string, args []any, dest ...any) (bool, error) {
 		return false, err
 	}
 	if br == nil {
-		err = tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
+		err = tx.conn.QueryRow(tx.ctx, sql, args...).Scan(dest...)
 	} else {
 		err = br.QueryRow().Scan(dest...)
 		if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) && cerr != nil {
@@ -150,7 +173,7 @@ func collect[T any](tx *pgTx, sql string, args []any, scan func(pgx.CollectableR
 	}
 	var rows pgx.Rows
 	if br == nil {
-		rows, err = tx.tx.Query(tx.ctx, sql, args...)
+		rows, err = tx.conn.Query(tx.ctx, sql, args...)
 	} else {
 		defer br.Close()
 		rows, err = br.Query()

@@ -228,28 +228,28 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 // the incident numbers a failed attempt leaves to the next (see
 // pgTx.nextNumber): reserved are those an earlier attempt left.
 func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, reserved []uint64) (hooks []func(), numbers []uint64, err error) {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, reserved, dbError{fmt.Errorf("begin: %w", err)}
 	}
-	tx := &pgTx{ctx: ctx, tx: ptx, s: s, reserved: reserved}
+	// A connection released inside a transaction (one whose ROLLBACK
+	// failed) is closed by the pool, never reused.
+	defer conn.Release()
+	tx := &pgTx{ctx: ctx, conn: conn, begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", s: s, reserved: reserved}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fnError{fmt.Errorf("panic: %v", r)}
 		}
 		if err != nil {
-			_ = ptx.Rollback(context.WithoutCancel(ctx))
+			tx.end()
 			numbers = tx.leftNumbers()
 		}
 	}()
 	if err := fn(tx); err != nil {
 		return nil, nil, fnError{err}
 	}
-	if err := tx.flush(); err != nil {
+	if err := tx.commit(); err != nil {
 		return nil, nil, err
-	}
-	if err := ptx.Commit(ctx); err != nil {
-		return nil, nil, commitError{dbError{fmt.Errorf("commit: %w", err)}}
 	}
 	return tx.hooks(), nil, nil
 }
@@ -262,12 +262,14 @@ func (s *Store) View(fn func(tx store.Tx) error) error {
 
 func (s *Store) view(fn func(tx *pgTx) error) error {
 	ctx := context.Background()
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return s.wrap(dbError{fmt.Errorf("begin: %w", err)})
 	}
-	defer ptx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
-	if err := fn(&pgTx{ctx: ctx, tx: ptx, s: s, readOnly: true}); err != nil {
+	defer conn.Release()
+	tx := &pgTx{ctx: ctx, conn: conn, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", s: s, readOnly: true}
+	defer tx.end() // read-only: nothing to keep
+	if err := fn(tx); err != nil {
 		if isDB(err) {
 			return s.wrap(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store"
@@ -17,8 +18,13 @@ import (
 // Update and View and valid only inside them. Everything its methods
 // return is a copy.
 type pgTx struct {
-	ctx      context.Context
-	tx       pgx.Tx
+	ctx context.Context
+	// conn is the connection the transaction runs on; begin, when not
+	// "", is the BEGIN statement still to send with the first request,
+	// and begun says it has gone (see batch.go).
+	conn     querier
+	begin    string
+	begun    bool
 	s        *Store
 	readOnly bool
 	// wake: the commit must call OnEnqueue (jobs were enqueued);
@@ -45,6 +51,15 @@ type pgTx struct {
 // errReadOnly refuses a write inside View that PostgreSQL would not refuse
 // itself (because it would change nothing).
 var errReadOnly = errors.New("read-only transaction (View)")
+
+// querier is what a pgTx sends its statements through: a pooled
+// connection, or a pgx.Tx.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
 
 // pgTx must keep the whole contract.
 var _ store.Tx = (*pgTx)(nil)
