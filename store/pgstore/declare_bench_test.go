@@ -119,3 +119,41 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkDeclare200AtParallelism is 200 declarations on one store whose
+// pool holds as many connections as declarations run at once (1, 4 or
+// 12, three replicas' worth): what a declaration costs the server and the
+// client, and how that grows with the transactions in flight on a small
+// machine.
+func BenchmarkDeclare200AtParallelism(b *testing.B) {
+	for _, par := range []int{1, 4, 12} {
+		b.Run(fmt.Sprint(par), func(b *testing.B) {
+			st, err := pgstore.Open(context.Background(), pgtest.DSN(b), pgstore.Options{MaxConns: int32(par)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			s := &commands.Service{Store: st, Settings: incident.DefaultSettings(), ChannelPrefix: "inc", AnnounceChannel: "CANN"}
+			pgBefore, goBefore, start := backendCPU(b, st), processCPU(), time.Now()
+			n := 0
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for w := range par {
+					wg.Go(func() {
+						for i := range 200 / par {
+							in := commands.DeclareInput{Title: fmt.Sprintf("load %d/%d", w, i), Severity: "SEV3", DeclaredBy: "U1"}
+							if _, err := s.Declare(context.Background(), in); err != nil {
+								b.Error(err)
+							}
+						}
+					})
+				}
+				wg.Wait()
+				n += par * (200 / par)
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(n), "wall-ms/declare")
+			b.ReportMetric(float64((backendCPU(b, st)-pgBefore).Microseconds())/1000/float64(n), "server-cpu-ms/declare")
+			b.ReportMetric(float64((processCPU()-goBefore).Microseconds())/1000/float64(n), "client-cpu-ms/declare")
+		})
+	}
+}
