@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/incidentbot/incidentbot/config"
+	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
 )
 
@@ -19,9 +22,10 @@ import (
 func TestPostgresStoreRunsTheBot(t *testing.T) {
 	const password = "pg-Sekr3t-pass"
 	db := pgtest.Private(t)
+	dsn := fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", password, db.Port())
 	w := newWorld(t, nil, func(c *config.Config) {
 		c.Store.Driver = config.DriverPostgres
-		c.Store.DSN = config.Secret(fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", password, db.Port()))
+		c.Store.DSN = config.Secret(dsn)
 		c.HTTP.Listen = "127.0.0.1:0"
 	})
 	readyz := func() (int, string) {
@@ -63,10 +67,13 @@ func TestPostgresStoreRunsTheBot(t *testing.T) {
 	if code, body := readyz(); code != http.StatusOK {
 		t.Fatalf("/readyz %d %q once the database is back", code, body)
 	}
-	if got := ackText(t, w.slash(alice, w.announce, "declare SEV2 payments are slow")); !strings.Contains(got, "INC-2") {
-		t.Fatalf("declare once the database is back: %q (the failed attempt must not spend a number)", got)
+	// The stop was a crash, after which the number sequence resumes past
+	// the 32 values it logs ahead; the failed attempt must spend none.
+	next := nextIncidentNumber(t, dsn)
+	if got := ackText(t, w.slash(alice, w.announce, "declare SEV2 payments are slow")); !strings.Contains(got, incident.FormatID(next)+"*") {
+		t.Fatalf("declare once the database is back: %q, want %s (the failed attempt must not spend a number)", got, incident.FormatID(next))
 	}
-	w.declared(2, "payments are slow", alice)
+	w.declared(next, "payments are slow", alice)
 	resp, err := http.Get("http://" + w.app.OpsAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +97,23 @@ func TestPostgresStoreRunsTheBot(t *testing.T) {
 	if strings.Contains(w.logs.String(), password) {
 		t.Fatal("the DSN's password appeared in the logs")
 	}
+}
+
+// nextIncidentNumber is the number the sequence hands out next.
+func nextIncidentNumber(t *testing.T, dsn string) uint64 {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var last uint64
+	var called bool
+	if err := conn.QueryRow(t.Context(), "SELECT last_value, is_called FROM incident_numbers").Scan(&last, &called); err != nil {
+		t.Fatal(err)
+	}
+	if called {
+		last++
+	}
+	return last
 }

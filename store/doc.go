@@ -20,7 +20,12 @@
 //     read-modify-write in one Update never loses a concurrent one (bbolt
 //     has one writer at a time; a SQL backend locks or retries).
 //   - Incident numbers are 1, 2, 3… in commit order, never reused, and a
-//     rolled-back Update spends none (users see the numbers). The
+//     rolled-back Update spends none (users see the numbers). A backend
+//     shared by replicas may take them from a sequence instead
+//     (storetest.SequenceNumbers): still unique and never reused, in
+//     declaration order to within a transaction's length, and an Update
+//     that runs again keeps its numbers, but one that fails for good
+//     skips the numbers it took. The
 //     channel index maps a ChannelID to exactly one incident, open or
 //     resolved, and follows a rename; a channel owned by another incident
 //     is refused.

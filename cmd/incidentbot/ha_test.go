@@ -80,10 +80,10 @@ func (c *haCluster) waitConnections(ctx context.Context) {
 // command took effect exactly once and nothing else did more than once
 // (one incident, channel, announcement and card per declaration; no
 // message posted twice), reminders fired without a duplicate per replica,
-// the outbox drained, and incident numbers are 1…n without a gap or a
-// repeat. Each run draws a schedule (its seed is printed); HA_SEED
-// replays one. HA_LOG_LEVEL=debug and HA_LOGS=FILE keep the replicas'
-// logs, with their goroutines when the test fails.
+// the outbox drained, and no incident number is used twice. Each run
+// draws a schedule (its seed is printed); HA_SEED replays one.
+// HA_LOG_LEVEL=debug and HA_LOGS=FILE keep the replicas' logs, with their
+// goroutines when the test fails.
 func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three bot processes and PostgreSQL in real time")
@@ -223,7 +223,7 @@ func TestReplicasLoseNothingAndDuplicateNothing(t *testing.T) {
 	audit.declarations()
 	audit.commands()
 	audit.noMessageTwice()
-	gaplessNumbers(t, st)
+	uniqueNumbers(t, st)
 	reminders := 0
 	for _, call := range emu.Calls("chat.postMessage") {
 		if isReminder(call, remCh) {
@@ -263,8 +263,12 @@ func waitOutboxEmpty(ctx context.Context, t *testing.T, emu *slackemu.Server, st
 	}
 }
 
-// gaplessNumbers checks that the incidents are numbered 1…n, each once.
-func gaplessNumbers(t *testing.T, st *pgstore.Store) {
+// uniqueNumbers checks that no two incidents share a number. Numbers come
+// from a sequence, which skips the numbers of declarations whose replica
+// died before their commit, and up to 32 after the database's restart;
+// beyond those, a gap would be a lost declaration, which the acknowledged
+// commands' checks catch.
+func uniqueNumbers(t *testing.T, st *pgstore.Store) {
 	t.Helper()
 	var numbers []int
 	err := st.View(func(tx store.Tx) error {
@@ -277,11 +281,10 @@ func gaplessNumbers(t *testing.T, st *pgstore.Store) {
 		t.Fatal(err)
 	}
 	slices.Sort(numbers)
-	for i, n := range numbers {
-		if n != i+1 {
-			t.Fatalf("incident numbers %v, want 1…%d", numbers, len(numbers))
-		}
+	if len(slices.Compact(slices.Clone(numbers))) != len(numbers) {
+		t.Fatalf("incident numbers %v: one is used twice", numbers)
 	}
+	t.Logf("incident numbers: %v", numbers)
 }
 
 // outboxClaims lists the first pending jobs with their claims, for a

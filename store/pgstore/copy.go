@@ -71,46 +71,62 @@ func scanDeliveryKey(row pgx.CollectableRow) (store.DeliveryKey, error) {
 	return k, nil
 }
 
-// Counters reads the incident_counter row and the outbox_ids sequence. A
-// sequence not yet called (or just restarted) holds the value its next
-// call returns, so the last one handed out is one less.
+// Counters reads the sequences incident_numbers and outbox_ids.
 func (tx *pgTx) Counters() (store.Counters, error) {
-	var (
-		c      store.Counters
-		last   int64
-		called bool
-	)
-	if _, err := tx.scanRow("SELECT last FROM incident_counter", nil, &c.Incident); err != nil {
+	var c store.Counters
+	var err error
+	if c.Incident, err = tx.lastOf("incident_numbers"); err != nil {
 		return c, fmt.Errorf("counters: %w", err)
 	}
-	if _, err := tx.scanRow("SELECT last_value, is_called FROM outbox_ids", nil, &last, &called); err != nil {
+	if c.Job, err = tx.lastOf("outbox_ids"); err != nil {
 		return c, fmt.Errorf("counters: %w", err)
+	}
+	return c, nil
+}
+
+// lastOf is the last value sequence seq handed out. A sequence not yet
+// called (or just restarted) holds the value its next call returns, so the
+// last one handed out is one less. seq is one of this package's names.
+func (tx *pgTx) lastOf(seq string) (uint64, error) {
+	var last int64
+	var called bool
+	if _, err := tx.scanRow("SELECT last_value, is_called FROM "+seq, nil, &last, &called); err != nil {
+		return 0, err
 	}
 	if !called {
 		last--
 	}
-	c.Job = uint64(max(last, 0))
-	return c, nil
+	return uint64(max(last, 0)), nil
 }
 
-// RaiseCounters raises the incident_counter row and the outbox_ids
-// sequence to c, never lowering either. The sequence is moved with ALTER
-// SEQUENCE … RESTART, not setval: RESTART is transactional, so a copy
-// that rolls back leaves the sequence where it was and can be run again.
+// RaiseCounters raises the sequences incident_numbers and outbox_ids to c,
+// never lowering either. They are moved with ALTER SEQUENCE … RESTART, not
+// setval: RESTART is transactional, so a copy that rolls back leaves the
+// sequences where they were and can be run again.
 func (tx *pgTx) RaiseCounters(c store.Counters) error {
-	if _, err := tx.exec("UPDATE incident_counter SET last = $1 WHERE last < $1", c.Incident); err != nil {
-		return fmt.Errorf("raise the incident counter to %d: %w", c.Incident, err)
+	if tx.readOnly {
+		return fmt.Errorf("raise counters: %w", errReadOnly)
 	}
 	cur, err := tx.Counters()
 	if err != nil {
 		return fmt.Errorf("raise counters: %w", err)
 	}
-	if cur.Job >= c.Job {
-		return nil
+	if cur.Incident < c.Incident {
+		// DDL takes no parameters; c.Incident+1 is a number formatted here.
+		if _, err := tx.exec(fmt.Sprintf("ALTER SEQUENCE incident_numbers RESTART WITH %d", c.Incident+1)); err != nil {
+			return fmt.Errorf("raise the incident counter to %d: %w", c.Incident, err)
+		}
+		// Numbers left by an earlier attempt are below the restart, and
+		// those this one takes are given back by its rollback.
+		tx.restarted = true
+		tx.reserved = tx.reserved[:min(len(tx.reserved), len(tx.numbers))]
 	}
-	// DDL takes no parameters; c.Job+1 is a number formatted here.
-	if _, err := tx.exec(fmt.Sprintf("ALTER SEQUENCE outbox_ids RESTART WITH %d", c.Job+1)); err != nil {
-		return fmt.Errorf("raise the job counter to %d: %w", c.Job, err)
+	if cur.Job < c.Job {
+		if _, err := tx.exec(fmt.Sprintf("ALTER SEQUENCE outbox_ids RESTART WITH %d", c.Job+1)); err != nil {
+			return fmt.Errorf("raise the job counter to %d: %w", c.Job, err)
+		}
+		// The next Enqueue asks the sequence again.
+		tx.lastJob, tx.jobSent = 0, 0
 	}
 	return nil
 }

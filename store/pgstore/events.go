@@ -16,16 +16,9 @@ import (
 // exist.
 func (tx *pgTx) AppendEvent(number uint64, ev incident.Event) (incident.Event, error) {
 	id := incident.FormatID(number)
-	// The row lock this UPDATE takes orders appends to one incident across
-	// replicas; a rollback returns the seq, so the timeline has no gaps.
-	var seq uint64
-	found, err := tx.scanRow("UPDATE incidents SET last_seq = last_seq + 1 WHERE number = $1 RETURNING last_seq",
-		[]any{number}, &seq)
+	seq, err := tx.nextSeq(number)
 	if err != nil {
 		return incident.Event{}, fmt.Errorf("append event to %s: %w", id, err)
-	}
-	if !found {
-		return incident.Event{}, fmt.Errorf("append event to %s: %w", id, store.ErrNotFound)
 	}
 	ev.Seq = seq
 	if ev.At.IsZero() {
@@ -35,10 +28,31 @@ func (tx *pgTx) AppendEvent(number uint64, ev incident.Event) (incident.Event, e
 	if err != nil {
 		return incident.Event{}, fmt.Errorf("append event to %s: %w", id, err)
 	}
-	if _, err := tx.exec("INSERT INTO events (incident, seq, body) VALUES ($1, $2, $3)", number, seq, body); err != nil {
+	if err := tx.later("INSERT INTO events (incident, seq, body) VALUES ($1, $2, $3)", number, seq, body); err != nil {
 		return incident.Event{}, fmt.Errorf("append event to %s: %w", id, err)
 	}
 	return ev, nil
+}
+
+// nextSeq is the seq of incident number's next event. The row lock the
+// UPDATE takes orders appends to one incident across replicas; a rollback
+// returns the seq, so the timeline has no gaps. An incident this
+// transaction created is counted here: no one else can see its row.
+func (tx *pgTx) nextSeq(number uint64) (uint64, error) {
+	if c := tx.created[number]; c != nil {
+		c.seq++
+		return c.seq, nil
+	}
+	var seq uint64
+	found, err := tx.scanRow("UPDATE incidents SET last_seq = last_seq + 1 WHERE number = $1 RETURNING last_seq",
+		[]any{number}, &seq)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, store.ErrNotFound
+	}
+	return seq, nil
 }
 
 // Events returns the timeline of incident number in Seq order (empty, not

@@ -17,17 +17,16 @@ import (
 // holds them all.
 const pageSize = 256
 
-// CreateIncident stores a new incident, numbered 1, 2, 3… from the
-// incident_counter row in commit order, and assigns inc.UUID if empty. If
-// the transaction does not commit, the values it assigned into inc mean
-// nothing and the number is not spent.
+// CreateIncident stores a new incident, numbered from the sequence
+// incident_numbers, and assigns inc.UUID if empty. If the transaction does
+// not commit, the values it assigned into inc mean nothing; the number is
+// skipped if the Update fails for good (see nextNumber).
 func (tx *pgTx) CreateIncident(inc *incident.Incident) error {
 	if inc == nil {
 		return fmt.Errorf("create incident: nil incident")
 	}
-	tx.declares = true
-	var n uint64
-	if _, err := tx.scanRow("UPDATE incident_counter SET last = last + 1 RETURNING last", nil, &n); err != nil {
+	n, err := tx.nextNumber()
+	if err != nil {
 		return fmt.Errorf("create incident: next number: %w", err)
 	}
 	inc.Number = n
@@ -41,12 +40,54 @@ func (tx *pgTx) CreateIncident(inc *incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", inc.ID(), err)
 	}
-	if _, err := tx.exec(`INSERT INTO incidents (number, channel_id, open, declared_ns, body)
+	if err := tx.later(`INSERT INTO incidents (number, channel_id, open, declared_ns, body)
 		VALUES ($1, $2, $3, $4, $5)`, n, channel(inc), inc.Open(), ns(inc.DeclaredAt), body); err != nil {
 		return fmt.Errorf("create %s: %w", inc.ID(), err)
 	}
+	if tx.created == nil {
+		tx.created = map[uint64]*created{}
+	}
+	tx.created[n] = &created{}
 	tx.incidentChanged(nil, inc)
 	return nil
+}
+
+// nextNumber is the number of the next incident this transaction creates.
+// nextval holds no lock to commit, so declarations on every replica commit
+// side by side instead of queueing on one counter, and it never hands a
+// number out twice. A serializable transaction that fails and runs again
+// takes the numbers its failed attempt took (reserved), in the same order,
+// so that contention leaves no gap; only an Update that fails for good (or
+// dies with its replica) skips its numbers. A number is taken a moment
+// before its transaction commits, so numbers follow declaration order to
+// within a transaction's length, not strictly commit order.
+func (tx *pgTx) nextNumber() (uint64, error) {
+	if tx.readOnly {
+		return 0, errReadOnly
+	}
+	if i := len(tx.numbers); i < len(tx.reserved) {
+		tx.numbers = append(tx.numbers, tx.reserved[i])
+		return tx.reserved[i], nil
+	}
+	var n uint64
+	if _, err := tx.scanRow("SELECT nextval('incident_numbers')", nil, &n); err != nil {
+		return 0, err
+	}
+	tx.numbers = append(tx.numbers, n)
+	return n, nil
+}
+
+// leftNumbers are the numbers a failed attempt leaves to the next: every
+// one it took or was left, unless it moved the sequence (RaiseCounters),
+// whose rollback makes them the sequence's to hand out again.
+func (tx *pgTx) leftNumbers() []uint64 {
+	if tx.restarted {
+		return nil
+	}
+	if len(tx.reserved) > len(tx.numbers) {
+		return tx.reserved
+	}
+	return tx.numbers
 }
 
 // PutIncident saves changes to an existing incident and keeps the indexes

@@ -24,10 +24,7 @@ func (tx *pgTx) Enqueue(j store.Job) (store.Job, error) {
 	if j.Kind == "" {
 		return store.Job{}, fmt.Errorf("enqueue: job has no kind")
 	}
-	if _, err := tx.exec("SELECT pg_advisory_xact_lock($1)", enqueueLock); err != nil {
-		return store.Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
-	}
-	if _, err := tx.scanRow("SELECT nextval('outbox_ids')", nil, &j.ID); err != nil {
+	if err := tx.nextJobID(&j); err != nil {
 		return store.Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
 	if j.CreatedAt.IsZero() {
@@ -37,12 +34,32 @@ func (tx *pgTx) Enqueue(j store.Job) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
-	if _, err := tx.exec("INSERT INTO outbox (id, incident, lane, body, not_before_ns) VALUES ($1, $2, $3, $4, $5)",
+	if err := tx.later("INSERT INTO outbox (id, incident, lane, body, not_before_ns) VALUES ($1, $2, $3, $4, $5)",
 		j.ID, j.Incident, j.Lane, body, notBefore(j)); err != nil {
 		return store.Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
 	tx.markWake()
 	return j, nil
+}
+
+// nextJobID assigns j the next outbox ID. The first of a transaction takes
+// the lock and asks the sequence; while the lock is held no one else takes
+// an ID, so the next ones are counted here, and the sequence is moved past
+// them with the transaction's next request (see batch.go).
+func (tx *pgTx) nextJobID(j *store.Job) error {
+	if tx.lastJob != 0 {
+		tx.lastJob++
+		j.ID = tx.lastJob
+		return nil
+	}
+	if err := tx.later("SELECT pg_advisory_xact_lock($1)", enqueueLock); err != nil {
+		return err
+	}
+	if _, err := tx.scanRow("SELECT nextval('outbox_ids')", nil, &j.ID); err != nil {
+		return err
+	}
+	tx.lastJob, tx.jobSent = j.ID, j.ID
+	return nil
 }
 
 // Job returns pending job id; the error wraps store.ErrNotFound once it is

@@ -20,15 +20,17 @@ func (tx *pgTx) SetReminder(number uint64, due time.Time) error {
 	if due.IsZero() {
 		return fmt.Errorf("set reminder of %s: zero due time; use ClearReminder to stop reminders", id)
 	}
-	var one int
-	found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
-	if err != nil {
-		return fmt.Errorf("set reminder of %s: %w", id, err)
+	if tx.created[number] == nil {
+		var one int
+		found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
+		if err != nil {
+			return fmt.Errorf("set reminder of %s: %w", id, err)
+		}
+		if !found {
+			return fmt.Errorf("set reminder of %s: %w", id, store.ErrNotFound)
+		}
 	}
-	if !found {
-		return fmt.Errorf("set reminder of %s: %w", id, store.ErrNotFound)
-	}
-	if _, err := tx.exec(`INSERT INTO reminders (incident, due_ns) VALUES ($1, $2)
+	if err := tx.later(`INSERT INTO reminders (incident, due_ns) VALUES ($1, $2)
 		ON CONFLICT (incident) DO UPDATE SET due_ns = excluded.due_ns`, number, ns(due)); err != nil {
 		return fmt.Errorf("set reminder of %s: %w", id, err)
 	}

@@ -11,14 +11,15 @@
 // back. Serializable isolation keeps that read-modify-write correct across
 // replicas without each use-case taking row locks it would have to know
 // about; the price is that a function may run more than once, which the
-// bbolt store's batching already demands of it. The counters are taken
-// with locks besides, because their order matters, not only their
-// uniqueness: an incident number is the incident_counter row's last + 1
-// and an event's seq the incident row's last_seq + 1 (the row locks make
-// them gapless, in commit order, and a rollback gives its number back),
-// and an outbox ID is taken under a transaction-level advisory lock (so
-// IDs are handed out in commit order and a reader that has seen ID n never
-// later finds a lower one committed).
+// bbolt store's batching already demands of it. An incident number comes
+// from a sequence, which no declaration waits for (see nextNumber). Two
+// counters are taken under locks, because their order matters, not only
+// their uniqueness: an event's seq is the incident row's last_seq + 1 (the
+// row lock makes seqs gapless, in commit order, and a rollback gives its
+// seq back), and an outbox ID is taken under a transaction-level advisory
+// lock (so IDs are handed out in commit order and a reader that has seen
+// ID n never later finds a lower one committed). Writes whose answers
+// nothing waits for travel in batches (see batch.go).
 //
 // View runs in a REPEATABLE READ, READ ONLY transaction: one consistent
 // snapshot, never blocking writers, and every write refused.
@@ -68,6 +69,9 @@ type Options struct {
 	IndexArchives bool
 	// MaxConns caps the pool; default pgxpool's (4 or the CPU count).
 	MaxConns int32
+
+	// tracer sees every statement; tests count round trips with it.
+	tracer pgx.QueryTracer
 }
 
 // maxAttempts bounds Update's retries of serialization failures. Each
@@ -138,6 +142,9 @@ func connect(ctx context.Context, dsnString string, opts Options) (*Store, error
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	if opts.tracer != nil {
+		cfg.ConnConfig.Tracer = opts.tracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, s.wrap(dbError{fmt.Errorf("open store: %w", err)})
@@ -180,19 +187,23 @@ func (s *Store) Warnings() []string { return nil }
 // must have no effects outside tx. Never start another transaction inside
 // fn.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	lost, declares := 0, false
+	lost := 0
+	var reserved []uint64
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hooks, declared, err := s.attempt(ctx, fn, declares)
-		declares = declares || declared
+		hooks, numbers, err := s.attempt(ctx, fn, reserved)
 		if err == nil {
 			for _, h := range hooks {
 				h()
 			}
 			return nil
 		}
+		// An attempt that is run again hands the incident numbers it took
+		// to the next: rolled back, it committed none, and nextval never
+		// hands them out again, so contention costs no gap.
+		reserved = numbers
 		if retryable(err) && attempt < maxAttempts {
 			s.retries.Add(1)
 			continue
@@ -214,42 +225,33 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 // attempt runs fn once and returns the hooks to run after its commit, and
-// whether fn took an incident number.
-//
-// Declarations contend for the one incident_counter row, and a
-// serializable transaction that finds the row changed since its snapshot
-// fails and starts over: under a burst of declarations each would fail
-// again and again. So a declaration that failed once starts over with the
-// table locked before its first read (lockCounter): it waits its turn, and
-// its snapshot, taken after the wait, already holds the latest number.
-func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, lockCounter bool) (hooks []func(), declared bool, err error) {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+// the incident numbers a failed attempt leaves to the next (see
+// pgTx.nextNumber): reserved are those an earlier attempt left.
+func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error, reserved []uint64) (hooks []func(), numbers []uint64, err error) {
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, false, dbError{fmt.Errorf("begin: %w", err)}
+		return nil, reserved, dbError{fmt.Errorf("begin: %w", err)}
 	}
+	// A connection released inside a transaction (one whose ROLLBACK
+	// failed) is closed by the pool, never reused.
+	defer conn.Release()
+	tx := &pgTx{ctx: ctx, conn: conn, begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", s: s, reserved: reserved}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fnError{fmt.Errorf("panic: %v", r)}
 		}
 		if err != nil {
-			_ = ptx.Rollback(context.WithoutCancel(ctx))
+			tx.end()
+			numbers = tx.leftNumbers()
 		}
 	}()
-	if lockCounter {
-		// LOCK TABLE takes no snapshot; the first SELECT after it does.
-		if _, err := ptx.Exec(ctx, "LOCK TABLE incident_counter IN EXCLUSIVE MODE"); err != nil {
-			return nil, false, dbError{fmt.Errorf("lock the incident counter: %w", err)}
-		}
-	}
-	tx := &pgTx{ctx: ctx, tx: ptx, s: s}
-	defer func() { declared = tx.declares }()
 	if err := fn(tx); err != nil {
-		return nil, false, fnError{err}
+		return nil, nil, fnError{err}
 	}
-	if err := ptx.Commit(ctx); err != nil {
-		return nil, false, commitError{dbError{fmt.Errorf("commit: %w", err)}}
+	if err := tx.commit(); err != nil {
+		return nil, nil, err
 	}
-	return tx.hooks(), false, nil
+	return tx.hooks(), nil, nil
 }
 
 // View runs fn in a read-only snapshot. Never start another transaction
@@ -275,14 +277,17 @@ func (s *Store) ViewContext(ctx context.Context, fn func(tx store.Tx) error) err
 }
 
 func (s *Store) view(ctx context.Context, fn func(tx *pgTx) error) error {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return s.wrap(dbError{fmt.Errorf("begin: %w", err)})
 	}
-	// With ctx done, pgx closes the connection instead of rolling back on
-	// it, so no half-read connection returns to the pool.
-	defer ptx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
-	if err := fn(&pgTx{ctx: ctx, tx: ptx, s: s, readOnly: true}); err != nil {
+	// A connection that a done ctx interrupted is closed by pgx, and one
+	// left inside a transaction is closed by the pool on release: no
+	// half-read connection returns to the pool.
+	defer conn.Release()
+	tx := &pgTx{ctx: ctx, conn: conn, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", s: s, readOnly: true}
+	defer tx.end() // read-only: nothing to keep
+	if err := fn(tx); err != nil {
 		if isDB(err) {
 			return s.wrap(err)
 		}

@@ -18,8 +18,13 @@ import (
 // Update and View and valid only inside them. Everything its methods
 // return is a copy.
 type pgTx struct {
-	ctx      context.Context
-	tx       pgx.Tx
+	ctx context.Context
+	// conn is the connection the transaction runs on; begin, when not
+	// "", is the BEGIN statement still to send with the first request,
+	// and begun says it has gone (see batch.go).
+	conn     querier
+	begin    string
+	begun    bool
 	s        *Store
 	readOnly bool
 	// wake: the commit must call OnEnqueue (jobs were enqueued);
@@ -27,8 +32,33 @@ type pgTx struct {
 	// changed: what OnIncident hears.
 	wake, schedule bool
 	changed        []func()
-	// declares: the transaction took an incident number (see Update).
-	declares bool
+	// reserved are the incident numbers an earlier attempt of the same
+	// Update took, numbers those this attempt took (see nextNumber);
+	// restarted: RaiseCounters moved the number sequence, which a
+	// rollback moves back, so the numbers taken are not this Update's to
+	// keep.
+	reserved, numbers []uint64
+	restarted         bool
+	// queued writes go with the next request (see batch.go); created are
+	// the incidents this transaction created; lastJob is the last outbox
+	// ID it handed out under the enqueue lock (0: none since taking it or
+	// since a restart), jobSent the sequence's value on the server.
+	queued           []queuedWrite
+	created          map[uint64]*created
+	lastJob, jobSent uint64
+}
+
+// errReadOnly refuses a write inside View that PostgreSQL would not refuse
+// itself (because it would change nothing).
+var errReadOnly = errors.New("read-only transaction (View)")
+
+// querier is what a pgTx sends its statements through: a pooled
+// connection, or a pgx.Tx.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // pgTx must keep the whole contract.
@@ -57,46 +87,6 @@ func (tx *pgTx) incidentChanged(before, after *incident.Incident) {
 	}
 	cp := *after
 	tx.changed = append(tx.changed, func() { tx.s.onIncident(before, &cp) })
-}
-
-// exec, queryRow and query mark the database's errors as such (dbError),
-// so that Update can tell a lost connection from a rule of the store.
-func (tx *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
-	if err != nil {
-		return tag, dbError{err}
-	}
-	return tag, nil
-}
-
-// scanRow runs a one-row query into dest and reports whether there was a
-// row.
-func (tx *pgTx) scanRow(sql string, args []any, dest ...any) (bool, error) {
-	err := tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, dbError{err}
-	}
-	return true, nil
-}
-
-// collect runs a query and scans every row with scan.
-func collect[T any](tx *pgTx, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
-	rows, err := tx.tx.Query(tx.ctx, sql, args...)
-	if err != nil {
-		return nil, dbError{err}
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		var de decodeError
-		if errors.As(err, &de) {
-			return nil, err
-		}
-		return nil, dbError{err}
-	}
-	return out, nil
 }
 
 // decodeError is a stored value that does not decode: damage, not a lost

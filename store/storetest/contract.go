@@ -35,11 +35,43 @@ type Backend interface {
 // Contract runs the contract suite, one subtest per promise. open must
 // return a new, empty backend for each subtest, with the archive index on
 // (boltstore's Options.IndexArchives) and the real clock, and close it when
-// the test ends (t.Cleanup).
-func Contract(t *testing.T, open func(t *testing.T) Backend) {
-	for _, c := range contract {
-		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
+// the test ends (t.Cleanup). opts name the freedoms the contract leaves a
+// backend that it claims; without them the suite holds it to bbolt's
+// behaviour.
+func Contract(t *testing.T, open func(t *testing.T) Backend, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
+	for _, c := range contract {
+		t.Run(c.name, func(t *testing.T) { c.run(t, claims{open(t), o}) })
+	}
+}
+
+// Option is a freedom the contract leaves a backend (see store's doc).
+type Option func(*options)
+
+type options struct {
+	sequenceNumbers bool
+}
+
+// SequenceNumbers is a backend whose incident numbers come from a sequence
+// that replicas share: an Update that fails for good skips the numbers it
+// took, where bbolt gives them back. It still never hands a number out
+// twice.
+func SequenceNumbers() Option { return func(o *options) { o.sequenceNumbers = true } }
+
+// claims is the Backend a subtest gets: the backend, and the freedoms it
+// claims.
+type claims struct {
+	Backend
+	options
+}
+
+// sequenceNumbers reports whether b claimed SequenceNumbers.
+func sequenceNumbers(b Backend) bool {
+	c, ok := b.(claims)
+	return ok && c.sequenceNumbers
 }
 
 // contract is the suite, in the order store's doc lists the promises.
