@@ -197,7 +197,22 @@ func ackText(t *testing.T, ack slackemu.Ack) string {
 // wait out a Retry-After or a backoff, the clock jumps to its next wake-up.
 func (w *world) idle() {
 	w.t.Helper()
-	ctx := w.ctx()
+	w.idleUntil(w.ctx())
+}
+
+// idleWithin is idle with a budget of real time for the whole wait rather
+// than for each step: a burst under the tier limits is minutes of Slack
+// time, and the clock stops at every instant a refused call was told to
+// come back, a few per hold since those instants are spread.
+func (w *world) idleWithin(budget time.Duration) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	w.idleUntil(ctx)
+}
+
+func (w *world) idleUntil(ctx context.Context) {
+	w.t.Helper()
 	for {
 		wake, err := w.app.Bot().WaitSettled(ctx)
 		if err != nil {

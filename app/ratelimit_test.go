@@ -128,26 +128,3 @@ func TestRateLimitedPinDoesNotPostASecondCard(t *testing.T) {
 		t.Fatalf("%d history look-ups after 429s", n)
 	}
 }
-
-// idleWithin is idle with a budget of real time for the whole wait rather
-// than for each step: a burst under the tier limits is minutes of Slack
-// time, and the clock stops at every instant a refused call was told to
-// come back, a few per hold since those instants are spread.
-func (w *world) idleWithin(budget time.Duration) {
-	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), budget)
-	defer cancel()
-	for {
-		wake, err := w.app.Bot().WaitSettled(ctx)
-		if err != nil {
-			w.t.Fatal("the outbox never settled:", err)
-		}
-		if wake.IsZero() {
-			break
-		}
-		w.clock.Advance(wake.Sub(w.clock.Now()))
-	}
-	if err := w.app.Bot().WaitIdle(ctx); err != nil {
-		w.t.Fatal("outbox never drained:", err)
-	}
-}
