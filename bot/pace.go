@@ -130,9 +130,9 @@ func (p *postPacer) admit(now time.Time, urgent bool) time.Duration {
 			return max(slot.Sub(now), time.Nanosecond)
 		}
 	} else if urgent {
-		slot := later(p.urgent, p.until)
-		p.urgent = slot.Add(step)
-		return slot.Sub(now)
+		// Back when Slack's Retry-After ends, with the one token then
+		// and the debt: a declaration's posts go together.
+		return p.until.Sub(now)
 	}
 	slot := later(p.cursor, p.until, now)
 	p.cursor = slot.Add(step)

@@ -143,6 +143,9 @@ func TestPacerLetsUrgentPostsOvertakeTheBacklog(t *testing.T) {
 	for range n {
 		due[secs(p.admit(t0, false))]++
 	}
+	if w := p.admit(t0, true); w != time.Second {
+		t.Fatalf("an urgent post during Slack's Retry-After told to wait %v, want the Retry-After (1s)", w)
+	}
 	sentAt := []int{} // second of each post sent, for the rate
 	var background, retried, worst, took int
 	for s := 1; background < n || s <= 95 || len(urgentDue) > 0; s++ {
