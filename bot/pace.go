@@ -130,9 +130,12 @@ func (p *postPacer) admit(now time.Time, urgent bool) time.Duration {
 			return max(slot.Sub(now), time.Nanosecond)
 		}
 	} else if urgent {
-		// Back when Slack's Retry-After ends, with the one token then
-		// and the debt: a declaration's posts go together.
-		return p.until.Sub(now)
+		// The token at the end of Slack's Retry-After and the debt let
+		// that many urgent posts go together then (a declaration's);
+		// the next ones at the rate after them.
+		slot := later(p.urgent, p.until.Add(-time.Duration(paceUrgentDebt)*step))
+		p.urgent = slot.Add(step)
+		return later(slot, p.until).Sub(now)
 	}
 	slot := later(p.cursor, p.until, now)
 	p.cursor = slot.Add(step)

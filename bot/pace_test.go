@@ -11,16 +11,20 @@ import (
 // each post once instead of every post again after each Retry-After. Posts
 // that come back later than told (the outbox spreads a rate limit's
 // retries over a few more seconds) still find their share kept for them.
+// A burst of urgent posts (declarations by the dozen) is paced the same.
 func TestPacerSpreadsPostsOnceTheWorkspaceLimitBinds(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		late func(i int) int // seconds after its time post i comes back
+		name   string
+		urgent bool            // every post urgent (declarations) rather than background (reminders)
+		late   func(i int) int // seconds after its time post i comes back
 	}{
-		{"on time", func(int) int { return 0 }},
-		{"up to 9 s late", func(i int) int { return i * 7 % 10 }},
+		{"on time", false, func(int) int { return 0 }},
+		{"up to 9 s late", false, func(i int) int { return i * 7 % 10 }},
+		{"urgent, on time", true, func(int) int { return 0 }},
+		{"urgent, up to 9 s late", true, func(i int) int { return i * 7 % 10 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sent, retried, took := paceBurst(t, 1000, tc.late)
+			sent, retried, took := paceBurst(t, 1000, tc.urgent, tc.late)
 			if floor := 1000 / int(postRate); took > floor+12 {
 				t.Errorf("%d posts took %d s, the rate allows %d", sent, took, floor)
 			}
@@ -31,11 +35,11 @@ func TestPacerSpreadsPostsOnceTheWorkspaceLimitBinds(t *testing.T) {
 	}
 }
 
-// paceBurst has n posts refused at once by the workspace's limit, brings
-// each back when told (in whole seconds, as Retry-After says, plus late),
-// and returns how many went, how many were held again, and the seconds it
-// took.
-func paceBurst(t *testing.T, n int, late func(int) int) (sent, retried, took int) {
+// paceBurst has n posts (all urgent, or all background) refused at once by
+// the workspace's limit, brings each back when told (in whole seconds, as
+// Retry-After says, plus late), and returns how many went, how many were
+// held again, and the seconds it took.
+func paceBurst(t *testing.T, n int, urgent bool, late func(int) int) (sent, retried, took int) {
 	t.Helper()
 	var p postPacer
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -50,7 +54,7 @@ func paceBurst(t *testing.T, n int, late func(int) int) (sent, retried, took int
 	secs := func(w time.Duration) int { return int((w + time.Second - 1) / time.Second) }
 	due := map[int]int{}
 	for i := range n {
-		w := p.admit(t0, false)
+		w := p.admit(t0, urgent)
 		if w <= 0 {
 			t.Fatal("a post went while Slack's Retry-After ran")
 		}
@@ -60,7 +64,7 @@ func paceBurst(t *testing.T, n int, late func(int) int) (sent, retried, took int
 		now := t0.Add(time.Duration(s) * time.Second)
 		went := 0
 		for range due[s] {
-			w := p.admit(now, false)
+			w := p.admit(now, urgent)
 			if w == 0 {
 				went++
 				continue
