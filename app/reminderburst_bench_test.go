@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/incidentbot/incidentbot/app"
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
@@ -116,7 +117,8 @@ type burst struct {
 // startReminderBurst seeds n open incidents of severity sev, each with its
 // channel, their reminders due a minute after the fake clock's start, and
 // runs the bot against the emulator (tier limits on when tiers is set).
-func startReminderBurst(b testing.TB, n int, sev string, tiers bool) *burst {
+// configure, if given, changes the emulator and the configuration first.
+func startReminderBurst(b testing.TB, n int, sev string, tiers bool, configure ...func(*burst, *config.Config)) *burst {
 	b.Helper()
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	r := &burst{tb: b, clk: clock.NewFake(start), due: start.Add(time.Minute), channels: map[string]bool{}}
@@ -132,6 +134,9 @@ func startReminderBurst(b testing.TB, n int, sev string, tiers bool) *burst {
 	// The socket's liveness check runs on the fake clock, which the tiered
 	// run moves half an hour on: no ping would look answered.
 	cfg.Slack.SilenceTimeout = 100 * 365 * 24 * time.Hour
+	for _, c := range configure {
+		c(r, cfg)
+	}
 	tmpl, err := templates.Load("")
 	if err != nil {
 		b.Fatal(err)

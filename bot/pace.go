@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -18,6 +20,18 @@ import (
 // without reaching Slack) to come back at a time of its own, one
 // 1/postRate after the previous one's, so each waiting post is sent once,
 // when Slack will take it.
+//
+// Posts come in two kinds. Background posts (reminders, stats: nobody is
+// watching for them) take their place in that queue. Urgent posts (a
+// declaration, an update, an answer to a command: someone is waiting to
+// see them) go ahead of it: a burst of reminders takes half an hour of
+// Slack's allowance, and a new incident's announcement must not wait for
+// it. An urgent post takes the next token, borrowing up to paceUrgentDebt
+// of them ahead; the background posts whose tokens it took find none when
+// they come back, and are told a new time at the end of the queue. The
+// borrowed tokens are paid back before any background post goes again, so
+// the rate holds overall, and each urgent post delays at most one
+// background post once: background goes on at what urgent posts leave.
 const (
 	// postRate is the workspace's chat.postMessage allowance the pacer
 	// assumes: 300 a minute, the low end of Slack's "several hundred".
@@ -31,6 +45,10 @@ const (
 	// restart): without it, a second they leave unused is lost, and
 	// they are given new times at the end of the queue.
 	paceBank = 10
+	// paceUrgentDebt is how many tokens urgent posts may borrow ahead of
+	// the refill: a second's worth, a declaration's posts (card, welcome,
+	// announcement) and an update's at once.
+	paceUrgentDebt = postRate
 )
 
 // postPacer paces chat.postMessage once Slack's workspace limit was seen
@@ -42,10 +60,12 @@ type postPacer struct {
 	lastUntil   time.Time
 	// engaged: pacing, with nothing sent before until (Slack's
 	// Retry-After), tokens posts allowed now (refilling at postRate, at
-	// most a second's worth), and the next reservation no earlier than
-	// cursor.
+	// most paceBank seconds' worth; below zero while urgent posts owe
+	// them), and the next reservation no earlier than cursor (background)
+	// or urgent (urgent posts).
 	engaged       bool
 	until, cursor time.Time
+	urgent        time.Time
 	tokens        float64
 	at            time.Time // when tokens was last refilled
 }
@@ -74,29 +94,51 @@ func (p *postPacer) refused(channel string, now time.Time, retryAfter time.Durat
 
 // admit reports how long a post at now must wait: 0 to go now. A post
 // that must wait is given a time of its own (a reservation), and the
-// posts given times after it come back after it.
-func (p *postPacer) admit(now time.Time) time.Duration {
+// posts given times after it come back after it. An urgent post goes
+// ahead of the background ones (see paceUrgentDebt).
+func (p *postPacer) admit(now time.Time, urgent bool) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.engaged {
 		return 0
 	}
-	if now.After(p.cursor.Add(paceQuiet)) && now.After(p.until.Add(paceQuiet)) {
-		p.engaged, p.until, p.cursor, p.tokens, p.at = false, time.Time{}, time.Time{}, 0, time.Time{}
+	last := later(p.cursor, p.until, p.urgent)
+	if now.After(last.Add(paceQuiet)) {
+		p.engaged, p.until, p.cursor, p.urgent, p.tokens, p.at = false, time.Time{}, time.Time{}, time.Time{}, 0, time.Time{}
 		return 0
 	}
+	step := time.Duration(float64(time.Second) / postRate)
 	if !now.Before(p.until) {
 		if elapsed := now.Sub(p.at).Seconds(); elapsed > 0 {
 			p.tokens = min(paceBank*postRate, p.tokens+elapsed*postRate)
 			p.at = now
 		}
-		if p.tokens >= 1 {
+		floor := 1.0
+		if urgent {
+			floor = 1 - paceUrgentDebt
+		}
+		if p.tokens >= floor {
 			p.tokens--
 			return 0
 		}
+		if urgent {
+			// Come back once the debt allows one more, after the
+			// urgent posts told before.
+			short := time.Duration((floor - p.tokens) / postRate * float64(time.Second))
+			slot := later(p.urgent, now.Add(short))
+			p.urgent = slot.Add(step)
+			return max(slot.Sub(now), time.Nanosecond)
+		}
+	} else if urgent {
+		// The token at the end of Slack's Retry-After and the debt let
+		// that many urgent posts go together then (a declaration's);
+		// the next ones at the rate after them.
+		slot := later(p.urgent, p.until.Add(-time.Duration(paceUrgentDebt)*step))
+		p.urgent = slot.Add(step)
+		return later(slot, p.until).Sub(now)
 	}
 	slot := later(p.cursor, p.until, now)
-	p.cursor = slot.Add(time.Duration(float64(time.Second) / postRate))
+	p.cursor = slot.Add(step)
 	// Waits are told in whole seconds (Retry-After), so a post comes back
 	// at the next whole second after its slot; the tokens a second holds
 	// let through the posts whose slots fell within it.
@@ -110,4 +152,20 @@ func later(t time.Time, ts ...time.Time) time.Time {
 		}
 	}
 	return t
+}
+
+// backgroundPostKey is the context key of withBackgroundPosts.
+type backgroundPostKey struct{}
+
+// withBackgroundPosts marks the posts ctx will carry as background work,
+// which the pacer lets urgent posts overtake. Posts are urgent unless
+// marked: an answer nobody marked must not wait behind a burst.
+func withBackgroundPosts(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundPostKey{}, true)
+}
+
+// urgentPost reports whether req is an urgent post (withBackgroundPosts).
+func urgentPost(req *http.Request) bool {
+	background, _ := req.Context().Value(backgroundPostKey{}).(bool)
+	return !background
 }

@@ -37,6 +37,9 @@ type Performer struct {
 // Perform dispatches on the job's kind. Each case reads the incident's
 // current state, so what it renders is never stale.
 func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, error) {
+	if commands.Background(job.Kind) {
+		ctx = withBackgroundPosts(ctx) // urgent posts go first while Slack's limit binds
+	}
 	if job.Kind == commands.JobPostStats {
 		return p.postStats(ctx, job) // belongs to no incident
 	}

@@ -56,7 +56,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	key := limitKey(method, req)
 	wait := t.wait(req.Context(), key)
 	if wait == 0 && method == "chat.postMessage" {
-		wait = t.posts.admit(t.now())
+		wait = t.posts.admit(t.now(), urgentPost(req))
 	}
 	if wait > 0 {
 		t.m.SlackCall(method, "ratelimited_held")

@@ -29,6 +29,19 @@ const (
 	JobPost = "post"
 )
 
+// Background reports whether jobs of kind are background work: messages
+// nobody is waiting to see at once (reminders, with their escalations and
+// postmortem nudges; the weekly stats; the auto-archive notice). While
+// Slack's workspace limit binds, a declaration's and an update's messages
+// go ahead of them.
+func Background(kind string) bool {
+	switch kind {
+	case JobReminder, JobPostStats, JobArchiveWaiting:
+		return true
+	}
+	return false
+}
+
 // Where a JobPost message goes.
 const (
 	TargetChannel = "channel" // the incident channel
