@@ -57,9 +57,11 @@ func (rd *renderer) reminderView(inc *incident.Incident, pl commands.ReminderPay
 	return v
 }
 
-// postReminder performs a JobReminder. A status-update reminder whose
-// incident was resolved after it fired, or a postmortem nudge for an
-// incident whose draft now exists, is dropped: it would be stale.
+// postReminder performs a JobReminder. A status-update reminder (or its
+// escalation) whose incident was resolved or got a status update after it
+// fired, or a postmortem nudge for an incident whose draft now exists, is
+// dropped: it would be stale. (A reminder does not hold up later jobs, so
+// an update often overtakes one that waits in a paced backlog.)
 func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.ReminderPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
@@ -68,7 +70,7 @@ func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incide
 	v := p.reminderView(inc, pl)
 	switch pl.Kind {
 	case commands.ReminderUpdate:
-		if !inc.Open() {
+		if !inc.Open() || updatedSince(inc, pl) {
 			return nil, nil
 		}
 		text, err := p.render("reminder.tmpl", v)
@@ -79,7 +81,7 @@ func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incide
 		return nil, err
 	case commands.ReminderEscalation:
 		channel, thread := p.cfg.announceChannelFor(inc), inc.AnnounceTS
-		if !inc.Open() || channel == "" || thread == "" {
+		if !inc.Open() || updatedSince(inc, pl) || channel == "" || thread == "" {
 			return nil, nil
 		}
 		text, err := p.render("reminder_escalation.tmpl", v)
@@ -101,6 +103,12 @@ func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incide
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown reminder kind %q", pl.Kind))
 	}
+}
+
+// updatedSince reports whether inc got a status update after the reminder
+// pl fired: pl.Since is the last update it knew of (or the declaration).
+func updatedSince(inc *incident.Incident, pl commands.ReminderPayload) bool {
+	return !pl.Since.IsZero() && inc.LastUpdateAt.After(pl.Since)
 }
 
 // reminderBlocks is the reminder's text and buttons (docs/contract.md): `update`

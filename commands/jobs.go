@@ -102,12 +102,15 @@ type jobGraph struct {
 	tx     store.Tx
 	number uint64
 	first  uint64
+	// background marks the jobs store.Job.Background: later jobs of the
+	// incident need not wait for them.
+	background bool
 }
 
 // add enqueues a job that starts once the jobs after (IDs add returned)
 // are done.
 func (g *jobGraph) add(kind string, payload any, after ...uint64) (uint64, error) {
-	j := store.Job{Incident: g.number, Kind: kind, Batch: g.first}
+	j := store.Job{Incident: g.number, Kind: kind, Batch: g.first, Background: g.background}
 	if g.first != 0 {
 		j.After = after
 	}

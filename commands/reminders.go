@@ -280,7 +280,9 @@ func (s *Service) remind(tx store.Tx, number uint64, now time.Time) (bool, error
 	}
 	// The reminder in the channel and its escalation in the
 	// announcement's thread go to different conversations: at once.
-	g := &jobGraph{tx: tx, number: number}
+	// Both are Background: an update posted meanwhile need not wait for
+	// them in a paced backlog (the performer then drops them).
+	g := &jobGraph{tx: tx, number: number, background: true}
 	if _, err := g.add(JobReminder, pl); err != nil {
 		return false, err
 	}

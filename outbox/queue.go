@@ -74,15 +74,24 @@ func (q *queue) drop(lane string, id uint64) {
 // batch's first ID is above every earlier batch's jobs), so the scan stops
 // at the first job still waiting for an earlier batch. (Over a Claimer the
 // queue holds only claimed jobs, which the store found ready by the same
-// rule, so they pass whatever order they arrived in.)
+// rule, so they pass whatever order they arrived in.) A Background job
+// holds only later Background jobs, so the others go by the lane's first
+// job that is not Background.
 func (q *queue) ready(jobs []store.Job, running map[uint64]string, fn func(store.Job)) {
-	head := jobs[0].ID
+	head, firm := jobs[0].ID, uint64(0)
+	if i := slices.IndexFunc(jobs, func(j store.Job) bool { return !j.Background }); i >= 0 {
+		firm = jobs[i].ID
+	}
 	pending := func(id uint64) bool { return q.ids[id] }
 	for _, j := range jobs {
-		if j.Barrier() > head {
+		first := firm
+		if j.Background || firm == 0 {
+			first = head
+		}
+		if j.Barrier() > max(firm, head) {
 			return
 		}
-		if running[j.ID] != "" || !j.Ready(head, pending) {
+		if running[j.ID] != "" || !j.Ready(first, pending) {
 			continue
 		}
 		fn(j)

@@ -13,10 +13,17 @@ func (j Job) Barrier() uint64 {
 	return j.ID
 }
 
+// Holds reports whether pending job o of j's lane, if below j's Barrier,
+// keeps j waiting: every job does, except a Background one, which holds
+// only later Background jobs (reminders stay in order among themselves).
+func (j Job) Holds(o Job) bool {
+	return !o.Background || j.Background
+}
+
 // Ready reports whether j may start as far as ordering goes (its NotBefore
 // and any claim are the caller's to check): first is the lowest ID among
-// the pending jobs of j's lane (j included), and pending says whether a
-// job is still in the outbox. j waits while any job of its lane below its
+// the pending jobs of j's lane that Hold j (j included), and pending says
+// whether a job is still in the outbox. j waits while any job of its lane below its
 // Barrier is pending, or any job it lists in After (other than itself).
 //
 // This is the one rule both places that start jobs go by: the worker's

@@ -37,6 +37,12 @@ type Job struct {
 	// the worker looks at a lane again only when one of its jobs ends).
 	Batch uint64   `json:"batch,omitempty"`
 	After []uint64 `json:"after,omitempty"`
+	// Background says that later jobs of the lane need not wait for this
+	// one (a status-update reminder): while Slack's workspace limit holds
+	// it in a paced backlog, a later update's posts and edits go ahead.
+	// It still waits for every earlier job of its lane itself. Jobs
+	// queued before it existed have none, and hold later ones as before.
+	Background bool `json:"background,omitempty"`
 }
 
 // Nudge says that incident Incident was resolved at Resolved and has not yet

@@ -141,11 +141,11 @@ func TestClaimsHandOutWhatTheRuleLetsStart(t *testing.T) {
 	for range 12 {
 		n := incs[rng.IntN(len(incs))]
 		lane := lanes[rng.IntN(len(lanes))]
-		old := rng.IntN(4) == 0
+		old, bg := rng.IntN(4) == 0, rng.IntN(3) == 0 // bg: a reminder's batch
 		update(t, s, func(tx store.Tx) error {
 			var batch []uint64
 			for k := range 1 + rng.IntN(5) {
-				j := store.Job{Incident: n, Kind: fmt.Sprintf("k%d", k), Lane: lane}
+				j := store.Job{Incident: n, Kind: fmt.Sprintf("k%d", k), Lane: lane, Background: bg}
 				if !old && len(batch) > 0 {
 					j.Batch = batch[0]
 					for _, id := range batch {
@@ -189,7 +189,6 @@ func TestClaimsHandOutWhatTheRuleLetsStart(t *testing.T) {
 
 // readyByTheRule is what the worker over bbolt would start of pending.
 func readyByTheRule(pending []store.Job) []uint64 {
-	first := map[string]uint64{}
 	in := map[uint64]bool{}
 	lane := func(j store.Job) string {
 		if j.Incident == 0 {
@@ -199,13 +198,16 @@ func readyByTheRule(pending []store.Job) []uint64 {
 	}
 	for _, j := range pending { // in ID order
 		in[j.ID] = true
-		if _, ok := first[lane(j)]; !ok {
-			first[lane(j)] = j.ID
-		}
 	}
 	var ready []uint64
 	for _, j := range pending {
-		if j.Ready(first[lane(j)], func(id uint64) bool { return in[id] }) {
+		first := j.ID
+		for _, o := range pending {
+			if lane(o) == lane(j) && j.Holds(o) {
+				first = min(first, o.ID)
+			}
+		}
+		if j.Ready(first, func(id uint64) bool { return in[id] }) {
 			ready = append(ready, j.ID)
 		}
 	}
@@ -215,7 +217,7 @@ func readyByTheRule(pending []store.Job) []uint64 {
 func describe(jobs []store.Job) string {
 	var b strings.Builder
 	for _, j := range jobs {
-		fmt.Fprintf(&b, "  %d inc %d lane %q batch %d after %v\n", j.ID, j.Incident, j.Lane, j.Batch, j.After)
+		fmt.Fprintf(&b, "  %d inc %d lane %q batch %d after %v background %t\n", j.ID, j.Incident, j.Lane, j.Batch, j.After, j.Background)
 	}
 	return b.String()
 }

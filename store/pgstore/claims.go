@@ -175,11 +175,14 @@ func (s *Store) readyJobs(ctx context.Context, now time.Time, limit int) ([]uint
 
 // candidatesQuery lists, after ID $1, up to $3 jobs due at $2 that no
 // replica holds a live lease on, each with what store.Job.Ready needs: the
-// lowest pending ID of its lane, and those of its After jobs still pending.
+// lowest pending ID of its lane among the jobs that store.Job.Holds it (a
+// Background job holds only Background ones), and those of its After jobs
+// still pending.
 const candidatesQuery = `
 	SELECT o.body,
 		CASE WHEN o.incident = 0 THEN o.id
-			ELSE (SELECT min(p.id) FROM outbox p WHERE p.incident = o.incident AND p.lane = o.lane) END,
+			ELSE (SELECT min(p.id) FROM outbox p WHERE p.incident = o.incident AND p.lane = o.lane
+				AND (o.body->>'background' = 'true' OR p.body->>'background' IS DISTINCT FROM 'true')) END,
 		ARRAY(SELECT p.id FROM outbox p WHERE p.id IN (
 			SELECT a::bigint FROM json_array_elements_text(
 				CASE WHEN json_typeof(o.body->'after') = 'array' THEN o.body->'after' ELSE '[]'::json END) a))
