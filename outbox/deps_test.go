@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -20,11 +21,16 @@ import (
 
 // node is a job of a test graph: its kind, the kinds of its own batch it
 // waits for, and whether it carries no dependency information at all (a
-// job queued by an older version: strictly FIFO).
+// job queued by an older version: strictly FIFO). A background node is a
+// reminder's (store.Job.Background); a held one has its first attempt
+// answered Retry-After an hour, as Slack's workspace limit would in a
+// paced burst.
 type node struct {
-	kind  string
-	after []string
-	old   bool
+	kind       string
+	after      []string
+	old        bool
+	background bool
+	held       bool
 }
 
 // enqueueGraph enqueues each batch in one transaction for incident n, as
@@ -37,7 +43,7 @@ func (h *harness) enqueueGraph(n uint64, batches ...[]node) map[string]uint64 {
 		err := h.store.Update(context.Background(), func(tx store.Tx) error {
 			var first uint64
 			for _, nd := range batch {
-				j := store.Job{Incident: n, Kind: nd.kind}
+				j := store.Job{Incident: n, Kind: nd.kind, Background: nd.background}
 				if !nd.old {
 					j.Batch = first
 					for _, a := range nd.after {
@@ -75,6 +81,7 @@ type watcher struct {
 	changed  chan struct{}
 	together [][]string
 	failed   []string
+	held     map[string]bool // kinds whose first attempt is rate limited
 }
 
 func newWatcher(together [][]string) *watcher {
@@ -102,7 +109,11 @@ func (w *watcher) Perform(ctx context.Context, j store.Job) (outbox.Apply, error
 	w.pending[j.Kind], w.started[j.Kind] = ids, true
 	close(w.changed)
 	w.changed = make(chan struct{})
+	held := w.held[j.Kind] && j.Attempts == 0
 	w.mu.Unlock()
+	if held {
+		return nil, outbox.RetryAfter(time.Hour, errors.New("ratelimited"))
+	}
 	for _, g := range w.together {
 		if !slices.Contains(g, j.Kind) {
 			continue
@@ -152,6 +163,10 @@ func runDependencyCases(t *testing.T, start func(t *testing.T, p outbox.Performe
 		together [][]string
 		// waits: each job and the jobs that must be done before it starts.
 		waits map[string][]string
+		// overtakes: each job and the jobs still pending as it starts.
+		overtakes map[string][]string
+		// blocked: jobs that must not start (they wait for a held one).
+		blocked []string
 	}{
 		{
 			name: "a dependent job starts only once its dependency is done",
@@ -197,25 +212,55 @@ func runDependencyCases(t *testing.T, start func(t *testing.T, p outbox.Performe
 				"b": {"a"}, "g1": {"a", "b"}, "g2": {"a", "b"}, "c": {"a", "b", "g1", "g2"},
 			},
 		},
+		{
+			name: "a held reminder holds up no later job of its lane, but the next reminder",
+			batches: [][]node{
+				{{kind: "before"}},
+				{{kind: "reminder", background: true, held: true}},
+				{{kind: "post"}, {kind: "thread"}},
+				{{kind: "edit"}},
+				{{kind: "reminder2", background: true}},
+			},
+			together:  [][]string{{"post", "thread"}},
+			waits:     map[string][]string{"reminder": {"before"}, "post": {"before"}, "edit": {"post", "thread"}},
+			overtakes: map[string][]string{"post": {"reminder"}, "thread": {"reminder"}, "edit": {"reminder"}},
+			blocked:   []string{"reminder2"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wt := newWatcher(tt.together)
+			wt.held = map[string]bool{}
+			for _, b := range tt.batches {
+				for _, nd := range b {
+					wt.held[nd.kind] = nd.held
+				}
+			}
 			h := start(t, wt)
 			wt.watch(h)
 			// Enqueued with the worker held back by nothing but the
 			// dependencies: the worker reads each transaction whole.
 			n := h.declare()
 			ids := h.enqueueGraph(n, tt.batches...)
-			h.waitIdle()
+			if len(tt.blocked) == 0 {
+				h.waitIdle()
+			} else {
+				// A held job stays pending for an hour: wait for the others.
+				wt.waitStarted(t, ids, tt.blocked)
+			}
 			wt.mu.Lock()
 			defer wt.mu.Unlock()
 			for _, f := range wt.failed {
 				t.Error(f)
 			}
 			for kind := range ids {
-				if !wt.started[kind] {
+				if !wt.started[kind] && !slices.Contains(tt.blocked, kind) {
 					t.Errorf("%s never ran", kind)
+				}
+			}
+			for _, kind := range tt.blocked {
+				if wt.started[kind] {
+					t.Errorf("%s ran while the job it waits for was held", kind)
 				}
 			}
 			for kind, deps := range tt.waits {
@@ -225,7 +270,39 @@ func runDependencyCases(t *testing.T, start func(t *testing.T, p outbox.Performe
 					}
 				}
 			}
+			for kind, held := range tt.overtakes {
+				for _, d := range held {
+					if wt.started[kind] && !slices.Contains(wt.pending[kind], ids[d]) {
+						t.Errorf("%s started only once %s was done: it should overtake it", kind, d)
+					}
+				}
+			}
 		})
+	}
+}
+
+// waitStarted waits until every job of ids but those blocked has started.
+func (w *watcher) waitStarted(t *testing.T, ids map[string]uint64, blocked []string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		w.mu.Lock()
+		missing := ""
+		for kind := range ids {
+			if !w.started[kind] && !slices.Contains(blocked, kind) {
+				missing = kind
+			}
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		if missing == "" {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("%s never started: it waits for a held job it need not wait for", missing)
+		}
 	}
 }
 
