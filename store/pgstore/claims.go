@@ -24,8 +24,8 @@ import (
 // no incident is a lane of its own) below its store.Job.Barrier, and the
 // jobs of its batch it lists in After. That is store.Job.Ready, the rule
 // the worker applies over bbolt: the query below only gathers its inputs
-// (each candidate's lane's lowest pending ID, and which of its After jobs
-// are pending), so the rule is written once. A declaration's calls are
+// (the lowest pending ID of each candidate's lane that store.Job.Holds it,
+// and which of its After jobs are pending), so the rule is written once. A declaration's calls are
 // claimed together as soon as the channel exists, while an edit still
 // waits for every job an earlier transaction enqueued (the post it edits),
 // and a job with no dependency information waits for every earlier job of
