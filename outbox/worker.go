@@ -126,6 +126,9 @@ type Worker struct {
 	wake *wake.Signal
 	// claimer is opt.Store when replicas share it; nil for bbolt.
 	claimer Claimer
+	// woken: the store notifies wake of every commit that enqueues
+	// (Options.Wake given), so an unchanged count means nothing new.
+	woken bool
 	// done commits the jobs that finish together in one transaction.
 	done *completer
 
@@ -173,13 +176,14 @@ func New(opt Options) *Worker {
 	if opt.Grace <= 0 {
 		opt.Grace = 3 * time.Second
 	}
-	if opt.Wake == nil {
+	woken := opt.Wake != nil
+	if !woken {
 		opt.Wake = wake.New()
 	}
 	if opt.MaxHold <= 0 {
 		opt.MaxHold = DefaultMaxHold
 	}
-	w := &Worker{opt: opt, wake: opt.Wake, changed: make(chan struct{}), done: &completer{st: opt.Store}}
+	w := &Worker{opt: opt, wake: opt.Wake, woken: woken, changed: make(chan struct{}), done: &completer{st: opt.Store}}
 	if c, ok := opt.Store.(Claimer); ok {
 		w.claimer = c
 		w.opt.claimDefaults()
@@ -285,17 +289,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	var renewAt time.Time   // over a Claimer: when to renew the leases in flight
 	var heldSince time.Time // since when Foreground holds jobs back
 	var seen uint64         // the wake count read before the last fetch
+	fetched := false        // the last fetch read the store without error
 	for {
 		// While the foreground holds jobs back, the queue is not even
 		// read: each commit of a burst of declarations would read it.
 		held := w.held(w.opt.Clock.Now(), &heldSince)
 		var err error
-		if held == nil {
+		// With no commit notified since the last read, the store holds
+		// no job that read missed: a job finishing (10,000 of them in a
+		// burst of reminders) is no reason to read it again.
+		if held == nil && (!fetched || !w.woken || w.claimer != nil || w.wake.Count() != seen) {
 			// Read before the jobs: a commit notified up to seen is
 			// visible to the read below (OnEnqueue runs after the commit).
 			seen = w.wake.Count()
 			var fresh []store.Job
 			fresh, err = w.fetch(jobCtx, q, inflight)
+			fetched = err == nil
 			if err != nil {
 				w.opt.Log.Error().Err(err).Msg("outbox: read pending jobs")
 			}

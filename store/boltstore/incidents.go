@@ -53,13 +53,16 @@ func (tx *boltTx) PutIncident(inc *incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("put %s: %w", inc.ID(), err)
 	}
-	var old incident.Incident
-	found, err := getJSON(incs, u64Key(inc.Number), &old)
-	if err != nil {
-		return fmt.Errorf("put %s: %w", inc.ID(), err)
-	}
-	if !found {
-		return fmt.Errorf("put %s: %w", inc.ID(), ErrNotFound)
+	old, ok := tx.recalled(inc.Number)
+	if !ok {
+		old = new(incident.Incident)
+		found, err := getJSON(incs, u64Key(inc.Number), old)
+		if err != nil {
+			return fmt.Errorf("put %s: %w", inc.ID(), err)
+		}
+		if !found {
+			return fmt.Errorf("put %s: %w", inc.ID(), ErrNotFound)
+		}
 	}
 	if err := tx.putIncident(incs, inc, old.ChannelID); err != nil {
 		return fmt.Errorf("put %s: %w", inc.ID(), err)
@@ -72,7 +75,7 @@ func (tx *boltTx) PutIncident(inc *incident.Incident) error {
 			return fmt.Errorf("put %s: %w", inc.ID(), err)
 		}
 	}
-	tx.s.incidentChanged(tx.btx, &old, inc)
+	tx.s.incidentChanged(tx.btx, old, inc)
 	return nil
 }
 
@@ -104,6 +107,7 @@ func (tx *boltTx) putIncident(incs *bolt.Bucket, inc *incident.Incident, oldChan
 	if err := putJSON(incs, key, inc); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
+	tx.remember(inc)
 	return nil
 }
 
@@ -143,7 +147,12 @@ func (tx *boltTx) Incident(number uint64) (*incident.Incident, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", incident.FormatID(number), err)
 	}
-	return getIncident(incs, number)
+	inc, err := getIncident(incs, number)
+	if err != nil {
+		return nil, err
+	}
+	tx.remember(inc)
+	return inc, nil
 }
 
 func getIncident(incs *bolt.Bucket, number uint64) (*incident.Incident, error) {

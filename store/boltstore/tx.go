@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/incidentbot/incidentbot/incident"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -14,6 +15,9 @@ import (
 type boltTx struct {
 	btx *bolt.Tx
 	s   *Store
+	// stored holds copies of the incidents this writable transaction
+	// decoded or stored (see remember).
+	stored map[uint64]*incident.Incident
 }
 
 // bucket returns a top-level bucket, which migrations guarantee exists.
