@@ -15,11 +15,9 @@ import (
 
 	"github.com/incidentbot/incidentbot/app"
 	"github.com/incidentbot/incidentbot/config"
-	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 	"github.com/incidentbot/incidentbot/templates"
 )
 
@@ -129,7 +127,7 @@ func startReminderBurst(b testing.TB, n int, sev string, tiers bool, configure .
 		r.channels[ids[i]] = true
 	}
 	path := filepath.Join(b.TempDir(), "burst.db")
-	seedReminders(b, path, ids, sev, start, r.due)
+	bolttest.SeedDueReminders(b, path, ids, sev, start, r.due)
 	cfg := emulatorConfig(r.emu, path)
 	// The socket's liveness check runs on the fake clock, which the tiered
 	// run moves half an hour on: no ping would look answered.
@@ -258,42 +256,4 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// seedReminders writes one open incident of severity sev per channel of
-// ids, declared at declared, its update reminder due at due.
-func seedReminders(b testing.TB, path string, ids []string, sev string, declared, due time.Time) {
-	b.Helper()
-	st, err := boltstore.Open(path, boltstore.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	const chunk = 1000
-	for from := 0; from < len(ids); from += chunk {
-		err := st.Update(context.Background(), func(tx store.Tx) error {
-			for _, ch := range ids[from:min(from+chunk, len(ids))] {
-				inc := &incident.Incident{Title: "checkout returns 500s", Severity: sev, Status: incident.Investigating,
-					DeclaredBy: "UANA00001", Roles: map[string]string{incident.RoleCommander: "UANA00001"},
-					StartedAt: declared, DeclaredAt: declared, NextUpdateAt: due}
-				if err := tx.CreateIncident(inc); err != nil {
-					return err
-				}
-				inc.ChannelID = ch
-				if err := tx.PutIncident(inc); err != nil {
-					return err
-				}
-				if _, err := tx.AppendEvent(inc.Number, incident.Event{At: declared, Kind: incident.EventDeclared, Actor: "UANA00001", Text: inc.Title, To: inc.Severity}); err != nil {
-					return err
-				}
-				if err := tx.SetReminder(inc.Number, due); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
 }

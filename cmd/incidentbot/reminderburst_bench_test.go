@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
-	"github.com/incidentbot/incidentbot/store"
-	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
 
 // BenchmarkRemindersDueAtOnceBotApart10k is the reminder burst of
@@ -41,7 +39,7 @@ func BenchmarkRemindersDueAtOnceBotApart10k(b *testing.B) {
 		}
 		path := filepath.Join(b.TempDir(), "burst.db")
 		due := time.Now().Add(lead).Truncate(time.Second)
-		seedBurst(b, path, ids, due)
+		bolttest.SeedDueReminders(b, path, ids, "SEV1", due.Add(-time.Hour), due)
 		from := len(emu.Calls(""))
 		bot := launchBot(b, emu, &lockedBuffer{}, botEnv(emu, path, announce, b.TempDir()))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -109,42 +107,4 @@ func selfCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// seedBurst writes one open SEV1 incident per channel of ids, its update
-// reminder due at due.
-func seedBurst(b *testing.B, path string, ids []string, due time.Time) {
-	b.Helper()
-	st, err := boltstore.Open(path, boltstore.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	declared := due.Add(-time.Hour)
-	for from := 0; from < len(ids); from += 1000 {
-		err := st.Update(context.Background(), func(tx store.Tx) error {
-			for _, ch := range ids[from:min(from+1000, len(ids))] {
-				inc := &incident.Incident{Title: "checkout returns 500s", Severity: "SEV1", Status: incident.Investigating,
-					DeclaredBy: "UANA00001", Roles: map[string]string{incident.RoleCommander: "UANA00001"},
-					StartedAt: declared, DeclaredAt: declared, NextUpdateAt: due}
-				if err := tx.CreateIncident(inc); err != nil {
-					return err
-				}
-				inc.ChannelID = ch
-				if err := tx.PutIncident(inc); err != nil {
-					return err
-				}
-				if _, err := tx.AppendEvent(inc.Number, incident.Event{At: declared, Kind: incident.EventDeclared, Actor: "UANA00001", Text: inc.Title, To: inc.Severity}); err != nil {
-					return err
-				}
-				if err := tx.SetReminder(inc.Number, due); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
 }
