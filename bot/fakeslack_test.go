@@ -270,12 +270,19 @@ func (w *fuzzWorld) event(ev map[string]any) json.RawMessage {
 // side effect must go through.
 func (w *fuzzWorld) drain() {
 	w.t.Helper()
+	drainJobs(w.t, w.b.performer, w.store)
+}
+
+// drainJobs performs every pending job of st with p and completes it, one
+// at a time in ID order, as the worker would with one slot; it fails tb if
+// a job fails or the outbox never empties.
+func drainJobs(tb testing.TB, p *Performer, st *boltstore.Store) {
+	tb.Helper()
 	ctx := context.Background()
-	p := w.b.performer
 	for range 1000 {
-		jobs, err := w.store.PendingJobs(1)
+		jobs, err := st.PendingJobs(1)
 		if err != nil {
-			w.t.Fatal(err)
+			tb.Fatal(err)
 		}
 		if len(jobs) == 0 {
 			return
@@ -283,9 +290,9 @@ func (w *fuzzWorld) drain() {
 		job := jobs[0]
 		apply, err := p.Perform(ctx, job)
 		if err != nil {
-			w.t.Fatalf("job %d %s failed: %v", job.ID, job.Kind, err)
+			tb.Fatalf("job %d %s failed: %v", job.ID, job.Kind, err)
 		}
-		err = w.store.Update(ctx, func(tx store.Tx) error {
+		err = st.Update(ctx, func(tx store.Tx) error {
 			if apply != nil {
 				if err := apply(tx); err != nil {
 					return err
@@ -294,10 +301,10 @@ func (w *fuzzWorld) drain() {
 			return tx.CompleteJob(job.ID)
 		})
 		if err != nil {
-			w.t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
-	w.t.Fatal("the outbox never drained")
+	tb.Fatal("the outbox never drained")
 }
 
 // incident loads INC-n.

@@ -108,33 +108,7 @@ func newGrowthWorld(tb testing.TB, events int, wrap func(commands.Store) command
 // drain performs every pending job and completes it, as the worker does.
 func (w *growthWorld) drain() {
 	w.tb.Helper()
-	ctx := context.Background()
-	for range 1000 {
-		jobs, err := w.store.PendingJobs(1)
-		if err != nil {
-			w.tb.Fatal(err)
-		}
-		if len(jobs) == 0 {
-			return
-		}
-		job := jobs[0]
-		apply, err := w.perf.Perform(ctx, job)
-		if err != nil {
-			w.tb.Fatalf("job %d %s failed: %v", job.ID, job.Kind, err)
-		}
-		err = w.store.Update(ctx, func(tx store.Tx) error {
-			if apply != nil {
-				if err := apply(tx); err != nil {
-					return err
-				}
-			}
-			return tx.CompleteJob(job.ID)
-		})
-		if err != nil {
-			w.tb.Fatal(err)
-		}
-	}
-	w.tb.Fatal("the outbox never drained")
+	drainJobs(w.tb, w.perf, w.store)
 }
 
 // update posts one status update through the use-case and performs every

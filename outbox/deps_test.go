@@ -17,6 +17,7 @@ import (
 	"github.com/incidentbot/incidentbot/outbox"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
+	"github.com/incidentbot/incidentbot/store/storetest"
 )
 
 // node is a job of a test graph: its kind, the kinds of its own batch it
@@ -40,26 +41,12 @@ func (h *harness) enqueueGraph(n uint64, batches ...[]node) map[string]uint64 {
 	h.t.Helper()
 	ids := map[string]uint64{}
 	for _, batch := range batches {
+		jobs := make([]storetest.GraphJob, len(batch))
+		for i, nd := range batch {
+			jobs[i] = storetest.GraphJob{Kind: nd.kind, After: nd.after, Old: nd.old, Background: nd.background}
+		}
 		err := h.store.Update(context.Background(), func(tx store.Tx) error {
-			var first uint64
-			for _, nd := range batch {
-				j := store.Job{Incident: n, Kind: nd.kind, Background: nd.background}
-				if !nd.old {
-					j.Batch = first
-					for _, a := range nd.after {
-						j.After = append(j.After, ids[a])
-					}
-				}
-				j, err := tx.Enqueue(j)
-				if err != nil {
-					return err
-				}
-				ids[nd.kind] = j.ID
-				if first == 0 && !nd.old {
-					first = j.ID
-				}
-			}
-			return nil
+			return storetest.EnqueueBatch(tx, n, ids, jobs)
 		})
 		if err != nil {
 			h.t.Fatal(err)

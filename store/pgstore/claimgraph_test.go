@@ -11,6 +11,7 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/pgstore"
 	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
+	"github.com/incidentbot/incidentbot/store/storetest"
 )
 
 // node is a job of a test graph: its kind, the kinds of its own batch it
@@ -28,27 +29,14 @@ type node struct {
 func enqueueGraph(t *testing.T, s *pgstore.Store, n uint64, ids map[string]uint64, batches ...[]node) {
 	t.Helper()
 	for _, batch := range batches {
+		jobs := make([]storetest.GraphJob, len(batch))
+		for i, nd := range batch {
+			jobs[i] = storetest.GraphJob{Kind: nd.kind, After: nd.after, Old: nd.old}
+		}
 		update(t, s, func(tx store.Tx) error {
-			var first uint64
-			for _, nd := range batch {
-				j := store.Job{Incident: n, Kind: nd.kind}
-				if !nd.old {
-					j.Batch = first
-					for _, a := range nd.after {
-						j.After = append(j.After, ids[a])
-					}
-				}
-				j, err := tx.Enqueue(j)
-				if err != nil {
-					return err
-				}
-				ids[nd.kind] = j.ID
-				if first == 0 && !nd.old {
-					first = j.ID
-				}
-			}
-			return nil
+			return storetest.EnqueueBatch(tx, n, ids, jobs)
 		})
+
 	}
 }
 
