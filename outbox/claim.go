@@ -88,10 +88,19 @@ func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[uint64]string
 // lost (renewed too late, and another replica took the job) cannot be
 // taken back; the job's performer finds, by looking first, what the other
 // one did.
-func (w *Worker) renew(ctx context.Context, q *queue, inflight map[uint64]string) {
+//
+// While the foreground holds jobs back (holding), the loop starts nothing
+// on purpose, so every claim queued here is going to run once the hold
+// ends: all are renewed.
+func (w *Worker) renew(ctx context.Context, q *queue, inflight map[uint64]string, holding bool) {
 	running := map[string]bool{}
 	for _, lane := range inflight {
 		running[lane] = true
+	}
+	if holding {
+		for lane := range q.lanes {
+			running[lane] = true
+		}
 	}
 	var ids []uint64
 	type claim struct {

@@ -75,7 +75,7 @@ func TestTheRenewalKeepsOnlyClaimsTheWorkerIsGoingToRun(t *testing.T) {
 	q.add(next)
 
 	clk.Advance(w.opt.Lease / 2)
-	w.renew(t.Context(), q, inflight)
+	w.renew(t.Context(), q, inflight, false)
 	if !q.ids[running.ID] || !q.ids[behind.ID] {
 		t.Errorf("the job in flight or the one queued behind it left the queue")
 	}
@@ -89,5 +89,50 @@ func TestTheRenewalKeepsOnlyClaimsTheWorkerIsGoingToRun(t *testing.T) {
 	other := claim("b", t0.Add(w.opt.Lease))
 	if len(other) != 1 || other[0].ID != stuck.ID {
 		t.Errorf("another replica claimed %v at the first lease's end, want job %d alone", other, stuck.ID)
+	}
+}
+
+// While envelopes are being handled the loop holds every job back
+// (Options.Foreground): a claim queued then is going to run when the hold
+// ends, so the renewal keeps it rather than let another replica take it
+// over, a lease later, as maybe done.
+func TestTheRenewalKeepsClaimsQueuedDuringAHold(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	st, err := pgstore.Open(t.Context(), pgtest.DSN(t), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Update(t.Context(), func(tx store.Tx) error {
+		inc := &incident.Incident{Title: "t", Severity: "SEV1", Status: incident.Investigating}
+		if err := tx.CreateIncident(inc); err != nil {
+			return err
+		}
+		_, err := tx.Enqueue(store.Job{Incident: inc.Number, Kind: "k"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(t0)
+	w := New(Options{Store: st, Performer: PerformerFunc(nil), Clock: clk, Log: zerolog.Nop(), Owner: "a"})
+	claimed, err := st.ClaimJobs(t.Context(), "a", t0, w.opt.Lease, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %v (%v), want the one job", claimed, err)
+	}
+	q := newQueue()
+	q.add(claimed)
+
+	clk.Advance(w.opt.Lease / 2)
+	w.renew(t.Context(), q, map[uint64]string{}, true)
+	if !q.ids[claimed[0].ID] {
+		t.Fatal("the claim queued during the hold left the queue")
+	}
+	other, err := st.ClaimJobs(t.Context(), "b", t0.Add(w.opt.Lease), w.opt.Lease, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other) != 0 {
+		t.Errorf("another replica claimed %v at the first lease's end: the held claim was not renewed", other)
 	}
 }

@@ -386,7 +386,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-timer:
 		case <-held:
 		case <-renew:
-			w.renew(jobCtx, q, inflight)
+			w.renew(jobCtx, q, inflight, held != nil)
 			renewAt = w.opt.Clock.Now().Add(w.opt.Lease / 4)
 		}
 		stop()
