@@ -5,6 +5,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -82,6 +83,11 @@ func TestDiskFullStopsTheBotTruthfully(t *testing.T) {
 		t.Fatal("the declaration's pins.add never came")
 	}
 
+	// The declaration's other jobs run beside the held pin: the disk fills
+	// only once they are completed, so that the next command's commit is
+	// the first write to fail (a completion failing first stops the bot
+	// before that command is answered).
+	waitOutboxDepth(ctx, t, a.OpsAddr(), 1)
 	if err := disk.Fail(); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +126,30 @@ func TestDiskFullStopsTheBotTruthfully(t *testing.T) {
 	for _, tok := range []string{emu.BotToken(), emu.AppToken()} {
 		if strings.Contains(logs.String(), tok) {
 			t.Fatal("a token appeared in the logs")
+		}
+	}
+}
+
+// waitOutboxDepth polls the ops listener's /metrics until the outbox holds
+// depth jobs (queued or in flight), failing when ctx ends first.
+func waitOutboxDepth(ctx context.Context, t *testing.T, addr string, depth int) {
+	t.Helper()
+	want := fmt.Sprintf("\nincidentbot_outbox_depth %d\n", depth)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), want) {
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("the outbox never came down to %d jobs", depth)
 		}
 	}
 }
