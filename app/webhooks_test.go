@@ -244,7 +244,7 @@ func (w *world) whUntilAttempted(clk *clock.Fake, rc *hookemu.Receiver, n int) {
 func TestRefusedWebhookIsOnTheTimeline(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rc := hookemu.Start(t, hookSecret, clk.Now)
-	rc.Script(hookemu.Reply{Status: http.StatusGone})
+	rc.Script(hookemu.Reply{Status: http.StatusNotFound})
 	w := newWorldOnClock(t, clk, nil, whWithHooks(config.Webhook{URL: rc.URL + "?token=in-the-query", Secret: config.Secret(hookSecret), Events: []string{incident.TypeDeclared, incident.TypeResolved}}))
 
 	ackText(t, w.slash(alice, w.announce, "declare SEV2 checkout returns 500s"))
@@ -261,7 +261,7 @@ func TestRefusedWebhookIsOnTheTimeline(t *testing.T) {
 			failed = append(failed, ev.Text)
 		}
 	}
-	if len(failed) != 1 || !strings.Contains(failed[0], "HTTP 410") || !strings.Contains(failed[0], "127.0.0.1") || strings.Contains(failed[0], "in-the-query") || strings.Contains(failed[0], "/hooks") {
-		t.Errorf("timeline failures %q, want one naming the 410 and the host only", failed)
+	if len(failed) != 1 || !strings.Contains(failed[0], "HTTP 404") || !strings.Contains(failed[0], "127.0.0.1") || strings.Contains(failed[0], "in-the-query") || strings.Contains(failed[0], "/hooks") {
+		t.Errorf("timeline failures %q, want one naming the 404 and the host only", failed)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/incidentbot/incidentbot/commands"
@@ -49,6 +50,9 @@ type Options struct {
 type Deliverer struct {
 	opt  Options
 	keys map[string][]byte // by URL
+
+	mu   sync.Mutex
+	gone map[string]bool // endpoints that answered 410 Gone, by URL
 }
 
 // New parses the endpoints' secrets; the error names the endpoint by host,
@@ -63,7 +67,7 @@ func New(opt Options) (*Deliverer, error) {
 	if opt.ChannelWait <= 0 {
 		opt.ChannelWait = time.Minute
 	}
-	d := &Deliverer{opt: opt, keys: map[string][]byte{}}
+	d := &Deliverer{opt: opt, keys: map[string][]byte{}, gone: map[string]bool{}}
 	for _, e := range opt.Endpoints {
 		key, err := ParseSecret(e.Secret)
 		if err != nil {
@@ -89,6 +93,11 @@ func (d *Deliverer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	key, ok := d.keys[pl.URL]
 	if !ok {
 		return nil, outbox.Permanent(fmt.Errorf("%s: no longer configured; %s not delivered", what, pl.Type))
+	}
+	if d.isGone(pl.URL) {
+		// The endpoint asked for nothing more: its deliveries complete
+		// unsent. The 410 itself was recorded on the timeline once.
+		return nil, nil
 	}
 	channelID, err := d.channel(job.Incident)
 	if err != nil {
@@ -118,7 +127,27 @@ func (d *Deliverer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	if resp.StatusCode == http.StatusGone {
+		// Standard Webhooks: 410 means the receiver wants no more
+		// webhooks from us, so the endpoint is disabled. The flag lives
+		// in memory: the operator removes the endpoint from the config,
+		// and until then a restart tries it again, once.
+		d.setGone(pl.URL)
+		return nil, outbox.Permanent(fmt.Errorf("%s: HTTP 410 Gone: the endpoint asked for no more webhooks; nothing more is sent to it until the bot restarts (remove it from webhooks: or fix it)", what))
+	}
 	return nil, outbox.HTTPStatus(what, resp, now)
+}
+
+func (d *Deliverer) isGone(endpoint string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gone[endpoint]
+}
+
+func (d *Deliverer) setGone(endpoint string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.gone[endpoint] = true
 }
 
 // MessageID is a delivery's webhook-id: stable across its attempts and

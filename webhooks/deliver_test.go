@@ -283,4 +283,37 @@ func TestDeliveryToARemovedEndpoint(t *testing.T) {
 	}
 }
 
+// A 410 Gone is the endpoint saying it wants no more webhooks (Standard
+// Webhooks): that delivery is given up, saying so, and later ones to the
+// same endpoint complete without a request; other endpoints are not
+// affected.
+func TestGoneEndpointIsDisabled(t *testing.T) {
+	f := newFixture(t)
+	f.rc.replies = []func(http.ResponseWriter){status(http.StatusGone)}
+	_, err := f.del.Perform(context.Background(), f.job(t, incident.TypeDeclared, incident.Event{Seq: 1, At: f.clk.Now(), Kind: incident.EventDeclared}))
+	if !outbox.IsPermanent(err) || !strings.Contains(err.Error(), "HTTP 410") || !strings.Contains(err.Error(), "nothing more is sent") {
+		t.Fatalf("err = %v, want a permanent 410 that says the endpoint is disabled", err)
+	}
+	if strings.Contains(err.Error(), "path-credential") {
+		t.Errorf("error shows the URL: %v", err)
+	}
+	for seq := uint64(2); seq <= 3; seq++ {
+		if _, err := f.del.Perform(context.Background(), f.job(t, incident.TypeResolved, incident.Event{Seq: seq, At: f.clk.Now(), Kind: incident.EventResolved})); err != nil {
+			t.Fatalf("delivery %d after the 410: %v", seq, err)
+		}
+	}
+	if n := f.rc.count(); n != 1 {
+		t.Errorf("%d requests, want only the one answered 410", n)
+	}
+
+	// Another deliverer (another endpoint, or the bot restarted) sends.
+	del, err := webhooks.New(webhooks.Options{Endpoints: []webhooks.Endpoint{{URL: f.url, Secret: secret}}, Store: f.st, Clock: f.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := del.Perform(context.Background(), f.job(t, incident.TypeResolved, incident.Event{Seq: 4, At: f.clk.Now(), Kind: incident.EventResolved})); err != nil || f.rc.count() != 2 {
+		t.Errorf("after a restart: err %v, %d requests", err, f.rc.count())
+	}
+}
+
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
