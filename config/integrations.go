@@ -112,8 +112,13 @@ func checkSecret(s string) error {
 	if !ok {
 		return errors.New("must start with whsec_ followed by base64 (generate one with: echo whsec_$(openssl rand -base64 32))")
 	}
-	if key, err := base64.StdEncoding.DecodeString(rest); err != nil || len(key) == 0 {
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil || len(key) == 0 {
 		return errors.New("is not base64 after whsec_ (generate one with: echo whsec_$(openssl rand -base64 32))")
+	}
+	// Standard Webhooks: a symmetric signing key is 24 to 64 bytes.
+	if len(key) < 24 || len(key) > 64 {
+		return fmt.Errorf("holds a %d-byte key; Standard Webhooks requires 24 to 64 bytes (generate one with: echo whsec_$(openssl rand -base64 32))", len(key))
 	}
 	return nil
 }

@@ -55,6 +55,8 @@ func TestValidateIntegrations(t *testing.T) {
 		{"secret without prefix", hook(func(w *Webhook) { w.Secret = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }), "webhooks[0].secret must start with whsec_"},
 		{"secret not base64", hook(func(w *Webhook) { w.Secret = "whsec_not base64!" }), "webhooks[0].secret is not base64 after whsec_"},
 		{"empty secret", hook(func(w *Webhook) { w.Secret = "" }), "webhooks[0].secret must start with whsec_"},
+		{"secret too short", hook(func(w *Webhook) { w.Secret = "whsec_c2hvcnQta2V5" }), "webhooks[0].secret holds a 9-byte key; Standard Webhooks requires 24 to 64 bytes"},
+		{"secret too long", hook(func(w *Webhook) { w.Secret = Secret("whsec_" + strings.Repeat("AAAA", 22)) }), "webhooks[0].secret holds a 66-byte key"},
 		{"the same URL twice", func(c *Config) { hook(func(*Webhook) {})(c); hook(func(*Webhook) {})(c) }, "webhooks[1].url is the same as webhooks[0].url"},
 		{"pagerduty off", func(c *Config) { c.PagerDuty.MinSeverity = "nonsense" }, ""},
 		{"pagerduty on", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTING" }, ""},

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,14 @@ import (
 
 // SecretPrefix starts every signing secret; the rest is the key, base64.
 const SecretPrefix = "whsec_"
+
+// The key's size in bytes, as Standard Webhooks requires of a symmetric
+// signing secret: a short key is guessable, and receivers' libraries may
+// refuse one outside this range.
+const (
+	MinKeyBytes = 24
+	MaxKeyBytes = 64
+)
 
 // ParseSecret returns the key of a "whsec_<base64>" secret. The error never
 // contains the secret.
@@ -29,6 +38,9 @@ func ParseSecret(secret string) ([]byte, error) {
 	}
 	if len(key) == 0 {
 		return nil, errors.New("the secret after " + SecretPrefix + " is empty")
+	}
+	if len(key) < MinKeyBytes || len(key) > MaxKeyBytes {
+		return nil, fmt.Errorf("the secret's key is %d bytes; Standard Webhooks requires %d to %d", len(key), MinKeyBytes, MaxKeyBytes)
 	}
 	return key, nil
 }

@@ -1,6 +1,7 @@
 package webhooks_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ func TestParseSecret(t *testing.T) {
 		{"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "must start with whsec_"},
 		{"whsec_not base64!", "is not base64"},
 		{"whsec_", "is empty"},
+		{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 23)), "is 23 bytes; Standard Webhooks requires 24 to 64"},
+		{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 24)), ""},
+		{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 64)), ""},
+		{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 65)), "is 65 bytes"},
 	} {
 		_, err := webhooks.ParseSecret(tt.secret)
 		if (err == nil) != (tt.want == "") || (err != nil && !contains(err.Error(), tt.want)) {
