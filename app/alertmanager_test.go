@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -50,29 +49,57 @@ func requireAlertmanager(t *testing.T) string {
 	return bin
 }
 
-// startAlertmanager runs Alertmanager with the shortest timers it allows:
-// a group is sent as soon as it forms (group_wait 0s), and its changes a
-// second later (group_interval 1s). It skips the test without the binary.
+// readmeBlock returns the first ```yaml block after heading in README.md.
+func readmeBlock(t *testing.T, heading, mustHave string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i := strings.Index(readme, "\n"+heading+"\n")
+	if i < 0 {
+		t.Fatalf("README.md has no %q section", heading)
+	}
+	_, rest, ok := strings.Cut(readme[i:], "```yaml\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed || !strings.Contains(block, mustHave) {
+		t.Fatalf("README.md's %q section has no yaml block with %q", heading, mustHave)
+	}
+	return block
+}
+
+// readmeReceiver is the README's copy-paste Alertmanager configuration,
+// pointed at webhook with the token in tokenFile, and with the shortest
+// timers Alertmanager allows: a group is sent as soon as it forms
+// (group_wait 0s), and its changes a second later (group_interval 1s).
+func readmeReceiver(t *testing.T, webhook, tokenFile string) string {
+	t.Helper()
+	cfg := readmeBlock(t, "### Alertmanager", "webhook_configs")
+	for _, r := range []struct{ old, new string }{
+		{"http://incidentbot.internal:8089/hooks/alertmanager", webhook},
+		{"/etc/alertmanager/incidentbot-token", tokenFile},
+		{"route:\n", "route:\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\n"},
+	} {
+		if !strings.Contains(cfg, r.old) {
+			t.Fatalf("README.md's Alertmanager block no longer has %q:\n%s", r.old, cfg)
+		}
+		cfg = strings.Replace(cfg, r.old, r.new, 1)
+	}
+	return cfg
+}
+
+// startAlertmanager runs Alertmanager with the README's receiver block
+// (see readmeReceiver). It skips the test without the binary.
 func startAlertmanager(t *testing.T, webhook, token string) *alertmanager {
 	t.Helper()
 	bin := requireAlertmanager(t)
 	dir := t.TempDir()
-	cfg := fmt.Sprintf(`route:
-  receiver: incidentbot
-  group_by: [alertname]
-  group_wait: 0s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: incidentbot
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-        http_config:
-          authorization:
-            type: Bearer
-            credentials: %s
-`, webhook, token)
+	tokenFile := filepath.Join(dir, "incidentbot-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := readmeReceiver(t, webhook, tokenFile)
 	path := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
