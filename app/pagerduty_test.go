@@ -73,13 +73,16 @@ func TestPagerDutyPagesFromTheConfiguredSeverity(t *testing.T) {
 	}
 }
 
-// An event PagerDuty refuses (400: here a mistyped key) is given up and
-// recorded on the incident's timeline, as a refused Slack call is; the
+// An event PagerDuty refuses (400: here a mistyped key, well-formed enough
+// for the configuration check) is given up and recorded on the incident's
+// timeline with PagerDuty's reason, as a refused Slack call is; the
 // incident's Slack work goes on.
 func TestPagerDutyRefusalIsOnTheTimeline(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	pd := pagerdutyemu.Start(t)
-	w := newWorldOnClock(t, clk, nil, pdWith(pd, pdRoutingKey[:31]))
+	pd.Known(pdRoutingKey)
+	mistyped := pdRoutingKey[:31] + "f"
+	w := newWorldOnClock(t, clk, nil, pdWith(pd, mistyped))
 
 	ackText(t, w.slash(alice, w.announce, "declare SEV1 checkout returns 500s"))
 	w.idle()
@@ -92,8 +95,8 @@ func TestPagerDutyRefusalIsOnTheTimeline(t *testing.T) {
 			failed = append(failed, ev.Text)
 		}
 	}
-	if len(failed) != 1 || !strings.Contains(failed[0], "pagerduty") || !strings.Contains(failed[0], "HTTP 400") || strings.Contains(failed[0], pdRoutingKey[:31]) {
-		t.Errorf("timeline failures %q, want one naming PagerDuty's 400 without the key", failed)
+	if len(failed) != 1 || !strings.Contains(failed[0], "pagerduty") || !strings.Contains(failed[0], "HTTP 400") || !strings.Contains(failed[0], "Invalid routing key") || strings.Contains(failed[0], mistyped) {
+		t.Errorf("timeline failures %q, want one naming PagerDuty's 400 and its reason, without the key", failed)
 	}
 	if inc := w.incident(1); inc.CardTS == "" || inc.AnnounceTS == "" {
 		t.Errorf("Slack work did not finish: %+v", inc)

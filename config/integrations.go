@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -91,13 +92,22 @@ func (c *Config) validateIntegrations() error {
 		}
 		return fmt.Errorf("pagerduty.min_severity %q is not a configured severity; use one of %s", pd.MinSeverity, strings.Join(names, ", "))
 	}
-	for _, r := range pd.RoutingKey.Reveal() {
+	key := pd.RoutingKey.Reveal()
+	for _, r := range key {
 		if r <= ' ' || r > '~' {
 			return errors.New("pagerduty.routing_key has a space or a character outside visible ASCII: paste the Integration Key of the service's Events API v2 integration")
 		}
 	}
+	// PagerDuty refuses any other key with a 400, which the bot would
+	// only learn when it first pages: during an incident.
+	if !routingKeyPattern.MatchString(key) {
+		return fmt.Errorf("pagerduty.routing_key is %d characters; an Events API v2 Integration Key is 32 letters and digits: paste it from the service's Integrations tab", len(key))
+	}
 	return nil
 }
+
+// routingKeyPattern is an Events API v2 integration (routing) key.
+var routingKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 
 func checkHTTPURL(raw string) error {
 	u, err := url.Parse(raw)

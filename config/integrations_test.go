@@ -12,7 +12,7 @@ func TestLoadIntegrations(t *testing.T) {
 webhooks:
   - {url: "https://hooks.example.com/a", secret: "`+goodSecret+`", events: [incident.declared, incident.resolved], private: true}
   - {url: "https://status.example.com/b", secret: "`+goodSecret+`"}
-pagerduty: {routing_key: "R0UTING", min_severity: SEV1}
+pagerduty: {routing_key: "R0UTINGKEY0123456789abcdefABCDEF", min_severity: SEV1}
 `)
 	c := mustLoad(t, file)
 	if err := c.ValidateLocal(); err != nil {
@@ -24,7 +24,7 @@ pagerduty: {routing_key: "R0UTING", min_severity: SEV1}
 	if c.Webhooks[1].Private || len(c.Webhooks[1].Events) != 0 {
 		t.Errorf("second webhook = %+v, want public, all events", c.Webhooks[1])
 	}
-	if c.PagerDuty != (PagerDuty{RoutingKey: "R0UTING", MinSeverity: "SEV1", APIURL: "https://events.pagerduty.com/v2/enqueue"}) {
+	if c.PagerDuty != (PagerDuty{RoutingKey: "R0UTINGKEY0123456789abcdefABCDEF", MinSeverity: "SEV1", APIURL: "https://events.pagerduty.com/v2/enqueue"}) {
 		t.Errorf("pagerduty = %+v", c.PagerDuty)
 	}
 	if len(c.Warnings) != 0 {
@@ -59,10 +59,12 @@ func TestValidateIntegrations(t *testing.T) {
 		{"secret too long", hook(func(w *Webhook) { w.Secret = Secret("whsec_" + strings.Repeat("AAAA", 22)) }), "webhooks[0].secret holds a 66-byte key"},
 		{"the same URL twice", func(c *Config) { hook(func(*Webhook) {})(c); hook(func(*Webhook) {})(c) }, "webhooks[1].url is the same as webhooks[0].url"},
 		{"pagerduty off", func(c *Config) { c.PagerDuty.MinSeverity = "nonsense" }, ""},
-		{"pagerduty on", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTING" }, ""},
-		{"pagerduty unknown severity", func(c *Config) { c.PagerDuty.RoutingKey, c.PagerDuty.MinSeverity = "R0UTING", "SEV9" }, `pagerduty.min_severity "SEV9" is not a configured severity; use one of SEV1, SEV2, SEV3, SEV4`},
-		{"pagerduty bad URL", func(c *Config) { c.PagerDuty.RoutingKey, c.PagerDuty.APIURL = "R0UTING", "events.pagerduty.com" }, "pagerduty.api_url is not an http(s) URL"},
+		{"pagerduty on", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdefABCDEF" }, ""},
+		{"pagerduty unknown severity", func(c *Config) { c.PagerDuty.RoutingKey, c.PagerDuty.MinSeverity = "R0UTINGKEY0123456789abcdefABCDEF", "SEV9" }, `pagerduty.min_severity "SEV9" is not a configured severity; use one of SEV1, SEV2, SEV3, SEV4`},
+		{"pagerduty bad URL", func(c *Config) { c.PagerDuty.RoutingKey, c.PagerDuty.APIURL = "R0UTINGKEY0123456789abcdefABCDEF", "events.pagerduty.com" }, "pagerduty.api_url is not an http(s) URL"},
 		{"pagerduty key with a space", func(c *Config) { c.PagerDuty.RoutingKey = "R0UT ING" }, "pagerduty.routing_key has a space"},
+		{"pagerduty key too short", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdefABCD" }, "pagerduty.routing_key is 30 characters; an Events API v2 Integration Key is 32 letters and digits"},
+		{"pagerduty key not alphanumeric", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdef-ABCDE" }, "pagerduty.routing_key is 32 characters; an Events API v2 Integration Key is 32 letters and digits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

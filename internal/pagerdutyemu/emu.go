@@ -1,11 +1,12 @@
 // Package pagerdutyemu is PagerDuty's Events API v2 for tests, written from
 // its documentation: POST /v2/enqueue takes a JSON event; routing_key (the
-// 32-character integration key) and event_action (trigger, acknowledge,
-// resolve) are required; a trigger needs payload.summary (at most 1024
+// 32-character integration key, letters and digits) and event_action
+// (trigger, acknowledge, resolve) are required; a trigger needs payload.summary (at most 1024
 // characters), payload.source and payload.severity (critical, error,
 // warning or info); acknowledge and resolve need a dedup_key (at most 255
 // characters); links need an href. A valid event is answered 202 with the
-// dedup_key, an invalid one 400 with the errors. Events for a dedup_key
+// dedup_key, an invalid one 400 with the errors; a well-formed routing key
+// that names no integration is a 400 "Invalid routing key" too (see Known). Events for a dedup_key
 // apply to its open alert; a resolve without one is dropped, a trigger
 // after a resolve opens a new alert.
 package pagerdutyemu
@@ -60,6 +61,18 @@ type Server struct {
 	refused  [][]string // the errors of each 400
 	open     map[string]bool
 	faulted  int
+	known    map[string]bool // nil: every well-formed key is an integration's
+}
+
+// Known makes keys the only integration keys; events for any other are
+// refused, as PagerDuty refuses a key that names no integration.
+func (s *Server) Known(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.known = map[string]bool{}
+	for _, k := range keys {
+		s.known[k] = true
+	}
 }
 
 // Start serves the API on a loopback port until the test ends.
@@ -139,6 +152,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(errs) == 0 && s.known != nil && !s.known[ev.RoutingKey] {
+		errs = []string{"Invalid routing key"}
+	}
 	if len(errs) > 0 {
 		s.refused = append(s.refused, errs)
 		w.WriteHeader(http.StatusBadRequest)
@@ -162,7 +178,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func validate(ev Event) []string {
 	var errs []string
 	if len(ev.RoutingKey) != 32 {
-		errs = append(errs, "'routing_key' must be the 32-character integration key")
+		errs = append(errs, "Length of 'routing_key' is incorrect (should be 32 characters)")
+	}
+	for _, r := range ev.RoutingKey {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			errs = append(errs, "'routing_key' cannot contain non-alphanumeric characters.")
+			break
+		}
 	}
 	switch ev.EventAction {
 	case "trigger":
