@@ -60,8 +60,12 @@ func TestValidateIntegrations(t *testing.T) {
 		{"the same URL twice", func(c *Config) { hook(func(*Webhook) {})(c); hook(func(*Webhook) {})(c) }, "webhooks[1].url is the same as webhooks[0].url"},
 		{"pagerduty off", func(c *Config) { c.PagerDuty.MinSeverity = "nonsense" }, ""},
 		{"pagerduty on", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdefABCDEF" }, ""},
-		{"pagerduty unknown severity", func(c *Config) { c.PagerDuty.RoutingKey, c.PagerDuty.MinSeverity = "R0UTINGKEY0123456789abcdefABCDEF", "SEV9" }, `pagerduty.min_severity "SEV9" is not a configured severity; use one of SEV1, SEV2, SEV3, SEV4`},
-		{"pagerduty bad URL", func(c *Config) { c.PagerDuty.RoutingKey, c.PagerDuty.APIURL = "R0UTINGKEY0123456789abcdefABCDEF", "events.pagerduty.com" }, "pagerduty.api_url is not an http(s) URL"},
+		{"pagerduty unknown severity", func(c *Config) {
+			c.PagerDuty.RoutingKey, c.PagerDuty.MinSeverity = "R0UTINGKEY0123456789abcdefABCDEF", "SEV9"
+		}, `pagerduty.min_severity "SEV9" is not a configured severity; use one of SEV1, SEV2, SEV3, SEV4`},
+		{"pagerduty bad URL", func(c *Config) {
+			c.PagerDuty.RoutingKey, c.PagerDuty.APIURL = "R0UTINGKEY0123456789abcdefABCDEF", "events.pagerduty.com"
+		}, "pagerduty.api_url is not an http(s) URL"},
 		{"pagerduty key with a space", func(c *Config) { c.PagerDuty.RoutingKey = "R0UT ING" }, "pagerduty.routing_key has a space"},
 		{"pagerduty key too short", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdefABCD" }, "pagerduty.routing_key is 30 characters; an Events API v2 Integration Key is 32 letters and digits"},
 		{"pagerduty key not alphanumeric", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdef-ABCDE" }, "pagerduty.routing_key is 32 characters; an Events API v2 Integration Key is 32 letters and digits"},
