@@ -44,7 +44,10 @@ func (s *Service) updateAlertIncident(tx store.Tx, g *store.AlertGroup, inc *inc
 	if len(started) > 0 {
 		g.ResolveOffered = false
 	}
-	if inc.Open() && len(g.Firing) == 0 && !g.ResolveOffered {
+	// The group's status, not the alerts listed, says whether it has
+	// resolved: Alertmanager leaves alerts beyond max_alerts out of the
+	// list, and a group with one of those firing is "firing".
+	if inc.Open() && len(g.Firing) == 0 && n.Status == "resolved" && !g.ResolveOffered {
 		if err := enqueue(tx, inc.Number, JobOfferResolve, OfferResolvePayload{Group: g.Key}); err != nil {
 			return err
 		}

@@ -142,6 +142,40 @@ func TestAlertGroupIsOneIncident(t *testing.T) {
 	}
 }
 
+// Alertmanager leaves alerts out of a notification beyond its receiver's
+// max_alerts (truncatedAlerts), but the group's status still counts them:
+// every listed alert resolved in a group still "firing" is not the whole
+// group resolving, and offers no Resolve until the group's status says so.
+func TestTruncatedGroupIsNotResolvedEarly(t *testing.T) {
+	s, _ := alertService(t, commands.AlertPolicy{DefaultMode: commands.AlertDeclare, MaxDeclaredPerMinute: 5})
+	a1 := alert("fp1", "firing", alertT0, "instance", "web-1")
+	key := "{}:{alertname=\"HighLatency\"}"
+	receive(t, s, notification(key, a1))
+	a1.Status = "resolved"
+	listed := notification(key, a1)
+	listed.Status = "firing" // web-2 fires, beyond max_alerts
+	if out := receive(t, s, listed); out.Action != commands.AlertUpdated || out.Events != 1 {
+		t.Fatalf("web-1 resolved while the group fires: %+v", out)
+	}
+	for _, k := range jobKinds(t, s.Store) {
+		if k == commands.JobOfferResolve {
+			t.Fatal("Resolve offered while the group's status is firing")
+		}
+	}
+	if out := receive(t, s, notification(key, a1)); out.Action != commands.AlertUpdated || out.Events != 1 {
+		t.Fatalf("the group resolved: %+v, want the offer", out)
+	}
+	offers := 0
+	for _, k := range jobKinds(t, s.Store) {
+		if k == commands.JobOfferResolve {
+			offers++
+		}
+	}
+	if offers != 1 {
+		t.Fatalf("%d resolve offers once the group resolved", offers)
+	}
+}
+
 func countIncidents(t *testing.T, s *commands.Service) int {
 	t.Helper()
 	all, err := s.AllIncidents(false, 0)
