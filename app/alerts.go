@@ -30,4 +30,23 @@ func alertPolicy(a config.Alertmanager) commands.AlertPolicy {
 func registerIntegrations(srv *ops.Server, svc *commands.Service, token string, log zerolog.Logger) {
 	guard := func(h http.Handler) http.Handler { return ops.RequireBearerJSON(token, h, log) }
 	httpapi.Register(srv, svc, guard, log)
+	if p := svc.Alerts; p.TriageChannel == "" && maySuggest(p) {
+		// Each dropped group is answered "ignored" and logged at info,
+		// which nobody reads until an alert storm has gone unnoticed.
+		log.Warn().Msg("alertmanager.triage_channel is empty: alert groups to be suggested (by default_mode or rules, or beyond max_declared_per_minute) are dropped; set it to a channel ID")
+	}
+}
+
+// maySuggest reports whether some alert group could be suggested: a mode
+// says so, or a declaration could exceed the rate limit.
+func maySuggest(p commands.AlertPolicy) bool {
+	if p.DefaultMode != commands.AlertIgnore {
+		return true // suggest, or declare and thus the rate limit
+	}
+	for _, r := range p.Rules {
+		if r.Mode != commands.AlertIgnore {
+			return true
+		}
+	}
+	return false
 }
