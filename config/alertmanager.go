@@ -53,6 +53,22 @@ type rawAlertmanager struct {
 type rawAlertRule struct {
 	Match map[string]string `mapstructure:"match"`
 	Mode  string            `mapstructure:"mode"`
+	// Private is read only to be refused (see refusePrivate).
+	Private *bool `mapstructure:"private"`
+}
+
+// refusePrivate stops the bot on a rule asking for private incidents. As an
+// unknown key it would only be warned about, and the alerts it matches
+// would be declared in public: a leak the operator meant to prevent.
+// Alerts cannot declare private incidents, since a private incident needs
+// someone in its channel to see it, and an alert names nobody.
+func (r rawAlertmanager) refusePrivate() error {
+	for i, rule := range r.Rules {
+		if rule.Private != nil && *rule.Private {
+			return fmt.Errorf("alertmanager.rules[%d].private: alerts cannot declare private incidents (nobody would be in the channel to see them); give such alerts mode: ignore and declare them by hand as private", i)
+		}
+	}
+	return nil
 }
 
 // defaultAlertmanager is what an absent alertmanager: section means.

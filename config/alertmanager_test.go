@@ -71,6 +71,7 @@ func TestAlertmanagerSectionErrors(t *testing.T) {
 		{"alertmanager: {triage_channel: '#alerts'}", "not a channel ID"},
 		{"alertmanager: {max_declared_per_minute: -1}", "max_declared_per_minute is -1"},
 		{"alertmanager: {severities: {critical: SEV0}}", `alertmanager.severities.critical is "SEV0"`},
+		{"alertmanager: {rules: [{match: {a: b}, mode: declare}, {match: {team: security}, mode: declare, private: true}]}", "alertmanager.rules[1].private: alerts cannot declare private incidents"},
 	}
 	for _, tt := range tests {
 		_, err := loadYAML(t, tt.yaml+"\n")

@@ -124,6 +124,9 @@ func (r *rawConfig) config(severitiesSet bool) (*Config, error) {
 		c.Services = append(c.Services, Service{Name: strings.TrimSpace(s.Name), Experts: experts, Runbook: strings.TrimSpace(s.Runbook)})
 	}
 	r.integrations(c)
+	if err := r.Alertmanager.refusePrivate(); err != nil {
+		return nil, err
+	}
 	c.Alertmanager = r.Alertmanager.alertmanager()
 	return c, nil
 }
