@@ -289,15 +289,17 @@ func TestAPIDeclaresLikeTheForm(t *testing.T) {
 	if n := w.incidentCount(); n != 1 {
 		t.Fatalf("%d incidents", n)
 	}
-	// Without a token the routes do not exist.
+	// Without a token the routes do not exist: not open, not even 401.
 	w.cfg.HTTP.Token = ""
 	w.restart()
-	resp, err := http.Post("http://"+w.app.OpsAddr()+"/api/v1/incidents", "application/json", bytes.NewReader([]byte(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Fatalf("without http.token: %d", resp.StatusCode)
+	for _, path := range []string{"/api/v1/incidents", "/hooks/alertmanager"} {
+		resp, err := http.Post("http://"+w.app.OpsAddr()+path, "application/json", bytes.NewReader([]byte(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Fatalf("POST %s without http.token: %d", path, resp.StatusCode)
+		}
 	}
 }
