@@ -158,6 +158,22 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// A declaration retried with its Idempotency-Key and body answers 200 with
+// the same incident and Idempotent-Replayed: true; the first answer has no
+// such header.
+func TestIdempotentReplayIsMarked(t *testing.T) {
+	ts, _ := newAPI(t)
+	key := map[string]string{"Idempotency-Key": "deploy-42"}
+	first := do(t, ts, call{"POST", "/api/v1/incidents", `{"title":"deploy failed"}`, key})
+	again := do(t, ts, call{"POST", "/api/v1/incidents", `{"title":"deploy failed"}`, key})
+	if first.status != 201 || first.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("first: %d, Idempotent-Replayed %q", first.status, first.header.Get("Idempotent-Replayed"))
+	}
+	if again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" || again.json["id"] != first.json["id"] {
+		t.Errorf("replay: %d, Idempotent-Replayed %q, id %v (first %v)", again.status, again.header.Get("Idempotent-Replayed"), again.json["id"], first.json["id"])
+	}
+}
+
 // The list shows open incidents, private ones too (a token is an
 // operator's), newest first; status=all adds resolved ones.
 func TestListShowsEveryOpenIncident(t *testing.T) {

@@ -132,6 +132,9 @@ func declareHandler(svc Incidents, log zerolog.Logger) http.Handler {
 		}
 		w.Header().Set("Location", "/api/v1/incidents/"+res.Incident.ID())
 		if res.Replayed {
+			// Stripe's header: a script can tell a retry's answer from a
+			// declaration without comparing IDs.
+			w.Header().Set("Idempotent-Replayed", "true")
 			writeJSON(w, http.StatusOK, toJSON(res.Incident))
 			return
 		}
