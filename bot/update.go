@@ -275,13 +275,9 @@ func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident
 		incidentView
 		Update updateView
 	}{p.view(inc), uv}
-	text, err := p.render(pl.Template, data)
-	if err != nil {
-		return nil, outbox.Permanent(err)
-	}
-	channel, thread, ok := p.postTarget(inc, pl.Target)
-	if !ok {
-		return nil, nil
+	text, channel, thread, ok, err := p.renderPost(inc, pl, data)
+	if err != nil || !ok {
+		return nil, err
 	}
 	_, err = p.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("update", text))
 	return nil, err
