@@ -158,7 +158,7 @@ func (b *Builder) Draft() Draft {
 		Updates:    b.updates,
 	}
 	if d.Command == "" {
-		d.Command = "/incident"
+		d.Command = templates.DefaultCommand
 	}
 	if sev, ok := settings.Severity(inc.Severity); ok {
 		d.SeverityMeaning = r.inline(sev.Description)
