@@ -4,13 +4,11 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
 
 	"github.com/incidentbot/incidentbot/config"
-	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
@@ -45,25 +43,7 @@ func TestUnusableDrillsChannelIsReported(t *testing.T) {
 			id := tt.setup(w.emu)
 			w.cfg.Incidents.DrillsChannel = id
 			w.restart()
-			line := "drills channel " + id + tt.want
-			if body := readyz(t, w); !strings.HasPrefix(body, "ok\n") || !strings.Contains(body, "\nwarning: "+line) {
-				t.Fatalf("/readyz:\n%s", body)
-			}
-			if !strings.Contains(w.logs.String(), line) {
-				t.Fatalf("the log does not say it:\n%s", grepLines(w.logs.String(), id))
-			}
-
-			w.slash(alice, w.emu.CreateChannel("elsewhere", false, alice), "drill SEV2 db failover")
-			w.declared(1, "", alice)
-			var said string
-			for _, ev := range w.events(1) {
-				if ev.Kind == incident.EventDeliveryFailed {
-					said = ev.Text
-				}
-			}
-			if !strings.Contains(said, tt.code) || !strings.Contains(said, line) {
-				t.Fatalf("timeline says %q", said)
-			}
+			w.unusableChannelReported(t, id, "drills channel "+id+tt.want, "drill SEV2 db failover", tt.code)
 		})
 	}
 }

@@ -18,20 +18,9 @@ import (
 // (store.driver): the transactions, the workers' reads, and the state the
 // operator sees.
 type Store interface {
-	Update(ctx context.Context, fn func(tx store.Tx) error) error
-	View(fn func(tx store.Tx) error) error
-	PendingJobs(limit int) ([]store.Job, error)
-	PendingJobsAfter(after uint64, limit int) ([]store.Job, error)
-	OutboxDepth() (int, error)
-	NextReminder() (store.Reminder, bool, error)
-	NextPostmortemNudge() (store.Nudge, bool, error)
-	NextArchive() (store.Nudge, bool, error)
-	// WriteFailure is the error that stopped the store from writing, for
-	// good (bbolt's failed fsync); nil while it can.
-	WriteFailure() error
+	store.Backend
 	// Warnings are what the start-up check found and survived.
 	Warnings() []string
-	Close() error
 }
 
 var (

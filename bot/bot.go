@@ -107,7 +107,7 @@ func New(opt Options) *Bot {
 		opt.Metrics = noMetrics{}
 	}
 	if opt.Config.Command == "" {
-		opt.Config.Command = "/incident"
+		opt.Config.Command = templates.DefaultCommand
 	}
 	b := &Bot{
 		log:        opt.Log,

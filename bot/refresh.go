@@ -84,16 +84,24 @@ func (p *Performer) postEvent(ctx context.Context, job store.Job, inc *incident.
 		incidentView
 		Event eventView
 	}{p.view(inc), p.eventView(ev)}
-	text, err := p.render(pl.Template, data)
-	if err != nil {
-		return nil, outbox.Permanent(err)
-	}
-	channel, thread, ok := p.postTarget(inc, pl.Target)
-	if !ok {
-		return nil, nil
+	text, channel, thread, ok, err := p.renderPost(inc, pl, data)
+	if err != nil || !ok {
+		return nil, err
 	}
 	_, err = p.postOnce(ctx, job, channel, thread, text, section("post", text))
 	return nil, err
+}
+
+// renderPost renders a post job's template with data, and says where its
+// message goes (postTarget); ok is false when there is nothing to post. A
+// template that does not render is a permanent error.
+func (p *Performer) renderPost(inc *incident.Incident, pl commands.PostPayload, data any) (text, channel, thread string, ok bool, err error) {
+	text, err = p.render(pl.Template, data)
+	if err != nil {
+		return "", "", "", false, outbox.Permanent(err)
+	}
+	channel, thread, ok = p.postTarget(inc, pl.Target)
+	return text, channel, thread, ok, nil
 }
 
 // postTarget is where a post job's message goes: the incident channel, or

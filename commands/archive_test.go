@@ -11,7 +11,6 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
-	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
@@ -36,23 +35,8 @@ func archService(t *testing.T) (*commands.Service, *clock.Fake) {
 // them, so each check sees only what came since the last.
 func archJobs(t *testing.T, s *commands.Service) []string {
 	t.Helper()
-	jobs, err := s.Store.(*boltstore.Store).PendingJobs(0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
-		for _, j := range jobs {
-			if err := tx.CompleteJob(j.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, j := range jobs {
+	for _, j := range takeJobs(t, s) {
 		s := fmt.Sprintf("%s:%s", incident.FormatID(j.Incident), j.Kind)
 		if j.Kind == commands.JobPost {
 			var pl commands.PostPayload

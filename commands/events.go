@@ -110,21 +110,16 @@ func (s *Service) appendEvent(tx store.Tx, inc *incident.Incident, ev incident.E
 }
 
 // snapshot is inc as of ev. Use-cases append some events before they
-// change the incident to match, so the event's own new value wins.
+// change the incident to match, so the event's own new value wins: the
+// timeline's own step (incident.State.Next) for severity and status.
 func (s *Service) snapshot(inc *incident.Incident, ev incident.Event) Snapshot {
+	st := incident.State{Severity: inc.Severity, Status: inc.Status, Declared: true}.Next(ev)
 	snap := Snapshot{
-		Number: inc.Number, UUID: inc.UUID, Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
+		Number: inc.Number, UUID: inc.UUID, Title: inc.Title, Severity: st.Severity, Status: st.Status,
 		Service: inc.Service, Commander: inc.Holder(incident.RoleCommander), Private: inc.Private, Drill: inc.Drill,
 	}
-	switch ev.Kind {
-	case incident.EventSeverityChanged:
-		snap.Severity = ev.To
-	case incident.EventResolved:
-		snap.Status = incident.Resolved
-	case incident.EventRoleAssigned, incident.EventRoleHandoff:
-		if ev.Role == incident.RoleCommander {
-			snap.Commander = ev.To
-		}
+	if (ev.Kind == incident.EventRoleAssigned || ev.Kind == incident.EventRoleHandoff) && ev.Role == incident.RoleCommander {
+		snap.Commander = ev.To
 	}
 	snap.SeverityRank = s.Settings.SeverityRank(snap.Severity)
 	return snap

@@ -36,9 +36,7 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 	if in.By == "" {
 		return NoteResult{}, incident.Errorf(incident.EINVALID, "a note needs its author")
 	}
-	var res NoteResult
-	dup, err := s.runIn(ctx, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
-		res = NoteResult{}
+	return runInFor(ctx, s, "note in "+in.Channel, deliveryKey("note", in.IdempotencyKey), in.Channel, NoteResult{Duplicate: true}, func(tx store.Tx, inc *incident.Incident, now time.Time, res *NoteResult) error {
 		ev, err := inc.Note(in.Text, in.By, now)
 		if err != nil {
 			return err
@@ -49,8 +47,4 @@ func (s *Service) AddNote(ctx context.Context, in NoteInput) (NoteResult, error)
 		res.Incident, res.Event = inc, ev
 		return nil
 	})
-	if err != nil || dup {
-		return NoteResult{Duplicate: dup}, err
-	}
-	return res, nil
 }

@@ -87,23 +87,8 @@ func remGet(t *testing.T, s *commands.Service, n uint64) (*incident.Incident, ti
 // every pending job, so each check sees only what came since the last.
 func reminderJobs(t *testing.T, s *commands.Service) []commands.ReminderPayload {
 	t.Helper()
-	jobs, err := s.Store.(*boltstore.Store).PendingJobs(0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []commands.ReminderPayload
-	err = s.Store.Update(context.Background(), func(tx store.Tx) error {
-		for _, j := range jobs {
-			if err := tx.CompleteJob(j.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, j := range jobs {
+	for _, j := range takeJobs(t, s) {
 		if j.Kind != commands.JobReminder {
 			continue
 		}

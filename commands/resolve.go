@@ -37,9 +37,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 	if in.By == "" {
 		return ResolveResult{}, incident.Errorf(incident.EINVALID, "resolving needs the user who resolves")
 	}
-	var res ResolveResult
-	dup, err := s.runIn(ctx, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
-		res = ResolveResult{}
+	return runInFor(ctx, s, "resolve in "+in.Channel, deliveryKey("resolve", in.IdempotencyKey), in.Channel, ResolveResult{Duplicate: true}, func(tx store.Tx, inc *incident.Incident, now time.Time, res *ResolveResult) error {
 		ev, err := inc.Resolve(in.Summary, in.By, now)
 		if err != nil {
 			return withHint(err, "Next step: `%s postmortem` drafts the write-up.", s.command())
@@ -69,8 +67,4 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, 
 		res.Incident = inc
 		return nil
 	})
-	if err != nil || dup {
-		return ResolveResult{Duplicate: dup}, err
-	}
-	return res, nil
 }

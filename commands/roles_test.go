@@ -73,32 +73,6 @@ func roleJobs(t *testing.T, st commands.Store, skip int) []string {
 	return out
 }
 
-func roleTimeline(t *testing.T, st commands.Store, n uint64) []incident.Event {
-	t.Helper()
-	var evs []incident.Event
-	if err := st.View(func(tx store.Tx) error {
-		var err error
-		evs, err = tx.Events(n)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
-func roleIncident(t *testing.T, st commands.Store, n uint64) *incident.Incident {
-	t.Helper()
-	var inc *incident.Incident
-	if err := st.View(func(tx store.Tx) error {
-		var err error
-		inc, err = tx.Incident(n)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return inc
-}
-
 func TestAssignRole(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -147,11 +121,11 @@ func TestAssignRole(t *testing.T) {
 			if ev.Kind != tt.wantKind || ev.Role != tt.wantRole || ev.From != tt.wantFrom || ev.To != tt.wantOwner || ev.Actor != tt.in.By || ev.At.IsZero() {
 				t.Fatalf("event %+v", ev)
 			}
-			evs := roleTimeline(t, s.Store, 1)
+			evs := timeline(t, s, 1)
 			if last := evs[len(evs)-1]; last != ev {
 				t.Fatalf("timeline ends with %+v, want %+v", last, ev)
 			}
-			if got := roleIncident(t, s.Store, 1).Holder(tt.wantRole); got != tt.wantOwner {
+			if got := incidentNumber(t, s, 1).Holder(tt.wantRole); got != tt.wantOwner {
 				t.Fatalf("%s held by %q", tt.wantRole, got)
 			}
 			if got := roleJobs(t, s.Store, skip); !slices.Equal(got, tt.wantJobs) {
@@ -164,7 +138,7 @@ func TestAssignRole(t *testing.T) {
 func TestAssignRoleToTheHolderChangesNothing(t *testing.T) {
 	s := newService(t)
 	skip := declaredInChannel(t, s)
-	before := len(roleTimeline(t, s.Store, 1))
+	before := len(timeline(t, s, 1))
 	res, err := s.AssignRole(context.Background(), commands.AssignRoleInput{ChannelID: roleChannel, Role: "commander", User: "UCMDR", By: "UCMDR"})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +146,7 @@ func TestAssignRoleToTheHolderChangesNothing(t *testing.T) {
 	if !res.Unchanged || res.Previous != "UCMDR" || res.Event.Kind != "" {
 		t.Fatalf("result %+v", res)
 	}
-	if n := len(roleTimeline(t, s.Store, 1)); n != before {
+	if n := len(timeline(t, s, 1)); n != before {
 		t.Fatalf("timeline grew from %d to %d", before, n)
 	}
 	if jobs := roleJobs(t, s.Store, skip); len(jobs) != 0 {
@@ -188,7 +162,7 @@ func TestAssignRoleIsIdempotentPerKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := len(roleJobs(t, s.Store, skip))
-	events := len(roleTimeline(t, s.Store, 1))
+	events := len(timeline(t, s, 1))
 	in.User = "UBOB" // a redelivery is the same delivery, whatever it says
 	res, err := s.AssignRole(context.Background(), in)
 	if err != nil {
@@ -197,10 +171,10 @@ func TestAssignRoleIsIdempotentPerKey(t *testing.T) {
 	if !res.Duplicate || res.Incident == nil {
 		t.Fatalf("result %+v", res)
 	}
-	if got := roleIncident(t, s.Store, 1).Holder("ops"); got != "UANA" {
+	if got := incidentNumber(t, s, 1).Holder("ops"); got != "UANA" {
 		t.Fatalf("ops held by %q after a duplicate", got)
 	}
-	if len(roleJobs(t, s.Store, skip)) != jobs || len(roleTimeline(t, s.Store, 1)) != events {
+	if len(roleJobs(t, s.Store, skip)) != jobs || len(timeline(t, s, 1)) != events {
 		t.Fatal("a duplicate delivery enqueued jobs or recorded events")
 	}
 }
@@ -252,7 +226,7 @@ func TestAssignRoleRejectsBadInputWithoutChangingAnything(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newService(t)
 			skip := declaredInChannel(t, s)
-			events := len(roleTimeline(t, s.Store, 1))
+			events := len(timeline(t, s, 1))
 			_, err := s.AssignRole(context.Background(), tt.in)
 			if incident.ErrorCode(err) != tt.wantCode {
 				t.Fatalf("error %v (code %q), want code %q", err, incident.ErrorCode(err), tt.wantCode)
@@ -265,10 +239,10 @@ func TestAssignRoleRejectsBadInputWithoutChangingAnything(t *testing.T) {
 			if jobs := roleJobs(t, s.Store, skip); len(jobs) != 0 {
 				t.Fatalf("jobs enqueued: %v", jobs)
 			}
-			if n := len(roleTimeline(t, s.Store, 1)); n != events {
+			if n := len(timeline(t, s, 1)); n != events {
 				t.Fatal("the timeline changed")
 			}
-			if inc := roleIncident(t, s.Store, 1); len(inc.Roles) != 1 {
+			if inc := incidentNumber(t, s, 1); len(inc.Roles) != 1 {
 				t.Fatalf("roles changed: %v", inc.Roles)
 			}
 		})
@@ -286,7 +260,7 @@ func TestConcurrentAssignmentsAreEachRecordedOnce(t *testing.T) {
 		}
 	}
 	declaredInChannel(t, s)
-	before := len(roleTimeline(t, s.Store, 1))
+	before := len(timeline(t, s, 1))
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*len(roles))
 	for i, r := range roles {
@@ -308,13 +282,13 @@ func TestConcurrentAssignmentsAreEachRecordedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inc := roleIncident(t, s.Store, 1)
+	inc := incidentNumber(t, s, 1)
 	for i, r := range roles {
 		if got, want := inc.Holder(r), fmt.Sprintf("UUSER%d", i); got != want {
 			t.Errorf("%s held by %q, want %q", r, got, want)
 		}
 	}
-	if got := len(roleTimeline(t, s.Store, 1)) - before; got != len(roles) {
+	if got := len(timeline(t, s, 1)) - before; got != len(roles) {
 		t.Fatalf("%d events for %d assignments", got, len(roles))
 	}
 }

@@ -39,6 +39,36 @@ func (s *Service) run(ctx context.Context, op, key string, body func(tx store.Tx
 	return dup, nil
 }
 
+// runFor is run for a use-case that reports an R: body fills in res, which
+// starts from R's zero each time the store runs body, and a delivery
+// handled before reports dup (the result that says so) instead. On an
+// error the result is R's zero.
+func runFor[R any](ctx context.Context, s *Service, op, key string, dup R, body func(tx store.Tx, now time.Time, res *R) error) (R, error) {
+	var res R
+	seen, err := s.run(ctx, op, key, func(tx store.Tx, now time.Time) error {
+		res = *new(R)
+		return body(tx, now, &res)
+	})
+	switch {
+	case err != nil:
+		return *new(R), err
+	case seen:
+		return dup, nil
+	}
+	return res, nil
+}
+
+// runInFor is runFor about the incident whose channel is channel, as runIn.
+func runInFor[R any](ctx context.Context, s *Service, op, key, channel string, dup R, body func(tx store.Tx, inc *incident.Incident, now time.Time, res *R) error) (R, error) {
+	return runFor(ctx, s, op, key, dup, func(tx store.Tx, now time.Time, res *R) error {
+		inc, err := s.incidentIn(tx, channel)
+		if err != nil {
+			return err
+		}
+		return body(tx, inc, now, res)
+	})
+}
+
 // deliveryKey is the key run records for a delivery of kind identified by
 // key (a trigger_id, a view ID, a click), "" when the delivery has none.
 func deliveryKey(kind, key string) string {

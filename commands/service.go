@@ -15,6 +15,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/store"
+	"github.com/incidentbot/incidentbot/templates"
 )
 
 // Service runs the use-cases against one store.
@@ -55,7 +56,7 @@ func (s *Service) AnnounceChannelFor(inc *incident.Incident) string {
 // command is the slash command's name for messages.
 func (s *Service) command() string {
 	if s.Command == "" {
-		return "/incident"
+		return templates.DefaultCommand
 	}
 	return s.Command
 }

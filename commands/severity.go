@@ -43,9 +43,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 	if in.By == "" {
 		return SeverityResult{}, incident.Errorf(incident.EINVALID, "a severity change needs the user who makes it")
 	}
-	var res SeverityResult
-	dup, err := s.runIn(ctx, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
-		res = SeverityResult{}
+	return runInFor(ctx, s, "change severity in "+in.Channel, deliveryKey("severity", in.IdempotencyKey), in.Channel, SeverityResult{Duplicate: true}, func(tx store.Tx, inc *incident.Incident, now time.Time, res *SeverityResult) error {
 		from := inc.Severity
 		ev, err := inc.ChangeSeverity(s.Settings, sev, in.By, now)
 		if err != nil {
@@ -78,8 +76,4 @@ func (s *Service) ChangeSeverity(ctx context.Context, in SeverityInput) (Severit
 		res.Incident, res.Event = inc, ev
 		return nil
 	})
-	if err != nil || dup {
-		return SeverityResult{Duplicate: dup}, err
-	}
-	return res, nil
 }

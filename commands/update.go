@@ -92,23 +92,17 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	var res UpdateResult
-	dup, err := s.run(ctx, "update "+incident.FormatID(v.number), deliveryKey("update", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
-		res = UpdateResult{}
+	return runFor(ctx, s, "update "+incident.FormatID(v.number), deliveryKey("update", in.IdempotencyKey), UpdateResult{Duplicate: true}, func(tx store.Tx, now time.Time, res *UpdateResult) error {
 		inc, err := s.incidentNumber(tx, v.number)
 		if err != nil {
 			return err
 		}
-		if err := s.applyUpdate(tx, inc, v, now, &res); err != nil {
+		if err := s.applyUpdate(tx, inc, v, now, res); err != nil {
 			return err
 		}
 		res.Incident = inc
 		return nil
 	})
-	if err != nil || dup {
-		return UpdateResult{Duplicate: dup}, err
-	}
-	return res, nil
 }
 
 // applyUpdate changes inc as update v says and records it; see PostUpdate.

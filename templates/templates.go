@@ -23,6 +23,11 @@ import (
 //go:embed *.tmpl
 var builtin embed.FS
 
+// DefaultCommand is the slash command's name when none is configured
+// (slack.command's default): what a part built without one names in its
+// texts.
+const DefaultCommand = "/incident"
+
 // HelpData is what help.tmpl is rendered with.
 type HelpData struct {
 	Command    string // the configured slash command, e.g. "/incident"

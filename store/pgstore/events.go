@@ -60,13 +60,8 @@ func (tx *pgTx) nextSeq(number uint64) (uint64, error) {
 // store.ErrNotFound if the incident does not exist.
 func (tx *pgTx) Events(number uint64) ([]incident.Event, error) {
 	id := incident.FormatID(number)
-	var one int
-	found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
-	if err != nil {
+	if err := tx.requireIncident(number); err != nil {
 		return nil, fmt.Errorf("events of %s: %w", id, err)
-	}
-	if !found {
-		return nil, fmt.Errorf("events of %s: %w", id, store.ErrNotFound)
 	}
 	out, err := collect(tx, "SELECT body FROM events WHERE incident = $1 ORDER BY seq", []any{number}, scanEvent)
 	if err != nil {
@@ -104,4 +99,18 @@ func (tx *pgTx) Event(number, seq uint64) (incident.Event, error) {
 		return incident.Event{}, fmt.Errorf("event %d of %s: %w", seq, id, err)
 	}
 	return ev, nil
+}
+
+// requireIncident is nil when incident number exists, and wraps
+// store.ErrNotFound when it does not.
+func (tx *pgTx) requireIncident(number uint64) error {
+	var one int
+	found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return store.ErrNotFound
+	}
+	return nil
 }

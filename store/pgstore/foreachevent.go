@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/incidentbot/incidentbot/incident"
-	"github.com/incidentbot/incidentbot/store"
 )
 
 // eventPage is how many events ForEachEvent reads at a time: the page is
@@ -17,13 +16,8 @@ const eventPage = 500
 // wraps store.ErrNotFound if the incident does not exist.
 func (tx *pgTx) ForEachEvent(number uint64, fn func(incident.Event) error) error {
 	id := incident.FormatID(number)
-	var one int
-	found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
-	if err != nil {
+	if err := tx.requireIncident(number); err != nil {
 		return fmt.Errorf("events of %s: %w", id, err)
-	}
-	if !found {
-		return fmt.Errorf("events of %s: %w", id, store.ErrNotFound)
 	}
 	var after uint64
 	for {

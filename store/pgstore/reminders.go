@@ -13,7 +13,7 @@ import (
 )
 
 // SetReminder schedules the reminder of incident number at due, replacing
-// any earlier one. OnEnqueue runs once the transaction commits. The error
+// any earlier one. OnSchedule runs once the transaction commits. The error
 // wraps store.ErrNotFound if the incident does not exist.
 func (tx *pgTx) SetReminder(number uint64, due time.Time) error {
 	id := incident.FormatID(number)
@@ -21,13 +21,8 @@ func (tx *pgTx) SetReminder(number uint64, due time.Time) error {
 		return fmt.Errorf("set reminder of %s: zero due time; use ClearReminder to stop reminders", id)
 	}
 	if tx.created[number] == nil {
-		var one int
-		found, err := tx.scanRow("SELECT 1 FROM incidents WHERE number = $1", []any{number}, &one)
-		if err != nil {
+		if err := tx.requireIncident(number); err != nil {
 			return fmt.Errorf("set reminder of %s: %w", id, err)
-		}
-		if !found {
-			return fmt.Errorf("set reminder of %s: %w", id, store.ErrNotFound)
 		}
 	}
 	if err := tx.later(`INSERT INTO reminders (incident, due_ns) VALUES ($1, $2)

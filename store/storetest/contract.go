@@ -5,7 +5,6 @@
 package storetest
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -16,21 +15,9 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// Backend is what a storage backend offers the rest of incidentbot: the
-// transactions, the store-level reads the workers make outside one, and
-// Close. *boltstore.Store satisfies it.
-type Backend interface {
-	Update(ctx context.Context, fn func(tx store.Tx) error) error
-	View(fn func(tx store.Tx) error) error
-	PendingJobs(limit int) ([]store.Job, error)
-	PendingJobsAfter(after uint64, limit int) ([]store.Job, error)
-	OutboxDepth() (int, error)
-	NextReminder() (store.Reminder, bool, error)
-	NextPostmortemNudge() (store.Nudge, bool, error)
-	NextArchive() (store.Nudge, bool, error)
-	WriteFailure() error
-	Close() error
-}
+// Backend is the implementation under test: store.Backend, which
+// *boltstore.Store and *pgstore.Store satisfy.
+type Backend = store.Backend
 
 // Contract runs the contract suite, one subtest per promise. open must
 // return a new, empty backend for each subtest, with the archive index on
