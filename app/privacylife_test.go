@@ -158,6 +158,14 @@ func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
 		}
 	}
 
+	// Slack unfurls no link the bot posts: a preview would carry another
+	// page's text wherever the message goes.
+	for _, c := range w.emu.Calls("chat.postMessage") {
+		if c.OK && c.Args["unfurl_links"] != "false" {
+			t.Errorf("chat.postMessage in %v without unfurl_links=false: %v", c.Args["channel"], c.Args["unfurl_links"])
+		}
+	}
+
 	// PagerDuty, a third party, is paged with the ID, severity and service
 	// (what routes the page) and the commander, never with what happened.
 	if got := pdActions(pd); strings.Join(got, ",") != "trigger INC-1 error,resolve INC-1" {
