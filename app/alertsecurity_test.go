@@ -85,3 +85,32 @@ func TestAlertTextNeverPingsOrDisguisesALink(t *testing.T) {
 		t.Fatalf("the hostile text reached Slack in only %d calls", reached)
 	}
 }
+
+// What is typed after `/incident stats` comes back in the answer when it
+// is wrong, escaped; and the statistics name a hostile service as text.
+func TestStatsTextNeverPingsOrDisguisesALink(t *testing.T) {
+	w := secWorld(t)
+	w.slash(alice, w.announce, "declare SEV2 db down")
+	w.idle()
+	for _, text := range []string{"stats 30d " + hostile, "stats " + hostile, "stats <!here>", "stats 7d <!here> checkout @channel", "stats 30d"} {
+		got := ackText(t, w.slash(alice, w.announce, text))
+		if specialMention.MatchString(got) || autoMention.MatchString(got) {
+			t.Fatalf("/incident %s answered with a live mention or link: %q", text, got)
+		}
+	}
+	w.idle()
+	for _, c := range w.emu.Calls("") {
+		assertNoInjection(t, c)
+		if s, ok := c.Args["initial_comment"].(string); ok && (specialMention.MatchString(s) || autoMention.MatchString(s)) {
+			t.Fatalf("%s: initial_comment carries a live mention or link: %q", c.Method, s)
+		}
+	}
+	for _, m := range w.emu.Ephemerals(alice) {
+		if s := m.Text + blocksText(m.Blocks); specialMention.MatchString(s) || autoMention.MatchString(s) {
+			t.Fatalf("ephemeral carries a live mention or link: %q", s)
+		}
+	}
+	if len(w.emu.Calls("files.completeUploadExternal")) == 0 {
+		t.Fatal("the statistics were never posted")
+	}
+}
