@@ -192,3 +192,44 @@ func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
 		t.Fatalf("INC-1 is %s", inc.Status)
 	}
 }
+
+// Slack keeps showing the last Home tab the bot published, until the bot
+// publishes another: someone who leaves a private incident's channel gets
+// theirs published again at once, without the incident, rather than
+// keeping it on screen until they next open the tab.
+func TestLeavingAPrivateChannelRepublishesTheHomeTab(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	priv := w.pvDeclarePrivate(1, alice, "Secret acquisition leaked")
+	pvShows(t, "alice's home", w.pvHome(alice), []string{"Secret acquisition leaked"}, nil)
+
+	published := len(w.emu.Calls("views.publish"))
+	if _, err := w.emu.LeaveChannel(w.ctx(), alice, priv.ID); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	if _, err := w.emu.WaitCall(w.ctx(), "views.publish", func(c slackemu.Call) bool {
+		seen++
+		return seen > published && c.OK && c.Args["user_id"] == alice
+	}); err != nil {
+		t.Fatal("alice's Home tab was not published again after she left:", err)
+	}
+	var home string
+	for _, v := range w.emu.Views() {
+		if v.Type == "home" && v.UserID == alice {
+			home = blocksText(v.View)
+		}
+	}
+	pvShows(t, "alice's home once she left", home, []string{"No open incidents"}, []string{"INC-1", "Secret", priv.ID})
+
+	// Leaving a public channel changes nobody's Home tab.
+	w.slash(bob, w.announce, "declare SEV3 disk filling on db-7")
+	pub := w.declared(2, "", bob)
+	published = len(w.emu.Calls("views.publish"))
+	if _, err := w.emu.LeaveChannel(w.ctx(), bob, pub.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.idle()
+	if n := len(w.emu.Calls("views.publish")); n != published {
+		t.Fatalf("%d Home tabs published when bob left a public incident's channel", n-published)
+	}
+}
