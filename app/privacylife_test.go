@@ -233,3 +233,26 @@ func TestLeavingAPrivateChannelRepublishesTheHomeTab(t *testing.T) {
 		t.Fatalf("%d Home tabs published when bob left a public incident's channel", n-published)
 	}
 }
+
+// A private incident whose channel cannot be created (every name taken)
+// is logged and recorded by its ID, not by the channel name its title
+// makes.
+func TestPrivateChannelFailureIsLoggedWithoutTheTitle(t *testing.T) {
+	w := newWorld(t, nil, nil)
+	w.emu.Fail("conversations.create", slackemu.Fault{Error: "name_taken"})
+	v := w.openDeclareModal(alice)
+	if _, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
+		"title": "Payroll export leaked", "severity": "SEV2", "summary": "do not share", "commander": alice,
+		"private": []string{"private"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.idle()
+	logs := w.logs.String()
+	if !strings.Contains(logs, "no free channel name for INC-1") {
+		t.Fatalf("the log does not say the channel could not be created:\n%s", grepLines(logs, "create"))
+	}
+	if strings.Contains(strings.ToLower(logs), "payroll") {
+		t.Errorf("the log shows the title:\n%s", grepLines(strings.ToLower(logs), "payroll"))
+	}
+}
