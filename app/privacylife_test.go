@@ -10,6 +10,7 @@ import (
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/hookemu"
 	"github.com/incidentbot/incidentbot/internal/pagerdutyemu"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
@@ -65,8 +66,10 @@ func (w *world) pvSeenBy(user string) string {
 func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
 	clk := clock.NewFake(worldStart)
 	pd := pagerdutyemu.Start(t)
+	hook := hookemu.Start(t, hookSecret, clk.Now) // every event, public incidents only
 	w := newWorldOnClock(t, clk, nil, func(c *config.Config) {
 		pdWith(pd, pdRoutingKey)(c)
+		whWithHooks(config.Webhook{URL: hook.URL, Secret: config.Secret(hookSecret)})(c)
 		c.Incidents.ArchiveAfter = time.Hour
 		c.Incidents.PostmortemReminder = 30 * time.Minute
 		c.Incidents.Severities = []config.Severity{
@@ -164,6 +167,12 @@ func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
 		if c.OK && c.Args["unfurl_links"] != "false" {
 			t.Errorf("chat.postMessage in %v without unfurl_links=false: %v", c.Args["channel"], c.Args["unfurl_links"])
 		}
+	}
+
+	// A webhook endpoint without private: true hears of bob's incident
+	// and of nothing of INC-1's life.
+	if got := whTypes(hook.Accepted()); len(got) == 0 || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "INC-1 ") }) {
+		t.Errorf("the public webhook endpoint got %q, want INC-2's events only", got)
 	}
 
 	// PagerDuty, a third party, is paged with the ID, severity and service
