@@ -37,8 +37,21 @@ func (e *eventHandler) event(ctx context.Context, req socketmode.Request) (any, 
 		// Forgotten before the ack: a list asked for after it sees the
 		// departure.
 		e.members.forget(ev.Channel)
+		if e.privateIncidentChannel(ev.Channel) && ev.User != "" {
+			// Slack keeps showing the last Home tab published for the
+			// user, incident and all, until another replaces it.
+			return nil, func(ctx context.Context) {
+				e.homeOpened(ctx, &slackevents.AppHomeOpenedEvent{User: ev.User, Tab: "home"})
+			}
+		}
 	}
 	return nil, nil
+}
+
+// privateIncidentChannel reports whether channel is a private incident's.
+func (e *eventHandler) privateIncidentChannel(channel string) bool {
+	inc, err := e.cmds.IncidentInChannel(channel)
+	return err == nil && inc.Private
 }
 
 // firstDelivery records eventID and reports whether this is its first

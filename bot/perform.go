@@ -45,7 +45,13 @@ func (p *Performer) createChannel(ctx context.Context, job store.Job, inc *incid
 			return p.setChannel(inc.Number, own.ID, own.Name), nil
 		}
 	}
-	return nil, outbox.Permanent(fmt.Errorf("no free channel name for %s after 20 tries", base))
+	what := base
+	if inc.Private {
+		// The error is logged, and a private channel's name carries the
+		// incident's title.
+		what = inc.ID()
+	}
+	return nil, outbox.Permanent(fmt.Errorf("no free channel name for %s after 20 tries", what))
 }
 
 // setChannel records the channel in the transaction that completes the

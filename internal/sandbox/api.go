@@ -318,7 +318,7 @@ func (h *handler) slash(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := h.deliveryContext(r)
 	defer cancel()
 	_, err := h.emu.SlashCommand(ctx, slackemu.SlashCommand{
-		UserID: user, ChannelID: channel, Command: cmd, Text: h.linkNames(strings.TrimSpace(rest), true),
+		UserID: user, ChannelID: channel, Command: cmd, Text: h.linkNames(user, strings.TrimSpace(rest), true),
 	})
 	h.delivered(w, cmd, err)
 }
@@ -351,7 +351,7 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "You are not in #"+c.Name+"; only its members can post there.")
 		return
 	}
-	text := h.linkNames(mrkdwn.Escape(strings.TrimSpace(req.Text)), false)
+	text := h.linkNames(user, mrkdwn.Escape(strings.TrimSpace(req.Text)), false)
 	if text == "" {
 		fail(w, http.StatusBadRequest, "Type a message first.")
 		return
@@ -368,8 +368,10 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 var nameRef = regexp.MustCompile(`(^|[\s(])([@#])([A-Za-z0-9][A-Za-z0-9._-]*)`)
 
 // linkNames turns @handle and #channel-name into Slack's escaped references,
-// as Slack does before the text reaches the app. Unknown names stay as typed.
-func (h *handler) linkNames(text string, withLabel bool) string {
+// as Slack does before user's text reaches the app. Unknown names stay as
+// typed, and so do the names of private channels user is not in: Slack
+// knows no such channel to them.
+func (h *handler) linkNames(user, text string, withLabel bool) string {
 	users := map[string]string{}
 	for _, u := range h.emu.Users() {
 		if !u.Deleted {
@@ -378,7 +380,9 @@ func (h *handler) linkNames(text string, withLabel bool) string {
 	}
 	channels := map[string]string{}
 	for _, c := range h.emu.Channels() {
-		channels[c.Name] = c.ID
+		if !c.Private || slices.Contains(c.Members, user) {
+			channels[c.Name] = c.ID
+		}
 	}
 	return nameRef.ReplaceAllStringFunc(text, func(m string) string {
 		sub := nameRef.FindStringSubmatch(m)

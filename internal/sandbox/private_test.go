@@ -117,3 +117,24 @@ func TestPrivateIncidentIsForMembersOnly(t *testing.T) {
 		})
 	}
 }
+
+// A mention of a private channel shows its name to its members only;
+// anyone else reads "private-channel", as in Slack, so a message in a
+// public channel pointing at an incident does not give its title away.
+func TestPrivateChannelMentionIsNamedToMembersOnly(t *testing.T) {
+	sb := startSandbox(t, nil)
+	emu := sb.Emulator()
+	secret := emu.CreateChannel("inc-9-payroll-export-leaks", true, alice)
+	general, _ := emu.ChannelByName("general")
+	sb.mustPost("/api/message", map[string]string{"user": alice, "channel": general.ID, "text": "responders: join #inc-9-payroll-export-leaks"})
+	if msgs := emu.Messages(general.ID); len(msgs) == 0 || !strings.Contains(msgs[len(msgs)-1].Text, "<#"+secret+">") {
+		t.Fatalf("the mention did not become a channel reference: %+v", msgs)
+	}
+	if st := sb.state(alice, general.ID); !strings.Contains(st.Messages, "#inc-9-payroll-export-leaks") {
+		t.Errorf("Alice, a member, does not read the channel's name:\n%s", st.Messages)
+	}
+	st := sb.state(bob, general.ID)
+	if strings.Contains(st.Messages+st.Sidebar, "payroll") || !strings.Contains(st.Messages, "#private-channel") {
+		t.Errorf("Bob reads:\n%s", st.Messages)
+	}
+}

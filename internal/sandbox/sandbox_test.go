@@ -270,6 +270,7 @@ func TestLinkNames(t *testing.T) {
 		emu.AddUser(u)
 	}
 	ch := emu.CreateChannel("inc-1-db", false, alice)
+	emu.CreateChannel("inc-2-payroll", true, carol)
 	h := &handler{emu: emu}
 	tests := []struct {
 		in        string
@@ -281,9 +282,10 @@ func TestLinkNames(t *testing.T) {
 		{"ask @nobody in #inc-1-db", false, "ask @nobody in <#" + ch + ">"},
 		{"mail bob@example.com", false, "mail bob@example.com"},
 		{"(@carol)", false, "(<@" + carol + ">)"},
+		{"see #inc-2-payroll", false, "see #inc-2-payroll"}, // private, and alice is not in it
 	}
 	for _, tt := range tests {
-		if got := h.linkNames(tt.in, tt.withLabel); got != tt.want {
+		if got := h.linkNames(alice, tt.in, tt.withLabel); got != tt.want {
 			t.Errorf("linkNames(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

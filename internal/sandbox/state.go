@@ -20,6 +20,10 @@ const (
 	channelHome = "home"
 )
 
+// privateChannelName is what a private channel is called to someone who
+// is not in it.
+const privateChannelName = "private-channel"
+
 // messageVM is one message as the "message" template shows it.
 type messageVM struct {
 	Channel, TS         string
@@ -84,6 +88,14 @@ type snapshot struct {
 func (h *handler) snapshot(user string) *snapshot {
 	users := h.emu.Users()
 	channels := h.emu.Channels()
+	for i, c := range channels {
+		if c.Private && !slices.Contains(c.Members, user) {
+			// Slack names a private channel only to its members; anyone
+			// else sees a mention of it as "private-channel", and the
+			// name, which carries an incident's title, stays hidden.
+			channels[i] = slackemu.Channel{ID: c.ID, Name: privateChannelName, Private: true}
+		}
+	}
 	return &snapshot{
 		emu: h.emu, names: newNames(users, channels, h.now()), user: user,
 		prefix: h.channelPrefix + "-", botID: h.emu.BotUserID(), options: h.shortcuts,
