@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -24,15 +23,10 @@ const (
 // be stopped: a file being written cannot be checked, so a store in use is
 // refused in one line rather than read.
 func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("check", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, checkUsage)
-		flags.PrintDefaults()
-	}
+	flags := newFlags("check")
 	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	if err := flags.Parse(args); err != nil {
-		return checkBadUsage
+		return flagsFailed(flags, checkUsage, err, stdout, stderr)
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(stderr, "incidentbot check: unexpected argument %q\n%s\n", flags.Arg(0), checkUsage)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -17,13 +16,18 @@ import (
 	"github.com/incidentbot/incidentbot/templates"
 )
 
+const runUsage = "usage: incidentbot run [--config FILE]"
+
 // runCmd is `incidentbot run`: load and check everything first, so a
 // misconfiguration fails at once with one clear line, then serve.
-func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run")
 	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	if err := fs.Parse(args); err != nil {
+		return flagsFailed(fs, runUsage, err, stdout, stderr)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "incidentbot run: unexpected argument %q\n%s\n", fs.Arg(0), runUsage)
 		return 2
 	}
 	cfg, log, tmpl, ok := setup(*cfgPath, environ, stderr, (*config.Config).Validate)
