@@ -63,6 +63,7 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 		kept = "kept, with the workspace, in " + *data
 	}
 	fmt.Fprintf(stdout, "incidentbot sandbox: open %s in a browser (Ctrl-C stops it; the store %s is %s)\n", sb.URL(), sb.StorePath(), kept)
+	fmt.Fprintf(stdout, "incidentbot sandbox: there, pick who you are next to the message box and type `%s declare` to open an incident; `%s help` lists every command\n", cfg.Slack.Command, cfg.Slack.Command)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	waitGameDay := func() {}
