@@ -39,7 +39,7 @@ func migrateCmd(ctx context.Context, args []string, environ []string, stdout, st
 	ms, err := pgstore.MigrateDSN(ctx, cfg.Store.DSN.Reveal(), *dryRun)
 	if err != nil {
 		// pgstore's errors never carry the DSN's password.
-		fmt.Fprintf(stderr, "incidentbot migrate: %v\n", err)
+		fmt.Fprintf(stderr, "incidentbot migrate: %s\n", storeOpenError(err))
 		return 1
 	}
 	verb := "applied"

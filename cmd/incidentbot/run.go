@@ -41,7 +41,7 @@ func runCmd(ctx context.Context, args []string, environ []string, stdout, stderr
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		fmt.Fprintf(stderr, "incidentbot: %s\n", storeOpenError(err))
 		return 1
 	}
 	if err := a.Run(ctx); err != nil {

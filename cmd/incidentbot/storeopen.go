@@ -10,6 +10,7 @@ import (
 
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/pgstore"
 )
 
 // openExistingStore opens the store of a stopped bot for the sub-commands
@@ -52,4 +53,16 @@ func loadLocalConfig(path string, environ []string, stderr io.Writer) (*config.C
 		return nil, false
 	}
 	return cfg, true
+}
+
+// storeOpenError says on one line why a store could not be opened. A
+// database that cannot be reached carries the message a user gets when
+// their request was lost ("so the request was not saved"); at start-up
+// there is no request, only a database and store.dsn to look at.
+func storeOpenError(err error) string {
+	var unreached *pgstore.UnavailableError
+	if errors.As(err, &unreached) {
+		return fmt.Sprintf("cannot reach the database of store.dsn: %s; check that it runs and that store.dsn (or %s) names it", oneLine(unreached.Err), config.EnvName("store.dsn"))
+	}
+	return oneLine(err)
 }

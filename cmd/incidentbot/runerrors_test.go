@@ -1,0 +1,49 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A store the bot cannot open stops run (and migrate) with one line that
+// says what to look at, never the DSN's password, and never the words a
+// user gets when their request was lost: at start-up there is none.
+func TestStoreThatCannotOpenFailsInOneLine(t *testing.T) {
+	tokens := []string{"SLACK_BOT_TOKEN=" + botToken, "SLACK_APP_TOKEN=" + appToken, "INCIDENTBOT_HTTP_LISTEN="}
+	// Port 1 on loopback: nothing listens there, so the connection is refused at once.
+	pg := []string{"INCIDENTBOT_STORE_DRIVER=postgres", "INCIDENTBOT_STORE_DSN=postgres://bot:SECRETPASSWORD@127.0.0.1:1/incidents?connect_timeout=5"}
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want []string
+	}{
+		{"run, database down", append(tokens, pg...), []string{"run"}, []string{"cannot reach the database of store.dsn", "*****@127.0.0.1:1", "INCIDENTBOT_STORE_DSN"}},
+		{"migrate, database down", pg, []string{"migrate"}, []string{"incidentbot migrate: cannot reach the database of store.dsn", "connection refused"}},
+		{"run, no such folder", append(tokens, "INCIDENTBOT_STORE_PATH="+filepath.Join(dir, "gone", "s.db")), []string{"run"}, []string{"does not exist; create it"}},
+		{"run, a folder", append(tokens, "INCIDENTBOT_STORE_PATH="+dir), []string{"run"}, []string{"it is a directory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, append(tt.env, "INCIDENTBOT_LOG_LEVEL=warn"), tt.args...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr %q", code, stderr)
+			}
+			if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 {
+				t.Fatalf("want one line, got %d: %q", len(lines), stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Fatalf("stderr %q does not say %q", stderr, w)
+				}
+			}
+			for _, never := range []string{"SECRETPASSWORD", "SECRETBOTTOKEN", "SECRETAPPTOKEN", "request was not saved", "goroutine", "panic"} {
+				if strings.Contains(stdout+stderr, never) {
+					t.Fatalf("output says %q: %q", never, stdout+stderr)
+				}
+			}
+		})
+	}
+}
