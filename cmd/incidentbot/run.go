@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -69,7 +70,11 @@ func setup(cfgPath string, environ []string, stderr io.Writer, validate func(*co
 	}
 	cfg, err := config.Load(cfgPath, environ)
 	if err == nil {
-		err = validate(cfg)
+		if err = validate(cfg); err != nil && len(cfg.Warnings) > 0 {
+			// The warnings are logged only once the config is valid, but a
+			// typo (app_tokn) is often why it is not: say so on the same line.
+			err = fmt.Errorf("%w (%s)", err, strings.Join(cfg.Warnings, "; "))
+		}
 	}
 	if err != nil {
 		return fail(err)

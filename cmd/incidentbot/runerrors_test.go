@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,5 +48,27 @@ func TestStoreThatCannotOpenFailsInOneLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A setting that fails validation because of a misspelt key names the
+// misspelling on the same line: otherwise the warning, logged only once the
+// config is valid, would never be seen.
+func TestInvalidConfigNamesUnknownKeys(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("slack:\n  app_tokn: "+appToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"run", "--config", cfg}, []string{"SLACK_BOT_TOKEN=" + botToken}, &out, &errb)
+	stderr := errb.String()
+	if code != 2 || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, want 2 and one line: %q", code, stderr)
+	}
+	if !strings.Contains(stderr, "slack.app_token is not set") || !strings.Contains(stderr, "unknown key slack.app_tokn") {
+		t.Fatalf("stderr %q does not name both the missing key and the misspelt one", stderr)
+	}
+	if strings.Contains(stderr, "SECRETAPPTOKEN") || strings.Contains(stderr, "SECRETBOTTOKEN") {
+		t.Fatalf("a token leaked: %q", stderr)
 	}
 }
