@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
@@ -35,6 +38,11 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 	cfg, ok := loadLocalConfig(*cfgPath, environ, stderr)
 	if !ok {
 		return checkBadUsage
+	}
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+		// As export and stats say it: a typo in store.path is the usual cause.
+		fmt.Fprintf(stderr, "incidentbot check: store %s does not exist; point store.path (or %s, or --config) at the bot's store file\n", cfg.Store.Path, config.EnvName("store.path"))
+		return checkCannot
 	}
 	rep, err := boltstore.Check(cfg.Store.Path, boltstore.DefaultTimeout)
 	if errors.Is(err, boltstore.ErrLocked) {

@@ -72,3 +72,15 @@ func TestInvalidConfigNamesUnknownKeys(t *testing.T) {
 		t.Fatalf("a token leaked: %q", stderr)
 	}
 }
+
+// check on a store.path that names no file says so, as export and stats
+// do, and exits 3 (cannot check).
+func TestCheckMissingStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.db")
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"check"}, []string{"INCIDENTBOT_STORE_PATH=" + path}, &out, &errb)
+	want := "incidentbot check: store " + path + " does not exist; point store.path (or INCIDENTBOT_STORE_PATH, or --config) at the bot's store file\n"
+	if code != 3 || errb.String() != want || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
