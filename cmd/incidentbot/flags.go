@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // newFlags is a sub-command's flag set. It prints nothing itself:
@@ -33,24 +32,4 @@ func flagsFailed(fs *flag.FlagSet, synopsis string, err error, stdout, stderr io
 	}
 	fmt.Fprintf(stderr, "incidentbot %s: %v\n%s\n", fs.Name(), err, synopsis)
 	return 2
-}
-
-// oneLine puts an error that spans lines (pgx lists every address it
-// tried, one per line) on one line, so that stderr holds one line per
-// error, as a supervisor's log expects.
-func oneLine(err error) string {
-	var b strings.Builder
-	for l := range strings.SplitSeq(err.Error(), "\n") {
-		l = strings.TrimSpace(l)
-		switch s := b.String(); {
-		case l == "":
-			continue
-		case s != "" && strings.HasSuffix(s, ":"):
-			b.WriteString(" ")
-		case s != "":
-			b.WriteString("; ")
-		}
-		b.WriteString(l)
-	}
-	return b.String()
 }

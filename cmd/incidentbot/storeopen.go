@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
@@ -65,4 +66,24 @@ func storeOpenError(err error) string {
 		return fmt.Sprintf("cannot reach the database of store.dsn: %s; check that it runs and that store.dsn (or %s) names it", oneLine(unreached.Err), config.EnvName("store.dsn"))
 	}
 	return oneLine(err)
+}
+
+// oneLine puts an error that spans lines (pgx lists every address it
+// tried, one per line) on one line, so that stderr holds one line per
+// error, as a supervisor's log expects.
+func oneLine(err error) string {
+	var b strings.Builder
+	for l := range strings.SplitSeq(err.Error(), "\n") {
+		l = strings.TrimSpace(l)
+		switch s := b.String(); {
+		case l == "":
+			continue
+		case s != "" && strings.HasSuffix(s, ":"):
+			b.WriteString(" ")
+		case s != "":
+			b.WriteString("; ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
