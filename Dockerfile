@@ -38,8 +38,9 @@ ENV INCIDENTBOT_STORE_PATH=/data/incidentbot.db
 # The ops listener (/healthz, /readyz, /metrics) defaults to 127.0.0.1, which
 # inside a container nobody else can reach; listen on all interfaces here so
 # probes and scrapers can. The probes carry no incident data; the postmortem
-# route is off unless INCIDENTBOT_HTTP_TOKEN is set, and then needs it as a
-# bearer token. Still publish the port only where it should be seen.
+# and integration routes are off unless INCIDENTBOT_HTTP_TOKEN is set, and
+# then need it as a bearer token. Still publish the port only where it
+# should be seen.
 ENV INCIDENTBOT_HTTP_LISTEN=0.0.0.0:8089
 EXPOSE 8089
 USER nonroot:nonroot

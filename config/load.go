@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -153,12 +154,17 @@ func load(file string, env map[string]string) (*Config, error) {
 
 // configFile resolves which file to read; "" means none.
 func configFile(path string, env map[string]string) (string, error) {
+	from := "--config"
 	if path == "" {
-		path = env[EnvConfig]
+		path, from = env[EnvConfig], EnvConfig
 	}
 	if path != "" {
 		// A file that was asked for by name must exist.
-		if _, err := os.Stat(path); err != nil {
+		_, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("config file %s (from %s) does not exist: give the path of your config file, or leave %s out to use ./config.yaml or the defaults", path, from, from)
+		}
+		if err != nil {
 			return "", fmt.Errorf("config file: %w", err)
 		}
 		return path, nil

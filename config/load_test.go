@@ -97,14 +97,15 @@ func TestLoadMissingNamedFile(t *testing.T) {
 		name    string
 		path    string
 		environ []string
+		from    string
 	}{
-		{"flag", missing, nil},
-		{"INCIDENTBOT_CONFIG", "", []string{"INCIDENTBOT_CONFIG=" + missing}},
+		{"flag", missing, nil, "(from --config) does not exist"},
+		{"INCIDENTBOT_CONFIG", "", []string{"INCIDENTBOT_CONFIG=" + missing}, "(from INCIDENTBOT_CONFIG) does not exist"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(tt.path, tt.environ)
-			if err == nil || !strings.Contains(err.Error(), missing) {
-				t.Fatalf("err = %v, want one naming %s", err, missing)
+			if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), tt.from) {
+				t.Fatalf("err = %v, want one naming %s and saying it %s", err, missing, tt.from)
 			}
 		})
 	}

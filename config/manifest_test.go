@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -73,6 +74,13 @@ func TestManifest(t *testing.T) {
 	cmd := m.Features.SlashCommands[0]
 	if cmd.Command != Default().Slack.Command || !cmd.ShouldEscape || cmd.URL != "" || cmd.UsageHint == "" {
 		t.Errorf("slash command %+v: want %s, should_escape, a usage hint, no url", cmd, Default().Slack.Command)
+	}
+	// Slack shows the hint as the user types the command: it names every
+	// sub-command of the grammar (docs/contract.md, "The slash command").
+	for _, sub := range []string{"declare", "drill", "update", "role", "severity", "note", "action", "resolve", "postmortem", "list", "stats", "help"} {
+		if !slices.Contains(strings.FieldsFunc(cmd.UsageHint, func(r rune) bool { return r == ' ' || r == '|' }), sub) {
+			t.Errorf("the slash command's usage_hint does not name %q: %s", sub, cmd.UsageHint)
+		}
 	}
 	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != "add_to_timeline" || m.Features.Shortcuts[0].Type != "message" {
 		t.Errorf("shortcuts: %+v, want the message shortcut add_to_timeline", m.Features.Shortcuts)

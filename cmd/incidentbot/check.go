@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
+	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
 )
 
@@ -24,15 +26,10 @@ const (
 // be stopped: a file being written cannot be checked, so a store in use is
 // refused in one line rather than read.
 func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("check", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, checkUsage)
-		flags.PrintDefaults()
-	}
+	flags := newFlags("check")
 	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	if err := flags.Parse(args); err != nil {
-		return checkBadUsage
+		return flagsFailed(flags, checkUsage, err, stdout, stderr)
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(stderr, "incidentbot check: unexpected argument %q\n%s\n", flags.Arg(0), checkUsage)
@@ -41,6 +38,11 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 	cfg, ok := loadLocalConfig(*cfgPath, environ, stderr)
 	if !ok {
 		return checkBadUsage
+	}
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+		// As export and stats say it: a typo in store.path is the usual cause.
+		fmt.Fprintf(stderr, "incidentbot check: store %s does not exist; point store.path (or %s, or --config) at the bot's store file\n", cfg.Store.Path, config.EnvName("store.path"))
+		return checkCannot
 	}
 	rep, err := boltstore.Check(cfg.Store.Path, boltstore.DefaultTimeout)
 	if errors.Is(err, boltstore.ErrLocked) {

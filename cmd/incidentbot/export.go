@@ -22,17 +22,12 @@ const exportUsage = "usage: incidentbot export [--config FILE] [--format md|json
 // fails within the store's 2 s lock timeout and names the bot's ops
 // endpoint, which serves the same draft to callers with http.token.
 func exportCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("export", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, exportUsage)
-		flags.PrintDefaults()
-	}
+	flags := newFlags("export")
 	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	format := flags.String("format", "md", "md: the postmortem draft; json: the incident and its whole timeline")
 	ids, err := parseInterspersed(flags, args)
 	if err != nil {
-		return 2
+		return flagsFailed(flags, exportUsage, err, stdout, stderr)
 	}
 	if len(ids) != 1 {
 		fmt.Fprintf(stderr, "incidentbot export: name one incident, such as INC-3\n%s\n", exportUsage)

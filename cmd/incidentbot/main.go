@@ -29,14 +29,16 @@ func main() {
 const usage = `usage:
   incidentbot run     [--config FILE]                               connect to Slack and serve until SIGINT/SIGTERM
   incidentbot export  [--config FILE] [--format md|json] INC-N      print an incident's postmortem draft (md) or full record (json)
-  incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged
+  incidentbot check   [--config FILE]                               check the store file for damage (stop the bot first); exit 0 clean, 1 damaged, 3 cannot check
   incidentbot stats   [--config FILE] [--since 30d] [--format table|json|csv] [--chart FILE.png] [--service NAME]
                                                                     incident statistics: counts, time to first update and to resolve, trends
   incidentbot store copy --from bbolt:PATH|postgres:DSN --to bbolt:PATH|postgres:DSN
                                                                     copy a stopped bot's store into an empty one (stop the bot first)
-  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE]   try the real bot in a browser against an emulated Slack workspace
+  incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE] [--slack-latency 150ms]
+                                                                    try the real bot in a browser against an emulated Slack workspace
   incidentbot migrate [--config FILE] [--dry-run]                   bring a postgres store's schema up to date (the bot also does at start-up); --dry-run lists what would run
   incidentbot version                                               print the version
+  incidentbot COMMAND --help                                        a command's flags
 `
 
 // Main runs one sub-command and returns the process exit code. Everything
@@ -48,7 +50,7 @@ func Main(ctx context.Context, args []string, environ []string, stdout, stderr i
 	}
 	switch args[0] {
 	case "run":
-		return runCmd(ctx, args[1:], environ, stderr)
+		return runCmd(ctx, args[1:], environ, stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], environ, stdout, stderr)
 	case "check":

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -19,16 +18,11 @@ const migrateUsage = "usage: incidentbot migrate [--config FILE] [--dry-run]"
 // a migration before rolling out. A bbolt file migrates itself when
 // opened, so there is nothing to do for one.
 func migrateCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, migrateUsage)
-		flags.PrintDefaults()
-	}
+	flags := newFlags("migrate")
 	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	dryRun := flags.Bool("dry-run", false, "list the migrations that would run, and change nothing")
 	if err := flags.Parse(args); err != nil {
-		return 2
+		return flagsFailed(flags, migrateUsage, err, stdout, stderr)
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(stderr, "incidentbot migrate: unexpected argument %q\n%s\n", flags.Arg(0), migrateUsage)
@@ -45,7 +39,7 @@ func migrateCmd(ctx context.Context, args []string, environ []string, stdout, st
 	ms, err := pgstore.MigrateDSN(ctx, cfg.Store.DSN.Reveal(), *dryRun)
 	if err != nil {
 		// pgstore's errors never carry the DSN's password.
-		fmt.Fprintf(stderr, "incidentbot migrate: %v\n", err)
+		fmt.Fprintf(stderr, "incidentbot migrate: %s\n", storeOpenError(err))
 		return 1
 	}
 	verb := "applied"

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,13 +17,18 @@ import (
 	"github.com/incidentbot/incidentbot/templates"
 )
 
+const runUsage = "usage: incidentbot run [--config FILE]"
+
 // runCmd is `incidentbot run`: load and check everything first, so a
 // misconfiguration fails at once with one clear line, then serve.
-func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run")
 	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	if err := fs.Parse(args); err != nil {
+		return flagsFailed(fs, runUsage, err, stdout, stderr)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "incidentbot run: unexpected argument %q\n%s\n", fs.Arg(0), runUsage)
 		return 2
 	}
 	cfg, log, tmpl, ok := setup(*cfgPath, environ, stderr, (*config.Config).Validate)
@@ -37,7 +42,7 @@ func runCmd(ctx context.Context, args []string, environ []string, stderr io.Writ
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "incidentbot: %v\n", err)
+		fmt.Fprintf(stderr, "incidentbot: %s\n", storeOpenError(err))
 		return 1
 	}
 	if err := a.Run(ctx); err != nil {
@@ -65,7 +70,11 @@ func setup(cfgPath string, environ []string, stderr io.Writer, validate func(*co
 	}
 	cfg, err := config.Load(cfgPath, environ)
 	if err == nil {
-		err = validate(cfg)
+		if err = validate(cfg); err != nil && len(cfg.Warnings) > 0 {
+			// The warnings are logged only once the config is valid, but a
+			// typo (app_tokn) is often why it is not: say so on the same line.
+			err = fmt.Errorf("%w (%s)", err, strings.Join(cfg.Warnings, "; "))
+		}
 	}
 	if err != nil {
 		return fail(err)

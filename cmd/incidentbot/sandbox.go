@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -10,26 +9,27 @@ import (
 	"github.com/incidentbot/incidentbot/internal/sandbox"
 )
 
+const sandboxUsage = "usage: incidentbot sandbox [--listen 127.0.0.1:8090] [--config FILE] [--data DIR] [--scenario FILE] [--slack-latency 150ms]"
+
 // sandboxCmd is `incidentbot sandbox`: the real bot against an emulated
 // Slack workspace, with a chat-like web UI, so anyone can try it (or drill)
 // without a Slack app or tokens.
 func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("sandbox")
 	listen := fs.String("listen", sandbox.DefaultListen, "address of the web UI")
 	cfgPath := fs.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present); its Slack settings and store.path are replaced by the sandbox's")
 	data := fs.String("data", "", "folder that keeps the sandbox's store and emulated workspace between runs (default: a temporary folder removed on exit)")
 	scenario := fs.String("scenario", "", "a game day file (YAML or JSON) to play into a drill once the sandbox is up, such as internal/sandbox/scenarios/db-failover.yaml")
 	latency := fs.Duration("slack-latency", 0, "hold every Slack Web API call this long before the emulator answers, like real Slack's round trips (100ms-300ms)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagsFailed(fs, sandboxUsage, err, stdout, stderr)
 	}
 	if *latency < 0 {
 		fmt.Fprintf(stderr, "incidentbot sandbox: --slack-latency %v: must not be negative\n", *latency)
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "incidentbot sandbox: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "incidentbot sandbox: unexpected argument %q\n%s\n", fs.Arg(0), sandboxUsage)
 		return 2
 	}
 	var sc *sandbox.Scenario
@@ -63,6 +63,7 @@ func sandboxCmd(ctx context.Context, args []string, environ []string, stdout, st
 		kept = "kept, with the workspace, in " + *data
 	}
 	fmt.Fprintf(stdout, "incidentbot sandbox: open %s in a browser (Ctrl-C stops it; the store %s is %s)\n", sb.URL(), sb.StorePath(), kept)
+	fmt.Fprintf(stdout, "incidentbot sandbox: there, pick who you are next to the message box and type `%s declare` to open an incident; `%s help` lists every command\n", cfg.Slack.Command, cfg.Slack.Command)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	waitGameDay := func() {}

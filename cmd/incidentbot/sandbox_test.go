@@ -15,8 +15,9 @@ import (
 	"time"
 )
 
-// `incidentbot sandbox` prints its URL, serves the real bot behind it, and
-// exits 0 when its context (SIGINT/SIGTERM in main) ends.
+// `incidentbot sandbox` prints its URL and what to do there, serves the
+// real bot behind it, and exits 0 when its context (SIGINT/SIGTERM in main)
+// ends.
 func TestSandboxServesAndStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -27,7 +28,8 @@ func TestSandboxServesAndStopsCleanly(t *testing.T) {
 		code <- Main(ctx, []string{"sandbox", "--listen", "127.0.0.1:0"}, []string{"INCIDENTBOT_LOG_LEVEL=warn"}, w, &stderr)
 		w.Close()
 	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
+	lines := bufio.NewReader(out)
+	line, err := lines.ReadString('\n')
 	if err != nil {
 		t.Fatalf("no URL printed: %v (stderr %s)", err, stderr.String())
 	}
@@ -35,7 +37,11 @@ func TestSandboxServesAndStopsCleanly(t *testing.T) {
 	if url == "" {
 		t.Fatalf("no URL in %q", line)
 	}
-	go func() { _, _ = io.Copy(io.Discard, out) }()
+	rest := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(lines)
+		rest <- string(b)
+	}()
 
 	// A slash command is delivered once the bot's socket is up, and answered.
 	req, _ := http.NewRequest(http.MethodPost, url+"api/slash", strings.NewReader(`{"user":"UALICE001","channel":"dm","text":"/incident help"}`))
@@ -59,6 +65,10 @@ func TestSandboxServesAndStopsCleanly(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the sandbox did not stop within 15s")
+	}
+	hint, _, _ := strings.Cut(<-rest, "\n")
+	if !strings.Contains(hint, "pick who you are") || !strings.Contains(hint, "`/incident declare`") {
+		t.Fatalf("the line after the URL does not say what to do: %q", hint)
 	}
 }
 

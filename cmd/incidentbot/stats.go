@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,19 +23,14 @@ const statsUsage = "usage: incidentbot stats [--config FILE] [--since 30d] [--se
 // read from the store file. Like export it needs no token and fails fast,
 // with one line, while a bot holds the store.
 func statsCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer, now time.Time) int {
-	flags := flag.NewFlagSet("stats", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, statsUsage)
-		flags.PrintDefaults()
-	}
+	flags := newFlags("stats")
 	cfgPath := flags.String("config", "", "config file (default $INCIDENTBOT_CONFIG, else ./config.yaml if present)")
 	since := flags.String("since", commands.DefaultStatsPeriod, "the period: 7d, 30d, 90d, any number of days (14d) or weeks (2w), or a Go duration (72h)")
 	service := flags.String("service", "", "one service of the catalogue (default: every service)")
 	format := flags.String("format", "table", "table: aligned text; json: the whole report; csv: one row per figure")
 	chartPath := flags.String("chart", "", "also write the chart (incidents per week by severity, time to resolve per week) to this PNG file")
 	if err := flags.Parse(args); err != nil {
-		return 2
+		return flagsFailed(flags, statsUsage, err, stdout, stderr)
 	}
 	if flags.NArg() != 0 {
 		fmt.Fprintf(stderr, "incidentbot stats: unexpected %q\n%s\n", flags.Arg(0), statsUsage)

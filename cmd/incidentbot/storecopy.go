@@ -31,6 +31,10 @@ const (
 
 // storeCmd is `incidentbot store SUBCOMMAND`.
 func storeCmd(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "help" || args[0] == "--help" || args[0] == "-help" || args[0] == "-h") {
+		fmt.Fprintln(stdout, storeCopyUsage)
+		return copyDone
+	}
 	if len(args) == 0 || args[0] != "copy" {
 		what := "no sub-command"
 		if len(args) > 0 {

@@ -7,9 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/pgstore"
 )
 
 // openExistingStore opens the store of a stopped bot for the sub-commands
@@ -52,4 +54,36 @@ func loadLocalConfig(path string, environ []string, stderr io.Writer) (*config.C
 		return nil, false
 	}
 	return cfg, true
+}
+
+// storeOpenError says on one line why a store could not be opened. A
+// database that cannot be reached carries the message a user gets when
+// their request was lost ("so the request was not saved"); at start-up
+// there is no request, only a database and store.dsn to look at.
+func storeOpenError(err error) string {
+	var unreached *pgstore.UnavailableError
+	if errors.As(err, &unreached) {
+		return fmt.Sprintf("cannot reach the database of store.dsn: %s; check that it runs and that store.dsn (or %s) names it", oneLine(unreached.Err), config.EnvName("store.dsn"))
+	}
+	return oneLine(err)
+}
+
+// oneLine puts an error that spans lines (pgx lists every address it
+// tried, one per line) on one line, so that stderr holds one line per
+// error, as a supervisor's log expects.
+func oneLine(err error) string {
+	var b strings.Builder
+	for l := range strings.SplitSeq(err.Error(), "\n") {
+		l = strings.TrimSpace(l)
+		switch s := b.String(); {
+		case l == "":
+			continue
+		case s != "" && strings.HasSuffix(s, ":"):
+			b.WriteString(" ")
+		case s != "":
+			b.WriteString("; ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }

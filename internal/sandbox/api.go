@@ -347,7 +347,13 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "no such channel")
 		return
 	}
-	if !slices.Contains(c.Members, user) { // another user's DM included
+	if !slices.Contains(c.Members, user) {
+		// A private channel's name is a private incident's title: to a
+		// non-member it is refused like any other action there, unnamed.
+		if c.Private || c.IM {
+			fail(w, http.StatusForbidden, notVisible)
+			return
+		}
 		fail(w, http.StatusBadRequest, "You are not in #"+c.Name+"; only its members can post there.")
 		return
 	}

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -101,14 +102,19 @@ func TestPrivateIncidentIsForMembersOnly(t *testing.T) {
 		{"a reaction", "/api/react", map[string]string{"name": "pushpin", "channel": ch.ID, "ts": card.TS}, http.StatusForbidden},
 		{"the message shortcut", "/api/shortcut", map[string]string{"callback_id": "add_to_timeline", "channel": ch.ID, "ts": card.TS}, http.StatusForbidden},
 		{"a slash command in the channel", "/api/slash", map[string]string{"text": "/incident postmortem", "channel": ch.ID}, http.StatusForbidden},
-		{"a message in the channel", "/api/message", map[string]string{"text": "hi", "channel": ch.ID}, http.StatusBadRequest},
-		{"a message in Alice's DM", "/api/message", map[string]string{"text": "hi", "channel": aliceDM}, http.StatusBadRequest},
+		{"a message in the channel", "/api/message", map[string]string{"text": "hi", "channel": ch.ID}, http.StatusForbidden},
+		{"a message in Alice's DM", "/api/message", map[string]string{"text": "hi", "channel": aliceDM}, http.StatusForbidden},
 	} {
 		t.Run("Bob cannot send "+tt.name, func(t *testing.T) {
 			before := len(emu.Messages(ch.ID)) + len(emu.Messages(aliceDM))
 			tt.body["user"] = bob
-			if status, out := sb.post(tt.path, tt.body); status != tt.want {
+			status, out := sb.post(tt.path, tt.body)
+			if status != tt.want {
 				t.Fatalf("status %d (%v), want %d", status, out, tt.want)
+			}
+			// The refusal does not name the channel: its name is the title.
+			if text := fmt.Sprint(out); strings.Contains(text, ch.Name) || strings.Contains(strings.ToLower(text), "payroll") {
+				t.Fatalf("the refusal names the private channel: %v", out)
 			}
 			sb.idle()
 			if after := len(emu.Messages(ch.ID)) + len(emu.Messages(aliceDM)); after != before {
