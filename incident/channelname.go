@@ -62,11 +62,14 @@ func asciiFold(r rune) string {
 // lower-cased, common accented letters spelled in ASCII, every run of
 // anything else (spaces, punctuation, emoji, other scripts) made one "-",
 // with no "-" at either end. A title too long is cut at a word boundary
-// when one is near. It may return "" (a title of emoji only).
+// when one is near. It may return "" (a title of emoji only). Mentions
+// stored in the title (<@U…>, <#C…|name>) are left out, or give their
+// channel name: a user's ID in a channel name means nothing to a reader.
 func Slug(title string, max int) string {
 	if max <= 0 {
 		return ""
 	}
+	title = withoutMentions(title)
 	var b strings.Builder
 	dash := false // a "-" is owed before the next kept character
 	put := func(s string) {
@@ -105,6 +108,38 @@ func Slug(title string, max int) string {
 		s = cut
 	}
 	return strings.TrimRight(s, "-")
+}
+
+// withoutMentions drops the user and channel mentions a stored title
+// carries (<@U123>, <#C123>), keeping a channel mention's name
+// (<#C123|general> gives "general").
+func withoutMentions(title string) string {
+	if !strings.Contains(title, "<@") && !strings.Contains(title, "<#") {
+		return title
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(title, '<')
+		if i < 0 {
+			break
+		}
+		end := strings.IndexByte(title[i:], '>')
+		if end < 0 || i+1 >= len(title) || (title[i+1] != '@' && title[i+1] != '#') {
+			b.WriteString(title[:i+1])
+			title = title[i+1:]
+			continue
+		}
+		b.WriteString(title[:i])
+		inner := title[i+1 : i+end]
+		if _, name, ok := strings.Cut(inner, "|"); ok && inner[0] == '#' {
+			b.WriteString(" " + name + " ")
+		} else {
+			b.WriteByte(' ')
+		}
+		title = title[i+end+1:]
+	}
+	b.WriteString(title)
+	return b.String()
 }
 
 // ChannelName is the channel for incident n: "<prefix>-<n>-<slug of

@@ -31,6 +31,11 @@ func TestSlug(t *testing.T) {
 		{"db verylongword", 8, "db-veryl"}, // the only boundary is too early
 		{strings.Repeat("x", 100), 10, strings.Repeat("x", 10)},
 		{"ßßß", 3, "sss"},
+		{"Checkout 500s <@U0BOB2> paged", 80, "checkout-500s-paged"},
+		{"<@U0BOB2>", 80, ""},
+		{"queue stuck in <#C0OPS1|ops-queue>", 80, "queue-stuck-in-ops-queue"},
+		{"see <#C0OPS1> now", 80, "see-now"},
+		{"a < b > c <@ unterminated", 80, "a-b-c-unterminated"},
 		{"anything", 0, ""},
 		{"anything", -1, ""},
 	}
