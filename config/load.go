@@ -147,10 +147,19 @@ func load(file string, env map[string]string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := len(c.HTTP.Token.Reveal()); n > 0 && n < minHTTPToken {
+		// A short token still works: refusing to start would take the
+		// incident bot down over a bearer token's strength.
+		warnings = append(warnings, fmt.Sprintf("http.token is %d characters; use %d or more random ones (openssl rand -hex 32)", n, minHTTPToken))
+	}
 	c.File = file
 	c.Warnings = warnings
 	return c, nil
 }
+
+// minHTTPToken is the length below which http.token is warned about:
+// 32 random hex characters are 128 bits.
+const minHTTPToken = 32
 
 // configFile resolves which file to read; "" means none.
 func configFile(path string, env map[string]string) (string, error) {

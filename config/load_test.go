@@ -316,6 +316,26 @@ colour: blue
 	}
 }
 
+func TestLoadShortHTTPTokenWarns(t *testing.T) {
+	for _, tt := range []struct {
+		token string
+		warn  bool
+	}{
+		{"", false},
+		{"hunter2-short", true},
+		{strings.Repeat("ab", 16), false},
+	} {
+		c := mustLoad(t, "", "INCIDENTBOT_HTTP_TOKEN="+tt.token)
+		joined := strings.Join(c.Warnings, "\n")
+		if got := strings.Contains(joined, "http.token"); got != tt.warn {
+			t.Errorf("token of %d characters: warnings %q, want a warning: %v", len(tt.token), c.Warnings, tt.warn)
+		}
+		if tt.token != "" && strings.Contains(joined, tt.token) {
+			t.Errorf("a warning shows the token: %q", c.Warnings)
+		}
+	}
+}
+
 func TestLoadEmptyFileIsDefaults(t *testing.T) {
 	file := writeConfig(t, "# nothing yet\n")
 	c := mustLoad(t, file)
