@@ -203,8 +203,8 @@ func (b *Bot) Handle(ctx context.Context, req socketmode.Request) (any, func(con
 func (b *Bot) route(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
 	switch req.Type {
 	case string(socketmode.EventTypeSlashCommand):
-		var cmd slack.SlashCommand
-		if err := json.Unmarshal(req.Payload, &cmd); err != nil {
+		cmd, err := decodeSlash(req.Payload)
+		if err != nil {
 			b.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("undecodable slash command")
 			return ephemeral("Sorry, I could not read that command. Please try again."), nil
 		}

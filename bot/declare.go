@@ -62,18 +62,20 @@ func (s *slashHandler) declare(ctx context.Context, sc slack.SlashCommand, cmd c
 	}
 	inc := res.Incident
 	s.log.Info().Str("incident", inc.ID()).Str("severity", inc.Severity).Bool("drill", inc.Drill).Msg("incident declared")
-	data := struct {
-		incidentView
-		AnnouncedIn string // a channel link, "" when announced nowhere
-	}{incidentView: s.view(inc)}
-	if ch := s.cfg.announceChannelFor(inc); ch != "" {
-		data.AnnouncedIn = channelLink(ch)
-	}
-	text, err := s.render("declared.tmpl", data)
+	text, err := s.declaredText(inc)
 	if err != nil {
 		return s.failure(err, "declare"), nil
 	}
 	return ephemeral(text), nil
+}
+
+// declaredText renders the ack of a one-line declaration.
+func (rd *renderer) declaredText(inc *incident.Incident) (string, error) {
+	data := rd.view(inc)
+	if ch := rd.cfg.announceChannelFor(inc); ch != "" {
+		data.AnnouncedIn = channelLink(ch)
+	}
+	return rd.render("declared.tmpl", data)
 }
 
 // failure turns a use-case error into an ephemeral reply, logging

@@ -74,6 +74,14 @@ type incidentView struct {
 	// NextUpdateDate (a Slack date) say when the next is due, "" when no
 	// update is due. See updateTimes.
 	LastUpdate, NextUpdate, NextUpdateDate string
+	// AnnouncedIn is set for declared.tmpl only (the ack of a one-line
+	// declaration): a channel link, "" when announced nowhere. It is a
+	// field of the view, not of a struct embedding it, because
+	// text/template finds a field of a struct with an embedded one through
+	// reflect's FieldByNameFunc, which made that render ten times slower
+	// (15 µs, 43 allocations instead of 18) on the path of every
+	// declaration's ack.
+	AnnouncedIn string
 }
 
 type roleView struct {

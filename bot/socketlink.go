@@ -206,6 +206,7 @@ func (s *Socket) accept(ctx context.Context, l *link, req socketmode.Request, re
 // handler still gets its envelope acked.
 func (s *Socket) dispatch(ctx context.Context, l *link, req socketmode.Request, received time.Time) {
 	defer s.handlers.Done()
+	growStack(len(req.EnvelopeID)) // before the handler's first deep call
 	payload, after := s.handle(ctx, req)
 	if s.Acking != nil {
 		// The handler's work is what competes for the CPU; sending may

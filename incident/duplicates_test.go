@@ -163,3 +163,27 @@ func numbersOf(incs []*Incident) []uint64 {
 	}
 	return out
 }
+
+// TestRenewGivenTheSameRead: a store hands the reads of one state the same
+// headlines; Renew then prepares nothing again, and a fresh read of the
+// same titles (another slice) is prepared anew with the same answers.
+func TestRenewGivenTheSameRead(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	heads := []Headline{
+		{Number: 1, Title: "checkout returns 500s", DeclaredAt: now.Add(-time.Minute)},
+		{Number: 2, Title: "search is slow", DeclaredAt: now.Add(-time.Minute)},
+	}
+	c := NewCandidates(heads)
+	if again := c.Renew(heads); again != c {
+		t.Errorf("Renew of the very headlines c holds prepared them again")
+	}
+	fresh := c.Renew(slices.Clone(heads))
+	if fresh == c {
+		t.Fatalf("Renew of another read returned the old candidates")
+	}
+	for _, cand := range []*Candidates{c, fresh} {
+		if got := cand.Duplicates("checkout 500s", "", now); len(got) != 1 || got[0].Number != 1 {
+			t.Errorf("Duplicates(checkout 500s) = %+v, want INC-1", got)
+		}
+	}
+}

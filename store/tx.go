@@ -33,7 +33,8 @@ type Tx interface {
 	// of every unresolved incident, in number order, as OpenIncidents
 	// would show them, without reading the whole records: every
 	// declaration checks for duplicates before its ack, against every
-	// open incident.
+	// open incident. The answer may be shared with other reads of the
+	// same state: read it, never change it.
 	OpenHeadlines() ([]incident.Headline, error)
 	// ForEachIncident calls fn for every incident in number order and
 	// stops at, and returns, fn's first error.

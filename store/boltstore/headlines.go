@@ -73,11 +73,39 @@ func decodeHeadline(number uint64, b []byte) (h incident.Headline, title, servic
 // incident, in number order, reading the open index alone. An entry left
 // empty by an earlier version is read from the incident's record instead.
 //
-// It runs for every declaration, over hundreds or thousands of entries, so
-// it allocates by the read, not by the entry: the result at its final
-// size (the keys are counted first), and every title and service copied
-// into one string.
+// It runs for every declaration, over hundreds or thousands of entries:
+// read transactions that see the same commit share one answer (which is
+// why callers must not change it), and a read allocates by the read, not
+// by the entry: the result at its final size (the keys are counted
+// first), and every title and service copied into one string.
 func (tx *boltTx) OpenHeadlines() ([]incident.Headline, error) {
+	if tx.btx.Writable() {
+		return tx.readHeadlines()
+	}
+	// A read transaction sees the state of the last commit, which its ID
+	// names: while no write commits, every read finds what the last one
+	// found. A burst of declarations checks for duplicates many times
+	// between two commits (each batch commits up to hundreds at once).
+	id := tx.btx.ID()
+	if last := tx.s.headlines.Load(); last != nil && last.txid == id {
+		return last.open, nil
+	}
+	open, err := tx.readHeadlines()
+	if err == nil {
+		tx.s.headlines.Store(&headlineRead{txid: id, open: open})
+	}
+	return open, err
+}
+
+// headlineRead is the answer of OpenHeadlines in the read transactions
+// that see commit txid.
+type headlineRead struct {
+	txid int
+	open []incident.Headline
+}
+
+// readHeadlines reads the open index.
+func (tx *boltTx) readHeadlines() ([]incident.Headline, error) {
 	open, err := tx.bucket(bucketIncidentsOpen)
 	if err != nil {
 		return nil, fmt.Errorf("open headlines: %w", err)

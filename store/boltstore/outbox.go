@@ -25,7 +25,7 @@ func (tx *boltTx) Enqueue(j Job) (Job, error) {
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = tx.s.now()
 	}
-	if err := putJSON(outbox, u64Key(id), j); err != nil {
+	if err := putJob(outbox, id, j); err != nil {
 		return Job{}, fmt.Errorf("enqueue %s: %w", j.Kind, err)
 	}
 	tx.s.enqueued.arm(tx.btx)
@@ -78,7 +78,7 @@ func (tx *boltTx) RescheduleJob(id uint64, attempts int, notBefore time.Time, la
 	if err != nil {
 		return fmt.Errorf("reschedule job %d: %w", id, err)
 	}
-	if err := putJSON(outbox, u64Key(id), j); err != nil {
+	if err := putJob(outbox, id, j); err != nil {
 		return fmt.Errorf("reschedule job %d: %w", id, err)
 	}
 	return nil
@@ -96,7 +96,7 @@ func (tx *boltTx) MarkJobMaybeDone(id uint64) error {
 	if err != nil {
 		return fmt.Errorf("mark job %d maybe done: %w", id, err)
 	}
-	if err := putJSON(outbox, u64Key(id), j); err != nil {
+	if err := putJob(outbox, id, j); err != nil {
 		return fmt.Errorf("mark job %d maybe done: %w", id, err)
 	}
 	return nil

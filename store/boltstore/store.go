@@ -96,6 +96,8 @@ type Store struct {
 	// indexArchives is Options.IndexArchives.
 	indexArchives bool
 	onIncident    func(before, after *incident.Incident)
+	// headlines is the latest OpenHeadlines answer of a read transaction.
+	headlines atomic.Pointer[headlineRead]
 }
 
 // wakeHook runs fn once after each write transaction that armed it.
