@@ -21,15 +21,22 @@ import (
 // (RateLimitedError, StatusCodeError, SlackErrorResponse), so that
 // classify and slackCode treat them alike.
 type WebAPI struct {
-	client *http.Client
-	url    string // chat.postMessage's
-	auth   string
+	client  *http.Client // client's transport, without its Timeout
+	timeout time.Duration
+	url     string // chat.postMessage's
+	auth    string
 }
 
 // NewWebAPI posts through client to the Web API at apiURL (ending in "/",
 // as config's slack.api_url does) with the bot token.
 func NewWebAPI(client *http.Client, apiURL, token string) *WebAPI {
-	return &WebAPI{client: client, url: apiURL + "chat.postMessage", auth: "Bearer " + token}
+	// An http.Client's Timeout, over a transport of its own (Transport),
+	// costs a goroutine and a timer per request; the outbox's jobs already
+	// run under a deadline of their own (outbox.Options.JobTimeout), which
+	// postMessage keeps to instead when it is the sooner one.
+	c := *client
+	c.Timeout = 0
+	return &WebAPI{client: &c, timeout: client.Timeout, url: apiURL + "chat.postMessage", auth: "Bearer " + token}
 }
 
 // postMessage sends a chat.postMessage whose arguments are the JSON object
@@ -37,6 +44,11 @@ func NewWebAPI(client *http.Client, apiURL, token string) *WebAPI {
 func (w *WebAPI) postMessage(ctx context.Context, body []byte) (string, error) {
 	if w == nil {
 		return "", errors.New("chat.postMessage: the bot has no Web API client (bot.Options.Web)")
+	}
+	if deadline, ok := ctx.Deadline(); w.timeout > 0 && (!ok || time.Until(deadline) > w.timeout) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.timeout)
+		defer cancel()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {

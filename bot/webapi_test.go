@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
 	"testing"
@@ -183,5 +184,18 @@ func TestJSONPostFailsAsSlackGosPost(t *testing.T) {
 				t.Errorf("classified %#v, slack-go's %#v", g, w)
 			}
 		})
+	}
+}
+
+// A JSON post keeps to the HTTP client's Timeout when its context has no
+// sooner deadline: Slack not answering does not hold the job for ever.
+func TestJSONPostKeepsTheClientTimeout(t *testing.T) {
+	emu := slackemu.Start(t)
+	ch := emu.CreateChannel("inc-9-slow", false, emu.BotUserID())
+	emu.Fail("chat.postMessage", slackemu.Fault{Delay: 2 * time.Second, Times: 1})
+	hc := &http.Client{Timeout: 50 * time.Millisecond, Transport: Transport(httpDefault(), callCounter{}, nil)}
+	_, err := NewWebAPI(hc, emu.APIURL(), emu.BotToken()).postMessage(withPostChannel(context.Background(), ch), postBody(nil, 1, ch, "", "x", sectionOnly("b", "x")))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a post Slack does not answer within the client's Timeout: %v, want the deadline exceeded", err)
 	}
 }
