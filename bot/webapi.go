@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/incidentbot/incidentbot/outbox"
 )
 
 // WebAPI sends the chat.postMessage calls whose JSON body the bot writes
@@ -43,7 +45,8 @@ func NewWebAPI(client *http.Client, apiURL, token string) *WebAPI {
 // body, and returns the message's ts.
 func (w *WebAPI) postMessage(ctx context.Context, body []byte) (string, error) {
 	if w == nil {
-		return "", errors.New("chat.postMessage: the bot has no Web API client (bot.Options.Web)")
+		// A wiring mistake, not Slack's: no retry will mend it.
+		return "", outbox.Permanent(errors.New("chat.postMessage: the bot has no Web API client (bot.Options.Web)"))
 	}
 	if deadline, ok := ctx.Deadline(); w.timeout > 0 && (!ok || time.Until(deadline) > w.timeout) {
 		var cancel context.CancelFunc
