@@ -91,13 +91,14 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		log.Warn().Str("store", cfg.Store.Path).Msg("store damaged but readable: " + w)
 	}
 
+	slackHTTP := &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: slackTransport(st, metrics, o.clock),
+	}
 	api := slack.New(cfg.Slack.BotToken.Reveal(),
 		slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()),
 		slack.OptionAPIURL(cfg.Slack.APIURL),
-		slack.OptionHTTPClient(&http.Client{
-			Timeout:   30 * time.Second,
-			Transport: slackTransport(st, metrics, o.clock),
-		}),
+		slack.OptionHTTPClient(slackHTTP),
 	)
 	settings := cfg.Settings()
 	svc := &commands.Service{
@@ -129,6 +130,7 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 	}, settings.SeverityNames(), o.clock.Now))
 	b := bot.New(bot.Options{
 		API:       api,
+		Web:       bot.NewWebAPI(slackHTTP, cfg.Slack.APIURL, cfg.Slack.BotToken.Reveal()),
 		Store:     st,
 		Templates: tmpl,
 		Commands:  svc,

@@ -16,5 +16,9 @@ import (
 func slackHTTPTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = outbox.DefaultSlackConcurrency
+	// The default's cap across all hosts (100) sat below that one, so the
+	// pool kept 100 of the 128 and closed the rest: a burst of 10,000
+	// reminders still dialed ~800 connections. Each host's cap bounds it.
+	t.MaxIdleConns = 0
 	return t
 }

@@ -59,6 +59,9 @@ func (c Config) announceChannelFor(inc *incident.Incident) string {
 // Options wires a Bot. API, Store, Templates and Commands are required.
 type Options struct {
 	API *slack.Client
+	// Web sends the posts the bot writes as JSON itself (reminders), with
+	// API's token through API's HTTP client.
+	Web *WebAPI
 	// Store is the outbox's: its worker claims and completes jobs there.
 	// The bot changes state only through Commands.
 	Store     outbox.Store
@@ -124,7 +127,7 @@ func New(opt Options) *Bot {
 	b.interactions = &interactions{core: c}
 	b.events = &eventHandler{renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log, members: c.members}
 	b.performer = &Performer{
-		renderer: c.renderer, replier: c.replier, api: c.api, cmds: c.cmds, cfg: c.cfg, log: c.log,
+		renderer: c.renderer, replier: c.replier, api: c.api, web: opt.Web, cmds: c.cmds, cfg: c.cfg, log: c.log,
 		announceCh: b.announceCh, started: opt.Clock.Now(),
 	}
 	acks := &acking{}

@@ -187,12 +187,13 @@ func newFuzzWorld(t *testing.T, settings incident.Settings) *fuzzWorld {
 		t.Fatal(err)
 	}
 	fs := &fakeSlack{}
-	api := slack.New("xoxb-fuzz", slack.OptionAPIURL("http://"+fakeHost+"/api/"), slack.OptionHTTPClient(&http.Client{Transport: fs}))
+	hc := &http.Client{Transport: fs}
+	api := slack.New("xoxb-fuzz", slack.OptionAPIURL("http://"+fakeHost+"/api/"), slack.OptionHTTPClient(hc))
 	svc := &commands.Service{
 		Store: st, Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce,
 		Command: "/incident", Clock: clk, PostmortemReminder: 24 * time.Hour,
 	}
-	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc,
+	b := New(Options{API: api, Web: NewWebAPI(hc, "http://"+fakeHost+"/api/", "xoxb-fuzz"), Store: st, Templates: tmpl, Commands: svc,
 		Config: Config{Command: "/incident", Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce},
 		Log:    zerolog.Nop(), Clock: clk})
 	return &fuzzWorld{t: t, b: b, cmds: svc, slack: fs, clock: clk, store: st}

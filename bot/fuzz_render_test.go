@@ -112,7 +112,10 @@ func FuzzRenderers(f *testing.F) {
 		for _, kind := range []string{commands.ReminderUpdate, commands.ReminderEscalation} {
 			v := b.reminderView(inc, commands.ReminderPayload{Kind: kind, At: start.Add(5 * time.Hour), Since: start, Missed: 3, Escalated: true})
 			text, err := b.render("reminder.tmpl", v)
-			post(fallbackText(text), err, reminderBlocks(inc, text)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls = append(calls, fakeCall{Method: "chat.postMessage", Args: map[string]string{"text": fallbackText(text), "blocks": string(reminderBlocks(inc.ID(), text)(nil))}})
 			text, err = b.render("reminder_escalation.tmpl", v)
 			post(fallbackText(text), err)
 		}

@@ -51,7 +51,8 @@ func newGrowthWorld(tb testing.TB, events int, wrap func(commands.Store) command
 	}
 	settings := incident.DefaultSettings()
 	fs := &fakeSlack{}
-	api := slack.New("xoxb-growth", slack.OptionAPIURL("http://"+fakeHost+"/api/"), slack.OptionHTTPClient(&http.Client{Transport: fs}))
+	hc := &http.Client{Transport: fs}
+	api := slack.New("xoxb-growth", slack.OptionAPIURL("http://"+fakeHost+"/api/"), slack.OptionHTTPClient(hc))
 	var cs commands.Store = st
 	if wrap != nil {
 		cs = wrap(st)
@@ -60,7 +61,7 @@ func newGrowthWorld(tb testing.TB, events int, wrap func(commands.Store) command
 		Store: cs, Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce,
 		Command: "/incident", Clock: clk, PostmortemReminder: 24 * time.Hour,
 	}
-	b := New(Options{API: api, Store: st, Templates: tmpl, Commands: svc,
+	b := New(Options{API: api, Web: NewWebAPI(hc, "http://"+fakeHost+"/api/", "xoxb-growth"), Store: st, Templates: tmpl, Commands: svc,
 		Config: Config{Command: "/incident", Settings: settings, ChannelPrefix: "inc", AnnounceChannel: fakeAnnounce},
 		Log:    zerolog.Nop(), Clock: clk})
 	w := &growthWorld{tb: tb, cmds: svc, perf: b.performer, slack: fs, store: st}

@@ -24,6 +24,7 @@ type Performer struct {
 	*renderer
 	*replier
 	api        *slack.Client
+	web        *WebAPI // the posts written as JSON (postOnceJSON)
 	cmds       *commands.Service
 	cfg        Config
 	log        zerolog.Logger

@@ -28,6 +28,23 @@ const lookupPage = 200
 // job's ID, unless an earlier run of the same job already did (then it
 // returns that message's ts).
 func (p *Performer) postOnce(ctx context.Context, job store.Job, channel, thread, text string, blocks ...slack.Block) (string, error) {
+	return p.postOnceWith(ctx, job, channel, thread, func(ctx context.Context) (string, error) {
+		return p.post(ctx, job, channel, thread, text, blocks)
+	})
+}
+
+// postOnceJSON is postOnce for a message whose blocks are appended as
+// JSON by blocks (see postBody), sent as a JSON body through p.web.
+func (p *Performer) postOnceJSON(ctx context.Context, job store.Job, channel, thread, text string, blocks func([]byte) []byte) (string, error) {
+	return p.postOnceWith(ctx, job, channel, thread, func(ctx context.Context) (string, error) {
+		body := postBody(make([]byte, 0, 2048), job.ID, channel, thread, text, blocks)
+		return p.web.postMessage(ctx, body)
+	})
+}
+
+// postOnceWith runs post (which sends the message to channel, in thread
+// when thread is a ts) unless an earlier run of job already posted it.
+func (p *Performer) postOnceWith(ctx context.Context, job store.Job, channel, thread string, post func(context.Context) (string, error)) (string, error) {
 	p.announceCh.firstUse(ctx, channel) // an announce or drills channel the start-up check could not reach
 	if p.uncertain(job) {
 		ts, err := p.findOwnPost(ctx, job, channel, thread)
@@ -38,6 +55,16 @@ func (p *Performer) postOnce(ctx context.Context, job store.Job, channel, thread
 			return ts, nil
 		}
 	}
+	ts, err := post(withPostChannel(ctx, channel))
+	p.announceCh.afterPost(ctx, channel, err)
+	if err != nil {
+		return "", classify(err)
+	}
+	return ts, nil
+}
+
+// post sends a message with slack-go's client, tagged with job's ID.
+func (p *Performer) post(ctx context.Context, job store.Job, channel, thread, text string, blocks []slack.Block) (string, error) {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: jobMetadataType, EventPayload: map[string]any{"job": job.ID}}),
@@ -49,12 +76,8 @@ func (p *Performer) postOnce(ctx context.Context, job store.Job, channel, thread
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
-	_, ts, err := p.api.PostMessageContext(withPostChannel(ctx, channel), channel, opts...)
-	p.announceCh.afterPost(ctx, channel, err)
-	if err != nil {
-		return "", classify(err)
-	}
-	return ts, nil
+	_, ts, err := p.api.PostMessageContext(ctx, channel, opts...)
+	return ts, err
 }
 
 // findOwnPost looks for the message an earlier run of job posted. A bot

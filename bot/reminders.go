@@ -77,7 +77,7 @@ func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incide
 		if err != nil {
 			return nil, outbox.Permanent(err)
 		}
-		_, err = p.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), reminderBlocks(inc, text)...)
+		_, err = p.postOnceJSON(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), reminderBlocks(inc.ID(), text))
 		return nil, err
 	case commands.ReminderEscalation:
 		channel, thread := p.cfg.announceChannelFor(inc), inc.AnnounceTS
@@ -88,7 +88,7 @@ func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incide
 		if err != nil {
 			return nil, outbox.Permanent(err)
 		}
-		_, err = p.postOnce(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), section("reminder", text))
+		_, err = p.postOnceJSON(ctx, job, channel, thread, mrkdwn.Truncate(text, maxMessageText), sectionOnly("reminder", text))
 		return nil, err
 	case commands.ReminderPostmortem:
 		if inc.Open() || !inc.PostmortemAt.IsZero() {
@@ -98,7 +98,7 @@ func (p *Performer) postReminder(ctx context.Context, job store.Job, inc *incide
 		if err != nil {
 			return nil, outbox.Permanent(err)
 		}
-		_, err = p.postOnce(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), section("postmortem-reminder", text))
+		_, err = p.postOnceJSON(ctx, job, inc.ChannelID, "", mrkdwn.Truncate(text, maxMessageText), sectionOnly("postmortem-reminder", text))
 		return nil, err
 	default:
 		return nil, outbox.Permanent(fmt.Errorf("unknown reminder kind %q", pl.Kind))
@@ -111,27 +111,41 @@ func updatedSince(inc *incident.Incident, pl commands.ReminderPayload) bool {
 	return !pl.Since.IsZero() && inc.LastUpdateAt.After(pl.Since)
 }
 
-// reminderBlocks is the reminder's text and buttons (docs/contract.md): `update`
-// opens the update form, and `snooze` buttons carry a duration. Block Kit
-// wants an action_id unique within its block, so each snooze button sits
-// in a block of its own (the first shares the row with `update`).
-func reminderBlocks(inc *incident.Incident, text string) []slack.Block {
-	pt := func(s string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-	}
-	update := slack.NewButtonBlockElement(actionUpdate, inc.ID(), pt("Post status update"))
-	update.Style = slack.StylePrimary
-	blocks := []slack.Block{section("reminder", text)}
-	for i, d := range commands.SnoozeChoices {
-		value := incident.FormatDuration(d, incident.DurationValue)
-		snooze := slack.NewButtonBlockElement(actionSnooze, value, pt("Snooze "+value))
-		if i == 0 {
-			blocks = append(blocks, slack.NewActionBlock("reminder-actions", update, snooze))
-			continue
+// reminderBlocks appends the reminder's blocks (docs/contract.md): its
+// text, and buttons: `update` opens the update form (its value is the
+// incident's ID), and `snooze` buttons carry a duration. Block Kit wants an
+// action_id unique within its block, so each snooze button sits in a block
+// of its own (the first shares the row with `update`). They are written as
+// JSON (postBody): a burst of reminders spent more on encoding Block Kit
+// structs than on anything else of its own.
+func reminderBlocks(id, text string) func([]byte) []byte {
+	return func(dst []byte) []byte {
+		dst = append(dst, '[')
+		dst = appendSection(dst, "reminder", text)
+		for i, d := range commands.SnoozeChoices {
+			value := incident.FormatDuration(d, incident.DurationValue)
+			dst = append(dst, `,{"type":"actions","block_id":`...)
+			if i == 0 {
+				dst = appendJSONString(dst, "reminder-actions")
+				dst = append(dst, `,"elements":[`...)
+				dst = appendButton(dst, actionUpdate, id, "Post status update", string(slack.StylePrimary))
+				dst = append(dst, ',')
+			} else {
+				dst = appendJSONString(dst, "reminder-snooze-"+value)
+				dst = append(dst, `,"elements":[`...)
+			}
+			dst = appendButton(dst, actionSnooze, value, "Snooze "+value, "")
+			dst = append(dst, "]}"...)
 		}
-		blocks = append(blocks, slack.NewActionBlock("reminder-snooze-"+value, snooze))
+		return append(dst, ']')
 	}
-	return blocks
+}
+
+// sectionOnly appends a message's one block: a section of text.
+func sectionOnly(blockID, text string) func([]byte) []byte {
+	return func(dst []byte) []byte {
+		return append(appendSection(append(dst, '['), blockID, text), ']')
+	}
 }
 
 // snoozeClicked handles a reminder's `snooze` button: the next reminder is

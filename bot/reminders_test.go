@@ -88,10 +88,7 @@ func TestReminderTexts(t *testing.T) {
 
 func TestReminderBlocks(t *testing.T) {
 	inc := &incident.Incident{Number: 4}
-	raw, err := json.Marshal(reminderBlocks(inc, "time for an update"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := reminderBlocks(inc.ID(), "time for an update")(nil)
 	var blocks []struct {
 		Type     string `json:"type"`
 		BlockID  string `json:"block_id"`

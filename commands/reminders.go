@@ -136,8 +136,23 @@ func (s *Service) DueReminders(ctx context.Context, now time.Time) (DueResult, e
 	if due, err := s.anyDue(now); err != nil || !due {
 		return total, err
 	}
+	// The due reminders are read once, not in each group's transaction
+	// (which read 10,000, then 9,500, … when 10,000 fell due together):
+	// each group re-checks its own in its transaction (remind), and a
+	// reminder set meanwhile wakes the scheduler for another call.
+	var due []store.Reminder
+	err := s.Store.View(func(tx store.Tx) error {
+		var err error
+		due, err = tx.DueReminders(now)
+		return err
+	})
+	if err != nil {
+		return total, fmt.Errorf("due reminders: %w", err)
+	}
 	for {
-		res, more, err := s.fireBatch(ctx, now)
+		group := due[:min(len(due), remindBatch)]
+		due = due[len(group):]
+		res, more, err := s.fireBatch(ctx, now, group, len(due) > 0)
 		total.Reminded = append(total.Reminded, res.Reminded...)
 		total.Nudged = append(total.Nudged, res.Nudged...)
 		total.Skipped = append(total.Skipped, res.Skipped...)
@@ -161,18 +176,12 @@ func (s *Service) anyDue(now time.Time) (bool, error) {
 	return ok && !next.After(now), nil
 }
 
-// fireBatch fires up to remindBatch reminders and nudges due at now in one
-// transaction; more reports that others are due too.
-func (s *Service) fireBatch(ctx context.Context, now time.Time) (res DueResult, more bool, err error) {
+// fireBatch fires the reminders rs (at most remindBatch) in one
+// transaction, and when no others are left (rest), the nudges and archives
+// due at now that fit in the group; more reports that others are due too.
+func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Reminder, rest bool) (res DueResult, more bool, err error) {
 	_, err = s.run(ctx, "due reminders", "", func(tx store.Tx, _ time.Time) error {
-		res, more = DueResult{}, false
-		rs, err := tx.DueReminders(now)
-		if err != nil {
-			return err
-		}
-		if len(rs) > remindBatch {
-			rs, more = rs[:remindBatch], true
-		}
+		res, more = DueResult{}, rest
 		for _, r := range rs {
 			fired, err := s.remind(tx, r.Incident, now)
 			var sk *skipped

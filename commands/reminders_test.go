@@ -320,6 +320,62 @@ func TestDueRemindersFiresLargeBacklogInBatches(t *testing.T) {
 	}
 }
 
+// A backlog fired in groups reads the due list once, not once per group
+// (10,000 due meant reading 10,000 entries, then 9,500, …); what falls due
+// during the firing is left to the scheduler's next call.
+func TestDueRemindersReadsTheBacklogOnce(t *testing.T) {
+	s, _ := remService(t)
+	st := bolttest.OpenWith(t, boltstore.Options{NoSync: true})
+	reads := &dueReads{Store: st}
+	s.Store = reads
+	const n = 1234 // three groups
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		for i := 0; i < n; i++ {
+			inc := &incident.Incident{Title: "x", Severity: "SEV1", Status: incident.Investigating, DeclaredAt: remT0}
+			if err := tx.CreateIncident(inc); err != nil {
+				return err
+			}
+			if err := tx.SetReminder(inc.Number, remT0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := remDue(t, s, remT0); len(res.Reminded) != n {
+		t.Fatalf("fired %d, want %d", len(res.Reminded), n)
+	}
+	if reads.n != 1 {
+		t.Errorf("the due list was read %d times for %d reminders, want once", reads.n, n)
+	}
+}
+
+// dueReads counts the transactions' reads of the due reminders.
+type dueReads struct {
+	commands.Store
+	n int
+}
+
+func (d *dueReads) View(fn func(store.Tx) error) error {
+	return d.Store.View(func(tx store.Tx) error { return fn(countDue{tx, &d.n}) })
+}
+
+func (d *dueReads) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return d.Store.Update(ctx, func(tx store.Tx) error { return fn(countDue{tx, &d.n}) })
+}
+
+type countDue struct {
+	store.Tx
+	n *int
+}
+
+func (c countDue) DueReminders(now time.Time) ([]store.Reminder, error) {
+	*c.n++
+	return c.Tx.DueReminders(now)
+}
+
 func TestPostmortemNudge(t *testing.T) {
 	resolvedAt := remT0.Add(time.Hour)
 	tests := []struct {
