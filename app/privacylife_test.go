@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -162,9 +163,10 @@ func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
 	}
 
 	// Slack unfurls no link the bot posts: a preview would carry another
-	// page's text wherever the message goes.
+	// page's text wherever the message goes. A form post carries "false",
+	// a JSON one false.
 	for _, c := range w.emu.Calls("chat.postMessage") {
-		if c.OK && c.Args["unfurl_links"] != "false" {
+		if c.OK && fmt.Sprint(c.Args["unfurl_links"]) != "false" {
 			t.Errorf("chat.postMessage in %v without unfurl_links=false: %v", c.Args["channel"], c.Args["unfurl_links"])
 		}
 	}
