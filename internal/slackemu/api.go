@@ -129,7 +129,7 @@ func (r *apiRequest) raw(key string) (msg json.RawMessage, ok bool, err error) {
 		}
 		return json.RawMessage(str), true, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v)
 	return b, true, err
 }
 
@@ -251,7 +251,7 @@ func (s *Server) authenticate(spec methodSpec, req *apiRequest) (apiResult, bool
 func (s *Server) writeResult(w http.ResponseWriter, res apiResult, call Call) {
 	var body []byte
 	if res.body != nil {
-		body, _ = json.Marshal(res.body)
+		body, _ = marshalJSON(res.body)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		call.OK, _ = res.body["ok"].(bool)
 		call.Error, _ = res.body["error"].(string)
@@ -287,13 +287,17 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 			return req, "invalid_form_data"
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.UseNumber()
-			var m map[string]any
-			if err := dec.Decode(&m); err != nil {
-				return req, "invalid_json"
+			m, ok := decodeValue(string(body))
+			if _, isObject := m.(map[string]any); !ok || !isObject {
+				dec := json.NewDecoder(bytes.NewReader(body))
+				dec.UseNumber()
+				var obj map[string]any
+				if err := dec.Decode(&obj); err != nil {
+					return req, "invalid_json"
+				}
+				m = obj
 			}
-			for k, v := range m {
+			for k, v := range m.(map[string]any) {
 				if k != "token" {
 					req.args[k] = v
 				}
@@ -331,10 +335,8 @@ func formValue(key, v string) any {
 	if !isJSONArg(key) {
 		return v
 	}
-	dec := json.NewDecoder(strings.NewReader(v))
-	dec.UseNumber()
-	var decoded any
-	if err := dec.Decode(&decoded); err != nil {
+	decoded, err := decodeJSONArg(v)
+	if err != nil {
 		return v
 	}
 	return decoded

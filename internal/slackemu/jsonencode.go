@@ -1,0 +1,284 @@
+package slackemu
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// appendJSON appends v encoded exactly as json.Marshal encodes it (map keys
+// sorted, <, > and & escaped, a RawMessage compacted), for the values the
+// emulator's answers and arguments are made of: maps, slices, strings,
+// bools, ints, json.Number, json.RawMessage and nil. Marshal walks them by
+// reflection and sorts each map's keys as reflect.Values, which made
+// encoding an answer cost more than producing it. Any other type is handed
+// to json.Marshal itself; ok is false when that fails (as Marshal of the
+// whole would).
+func appendJSON(dst []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case string:
+		return appendJSONString(dst, v), true
+	case bool:
+		return strconv.AppendBool(dst, v), true
+	case int:
+		return strconv.AppendInt(dst, int64(v), 10), true
+	case int64:
+		return strconv.AppendInt(dst, v, 10), true
+	case json.Number:
+		if v == "" {
+			return append(dst, '0'), true
+		}
+		if !validNumber(string(v)) {
+			return dst, false
+		}
+		return append(dst, v...), true
+	case json.RawMessage:
+		if v == nil {
+			return append(dst, "null"...), true
+		}
+		if plainJSON(v) {
+			return append(dst, v...), true
+		}
+	case map[string]any:
+		if v == nil {
+			return append(dst, "null"...), true
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			var ok bool
+			if dst, ok = appendJSON(dst, v[k]); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
+	case []any:
+		return appendJSONList(dst, v)
+	case []map[string]any:
+		return appendJSONList(dst, v)
+	case []string:
+		return appendJSONList(dst, v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, false
+	}
+	return append(dst, b...), true
+}
+
+func appendJSONList[T any](dst []byte, list []T) ([]byte, bool) {
+	if list == nil {
+		return append(dst, "null"...), true
+	}
+	dst = append(dst, '[')
+	for i, e := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var ok bool
+		if dst, ok = appendJSON(dst, e); !ok {
+			return dst, false
+		}
+	}
+	return append(dst, ']'), true
+}
+
+// marshalJSON is json.Marshal for the values appendJSON knows (and for any
+// other, through it).
+func marshalJSON(v any) ([]byte, error) {
+	if b, ok := appendJSON(make([]byte, 0, 512), v); ok {
+		return b, nil
+	}
+	return json.Marshal(v)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString is encoding/json's string encoding with HTML escaping:
+// control characters, <, >, &, U+2028 and U+2029 escaped, bytes that are not
+// UTF-8 turned into \ufffd.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= ' ' && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// validNumber is JSON's number grammar, which Marshal checks a json.Number
+// against.
+func validNumber(s string) bool {
+	r := jsonReader{data: s}
+	if s == "" || !(s[0] == '-' || ('0' <= s[0] && s[0] <= '9')) {
+		return false
+	}
+	_, ok := r.number()
+	return ok && r.pos == len(s)
+}
+
+// plainJSON reports whether raw is one valid JSON value that Marshal would
+// copy as it is: compact (no white space outside strings) and with nothing in
+// its strings that Marshal escapes (<, >, &, U+2028, U+2029). The emulator's
+// stored blocks and metadata are encoded by appendJSON, so they always are.
+func plainJSON(raw []byte) bool {
+	// The scan keeps nothing of raw, so it may read it in place.
+	r := jsonReader{data: unsafe.String(unsafe.SliceData(raw), len(raw))}
+	return r.skip() && r.pos == len(raw)
+}
+
+// skip passes over one compact value, refusing white space and what Marshal
+// would escape; unlike value it keeps nothing.
+func (r *jsonReader) skip() bool {
+	if r.pos >= len(r.data) {
+		return false
+	}
+	switch c := r.data[r.pos]; {
+	case c == '{' || c == '[':
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		if r.depth++; r.depth > maxFastDepth {
+			return false
+		}
+		r.pos++
+		if r.pos < len(r.data) && r.data[r.pos] == end {
+			r.pos++
+			r.depth--
+			return true
+		}
+		for {
+			if c == '{' {
+				if !r.skipString() || r.pos >= len(r.data) || r.data[r.pos] != ':' {
+					return false
+				}
+				r.pos++
+			}
+			if !r.skip() || r.pos >= len(r.data) {
+				return false
+			}
+			next := r.data[r.pos]
+			r.pos++
+			if next == end {
+				r.depth--
+				return true
+			}
+			if next != ',' {
+				return false
+			}
+		}
+	case c == '"':
+		return r.skipString()
+	case c == '-' || ('0' <= c && c <= '9'):
+		_, ok := r.number()
+		return ok
+	case c == 't':
+		return r.literal("true")
+	case c == 'f':
+		return r.literal("false")
+	case c == 'n':
+		return r.literal("null")
+	}
+	return false
+}
+
+// skipString passes over a string literal that Marshal would leave as it is:
+// escapes are allowed only where Marshal itself writes them the same way.
+func (r *jsonReader) skipString() bool {
+	d := r.data
+	if r.pos >= len(d) || d[r.pos] != '"' {
+		return false
+	}
+	for i := r.pos + 1; i < len(d); {
+		c := d[i]
+		switch {
+		case c == '"':
+			r.pos = i + 1
+			return true
+		case c < ' ' || c == '<' || c == '>' || c == '&':
+			return false
+		case c == '\\':
+			// Compacting copies escapes as they are; only their validity matters.
+			if i+1 >= len(d) {
+				return false
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if hex4(d[i+2:]) < 0 {
+					return false
+				}
+				i += 6
+			default:
+				return false
+			}
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			rr, size := utf8.DecodeRuneInString(d[i:])
+			if rr == '\u2028' || rr == '\u2029' {
+				return false
+			}
+			// Compacting leaves bytes that are not UTF-8 as they are, too.
+			i += size
+		}
+	}
+	return false
+}
