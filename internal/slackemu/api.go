@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 type tokenKind int
@@ -67,8 +69,9 @@ func (s *Server) methodTable() map[string]methodSpec {
 type apiRequest struct {
 	method      string
 	args        map[string]any
-	headerToken string // from Authorization: Bearer
-	bodyToken   string // from the form field "token"
+	scratch     *sync.Pool // the server's encoding buffers
+	headerToken string     // from Authorization: Bearer
+	bodyToken   string     // from the form field "token"
 	isJSON      bool
 }
 
@@ -129,7 +132,7 @@ func (r *apiRequest) raw(key string) (msg json.RawMessage, ok bool, err error) {
 		}
 		return json.RawMessage(str), true, nil
 	}
-	b, err := marshalJSON(v)
+	b, err := marshalExact(r.scratch, v)
 	return b, true, err
 }
 
@@ -171,6 +174,7 @@ func isJSONArg(key string) bool {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	req, parseErr := parseAPIRequest(r, method)
+	req.scratch = &s.scratch
 	at := s.now()
 	s.roundTrip(r.Context())
 	res := s.answer(r.Context(), r, req, parseErr)
@@ -251,7 +255,7 @@ func (s *Server) authenticate(spec methodSpec, req *apiRequest) (apiResult, bool
 func (s *Server) writeResult(w http.ResponseWriter, res apiResult, call Call) {
 	var body []byte
 	if res.body != nil {
-		body, _ = marshalJSON(res.body)
+		body = s.encodeAnswer(res.body)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		call.OK, _ = res.body["ok"].(bool)
 		call.Error, _ = res.body["error"].(string)
@@ -265,9 +269,19 @@ func (s *Server) writeResult(w http.ResponseWriter, res apiResult, call Call) {
 		w.Header().Set("Retry-After", strconv.Itoa(res.retryAfter))
 	}
 	call.Status = res.status
+	// With its length announced the answer goes out in one piece, not
+	// chunked (net/http chunks what it cannot measure beyond 2 KiB).
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	s.recordCall(call)
 	w.WriteHeader(res.status)
 	_, _ = w.Write(body)
+}
+
+// encodeAnswer is json.Marshal of an answer (nil when it fails, as
+// writeResult always had it).
+func (s *Server) encodeAnswer(body map[string]any) []byte {
+	b, _ := marshalExact(&s.scratch, body)
+	return b
 }
 
 // parseAPIRequest decodes query, form, multipart or JSON arguments. The second
@@ -277,9 +291,20 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		req.headerToken = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 	}
-	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ctype := mediaType(r.Header.Get("Content-Type"))
 	var values url.Values
 	switch {
+	case r.Method == http.MethodPost && ctype == formType && r.URL.RawQuery == "" && r.Body != nil:
+		// What ParseForm does for a form without a query string, minus
+		// its copies: the body read into a buffer of its announced size,
+		// decoded once.
+		body, err := readBody(r.Body, r.ContentLength)
+		if err != nil {
+			return req, "invalid_form_data"
+		}
+		if values, err = url.ParseQuery(string(body)); err != nil {
+			return req, "invalid_form_data"
+		}
 	case r.Method == http.MethodPost && ctype == "application/json":
 		req.isJSON = true
 		body, err := io.ReadAll(r.Body)
@@ -329,6 +354,49 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 		req.args[k] = formValue(k, vs[0])
 	}
 	return req, ""
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+// mediaType is mime.ParseMediaType's media type, without parsing the
+// header slack-go always sends.
+func mediaType(header string) string {
+	if header == formType {
+		return formType
+	}
+	ctype, _, _ := mime.ParseMediaType(header)
+	return ctype
+}
+
+// maxFormBytes is net/http's limit on a form body ("http: POST too large").
+const maxFormBytes = 10 << 20
+
+// readBody is ParseForm's read of a form body: up to maxFormBytes, an error
+// beyond. It reads into a buffer of the size the request announced, where
+// io.ReadAll would grow one from 512 bytes.
+func readBody(body io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size > maxFormBytes {
+		size = 512
+	}
+	b := make([]byte, 0, size+1)
+	body = io.LimitReader(body, maxFormBytes+1)
+	for {
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+	if len(b) > maxFormBytes {
+		return nil, errors.New("form body too large")
+	}
+	return b, nil
 }
 
 func formValue(key, v string) any {

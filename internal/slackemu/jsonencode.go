@@ -1,9 +1,11 @@
 package slackemu
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -103,6 +105,27 @@ func marshalJSON(v any) ([]byte, error) {
 		return b, nil
 	}
 	return json.Marshal(v)
+}
+
+// marshalExact is marshalJSON into a buffer of the exact size (what it
+// encodes is kept: an answer in the call log, a post's blocks). It encodes
+// in a buffer from scratch (a pool of *[]byte; nil for none) first, so the
+// buffer grows to fit once rather than on every call.
+func marshalExact(scratch *sync.Pool, v any) ([]byte, error) {
+	if scratch == nil {
+		return marshalJSON(v)
+	}
+	buf, _ := scratch.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer scratch.Put(buf)
+	b, ok := appendJSON((*buf)[:0], v)
+	*buf = b[:0]
+	if !ok {
+		return json.Marshal(v)
+	}
+	return bytes.Clone(b), nil
 }
 
 const hexDigits = "0123456789abcdef"
