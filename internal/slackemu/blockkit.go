@@ -33,7 +33,11 @@ func (c *blockCheck) addf(ptr, format string, args ...any) {
 	c.problems = append(c.problems, fmt.Sprintf(format, args...)+" [json-pointer:"+ptr+"]")
 }
 
+// decodeJSON is json.Decoder's Decode with UseNumber (see decodeValue).
 func decodeJSON(raw json.RawMessage) (any, error) {
+	if v, ok := decodeValue(string(raw)); ok {
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -98,3 +98,37 @@ func FuzzJSONIsEncodingJSON(f *testing.F) {
 		checkEncode(t, in)
 	})
 }
+
+var ackCases = []string{
+	`{"envelope_id":"e-1"}`, `{"envelope_id":"e-1","payload":{"text":"hi <@U1>","blocks":[ {"type":"section"} ]}}`,
+	` { "payload" : null , "envelope_id" : "e\u002d2" } `, `{"envelope_id":"e-3","payload":"just text"}`,
+	`{"envelope_id":"e-4","payload":[1, 2.5e3, true, false, null, "\u2028"],"other":{"x":[]}}`, `{}`, `null`, `[]`, `"x"`,
+	`{"Envelope_ID":"e-5"}`, `{"envelope_id":"e-6","PAYLOAD":{}}`, `{"envelope_id":"e-7","envelope_id":"e-8"}`,
+	`{"envelope_id":"a","payload":1,"payload":2}`, `{"envelope_id":7}`, `{"envelope_id":null,"payload":{}}`,
+	`{"envelope_id":"e-9","payload":{"a":1}} x`, `{"envelope_id":"e-9",}`, `{"envelope_id":"e-9","payload":{"a":}}`,
+	"{\"envelope_id\":\"e-\xff\"}", "{\"envelope_\u017fid\":\"e-10\"}", `{"envelope_id":"e-11","payload":{"a":"\x"}}`,
+}
+
+// TestParseAckIsUnmarshal holds the ack frame reader to json.Unmarshal.
+func TestParseAckIsUnmarshal(t *testing.T) {
+	for _, in := range ackCases {
+		checkAck(t, in)
+	}
+}
+
+func checkAck(t *testing.T, in string) {
+	t.Helper()
+	var want ackFrame
+	wantErr := json.Unmarshal([]byte(in), &want)
+	got, err := parseAck([]byte(in))
+	if (err == nil) != (wantErr == nil) || got.EnvelopeID != want.EnvelopeID || !bytes.Equal(got.Payload, want.Payload) || (got.Payload == nil) != (want.Payload == nil) {
+		t.Errorf("parseAck(%q) = %q %q %v; json.Unmarshal: %q %q %v", in, got.EnvelopeID, got.Payload, err, want.EnvelopeID, want.Payload, wantErr)
+	}
+}
+
+func FuzzParseAckIsUnmarshal(f *testing.F) {
+	for _, in := range ackCases {
+		f.Add(in)
+	}
+	f.Fuzz(checkAck)
+}

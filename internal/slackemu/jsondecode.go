@@ -28,6 +28,9 @@ type jsonReader struct {
 	pos   int
 	depth int
 	pairs []jsonPair // scratch: the members of the objects being read
+	// lenient makes skip take any valid JSON, not only what Marshal
+	// would copy as it is.
+	lenient bool
 }
 
 type jsonPair struct {
@@ -55,7 +58,7 @@ func decodeJSONArg(text string) (any, error) {
 	if v, ok := decodeValue(text); ok {
 		return v, nil
 	}
-	return decodeJSON(json.RawMessage(text))
+	return decodeJSON(json.RawMessage(text)) // refused again there, and decoded by encoding/json
 }
 
 func (r *jsonReader) space() {

@@ -206,7 +206,8 @@ func plainJSON(raw []byte) bool {
 }
 
 // skip passes over one compact value, refusing white space and what Marshal
-// would escape; unlike value it keeps nothing.
+// would escape; unlike value it keeps nothing. A lenient reader's skip
+// passes over any valid value.
 func (r *jsonReader) skip() bool {
 	if r.pos >= len(r.data) {
 		return false
@@ -221,6 +222,7 @@ func (r *jsonReader) skip() bool {
 			return false
 		}
 		r.pos++
+		r.gap()
 		if r.pos < len(r.data) && r.data[r.pos] == end {
 			r.pos++
 			r.depth--
@@ -228,12 +230,19 @@ func (r *jsonReader) skip() bool {
 		}
 		for {
 			if c == '{' {
-				if !r.skipString() || r.pos >= len(r.data) || r.data[r.pos] != ':' {
+				if !r.skipString() {
+					return false
+				}
+				if r.gap(); r.pos >= len(r.data) || r.data[r.pos] != ':' {
 					return false
 				}
 				r.pos++
+				r.gap()
 			}
-			if !r.skip() || r.pos >= len(r.data) {
+			if !r.skip() {
+				return false
+			}
+			if r.gap(); r.pos >= len(r.data) {
 				return false
 			}
 			next := r.data[r.pos]
@@ -245,6 +254,7 @@ func (r *jsonReader) skip() bool {
 			if next != ',' {
 				return false
 			}
+			r.gap()
 		}
 	case c == '"':
 		return r.skipString()
@@ -261,6 +271,13 @@ func (r *jsonReader) skip() bool {
 	return false
 }
 
+// gap passes over white space between tokens, where skip allows it.
+func (r *jsonReader) gap() {
+	if r.lenient {
+		r.space()
+	}
+}
+
 // skipString passes over a string literal that Marshal would leave as it is:
 // escapes are allowed only where Marshal itself writes them the same way.
 func (r *jsonReader) skipString() bool {
@@ -274,7 +291,9 @@ func (r *jsonReader) skipString() bool {
 		case c == '"':
 			r.pos = i + 1
 			return true
-		case c < ' ' || c == '<' || c == '>' || c == '&':
+		case c < ' ':
+			return false
+		case (c == '<' || c == '>' || c == '&') && !r.lenient:
 			return false
 		case c == '\\':
 			// Compacting copies escapes as they are; only their validity matters.
@@ -296,7 +315,7 @@ func (r *jsonReader) skipString() bool {
 			i++
 		default:
 			rr, size := utf8.DecodeRuneInString(d[i:])
-			if rr == '\u2028' || rr == '\u2029' {
+			if (rr == '\u2028' || rr == '\u2029') && !r.lenient {
 				return false
 			}
 			// Compacting leaves bytes that are not UTF-8 as they are, too.
