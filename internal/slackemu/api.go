@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 type tokenKind int
@@ -73,6 +72,7 @@ type apiRequest struct {
 	headerToken string     // from Authorization: Bearer
 	bodyToken   string     // from the form field "token"
 	isJSON      bool
+	early       *earlyContent // see readContentEarly
 }
 
 // token is what Slack would authenticate: the header, else the form field. A JSON
@@ -222,6 +222,7 @@ func (s *Server) answerNormally(req *apiRequest, parseErr string) apiResult {
 			return rateLimited(wait)
 		}
 	}
+	readContentEarly(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return spec.handle(req)
@@ -302,7 +303,10 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 		if err != nil {
 			return req, "invalid_form_data"
 		}
-		if values, err = url.ParseQuery(string(body)); err != nil {
+		// Read in place: body is not written again, and readForm copies
+		// what it keeps, so the body is not kept alive by a field.
+		if err := req.readForm(unsafe.String(unsafe.SliceData(body), len(body))); err != nil {
+			req.args, req.bodyToken = map[string]any{}, "" // as ParseForm's error leaves them
 			return req, "invalid_form_data"
 		}
 	case r.Method == http.MethodPost && ctype == "application/json":
@@ -354,49 +358,6 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 		req.args[k] = formValue(k, vs[0])
 	}
 	return req, ""
-}
-
-const formType = "application/x-www-form-urlencoded"
-
-// mediaType is mime.ParseMediaType's media type, without parsing the
-// header slack-go always sends.
-func mediaType(header string) string {
-	if header == formType {
-		return formType
-	}
-	ctype, _, _ := mime.ParseMediaType(header)
-	return ctype
-}
-
-// maxFormBytes is net/http's limit on a form body ("http: POST too large").
-const maxFormBytes = 10 << 20
-
-// readBody is ParseForm's read of a form body: up to maxFormBytes, an error
-// beyond. It reads into a buffer of the size the request announced, where
-// io.ReadAll would grow one from 512 bytes.
-func readBody(body io.Reader, size int64) ([]byte, error) {
-	if size < 0 || size > maxFormBytes {
-		size = 512
-	}
-	b := make([]byte, 0, size+1)
-	body = io.LimitReader(body, maxFormBytes+1)
-	for {
-		n, err := body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-	if len(b) > maxFormBytes {
-		return nil, errors.New("form body too large")
-	}
-	return b, nil
 }
 
 func formValue(key, v string) any {

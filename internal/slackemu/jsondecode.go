@@ -28,6 +28,7 @@ type jsonReader struct {
 	pos   int
 	depth int
 	pairs []jsonPair // scratch: the members of the objects being read
+	items []any      // scratch: the elements of the arrays being read
 	// lenient makes skip take any valid JSON, not only what Marshal
 	// would copy as it is.
 	lenient bool
@@ -167,18 +168,18 @@ func (r *jsonReader) array() (any, bool) {
 	}
 	r.pos++ // '['
 	r.space()
-	list := []any{}
 	if r.pos < len(r.data) && r.data[r.pos] == ']' {
 		r.pos++
 		r.depth--
-		return list, true
+		return []any{}, true
 	}
+	base := len(r.items)
 	for {
 		v, ok := r.value()
 		if !ok {
 			return nil, false
 		}
-		list = append(list, v)
+		r.items = append(r.items, v)
 		r.space()
 		if r.pos >= len(r.data) {
 			return nil, false
@@ -193,6 +194,11 @@ func (r *jsonReader) array() (any, bool) {
 		}
 		r.space()
 	}
+	// Sized once, like an object's map.
+	list := make([]any, len(r.items)-base)
+	copy(list, r.items[base:])
+	clear(r.items[base:])
+	r.items = r.items[:base]
 	r.depth--
 	return list, true
 }
