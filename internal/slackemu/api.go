@@ -173,8 +173,7 @@ func isJSONArg(key string) bool {
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
-	req, parseErr := parseAPIRequest(r, method)
-	req.scratch = &s.scratch
+	req, parseErr := parseAPIRequest(r, method, &s.scratch)
 	at := s.now()
 	s.roundTrip(r.Context())
 	res := s.answer(r.Context(), r, req, parseErr)
@@ -287,8 +286,8 @@ func (s *Server) encodeAnswer(body map[string]any) []byte {
 
 // parseAPIRequest decodes query, form, multipart or JSON arguments. The second
 // result is Slack's error code when the body cannot be read.
-func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
-	req := &apiRequest{method: method, args: map[string]any{}}
+func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRequest, string) {
+	req := &apiRequest{method: method, args: map[string]any{}, scratch: scratch}
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		req.headerToken = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 	}
@@ -297,15 +296,18 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 	switch {
 	case r.Method == http.MethodPost && ctype == formType && r.URL.RawQuery == "" && r.Body != nil:
 		// What ParseForm does for a form without a query string, minus
-		// its copies: the body read into a buffer of its announced size,
-		// decoded once.
-		body, err := readBody(r.Body, r.ContentLength)
+		// its copies: the body read into a scratch buffer and decoded
+		// once, in place (readForm copies what it keeps).
+		buf := scratchBuffer(scratch)
+		body, err := readBody((*buf)[:0], r.Body, r.ContentLength)
+		*buf = body[:0]
 		if err != nil {
+			scratch.Put(buf)
 			return req, "invalid_form_data"
 		}
-		// Read in place: body is not written again, and readForm copies
-		// what it keeps, so the body is not kept alive by a field.
-		if err := req.readForm(unsafe.String(unsafe.SliceData(body), len(body))); err != nil {
+		err = req.readForm(unsafe.String(unsafe.SliceData(body), len(body)))
+		scratch.Put(buf)
+		if err != nil {
 			req.args, req.bodyToken = map[string]any{}, "" // as ParseForm's error leaves them
 			return req, "invalid_form_data"
 		}

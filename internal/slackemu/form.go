@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -23,14 +24,14 @@ func mediaType(header string) string {
 // maxFormBytes is net/http's limit on a form body ("http: POST too large").
 const maxFormBytes = 10 << 20
 
-// readBody is ParseForm's read of a form body: up to maxFormBytes, an error
-// beyond. It reads into a buffer of the size the request announced, where
-// io.ReadAll would grow one from 512 bytes.
-func readBody(body io.Reader, size int64) ([]byte, error) {
+// readBody is ParseForm's read of a form body, appended to b: up to
+// maxFormBytes, an error beyond. It makes room for the size the request
+// announced at once, where io.ReadAll grows a buffer from 512 bytes.
+func readBody(b []byte, body io.Reader, size int64) ([]byte, error) {
 	if size < 0 || size > maxFormBytes {
 		size = 512
 	}
-	b := make([]byte, 0, size+1)
+	b = slices.Grow(b, int(size)+1)
 	body = io.LimitReader(body, maxFormBytes+1)
 	for {
 		n, err := body.Read(b[len(b):cap(b)])

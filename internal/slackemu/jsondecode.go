@@ -84,7 +84,7 @@ func (r *jsonReader) value() (any, bool) {
 		return r.array()
 	case c == '"':
 		s, ok := r.str()
-		return s, ok
+		return boxString(s), ok
 	case c == '-' || ('0' <= c && c <= '9'):
 		return r.number()
 	case c == 't':
@@ -362,4 +362,43 @@ func hex4u(d string) rune {
 		return -1
 	}
 	return hex4(d[2:])
+}
+
+// boxString is s as an any. Putting a string in an interface allocates its
+// header; the words Block Kit repeats in every block come back as constants,
+// which do not.
+func boxString(s string) any {
+	switch s {
+	case "section":
+		return "section"
+	case "actions":
+		return "actions"
+	case "context":
+		return "context"
+	case "divider":
+		return "divider"
+	case "header":
+		return "header"
+	case "input":
+		return "input"
+	case "button":
+		return "button"
+	case "plain_text":
+		return "plain_text"
+	case "mrkdwn":
+		return "mrkdwn"
+	case "primary":
+		return "primary"
+	case "danger":
+		return "danger"
+	case "static_select":
+		return "static_select"
+	case "users_select":
+		return "users_select"
+	case "plain_text_input":
+		return "plain_text_input"
+	case "":
+		return ""
+	}
+	return s
 }

@@ -49,7 +49,8 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 		if v == nil {
 			return append(dst, "null"...), true
 		}
-		keys := make([]string, 0, len(v))
+		var small [16]string // most maps: no allocation for their keys
+		keys := small[:0]
 		for k := range v {
 			keys = append(keys, k)
 		}
@@ -115,10 +116,7 @@ func marshalExact(scratch *sync.Pool, v any) ([]byte, error) {
 	if scratch == nil {
 		return marshalJSON(v)
 	}
-	buf, _ := scratch.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
+	buf := scratchBuffer(scratch)
 	defer scratch.Put(buf)
 	b, ok := appendJSON((*buf)[:0], v)
 	*buf = b[:0]
@@ -126,6 +124,14 @@ func marshalExact(scratch *sync.Pool, v any) ([]byte, error) {
 		return json.Marshal(v)
 	}
 	return bytes.Clone(b), nil
+}
+
+// scratchBuffer takes a buffer from a pool of *[]byte (Put it back).
+func scratchBuffer(scratch *sync.Pool) *[]byte {
+	if buf, ok := scratch.Get().(*[]byte); ok {
+		return buf
+	}
+	return new([]byte)
 }
 
 const hexDigits = "0123456789abcdef"
