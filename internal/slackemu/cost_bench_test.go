@@ -3,10 +3,12 @@ package slackemu
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -170,4 +172,53 @@ func reportCPU(b *testing.B) func() {
 	return func() {
 		b.ReportMetric(float64((cpu()-start).Microseconds())/float64(b.N), "cpu-us/op")
 	}
+}
+
+// BenchmarkReminderBlocksJSON compares the emulator's JSON reader and
+// writer with encoding/json on a reminder's blocks (what a post's handling
+// does with them: decode for Call.Args and the checks, encode to store).
+func BenchmarkReminderBlocksJSON(b *testing.B) {
+	emu := Start(b, func(o *Options) { o.Logf = func(string, ...any) {} })
+	body, _ := reminderPost(b, emu, emu.CreateChannel("inc-1", false, emu.BotUserID()))
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	blocks := form.Get("blocks")
+	tree, _ := decodeJSON(json.RawMessage(blocks))
+	b.Run("decode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dec := json.NewDecoder(strings.NewReader(blocks))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode/emulator", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := decodeValue(blocks); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("encode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(tree); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/emulator", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := marshalJSON(tree); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
