@@ -73,6 +73,13 @@ type apiRequest struct {
 	bodyToken   string     // from the form field "token"
 	isJSON      bool
 	early       *earlyContent // see readContentEarly
+	canon       []encodedArg  // JSON form arguments as raw gives them
+}
+
+// encodedArg is json.Marshal of an argument the request decoded.
+type encodedArg struct {
+	key string
+	raw json.RawMessage
 }
 
 // token is what Slack would authenticate: the header, else the form field. A JSON
@@ -131,6 +138,11 @@ func (r *apiRequest) raw(key string) (msg json.RawMessage, ok bool, err error) {
 			return nil, true, fmt.Errorf("%s is not valid JSON", key)
 		}
 		return json.RawMessage(str), true, nil
+	}
+	for _, c := range r.canon {
+		if c.key == key {
+			return c.raw, true, nil
+		}
 	}
 	b, err := marshalExact(r.scratch, v)
 	return b, true, err

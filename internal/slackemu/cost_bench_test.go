@@ -205,6 +205,29 @@ func BenchmarkReminderBlocksJSON(b *testing.B) {
 			}
 		}
 	})
+	b.Run("decode+encode/emulator", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			v, ok := decodeValue(blocks)
+			if !ok {
+				b.Fatal("refused")
+			}
+			if _, err := marshalJSON(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decodeCanonical/emulator", func(b *testing.B) {
+		b.ReportAllocs()
+		var out []byte
+		for b.Loop() {
+			_, canon, ok := decodeCanonical(blocks, out[:0])
+			if !ok {
+				b.Fatal("refused")
+			}
+			out = canon
+		}
+	})
 	b.Run("encode/encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -69,7 +70,7 @@ func (req *apiRequest) readForm(body string) error {
 			return
 		}
 		if _, dup := req.args[k]; !dup {
-			req.args[k] = formValue(k, v)
+			req.args[k] = req.formArg(k, v)
 		}
 	}
 	if strings.Count(body, "&") >= manyFormFields {
@@ -104,6 +105,23 @@ func (req *apiRequest) readForm(body string) error {
 		take(k, v)
 	}
 	return nil
+}
+
+// formArg is formValue, and for a JSON argument it keeps what json.Marshal
+// gives for the decoded value as well, for raw.
+func (req *apiRequest) formArg(key, v string) any {
+	if !isJSONArg(key) {
+		return v
+	}
+	buf := scratchBuffer(req.scratch)
+	defer putScratch(req.scratch, buf)
+	decoded, canon, ok := decodeCanonical(v, (*buf)[:0])
+	if !ok {
+		return formValue(key, v)
+	}
+	*buf = canon[:0]
+	req.canon = append(req.canon, encodedArg{key, bytes.Clone(canon)})
+	return decoded
 }
 
 // formKey is unescapeForm of a form's key, without a copy for the keys

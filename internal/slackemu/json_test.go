@@ -18,7 +18,7 @@ var jsonCases = []string{
 	`{"a":1,"a":2}`, `{"b":1,"a":{"d":[],"c":{}}}`, `{"":""}`,
 	`["\u00e9\u2028\u2029\ud83d\ude00","\ud800","\ud800x","\udc00\ud800","\ud800\u0041","\/\b\f\n\r\t\"\\"]`,
 	"[\"\xff\xfe bad utf-8 \xe2\x80\"]", "[\"\xe2\x80\xa8 raw line separator\"]",
-	`["<script>&amp;</script>"]`, `"\u003c\u003e\u0026"`, `"\u0000\u001f"`,
+	`["<script>&amp;</script>"]`, `{"b":{"z":1,"a":[{"y":2,"x":3,"y":[]}]},"a":1,"b":2,"":{}}`, `"\u003c\u003e\u0026"`, `"\u0000\u001f"`,
 	// invalid: each must be refused the same way
 	``, ` `, `[`, `]`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `[01]`, `[1.]`, `[.5]`, `[1e]`, `[-]`, `[+1]`,
 	`[tru]`, `[nul]`, `"\x"`, `"\'"`, `"\u12"`, `"\u12G4"`, "\"a\tb\"", `"abc`, `[1] [2]`, `[1]x`, `{"a":1}}`,
@@ -79,6 +79,15 @@ func checkEncode(t *testing.T, in string) {
 		want, _ := json.Marshal(v)
 		if got, _ := marshalJSON(v); !bytes.Equal(got, want) {
 			t.Errorf("encode %q = %s; json.Marshal: %s", in, got, want)
+		}
+	}
+	if v, canon, ok := decodeCanonical(in, []byte("prefix")); ok {
+		want, _ := json.Marshal(v)
+		if !bytes.Equal(canon, append([]byte("prefix"), want...)) {
+			t.Errorf("canonical encoding of %q = %s; json.Marshal of it decoded: %s", in, canon, want)
+		}
+		if dv, _ := decodeValue(in); !reflect.DeepEqual(v, dv) {
+			t.Errorf("decodeCanonical(%q) decodes %#v; decodeValue: %#v", in, v, dv)
 		}
 	}
 	raw := json.RawMessage(in)

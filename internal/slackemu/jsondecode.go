@@ -2,6 +2,8 @@ package slackemu
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 )
 
 // The emulator decodes every JSON argument of every call (a post's blocks
@@ -26,15 +28,20 @@ type jsonReader struct {
 	pos   int
 	depth int
 	pairs []jsonPair // scratch: the members of the objects being read
-	items []any      // scratch: the elements of the arrays being read
+	// canon, when set, has each value's encoding as json.Marshal would
+	// write it once decoded appended to out (see decodeCanonical).
+	canon bool
+	out   []byte
+	items []any // scratch: the elements of the arrays being read
 	// lenient makes skip take any valid JSON, not only what Marshal
 	// would copy as it is.
 	lenient bool
 }
 
 type jsonPair struct {
-	key string
-	val any
+	key        string
+	val        any
+	start, end int // the member's "key":value in out, with canon
 }
 
 // decodeValue decodes data if it is one JSON value, with only white space
@@ -82,17 +89,32 @@ func (r *jsonReader) value() (any, bool) {
 		return r.array()
 	case c == '"':
 		s, ok := r.str()
+		if ok && r.canon {
+			r.out = appendJSONString(r.out, s)
+		}
 		return boxString(s), ok
 	case c == '-' || ('0' <= c && c <= '9'):
-		return r.number()
+		n, ok := r.number()
+		if ok && r.canon {
+			r.out = append(r.out, n.(json.Number)...)
+		}
+		return n, ok
 	case c == 't':
-		return true, r.literal("true")
+		return true, r.literal("true") && r.emit("true")
 	case c == 'f':
-		return false, r.literal("false")
+		return false, r.literal("false") && r.emit("false")
 	case c == 'n':
-		return nil, r.literal("null")
+		return nil, r.literal("null") && r.emit("null")
 	}
 	return nil, false
+}
+
+// emit appends text to out, with canon; it reports true.
+func (r *jsonReader) emit(text string) bool {
+	if r.canon {
+		r.out = append(r.out, text...)
+	}
+	return true
 }
 
 func (r *jsonReader) literal(word string) bool {
@@ -113,6 +135,7 @@ func (r *jsonReader) object() (any, bool) {
 	if r.pos < len(r.data) && r.data[r.pos] == '}' {
 		r.pos++
 		r.depth--
+		r.emit("{}")
 		return map[string]any{}, true
 	}
 	for {
@@ -129,11 +152,16 @@ func (r *jsonReader) object() (any, bool) {
 		}
 		r.pos++
 		r.space()
+		start := len(r.out)
+		if r.canon {
+			r.out = appendJSONString(r.out, key)
+			r.out = append(r.out, ':')
+		}
 		val, ok := r.value()
 		if !ok {
 			return nil, false
 		}
-		r.pairs = append(r.pairs, jsonPair{key, val})
+		r.pairs = append(r.pairs, jsonPair{key, val, start, len(r.out)})
 		r.space()
 		if r.pos >= len(r.data) {
 			return nil, false
@@ -154,6 +182,9 @@ func (r *jsonReader) object() (any, bool) {
 	for _, p := range r.pairs[base:] {
 		m[p.key] = p.val
 	}
+	if r.canon {
+		r.canonObject(r.pairs[base:])
+	}
 	clear(r.pairs[base:])
 	r.pairs = r.pairs[:base]
 	r.depth--
@@ -169,10 +200,15 @@ func (r *jsonReader) array() (any, bool) {
 	if r.pos < len(r.data) && r.data[r.pos] == ']' {
 		r.pos++
 		r.depth--
+		r.emit("[]")
 		return []any{}, true
 	}
 	base := len(r.items)
+	r.emit("[")
 	for {
+		if len(r.items) > base {
+			r.emit(",")
+		}
 		v, ok := r.value()
 		if !ok {
 			return nil, false
@@ -192,6 +228,7 @@ func (r *jsonReader) array() (any, bool) {
 		}
 		r.space()
 	}
+	r.emit("]")
 	// Sized once, like an object's map.
 	list := make([]any, len(r.items)-base)
 	copy(list, r.items[base:])
@@ -199,4 +236,46 @@ func (r *jsonReader) array() (any, bool) {
 	r.items = r.items[:base]
 	r.depth--
 	return list, true
+}
+
+// decodeCanonical is decodeValue that also appends to out what json.Marshal
+// gives for the decoded value: a post's blocks are stored that way, and
+// encoding the decoded maps again cost a third of decoding them.
+func decodeCanonical(data string, out []byte) (v any, canon []byte, ok bool) {
+	r := jsonReader{data: data, canon: true, out: out}
+	r.space()
+	if v, ok = r.value(); !ok {
+		return nil, nil, false
+	}
+	r.space()
+	return v, r.out, r.pos == len(r.data)
+}
+
+// canonObject replaces the members an object wrote to out (each "key":value,
+// in the order read) by the object as Marshal writes its map: members in
+// key order, a key given twice once, with its last value.
+func (r *jsonReader) canonObject(members []jsonPair) {
+	start := members[0].start
+	var small [16]int
+	order := small[:0]
+	for i := range members {
+		order = append(order, i)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(members[a].key, members[b].key) })
+	final := len(r.out)
+	r.out = append(r.out, '{')
+	first := true
+	for n, i := range order {
+		if n+1 < len(order) && members[order[n+1]].key == members[i].key {
+			continue // the later one wins
+		}
+		if !first {
+			r.out = append(r.out, ',')
+		}
+		first = false
+		r.out = append(r.out, r.out[members[i].start:members[i].end]...)
+	}
+	r.out = append(r.out, '}')
+	n := copy(r.out[start:], r.out[final:])
+	r.out = r.out[:start+n]
 }

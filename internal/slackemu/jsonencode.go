@@ -133,12 +133,21 @@ func marshalExact(scratch *sync.Pool, v any) ([]byte, error) {
 	return bytes.Clone(b), nil
 }
 
-// scratchBuffer takes a buffer from a pool of *[]byte (Put it back).
+// scratchBuffer takes a buffer from a pool of *[]byte (nil: no pool); give
+// it back with putScratch.
 func scratchBuffer(scratch *sync.Pool) *[]byte {
-	if buf, ok := scratch.Get().(*[]byte); ok {
-		return buf
+	if scratch != nil {
+		if buf, ok := scratch.Get().(*[]byte); ok {
+			return buf
+		}
 	}
 	return new([]byte)
+}
+
+func putScratch(scratch *sync.Pool, buf *[]byte) {
+	if scratch != nil {
+		scratch.Put(buf)
+	}
 }
 
 const hexDigits = "0123456789abcdef"
