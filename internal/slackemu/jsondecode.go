@@ -47,7 +47,9 @@ type jsonPair struct {
 // decodeValue decodes data if it is one JSON value, with only white space
 // around it; ok is false otherwise.
 func decodeValue(data string) (v any, ok bool) {
-	r := jsonReader{data: data}
+	var pairs [16]jsonPair // the scratch, sized for a post's blocks at once
+	var items [16]any
+	r := jsonReader{data: data, pairs: pairs[:0], items: items[:0]}
 	r.space()
 	v, ok = r.value()
 	if !ok {
@@ -242,7 +244,9 @@ func (r *jsonReader) array() (any, bool) {
 // gives for the decoded value: a post's blocks are stored that way, and
 // encoding the decoded maps again cost a third of decoding them.
 func decodeCanonical(data string, out []byte) (v any, canon []byte, ok bool) {
-	r := jsonReader{data: data, canon: true, out: out}
+	var pairs [16]jsonPair // the scratch, sized for a post's blocks at once
+	var items [16]any
+	r := jsonReader{data: data, canon: true, out: out, pairs: pairs[:0], items: items[:0]}
 	r.space()
 	if v, ok = r.value(); !ok {
 		return nil, nil, false
