@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 type tokenKind int
@@ -67,9 +68,18 @@ func (s *Server) methodTable() map[string]methodSpec {
 type apiRequest struct {
 	method      string
 	args        map[string]any
-	headerToken string // from Authorization: Bearer
-	bodyToken   string // from the form field "token"
+	scratch     *sync.Pool // the server's encoding buffers
+	headerToken string     // from Authorization: Bearer
+	bodyToken   string     // from the form field "token"
 	isJSON      bool
+	early       *earlyContent // see readContentEarly
+	canon       []encodedArg  // JSON form arguments as raw gives them
+}
+
+// encodedArg is json.Marshal of an argument the request decoded.
+type encodedArg struct {
+	key string
+	raw json.RawMessage
 }
 
 // token is what Slack would authenticate: the header, else the form field. A JSON
@@ -129,7 +139,12 @@ func (r *apiRequest) raw(key string) (msg json.RawMessage, ok bool, err error) {
 		}
 		return json.RawMessage(str), true, nil
 	}
-	b, err := json.Marshal(v)
+	for _, c := range r.canon {
+		if c.key == key {
+			return c.raw, true, nil
+		}
+	}
+	b, err := marshalExact(r.scratch, v)
 	return b, true, err
 }
 
@@ -170,7 +185,7 @@ func isJSONArg(key string) bool {
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
-	req, parseErr := parseAPIRequest(r, method)
+	req, parseErr := parseAPIRequest(r, method, &s.scratch)
 	at := s.now()
 	s.roundTrip(r.Context())
 	res := s.answer(r.Context(), r, req, parseErr)
@@ -218,6 +233,7 @@ func (s *Server) answerNormally(req *apiRequest, parseErr string) apiResult {
 			return rateLimited(wait)
 		}
 	}
+	readContentEarly(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return spec.handle(req)
@@ -251,7 +267,7 @@ func (s *Server) authenticate(spec methodSpec, req *apiRequest) (apiResult, bool
 func (s *Server) writeResult(w http.ResponseWriter, res apiResult, call Call) {
 	var body []byte
 	if res.body != nil {
-		body, _ = json.Marshal(res.body)
+		body = s.encodeAnswer(res.body)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		call.OK, _ = res.body["ok"].(bool)
 		call.Error, _ = res.body["error"].(string)
@@ -265,21 +281,48 @@ func (s *Server) writeResult(w http.ResponseWriter, res apiResult, call Call) {
 		w.Header().Set("Retry-After", strconv.Itoa(res.retryAfter))
 	}
 	call.Status = res.status
+	// With its length announced the answer goes out in one piece, not
+	// chunked (net/http chunks what it cannot measure beyond 2 KiB).
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	s.recordCall(call)
 	w.WriteHeader(res.status)
 	_, _ = w.Write(body)
 }
 
+// encodeAnswer is json.Marshal of an answer (nil when it fails, as
+// writeResult always had it).
+func (s *Server) encodeAnswer(body map[string]any) []byte {
+	b, _ := marshalExact(&s.scratch, body)
+	return b
+}
+
 // parseAPIRequest decodes query, form, multipart or JSON arguments. The second
 // result is Slack's error code when the body cannot be read.
-func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
-	req := &apiRequest{method: method, args: map[string]any{}}
+func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRequest, string) {
+	req := &apiRequest{method: method, args: map[string]any{}, scratch: scratch}
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		req.headerToken = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 	}
-	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ctype := mediaType(r.Header.Get("Content-Type"))
 	var values url.Values
 	switch {
+	case r.Method == http.MethodPost && ctype == formType && r.URL.RawQuery == "" && r.Body != nil:
+		// What ParseForm does for a form without a query string, minus
+		// its copies: the body read into a scratch buffer and decoded
+		// once, in place (readForm copies what it keeps).
+		buf := scratchBuffer(scratch)
+		body, err := readBody((*buf)[:0], r.Body, r.ContentLength)
+		*buf = body[:0]
+		if err != nil {
+			scratch.Put(buf)
+			return req, "invalid_form_data"
+		}
+		err = req.readForm(unsafe.String(unsafe.SliceData(body), len(body)))
+		scratch.Put(buf)
+		if err != nil {
+			req.args, req.bodyToken = map[string]any{}, "" // as ParseForm's error leaves them
+			return req, "invalid_form_data"
+		}
 	case r.Method == http.MethodPost && ctype == "application/json":
 		req.isJSON = true
 		body, err := io.ReadAll(r.Body)
@@ -287,13 +330,17 @@ func parseAPIRequest(r *http.Request, method string) (*apiRequest, string) {
 			return req, "invalid_form_data"
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.UseNumber()
-			var m map[string]any
-			if err := dec.Decode(&m); err != nil {
-				return req, "invalid_json"
+			m, ok := decodeValue(string(body))
+			if _, isObject := m.(map[string]any); !ok || !isObject {
+				dec := json.NewDecoder(bytes.NewReader(body))
+				dec.UseNumber()
+				var obj map[string]any
+				if err := dec.Decode(&obj); err != nil {
+					return req, "invalid_json"
+				}
+				m = obj
 			}
-			for k, v := range m {
+			for k, v := range m.(map[string]any) {
 				if k != "token" {
 					req.args[k] = v
 				}
@@ -331,10 +378,8 @@ func formValue(key, v string) any {
 	if !isJSONArg(key) {
 		return v
 	}
-	dec := json.NewDecoder(strings.NewReader(v))
-	dec.UseNumber()
-	var decoded any
-	if err := dec.Decode(&decoded); err != nil {
+	decoded, err := decodeJSONArg(v)
+	if err != nil {
 		return v
 	}
 	return decoded

@@ -28,8 +28,34 @@ type content struct {
 func (c content) empty() bool { return c.text == "" && c.blocks == nil && !c.hasAttachments }
 
 // readContent decodes text, blocks, metadata and attachments, validating blocks
-// for surf; a non-nil result is the error answer.
+// for surf; a non-nil result is the error answer. It depends on the request
+// alone, so answerNormally reads a message's content before it takes the
+// workspace lock (see readContentEarly), and this returns what it read.
 func readContent(req *apiRequest, surf surface) (content, *apiResult) {
+	if req.early != nil {
+		return req.early.body, req.early.bad
+	}
+	return readContentNow(req, surf)
+}
+
+// earlyContent is readContent's result, read before the lock.
+type earlyContent struct {
+	body content
+	bad  *apiResult
+}
+
+// readContentEarly reads the content of the methods that post or edit a
+// message, outside the workspace lock: checking and encoding their blocks
+// was most of the time the lock was held for a post.
+func readContentEarly(req *apiRequest) {
+	switch req.method {
+	case "chat.postMessage", "chat.postEphemeral", "chat.update":
+		body, bad := readContentNow(req, surfaceMessage)
+		req.early = &earlyContent{body: body, bad: bad}
+	}
+}
+
+func readContentNow(req *apiRequest, surf surface) (content, *apiResult) {
 	c := content{text: req.str("text"), hasText: req.has("text")}
 	raw, ok, err := req.raw("blocks")
 	if ok {

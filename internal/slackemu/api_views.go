@@ -126,7 +126,7 @@ func (s *Server) renderView(v *view) {
 		"root_view_id": v.rootID, "previous_view_id": previous,
 		"app_id": s.appID, "app_installed_team_id": s.teamID, "bot_id": s.botID,
 	})
-	v.rendered, _ = json.Marshal(out)
+	v.rendered, _ = marshalJSON(out)
 	s.emit(Change{Kind: ChangeView, ViewID: v.id, UserID: v.user})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -33,7 +34,16 @@ func (c *blockCheck) addf(ptr, format string, args ...any) {
 	c.problems = append(c.problems, fmt.Sprintf(format, args...)+" [json-pointer:"+ptr+"]")
 }
 
+// decodeJSON is json.Decoder's Decode with UseNumber (see decodeValue).
+// ptrAt is the JSON pointer of item i of the array at ptr (what
+// fmt.Sprintf("%s/%d", ptr, i) gives, made for every block and element
+// checked, not only those with a problem).
+func ptrAt(ptr string, i int) string { return ptr + "/" + strconv.Itoa(i) }
+
 func decodeJSON(raw json.RawMessage) (any, error) {
+	if v, ok := decodeValue(string(raw)); ok {
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -134,7 +144,7 @@ func (c *blockCheck) blocks(v any, ptr string) {
 		c.addf(ptr, "no more than %d items allowed", limit)
 	}
 	for i, b := range list {
-		c.block(b, fmt.Sprintf("%s/%d", ptr, i))
+		c.block(b, ptrAt(ptr, i))
 	}
 }
 
@@ -212,7 +222,7 @@ func (c *blockCheck) section(m map[string]any, ptr string) {
 			c.addf(ptr+"/fields", "no more than 10 items allowed")
 		}
 		for i, f := range list {
-			c.text(f, fmt.Sprintf("%s/fields/%d", ptr, i), 2000, false)
+			c.text(f, ptrAt(ptr+"/fields", i), 2000, false)
 		}
 	}
 	if acc, ok := m["accessory"]; ok {
@@ -235,7 +245,7 @@ func (c *blockCheck) context(m map[string]any, ptr string) {
 		c.addf(ptr+"/elements", "no more than 10 items allowed")
 	}
 	for i, e := range list {
-		p := fmt.Sprintf("%s/elements/%d", ptr, i)
+		p := ptrAt(ptr+"/elements", i)
 		if em, ok := e.(map[string]any); ok && em["type"] == "image" {
 			c.image(em, p)
 			continue
@@ -285,7 +295,7 @@ func (c *blockCheck) elements(m map[string]any, ptr string, limit int) {
 	}
 	actionIDs := map[string]bool{}
 	for i, e := range list {
-		c.element(e, fmt.Sprintf("%s/elements/%d", ptr, i), inActions, actionIDs)
+		c.element(e, ptrAt(ptr+"/elements", i), inActions, actionIDs)
 	}
 }
 
@@ -406,7 +416,7 @@ func (c *blockCheck) selectOptions(m map[string]any, ptr string) {
 			c.addf(ptr+"/option_groups", "no more than 100 items allowed")
 		}
 		for i, g := range list {
-			gp := fmt.Sprintf("%s/option_groups/%d", ptr, i)
+			gp := ptrAt(ptr+"/option_groups", i)
 			gm, ok := g.(map[string]any)
 			if !ok {
 				c.addf(gp, "must be an object")
@@ -455,7 +465,7 @@ func (c *blockCheck) optionList(m map[string]any, ptr, key string, minItems, max
 		c.addf(p, "no more than %d items allowed", maxItems)
 	}
 	for i, o := range list {
-		c.option(o, fmt.Sprintf("%s/%d", p, i), plainOnly)
+		c.option(o, ptrAt(p, i), plainOnly)
 	}
 }
 

@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,7 @@ func (e Envelope) frame() ([]byte, error) {
 		m["retry_attempt"] = e.RetryAttempt
 		m["retry_reason"] = e.RetryReason
 	}
-	b, err := json.Marshal(m)
+	b, err := marshalJSON(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode envelope %s: %w", e.ID, err)
 	}
@@ -209,6 +210,31 @@ func (s *Server) ackEffects(env Envelope) func(json.RawMessage) string {
 	return nil
 }
 
+// mayBeString reports whether json.Unmarshal of payload into a string could
+// succeed: only a string or null can, so anything else need not be scanned
+// a first time for it.
+func mayBeString(payload []byte) bool {
+	t := bytes.TrimLeft(payload, " \t\r\n")
+	return len(t) > 0 && (t[0] == '"' || t[0] == 'n')
+}
+
+// checkedBlocks is validateBlocks of a message's blocks (one JSON value,
+// as a RawMessage field holds it) and, when they pass, compactArray of
+// them, decoding them once for both.
+func checkedBlocks(raw json.RawMessage) (json.RawMessage, []string) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, []string{"invalid JSON [json-pointer:/blocks]"}
+	}
+	if problems := checkBlocks(v, surfaceMessage, "/blocks"); len(problems) > 0 {
+		return nil, problems
+	}
+	if list, _ := v.([]any); len(list) > 0 {
+		return compact(raw), nil
+	}
+	return nil, nil
+}
+
 // applyCommandAck shows a slash command's immediate reply (SC-doc): ephemeral by
 // default; "in_channel" posts it, after the user's command, to the channel.
 func (s *Server) applyCommandAck(user, channelID, command, text string, payload json.RawMessage) string {
@@ -217,17 +243,17 @@ func (s *Server) applyCommandAck(user, channelID, command, text string, payload 
 	}
 	var msg responseMessage
 	var str string
-	if json.Unmarshal(payload, &str) == nil {
+	if mayBeString(payload) && json.Unmarshal(payload, &str) == nil {
 		msg.Text = str // SDKs send a bare string as {"text": …}
 	} else if err := json.Unmarshal(payload, &msg); err != nil {
 		return "slash command ack payload is not a message: " + err.Error()
 	}
 	var blocks json.RawMessage
 	if len(msg.Blocks) > 0 && string(msg.Blocks) != "null" {
-		if problems := validateBlocks(msg.Blocks, surfaceMessage, "/blocks"); len(problems) > 0 {
+		var problems []string
+		if blocks, problems = checkedBlocks(msg.Blocks); len(problems) > 0 {
 			return fmt.Sprintf("invalid_blocks in slash command ack: %v", problems)
 		}
-		blocks = compactArray(msg.Blocks)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

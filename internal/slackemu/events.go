@@ -2,7 +2,6 @@ package slackemu
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 )
@@ -29,7 +28,7 @@ func (s *Server) EventEnvelope(event map[string]any) Envelope {
 		}},
 		"event": inner,
 	}
-	raw, _ := json.Marshal(payload)
+	raw, _ := marshalJSON(payload)
 	return Envelope{Type: "events_api", Payload: raw}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"unicode/utf8"
 )
 
 // verificationToken is the deprecated token Slack still puts in payloads; bots in
@@ -50,10 +51,17 @@ func (s *Server) SlashCommand(ctx context.Context, c SlashCommand) (Ack, error) 
 		"response_url": s.mintResponseURL("commands", ch.ID, u.ID, "", false),
 		"trigger_id":   s.mintTrigger(u.ID, ""),
 	}
+	userID, channelID := u.ID, ch.ID
 	s.mu.Unlock()
-	raw, _ := json.Marshal(payload)
+	raw, _ := marshalJSON(payload)
 	env := Envelope{Type: "slash_commands", Payload: raw, AcceptsResponsePayload: true}
-	return s.deliverOnce(ctx, env, s.ackEffects(env))
+	// ackEffects would read these four back from the payload; valid UTF-8
+	// comes back from JSON as it went in, so there is no need to.
+	effects := func(p json.RawMessage) string { return s.applyCommandAck(userID, channelID, c.Command, c.Text, p) }
+	if !utf8.ValidString(userID) || !utf8.ValidString(channelID) || !utf8.ValidString(c.Command) || !utf8.ValidString(c.Text) {
+		effects = s.ackEffects(env)
+	}
+	return s.deliverOnce(ctx, env, effects)
 }
 
 // Interact delivers a raw interactive payload. It fills trigger_id, team,
@@ -85,7 +93,7 @@ func (s *Server) Interact(ctx context.Context, payload map[string]any) (Ack, err
 	s.fillCommon(p)
 	s.mu.Unlock()
 	typ, _ := p["type"].(string)
-	raw, err := json.Marshal(p)
+	raw, err := marshalJSON(p)
 	if err != nil {
 		return Ack{}, fmt.Errorf("slackemu: Interact: encode payload: %w", err)
 	}
@@ -196,7 +204,7 @@ func (s *Server) messageAction(ctx context.Context, userID, channelID, ts string
 	}
 	s.fillCommon(payload)
 	s.mu.Unlock()
-	raw, _ := json.Marshal(payload)
+	raw, _ := marshalJSON(payload)
 	return s.deliverOnce(ctx, Envelope{Type: "interactive", Payload: raw}, nil)
 }
 

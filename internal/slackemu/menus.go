@@ -2,7 +2,6 @@ package slackemu
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 )
 
@@ -64,6 +63,6 @@ func (s *Server) MessageShortcut(ctx context.Context, userID, channelID, message
 	}
 	s.fillCommon(payload)
 	s.mu.Unlock()
-	raw, _ := json.Marshal(payload)
+	raw, _ := marshalJSON(payload)
 	return s.deliverOnce(ctx, Envelope{Type: "interactive", Payload: raw}, nil)
 }

@@ -93,12 +93,12 @@ func (s *Server) respond(path string, msg responseMessage) apiResult {
 		if !isJSONArray(msg.Blocks) {
 			return statusFailure(http.StatusBadRequest, "invalid_blocks_format")
 		}
-		if problems := validateBlocks(msg.Blocks, surfaceMessage, "/blocks"); len(problems) > 0 {
+		var problems []string
+		if blocks, problems = checkedBlocks(msg.Blocks); len(problems) > 0 {
 			res := blockErrors(problems)
 			res.status = http.StatusBadRequest
 			return res
 		}
-		blocks = compactArray(msg.Blocks)
 	}
 	if !msg.DeleteOriginal && msg.Text == "" && blocks == nil {
 		return statusFailure(http.StatusBadRequest, "no_text")

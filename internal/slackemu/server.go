@@ -121,6 +121,7 @@ type Server struct {
 
 	delivered deliveryLog
 	picks     clientPicks // what each user's client shows in selects
+	scratch   sync.Pool   // *[]byte: encodeAnswer's buffers
 }
 
 // New starts an emulator on 127.0.0.1 with a random port, and seeds a team, an app,

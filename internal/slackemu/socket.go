@@ -1,8 +1,8 @@
 package slackemu
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -71,7 +71,7 @@ func (c *conn) writeLocked(frame []byte) error {
 }
 
 func (c *conn) writeJSON(v any) error {
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v)
 	if err != nil {
 		return fmt.Errorf("encode frame: %w", err)
 	}
@@ -196,7 +196,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		"debug_info":      map[string]any{"host": wsHost, "build_number": 10, "approximate_connection_time": 18060},
 		"connection_info": map[string]any{"app_id": s.appID},
 	}
-	frame, _ := json.Marshal(hello)
+	frame, _ := marshalJSON(hello)
 	// The socket counts as ready before the client can read hello, and deliveries
 	// queue on wmu behind it, so hello is always the first frame.
 	c.wmu.Lock()
@@ -248,19 +248,22 @@ func (s *Server) pingLoop(c *conn) {
 // readLoop reads acks until the connection fails. Pongs and client pings are
 // answered by gorilla's default handlers.
 func (s *Server) readLoop(c *conn) {
+	// ReadMessage's frames, read into one buffer: nothing below keeps data.
+	var buf bytes.Buffer
 	for {
-		typ, data, err := c.ws.ReadMessage()
+		typ, r, err := c.ws.NextReader()
 		if err != nil {
 			return
 		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
+			return
+		}
+		data := buf.Bytes()
 		if typ != websocket.TextMessage || c.hole.Load() {
 			continue
 		}
-		var ack struct {
-			EnvelopeID string          `json:"envelope_id"`
-			Payload    json.RawMessage `json:"payload"`
-		}
-		parseErr := json.Unmarshal(data, &ack)
+		ack, parseErr := parseAck(data)
 		if len(data) >= maxAckFrameBytes {
 			s.addProblem(Problem{Kind: "oversized_ack", EnvelopeID: ack.EnvelopeID, Detail: fmt.Sprintf("%d-byte frame dropped", len(data))})
 			if s.opts.CloseOnOversizedAck {

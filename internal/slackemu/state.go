@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -131,7 +132,20 @@ func (w *workspace) nextTS(now time.Time) string {
 		us = w.lastMicros + 1
 	}
 	w.lastMicros = us
-	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
+	// fmt.Sprintf("%d.%06d", us/1e6, us%1e6), without fmt's reflection.
+	var b [32]byte
+	out := strconv.AppendInt(b[:0], us/1e6, 10)
+	frac := us % 1e6
+	if frac < 0 { // a time before 1970 (only a test's clock)
+		return fmt.Sprintf("%d.%06d", us/1e6, frac)
+	}
+	out = append(out, '.')
+	var d [8]byte
+	digits := strconv.AppendInt(d[:0], frac, 10)
+	for range 6 - len(digits) {
+		out = append(out, '0')
+	}
+	return string(append(out, digits...))
 }
 
 // AddUser adds a user, or replaces the user with the same ID, and returns the ID.

@@ -39,7 +39,7 @@ func (s *Server) SubmitView(ctx context.Context, userID, viewID string, values m
 	}
 	s.fillCommon(payload)
 	s.mu.Unlock()
-	raw, _ := json.Marshal(payload)
+	raw, _ := marshalJSON(payload)
 	env := Envelope{Type: "interactive", Payload: raw, AcceptsResponsePayload: true}
 	return s.deliverOnce(ctx, env, s.ackEffects(env))
 }
@@ -65,7 +65,7 @@ func (s *Server) CloseView(ctx context.Context, userID, viewID string) (Ack, err
 	if !notify {
 		return Ack{}, nil
 	}
-	raw, _ := json.Marshal(payload)
+	raw, _ := marshalJSON(payload)
 	return s.deliverOnce(ctx, Envelope{Type: "interactive", Payload: raw}, nil)
 }
 
