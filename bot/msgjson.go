@@ -2,8 +2,8 @@ package bot
 
 import (
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/incidentbot/incidentbot/internal/jsonenc"
 	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 )
 
@@ -62,57 +62,7 @@ func appendButton(dst []byte, actionID, value, label, style string) []byte {
 	return append(dst, '}')
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Like encoding/json, it
-// writes each byte of invalid UTF-8 as U+FFFD and escapes U+2028 and
-// U+2029 (JSON allows them raw, JavaScript did not); unlike it, it leaves
-// <, > and & as they are (the HTML-safe escaping is for embedding in
-// HTML, and decodes to the same string).
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendJSONString appends s as a JSON string, leaving <, > and & as they
+// are (the HTML-safe escaping is for embedding in HTML, and decodes to the
+// same string).
+func appendJSONString(dst []byte, s string) []byte { return jsonenc.AppendString(dst, s, false) }
