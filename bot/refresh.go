@@ -81,7 +81,8 @@ func (p *Performer) postEvent(ctx context.Context, job store.Job, inc *incident.
 		}
 	}
 	data := p.view(inc)
-	data.Event = p.eventView(ev)
+	evv := p.eventView(ev)
+	data.Event = &evv
 	text, channel, thread, ok, err := p.renderPost(inc, pl, data)
 	if err != nil || !ok {
 		return nil, err

@@ -92,10 +92,12 @@ type incidentView struct {
 	Mentions, Quiet string
 	SinceDeclared   bool
 	Missed          int
-	// Event is the timeline event a post is about (postEvent).
-	Event eventView
-	// Update is the status update a post is about (postUpdate).
-	Update updateView
+	// Event is the timeline event a post is about (postEvent), Update the
+	// status update (postUpdate); nil for other templates. Pointers, since
+	// the view is copied into an interface for each render: a reminder's
+	// view would otherwise carry ~350 bytes of them.
+	Event  *eventView
+	Update *updateView
 	// RequestedBy and FileName are the postmortem upload's comment's.
 	RequestedBy, FileName string
 }

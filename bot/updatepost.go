@@ -52,7 +52,7 @@ func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident
 		}
 	}
 	data := p.view(inc)
-	data.Update = uv
+	data.Update = &uv
 	text, channel, thread, ok, err := p.renderPost(inc, pl, data)
 	if err != nil || !ok {
 		return nil, err
