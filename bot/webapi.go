@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -27,7 +27,14 @@ type WebAPI struct {
 	timeout time.Duration
 	url     string // chat.postMessage's
 	auth    string
+	// answers holds buffers to read answers into: io.ReadAll grew a new
+	// one for each (an answer echoes the message, ~1.5 KB), 5 MB in a
+	// burst of 10,000 reminders.
+	answers sync.Pool
 }
+
+// maxPooledAnswer is the largest answer buffer kept for the next post.
+const maxPooledAnswer = 64 << 10
 
 // NewWebAPI posts through client to the Web API at apiURL (ending in "/",
 // as config's slack.api_url does) with the bot token.
@@ -75,10 +82,20 @@ func (w *WebAPI) postMessage(ctx context.Context, body []byte) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
 	}
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
+	buf, _ := w.answers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= maxPooledAnswer {
+			buf.Reset()
+			w.answers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return "", fmt.Errorf("chat.postMessage: read the answer: %w", err)
 	}
+	raw := buf.Bytes()
 	var answer struct {
 		slack.SlackResponse
 		TS string `json:"ts"`
