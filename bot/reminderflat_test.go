@@ -18,15 +18,21 @@ func TestReminderRendersFlat(t *testing.T) {
 	inc := &incident.Incident{Number: 7, Title: "checkout returns 500s", Severity: "SEV1", Status: incident.Investigating,
 		DeclaredBy: "U1", StartedAt: declared, DeclaredAt: declared, Roles: map[string]string{"commander": "UCMDR0001"}}
 	pl := commands.ReminderPayload{Kind: commands.ReminderUpdate, At: declared.Add(15 * time.Minute), Since: declared, Missed: 2}
-	for _, name := range []string{"reminder.tmpl", "reminder_escalation.tmpl", "postmortem_nudge.tmpl"} {
+	// Most a render may allocate: flat, 16, 6 and 9; with the view
+	// embedded in another struct, 26, 21 and 24. (The race detector's
+	// pools drop some buffers: a few more.)
+	for _, tc := range []struct {
+		name string
+		most float64
+	}{{"reminder.tmpl", 21}, {"reminder_escalation.tmpl", 12}, {"postmortem_nudge.tmpl", 15}} {
 		v := b.reminderView(inc, pl)
 		allocs := testing.AllocsPerRun(50, func() {
-			if _, err := b.render(name, v); err != nil {
+			if _, err := b.render(tc.name, v); err != nil {
 				t.Fatal(err)
 			}
 		})
-		if allocs > 18 {
-			t.Errorf("%s: %.0f allocations a render, want at most 18 (16 for the longest flat; 21-26 with the view embedded in another struct)", name, allocs)
+		if allocs > tc.most {
+			t.Errorf("%s: %.0f allocations a render, want at most %.0f", tc.name, allocs, tc.most)
 		}
 	}
 }
