@@ -105,10 +105,9 @@ func (p *Performer) uploadPostmortem(ctx context.Context, job store.Job, inc *in
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}
-	comment, err := p.render(commands.TemplatePostmortemUpload, struct {
-		incidentView
-		RequestedBy, FileName string
-	}{p.view(inc), holderOrNobody(req.Actor), name})
+	data := p.view(inc)
+	data.RequestedBy, data.FileName = holderOrNobody(req.Actor), name
+	comment, err := p.render(commands.TemplatePostmortemUpload, data)
 	if err != nil {
 		return nil, outbox.Permanent(err)
 	}

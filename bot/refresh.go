@@ -80,10 +80,9 @@ func (p *Performer) postEvent(ctx context.Context, job store.Job, inc *incident.
 			return nil, storeErr(err)
 		}
 	}
-	data := struct {
-		incidentView
-		Event eventView
-	}{p.view(inc), p.eventView(ev)}
+	data := p.view(inc)
+	evv := p.eventView(ev)
+	data.Event = &evv
 	text, channel, thread, ok, err := p.renderPost(inc, pl, data)
 	if err != nil || !ok {
 		return nil, err

@@ -15,29 +15,18 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// reminderView is what the reminder templates see; every string is already
-// safe mrkdwn.
-type reminderView struct {
-	incidentView
-	// Mentions are who the reminder is for: the comms lead (the commander
-	// when there is none) and, once escalated, the commander too.
-	Mentions string
-	// Quiet is how long the incident had gone without an update when the
-	// reminder fired (for the postmortem nudge: since the resolution).
-	Quiet string
-	// SinceDeclared is true when no update was ever posted.
-	SinceDeclared bool
-	// Missed counts the reminders in a row, this one included.
-	Missed int
-}
-
-func (rd *renderer) reminderView(inc *incident.Incident, pl commands.ReminderPayload) reminderView {
-	v := reminderView{
-		incidentView:  rd.view(inc),
-		Quiet:         incident.FormatDuration(pl.At.Sub(pl.Since), incident.DurationClock),
-		SinceDeclared: pl.Since.Equal(inc.DeclaredAt),
-		Missed:        pl.Missed,
-	}
+// reminderView is what the reminder templates see: the incident's view
+// with Mentions (who the reminder is for: the comms lead, the commander
+// when there is none, and, once escalated, the commander too), Quiet (how
+// long the incident had gone without an update when the reminder fired;
+// for the postmortem nudge, since the resolution), SinceDeclared (no
+// update was ever posted) and Missed (the reminders in a row, this one
+// included). Every string is already safe mrkdwn.
+func (rd *renderer) reminderView(inc *incident.Incident, pl commands.ReminderPayload) incidentView {
+	v := rd.view(inc)
+	v.Quiet = incident.FormatDuration(pl.At.Sub(pl.Since), incident.DurationClock)
+	v.SinceDeclared = pl.Since.Equal(inc.DeclaredAt)
+	v.Missed = pl.Missed
 	commander := inc.Holder(incident.RoleCommander)
 	var who []string
 	if comms := inc.Holder(incident.RoleComms); comms != "" {

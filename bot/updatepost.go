@@ -51,10 +51,8 @@ func (p *Performer) postUpdate(ctx context.Context, job store.Job, inc *incident
 			return nil, outbox.Permanent(fmt.Errorf("%s has no timeline event %d", inc.ID(), pl.Event))
 		}
 	}
-	data := struct {
-		incidentView
-		Update updateView
-	}{p.view(inc), uv}
+	data := p.view(inc)
+	data.Update = &uv
 	text, channel, thread, ok, err := p.renderPost(inc, pl, data)
 	if err != nil || !ok {
 		return nil, err

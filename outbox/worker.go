@@ -18,7 +18,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
 	"github.com/incidentbot/incidentbot/internal/wake"
 	"github.com/incidentbot/incidentbot/store"
@@ -453,10 +452,7 @@ func laneOf(j store.Job) string {
 // attempt runs one try of j, records its outcome in the store and reports
 // it for the in-memory queue.
 func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) finished {
-	log := w.opt.Log.With().Uint64("job", j.ID).Str("kind", j.Kind).Int("attempt", j.Attempts+1).Logger()
-	if j.Incident != 0 {
-		log = log.With().Str("incident", incident.FormatID(j.Incident)).Logger()
-	}
+	log := jobLog{base: &w.opt.Log, id: j.ID, kind: j.Kind, attempt: j.Attempts + 1, incident: j.Incident}
 	ctx, cancel := context.WithTimeout(shutdown, w.opt.JobTimeout)
 	defer cancel()
 
@@ -507,7 +503,7 @@ func (w *Worker) attempt(shutdown context.Context, j store.Job, lane string) fin
 // so it neither counts as an attempt (toward MaxAttempts or the backoff) nor
 // leaves the job uncertain. Any other failure may have taken effect (a
 // timeout, a 5xx, an answer lost on the way back), so it sets MaybeDone.
-func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log zerolog.Logger) store.Job {
+func (w *Worker) reschedule(j store.Job, cause error, progress Apply, log jobLog) store.Job {
 	next := j
 	delay, limited := retryDelay(cause)
 	if limited {
