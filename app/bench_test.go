@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -75,14 +76,22 @@ func ackLatency200(b *testing.B, emu *slackemu.Server, a *app.App, user, announc
 // drained (over replicas: every replica's). Besides the latencies it
 // reports the CPU the whole process (bot and emulator) spent per round
 // until the last ack: on a shared machine the wall time varies with the
-// load, this much less.
+// load, this much less. With ACK_PROFILE_DIR set, each round's window, from
+// the first command sent to the last ack, is CPU-profiled into a file of its
+// own there (win-*.pprof): a profile of the whole benchmark is mostly the
+// outbox draining between rounds.
 func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Context) error, user, announce string) {
 	var all []time.Duration
 	var cpu time.Duration
 	rounds := 0
 	seq := 0
+	profDir := os.Getenv("ACK_PROFILE_DIR")
 	for b.Loop() {
 		rounds++
+		stopProfile := func() {}
+		if profDir != "" {
+			stopProfile = profileWindow(b, profDir)
+		}
 		cpu -= processCPU(b)
 		lat := make([]time.Duration, 200)
 		var wg sync.WaitGroup
@@ -104,6 +113,7 @@ func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Co
 		}
 		wg.Wait()
 		cpu += processCPU(b)
+		stopProfile()
 		all = append(all, lat...)
 		b.StopTimer()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -117,6 +127,24 @@ func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Co
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(rounds), "cpu-ms/round")
+}
+
+// profileWindow starts a CPU profile into a new file in dir and returns
+// what stops it.
+func profileWindow(b *testing.B, dir string) (stop func()) {
+	f, err := os.CreateTemp(dir, "win-*.pprof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // processCPU is the CPU time (user and system) the process has used.

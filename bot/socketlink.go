@@ -153,8 +153,8 @@ func (s *Socket) read(ctx context.Context, l *link) {
 			continue
 		}
 		received := s.Clock.Now()
-		var f socketmode.Request
-		if err := json.Unmarshal(data, &f); err != nil {
+		f, err := decodeEnvelope(data)
+		if err != nil {
 			s.ackUndecodable(l, data, err)
 			continue
 		}
