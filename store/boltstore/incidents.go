@@ -107,7 +107,7 @@ func (tx *boltTx) putIncident(incs *bolt.Bucket, inc *incident.Incident, oldChan
 	if err := putJSON(incs, key, inc); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	tx.remember(inc)
+	tx.forget(inc.Number)
 	return nil
 }
 

@@ -11,10 +11,12 @@ import (
 // status for the resolved indexes, all of it for OnIncident). Decoding it
 // again is most of what firing a reminder costs the store, and the caller
 // almost always read it moments before in the same transaction: so a
-// writable transaction keeps a private copy of each incident it decoded or
-// stored, and PutIncident takes "before" from there. Only putIncident
-// writes incident records, and it refreshes the copy, so the copy is
-// always what the transaction would read back.
+// writable transaction keeps a private copy of each incident it decoded,
+// and PutIncident takes "before" from there. Only putIncident writes
+// incident records, and it drops the copy, so a copy is always what the
+// transaction would read back. (It kept a copy of what it wrote before:
+// another clone of every incident a reminder burst fires, for the rare
+// transaction that stores an incident twice without reading it between.)
 
 // remember keeps a copy of inc as the stored record of its number, for a
 // PutIncident later in this transaction; read-only transactions keep none.
@@ -26,6 +28,12 @@ func (tx *boltTx) remember(inc *incident.Incident) {
 		tx.stored = map[uint64]*incident.Incident{}
 	}
 	tx.stored[inc.Number] = cloneIncident(inc)
+}
+
+// forget drops the copy of incident number: it is no longer what is
+// stored.
+func (tx *boltTx) forget(number uint64) {
+	delete(tx.stored, number)
 }
 
 // recalled returns the copy remember kept of incident number, if any. The

@@ -16,7 +16,7 @@ type boltTx struct {
 	btx *bolt.Tx
 	s   *Store
 	// stored holds copies of the incidents this writable transaction
-	// decoded or stored (see remember).
+	// decoded and has not stored since (see remember).
 	stored map[uint64]*incident.Incident
 }
 
