@@ -85,6 +85,9 @@ func (tx *boltTx) ForEachEvent(number uint64, fn func(incident.Event) error) err
 // requireIncident returns an error naming the incident, wrapping ErrNotFound
 // when it does not exist.
 func (tx *boltTx) requireIncident(number uint64) error {
+	if tx.known(number) {
+		return nil
+	}
 	incs, err := tx.bucket(bucketIncidents)
 	if err != nil {
 		return fmt.Errorf("%s: %w", incident.FormatID(number), err)

@@ -20,9 +20,6 @@ func (tx *boltTx) SetReminder(number uint64, due time.Time) error {
 	if err := tx.requireIncident(number); err != nil {
 		return fmt.Errorf("set reminder of %w", err)
 	}
-	if _, err := tx.clearReminder(number); err != nil {
-		return fmt.Errorf("set reminder of %s: %w", id, err)
-	}
 	byDue, err := tx.bucket(bucketReminders)
 	if err != nil {
 		return fmt.Errorf("set reminder of %s: %w", id, err)
@@ -32,6 +29,13 @@ func (tx *boltTx) SetReminder(number uint64, due time.Time) error {
 		return fmt.Errorf("set reminder of %s: %w", id, err)
 	}
 	n, tk := u64Key(number), timeKey(due)
+	// The incident's entry is overwritten below; only the due-time index
+	// loses the old one. concat copies it out of bbolt's memory first.
+	if old := byIncident.Get(n); old != nil {
+		if err := byDue.Delete(concat(old, n)); err != nil {
+			return fmt.Errorf("set reminder of %s: %w", id, err)
+		}
+	}
 	if err := byDue.Put(concat(tk, n), n); err != nil {
 		return fmt.Errorf("set reminder of %s: %w", id, err)
 	}

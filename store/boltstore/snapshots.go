@@ -30,17 +30,29 @@ func (tx *boltTx) remember(inc *incident.Incident) {
 	tx.stored[inc.Number] = cloneIncident(inc)
 }
 
-// forget drops the copy of incident number: it is no longer what is
-// stored.
+// forget drops the copy of incident number, which is no longer what is
+// stored, and notes that the incident exists (see known).
 func (tx *boltTx) forget(number uint64) {
-	delete(tx.stored, number)
+	if tx.stored == nil {
+		tx.stored = map[uint64]*incident.Incident{}
+	}
+	tx.stored[number] = nil
 }
 
 // recalled returns the copy remember kept of incident number, if any. The
 // caller must not change it.
 func (tx *boltTx) recalled(number uint64) (*incident.Incident, bool) {
-	inc, ok := tx.stored[number]
-	return inc, ok
+	inc := tx.stored[number]
+	return inc, inc != nil
+}
+
+// known reports whether this writable transaction read or stored incident
+// number, which therefore exists: incidents are never deleted. A reminder
+// that fires checks its incident's existence three times over otherwise
+// (event, reminder), each a B-tree search.
+func (tx *boltTx) known(number uint64) bool {
+	_, ok := tx.stored[number]
+	return ok
 }
 
 // cloneIncident is a copy of inc sharing nothing the caller may change:
