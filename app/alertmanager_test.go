@@ -170,6 +170,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 // and both resolving are on the timeline, and the channel is offered
 // Resolve.
 func TestRealAlertmanager(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	requireAlertmanager(t)
 	w, _ := alertWorld(t, nil)
 	am := startAlertmanager(t, "http://"+w.app.OpsAddr()+"/hooks/alertmanager", opsToken)

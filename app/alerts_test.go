@@ -109,6 +109,7 @@ func (w *world) alertNotes(n uint64) []string {
 // announcement; later notifications are its timeline; when the whole group
 // resolves the channel is offered Resolve, and the button resolves.
 func TestAlertmanagerDeclaresAndFollowsTheGroup(t *testing.T) {
+	t.Parallel()
 	w, _ := alertWorld(t, nil)
 	key := `{}/{severity="critical"}:{alertname="CheckoutLatency"}`
 	web1 := amAlert{"f1", "firing", "CheckoutLatency", "web-1", "critical"}
@@ -205,6 +206,7 @@ func TestAlertmanagerDeclaresAndFollowsTheGroup(t *testing.T) {
 // A warning group is suggested in the triage channel; Declare declares it
 // once, with the clicker in command, however many clicks.
 func TestAlertmanagerSuggestionDeclaresOnce(t *testing.T) {
+	t.Parallel()
 	w, triage := alertWorld(t, nil)
 	key := `{}:{alertname="DiskFilling"}`
 	code, ans := w.post("/hooks/alertmanager", webhook(key, amAlert{"d1", "firing", "DiskFilling", "db-1", "warning"}))
@@ -250,6 +252,7 @@ func TestAlertmanagerSuggestionDeclaresOnce(t *testing.T) {
 // A storm of critical groups declares max_declared_per_minute incidents;
 // the rest are suggested.
 func TestAlertmanagerStormIsRateLimited(t *testing.T) {
+	t.Parallel()
 	w, triage := alertWorld(t, func(c *config.Config) { c.Alertmanager.MaxDeclaredPerMinute = 2 })
 	var actions []string
 	for i := range 4 {
@@ -272,6 +275,7 @@ func TestAlertmanagerStormIsRateLimited(t *testing.T) {
 // POST /api/v1/incidents declares like the form: channel, card,
 // announcement; a retry with the Idempotency-Key returns the same incident.
 func TestAPIDeclaresLikeTheForm(t *testing.T) {
+	t.Parallel()
 	w, _ := alertWorld(t, nil)
 	body := `{"title":"Checkout deploy failed","severity":"SEV2","summary":"rollback running","service":"checkout","commander":"` + bob + `"}`
 	code, ans := w.post("/api/v1/incidents", body, "Idempotency-Key", "ci-run-42")

@@ -36,6 +36,7 @@ func hostileAlert(key, status, severity string) string {
 // purpose, announcement), the timeline notes of firing and resolving
 // alerts, and the Resolve offer.
 func TestAlertTextNeverPingsOrDisguisesALink(t *testing.T) {
+	t.Parallel()
 	w, triage := alertWorld(t, nil)
 	if code, ans := w.post("/hooks/alertmanager", hostileAlert(`{}:{alertname="warn"}`, "firing", "warning")); code != 200 || ans["action"] != "suggested" {
 		t.Fatalf("warning: %d %v", code, ans)
@@ -89,6 +90,7 @@ func TestAlertTextNeverPingsOrDisguisesALink(t *testing.T) {
 // What is typed after `/incident stats` comes back in the answer when it
 // is wrong, escaped; and the statistics name a hostile service as text.
 func TestStatsTextNeverPingsOrDisguisesALink(t *testing.T) {
+	t.Parallel()
 	w := secWorld(t)
 	w.slash(alice, w.announce, "declare SEV2 db down")
 	w.idle()

@@ -11,6 +11,7 @@ import (
 // the bot warns at start-up, and answers Alertmanager "ignored" with the
 // reason. A policy that never suggests starts without the warning.
 func TestAlertmanagerWithoutTriageChannel(t *testing.T) {
+	t.Parallel()
 	const warning = "alertmanager.triage_channel is empty"
 	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken })
 	if !strings.Contains(w.logs.String(), warning) {

@@ -50,6 +50,7 @@ func (w *world) moveAnnouncements(channel string) {
 // or Slack posts it and the answer is lost), and so do the first tries of a
 // later update in the announcement's thread. Each still appears, once.
 func TestAnnouncingInAPublicChannelTheBotWasNeverInvitedTo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		fault slackemu.Fault
@@ -130,6 +131,7 @@ func TestAnnouncingInAPublicChannelTheBotWasNeverInvitedTo(t *testing.T) {
 // The summary card is posted but the answer is lost; by the retry, people
 // have said 250 things in the channel. The retry still finds the card.
 func TestLostCardAnswerThenABusyChannelStillOneCard(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	chatter := func() {
 		for _, c := range w.emu.Channels() {
@@ -166,6 +168,7 @@ func TestLostCardAnswerThenABusyChannelStillOneCard(t *testing.T) {
 // stays 200: declarations still work) and in the log, and a failed
 // announcement says on the timeline what to fix.
 func TestUnusableAnnounceChannelIsReported(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(emu *slackemu.Server) string
@@ -225,6 +228,7 @@ func (w *world) unusableChannelReported(t *testing.T, id, line, declare, code st
 // cannot read the channel back; a failed announcement is posted anyway
 // rather than lost, with a warning, and /readyz says what to add.
 func TestWithoutChannelsJoinAFailedAnnouncementIsStillPosted(t *testing.T) {
+	t.Parallel()
 	var scopes []string
 	w := newWorld(t, func(o *slackemu.Options) {
 		manifestScopes(t)(o)
@@ -261,6 +265,7 @@ func TestWithoutChannelsJoinAFailedAnnouncementIsStillPosted(t *testing.T) {
 // update's first try lands there and its answer is lost. The retry reads
 // the whole thread and posts nothing twice.
 func TestLostThreadAnswerInALongThreadStillOneUpdate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	inc, ch := w.lcIncident(1, "SEV3", "checkout slow")
 	for i := range 250 {

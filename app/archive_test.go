@@ -66,6 +66,7 @@ func (w *world) archived(channel string) bool {
 // without a draft waits for it (or for its commander's Archive now); an
 // open incident is never archived.
 func TestAutoArchiveAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	w, clk := archWorld(t, week)
 	drafted := w.remDeclare(1, "SEV4", "cache stampede")
 	undrafted := w.remDeclare(2, "SEV4", "dns flap")
@@ -180,6 +181,7 @@ func TestAutoArchiveAcrossRestarts(t *testing.T) {
 
 // incidents.archive_after 0 (the default) never archives.
 func TestAutoArchiveOff(t *testing.T) {
+	t.Parallel()
 	w, clk := archWorld(t, 0)
 	inc := w.remDeclare(1, "SEV4", "cache stampede")
 	ackText(t, w.slash(alice, inc.ChannelID, "postmortem"))

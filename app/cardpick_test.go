@@ -54,6 +54,7 @@ func (w *world) cardControls() []cardControl {
 // stays the same, so the redrawn card has new block_ids, and the same
 // action_ids.
 func TestRefusedPickShowsTheRealHolderAgain(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
 	w.rolePick(bob, "comms", carol)

@@ -12,6 +12,7 @@ import (
 // every example in help, usage and error answers, and on the Home tab,
 // names the configured command and never the default one.
 func TestRepliesNameTheConfiguredCommand(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, func(c *config.Config) { c.Slack.Command = "/inc" })
 	tests := []struct {
 		name, text string

@@ -83,6 +83,7 @@ func (w *world) announcements() []slackemu.Message {
 }
 
 func TestDeclareOneLiner(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	got := ackText(t, w.slash(alice, w.announce, "declare SEV1 checkout returns 500s"))
 	if !strings.Contains(got, "INC-1") {
@@ -144,6 +145,7 @@ func TestDeclareOneLiner(t *testing.T) {
 }
 
 func TestDeclareDefaultsToLeastSevere(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.slash(bob, w.announce, "declare search is slow")
 	ch := w.declared(1, "search is slow", bob)
@@ -153,6 +155,7 @@ func TestDeclareDefaultsToLeastSevere(t *testing.T) {
 }
 
 func TestDeclareRejectsMalformedSeverity(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	for _, text := range []string{"declare SEV9 db down", "declare sev db down"} {
 		got := ackText(t, w.slash(alice, w.announce, text))
@@ -182,6 +185,7 @@ func (w *world) openDeclareModal(user string) slackemu.View {
 }
 
 func TestDeclareThroughTheModal(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	v := w.openDeclareModal(alice)
 	body := string(v.View)
@@ -211,6 +215,7 @@ func TestDeclareThroughTheModal(t *testing.T) {
 }
 
 func TestModalValidationErrorsComeBackInTheAck(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	v := w.openDeclareModal(alice)
 	ack, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
@@ -232,6 +237,7 @@ func TestModalValidationErrorsComeBackInTheAck(t *testing.T) {
 }
 
 func TestPrivateIncidentAnnouncementRevealsNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	v := w.openDeclareModal(alice)
 	if _, err := w.emu.SubmitView(w.ctx(), alice, v.ID, map[string]any{
@@ -258,6 +264,7 @@ func TestPrivateIncidentAnnouncementRevealsNothing(t *testing.T) {
 }
 
 func TestNameTakenTriesNextSuffix(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.CreateChannel("inc-1-db-down", false)
 	w.slash(alice, w.announce, "declare SEV2 db down")
@@ -269,6 +276,7 @@ func TestNameTakenTriesNextSuffix(t *testing.T) {
 }
 
 func TestHostileAndHugeInputsNeverReachSlackBroken(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	title := strings.Repeat("🔥 ¡¿ — ", 70) + strings.Repeat("x", 10_000)
 	v := w.openDeclareModal(alice)
@@ -298,6 +306,7 @@ func TestHostileAndHugeInputsNeverReachSlackBroken(t *testing.T) {
 }
 
 func TestRedeliveredDeclarationDeclaresOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	payload := json.RawMessage(fmt.Sprintf(`{"command":"/incident","text":"declare SEV2 db down","user_id":%q,"channel_id":%q,"trigger_id":"111.222.abc","team_id":"T1"}`, alice, w.announce))
 	for attempt := range 3 {
@@ -315,6 +324,7 @@ func TestRedeliveredDeclarationDeclaresOnce(t *testing.T) {
 }
 
 func TestSlackRateLimitsAndOutagesDelayButNeverLoseADeclaration(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("conversations.create", slackemu.Fault{Status: 429, RetryAfter: time.Second, Times: 2})
 	w.emu.Fail("chat.postMessage", slackemu.Fault{Status: 503, Times: 2})
@@ -389,6 +399,7 @@ func assertNoInjection(t *testing.T, c slackemu.Call) {
 // connection dropped): the retry finds name_taken and must adopt the
 // channel it made rather than create inc-1-…-2.
 func TestLostCreateAnswerAdoptsTheChannel(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("conversations.create", slackemu.Fault{Status: 500, AfterEffect: true, Times: 1})
 	w.slash(alice, w.announce, "declare SEV2 db down")
@@ -404,6 +415,7 @@ func TestLostCreateAnswerAdoptsTheChannel(t *testing.T) {
 // A post whose answer is lost is found again by its job metadata, not
 // posted twice.
 func TestLostPostAnswerIsNotPostedTwice(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("chat.postMessage", slackemu.Fault{Status: 502, AfterEffect: true, Times: 1})
 	w.slash(alice, w.announce, "declare SEV2 db down")
@@ -422,6 +434,7 @@ func TestLostPostAnswerIsNotPostedTwice(t *testing.T) {
 // Experts Slack refuses (unknown or deactivated) become timeline notes;
 // everyone else is still invited.
 func TestUninvitableExpertsBecomeTimelineNotes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, func(o *slackemu.Options) {}, func(c *config.Config) {
 		c.Services = []config.Service{{Name: "checkout", Experts: []string{carol, "UGONE0001", "UDEACT001"}}}
 	})
@@ -449,6 +462,7 @@ func TestUninvitableExpertsBecomeTimelineNotes(t *testing.T) {
 }
 
 func TestResubmittedModalDeclaresOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	v := w.openDeclareModal(alice)
 	payload := map[string]any{
@@ -481,6 +495,7 @@ func TestResubmittedModalDeclaresOnce(t *testing.T) {
 }
 
 func TestLostBookmarkAnswerAddsOneBookmark(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("bookmarks.add", slackemu.Fault{Status: 500, AfterEffect: true, Times: 1})
 	v := w.openDeclareModal(alice)
@@ -497,6 +512,7 @@ func TestLostBookmarkAnswerAddsOneBookmark(t *testing.T) {
 
 // Slack escapes slash-command text; what users see must be what they typed.
 func TestSlashTextIsShownAsTyped(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.slash(alice, w.announce, "declare SEV2 search &amp; browse slow for <@"+bob+"|bob> &lt;3")
 	w.idle()

@@ -71,6 +71,7 @@ func drMarked(t *testing.T, what string, msgs []slackemu.Message) {
 // it is announced in the drills channel, with its updates in that thread,
 // and the announce channel hears nothing.
 func TestDrillBySlashAnnouncedOnlyInTheDrillsChannel(t *testing.T) {
+	t.Parallel()
 	w, drills := drWorld(t, true, nil)
 
 	got := ackText(t, w.slash(alice, w.announce, "drill SEV2 DB failover"))
@@ -146,6 +147,7 @@ func TestDrillBySlashAnnouncedOnlyInTheDrillsChannel(t *testing.T) {
 // box is an optional checkbox like private, and `/incident drill` opens
 // the form with it ticked.
 func TestDrillByModalWithoutDrillsChannelIsAnnouncedNowhere(t *testing.T) {
+	t.Parallel()
 	w, _ := drWorld(t, false, nil)
 
 	if ack := w.slash(alice, w.announce, "drill"); len(ack.Payload) != 0 && ackText(t, ack) != "" {
@@ -208,6 +210,7 @@ func TestDrillByModalWithoutDrillsChannelIsAnnouncedNowhere(t *testing.T) {
 // Reminders work in a drill, and the escalation after three ignored ones
 // goes to the drills channel's thread, not the announce channel.
 func TestDrillRemindersEscalateToTheDrillsThread(t *testing.T) {
+	t.Parallel()
 	w, drills := drWorld(t, true, func(c *config.Config) {
 		c.Incidents.Severities = []config.Severity{
 			{Name: "SEV1", Description: "Critical", Reminder: time.Second},

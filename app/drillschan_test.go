@@ -17,6 +17,7 @@ import (
 // incidents still work) and in the log, naming incidents.drills_channel,
 // and a failed drill announcement says on the timeline what to fix.
 func TestUnusableDrillsChannelIsReported(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(emu *slackemu.Server) string
@@ -52,6 +53,7 @@ func TestUnusableDrillsChannelIsReported(t *testing.T) {
 // as the announce channel is, so a retried drill announcement can read it
 // back; /readyz has nothing to warn about.
 func TestPublicDrillsChannelIsJoinedAtStartUp(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, manifestScopes(t), func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
 	drills := w.emu.CreateChannel("drills-public", false, alice, bob)
 	w.cfg.Incidents.DrillsChannel = drills

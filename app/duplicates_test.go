@@ -79,6 +79,7 @@ func (w *world) incidentCount() int {
 // and "Declare anyway" declares exactly once however often it is clicked.
 // An unrelated title declares at once.
 func TestOneLineDeclareWarnsOfAPossibleDuplicate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	first := w.remDeclare(1, "SEV2", "Checkout returning 500 errors")
 
@@ -141,6 +142,7 @@ func TestOneLineDeclareWarnsOfAPossibleDuplicate(t *testing.T) {
 // submitting it again declares. A form unlike any open incident declares
 // at once.
 func TestDeclareFormWarnsOfAPossibleDuplicate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	first := w.remDeclare(1, "SEV2", "Checkout returning 500 errors")
 
@@ -186,6 +188,7 @@ func TestDeclareFormWarnsOfAPossibleDuplicate(t *testing.T) {
 // else declaring the same thing hears nothing of it (and declares), while a
 // member is warned but offered nothing to join.
 func TestDuplicateWarningKeepsPrivateIncidentsPrivate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	secret := w.pvDeclarePrivate(1, alice, "Checkout returning 500 errors")
 
@@ -224,6 +227,7 @@ func (w *world) nextDeclareModal(user string) slackemu.View {
 // The warning quotes the other incident's title defanged: a broadcast
 // mention typed literally into it (Slack sends it escaped) pings nobody.
 func TestDuplicateWarningIsEscaped(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.slash(alice, w.announce, "declare SEV3 Checkout &lt;!channel&gt; returns 500s")
 	w.declared(1, "", alice)

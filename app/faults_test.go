@@ -48,6 +48,7 @@ func noCallBeforeRetryAfter(t *testing.T, emu *slackemu.Server, wait time.Durati
 const slowAnswer = 40 * time.Millisecond
 
 func TestSlackFaultsDelayButNeverLoseWork(t *testing.T) {
+	t.Parallel()
 	// With one declaration its calls are sequential, so "no call before
 	// Retry-After" can be checked strictly; with two, calls already in
 	// flight when a 429 arrives are not a breach.
@@ -86,6 +87,7 @@ func TestSlackFaultsDelayButNeverLoseWork(t *testing.T) {
 // around the drops is acked exactly once (Slack saw no timeout, no late,
 // unknown or duplicate ack) and acted on exactly once.
 func TestSocketDropMidFlight(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	// While a job runs: the incident's channel is being created (once the
 	// declaration is acked: an ack written as the socket goes is lost, and
@@ -161,6 +163,7 @@ func (w *world) dropAndAwaitReconnect() {
 
 // After shutdown, no goroutine of the bot is left running.
 func TestNoGoroutineLeakAfterShutdown(t *testing.T) {
+	t.Parallel()
 	before := runtime.NumGoroutine()
 	func() {
 		w := newWorld(t, nil, nil)
@@ -474,8 +477,8 @@ func (w *world) faultLife(arm func()) {
 }
 
 // assertNoGoroutinesOfOurs fails if any goroutine is still running code of
-// this module other than the calling test: every bot and emulator has been
-// stopped.
+// this module other than the calling test and the parallel tests waiting
+// for it: every bot and emulator has been stopped.
 func assertNoGoroutinesOfOurs(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -484,7 +487,10 @@ func assertNoGoroutinesOfOurs(t *testing.T) {
 		buf = buf[:runtime.Stack(buf, true)]
 		var left []string
 		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/incidentbot/incidentbot/") && !strings.Contains(g, "assertNoGoroutinesOfOurs") {
+			// A parallel test paused until the sequential ones are done
+			// has started nothing yet.
+			paused := strings.Contains(g, "testing.(*T).Parallel")
+			if strings.Contains(g, "github.com/incidentbot/incidentbot/") && !strings.Contains(g, "assertNoGoroutinesOfOurs") && !paused {
 				left = append(left, g)
 			}
 		}
@@ -514,6 +520,7 @@ func grepLines(s, sub string) string {
 // told, in a message only they see, that nothing happened and to try again;
 // and trying again works.
 func TestFaultsInsideTheInteractionWindowAreToldToTheUser(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	told := func(user, want string) {
 		t.Helper()
@@ -557,6 +564,7 @@ func TestFaultsInsideTheInteractionWindowAreToldToTheUser(t *testing.T) {
 // A scope the app lacks is a permanent failure whose timeline entry says
 // which scope to add.
 func TestMissingScopeIsExplainedOnTheTimeline(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("bookmarks.add", slackemu.Fault{Error: "missing_scope", Fields: map[string]any{"needed": "bookmarks:write", "provided": "chat:write,commands"}})
 	v := w.openDeclareModal(alice)

@@ -17,6 +17,7 @@ import (
 var subcommands = []string{"declare", "update", "role", "severity", "resolve", "note", "action", "postmortem", "list", "help"}
 
 func TestHelpIsAnsweredEphemerallyOverSocketMode(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	for _, text := range []string{"help", "", "  HELP  "} {
 		ack := w.slash(alice, w.announce, text)
@@ -34,6 +35,7 @@ func TestHelpIsAnsweredEphemerallyOverSocketMode(t *testing.T) {
 }
 
 func TestUnknownSubcommandGetsUsageHint(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	got := ackText(t, w.slash(alice, w.announce, "frobnicate <!channel>"))
 	if !strings.Contains(got, "frobnicate") || !strings.Contains(got, "/incident help") {
@@ -45,6 +47,7 @@ func TestUnknownSubcommandGetsUsageHint(t *testing.T) {
 }
 
 func TestReconnectsOnRefreshRequested(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Disconnect("refresh_requested")
 	if _, err := w.emu.WaitCall(w.ctx(), "apps.connections.open", func(c slackemu.Call) bool {
@@ -61,6 +64,7 @@ func TestReconnectsOnRefreshRequested(t *testing.T) {
 }
 
 func TestDeafSocketIsReplaced(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, func(c *config.Config) {
 		c.Slack.SilenceTimeout = 300 * time.Millisecond
 	})
@@ -85,6 +89,7 @@ func TestDeafSocketIsReplaced(t *testing.T) {
 }
 
 func TestUndecodableEnvelopesAreStillAcked(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	tests := []slackemu.Envelope{
 		{Type: "interactive", Payload: json.RawMessage(`{"type": 42, "view": "nope"}`)},
@@ -104,6 +109,7 @@ func TestUndecodableEnvelopesAreStillAcked(t *testing.T) {
 }
 
 func TestOpsEndpoints(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
 	base := "http://" + w.app.OpsAddr()
 	get := func(path string) (int, string) {

@@ -55,6 +55,7 @@ func eventID(t *testing.T, env slackemu.Envelope) string {
 // 📌 is an everyday reaction: outside incident channels it is none of the
 // bot's business, and the store must not grow with it.
 func TestReactionsOutsideIncidentChannelsWriteNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.lcIncident(1, "SEV2", "queue backlog")
 	w.idle()
@@ -106,6 +107,7 @@ const raceReactions = 10_000
 // each an events_api envelope as Slack sends it, handed to the bot as its
 // socket does (the socket's framing aside, the real code path).
 func TestStoreSizeAfter100kReactions(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	if testing.Short() {
 		t.Skip("sends 100,000 envelopes")
 	}
@@ -150,6 +152,7 @@ func TestStoreSizeAfter100kReactions(t *testing.T) {
 
 // The running bot prunes delivery keys a day old and keeps recent ones.
 func TestRunningBotPrunesOldDeliveryKeys(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	now := w.clock.Now()
 	err := w.app.Store().Update(w.ctx(), func(tx store.Tx) error {

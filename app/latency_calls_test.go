@@ -72,6 +72,7 @@ func countMethods(lines []string) map[string]int {
 // auth.test who the bot is (then cached), so the first declaration makes
 // one call more than the next.
 func TestCallsOfADeclarationAndAStatusUpdate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	declareCalls := map[string]int{
 		"conversations.create": 1, "conversations.setTopic": 1, "conversations.setPurpose": 1,

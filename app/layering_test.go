@@ -10,6 +10,7 @@ import (
 // knows no Slack, bbolt or viper, the use-cases know no Slack and no
 // storage backend, and the storage contract (store) knows no bbolt.
 func TestLayering(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	tests := []struct {
 		pkg       string
 		forbidden []string

@@ -164,6 +164,7 @@ func (w *world) checkUpdateLanded(n uint64, summary, status, severity string) {
 }
 
 func TestUpdateFromTheSlashCommand(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "checkout returns 500s")
 	w.skipCalls()
@@ -241,6 +242,7 @@ func TestUpdateFromTheSlashCommand(t *testing.T) {
 }
 
 func TestUpdateFromTheCardButton(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	inc, ch := w.lcIncident(1, "SEV3", "search is slow")
 	if _, err := w.emu.ClickButton(w.ctx(), carol, ch.ID, inc.CardTS, "update", "INC-1"); err != nil {
@@ -255,6 +257,7 @@ func TestUpdateFromTheCardButton(t *testing.T) {
 // message here is posted as the reminder would be, so the test does not
 // depend on the reminder's schedule.
 func TestUpdateFromAReminderButton(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV1", "login fails")
 	api := slack.New(w.emu.BotToken(), slack.OptionAPIURL(w.emu.APIURL()))
@@ -277,6 +280,7 @@ func TestUpdateFromAReminderButton(t *testing.T) {
 }
 
 func TestSeverityChangeIsSaidEverywhere(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	inc, ch := w.lcIncident(1, "SEV3", "checkout slow")
 	got := ackText(t, w.slash(bob, ch.ID, "severity sev1"))
@@ -310,6 +314,7 @@ func TestSeverityChangeIsSaidEverywhere(t *testing.T) {
 }
 
 func TestResolveEndsTheIncidentEverywhere(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	inc, ch := w.lcIncident(1, "SEV1", "payments down")
 	w.skipCalls()
@@ -359,6 +364,7 @@ func TestResolveEndsTheIncidentEverywhere(t *testing.T) {
 }
 
 func TestResolveThroughTheUpdateForm(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "api errors")
 	w.slash(bob, ch.ID, "update")
@@ -377,6 +383,7 @@ func TestResolveThroughTheUpdateForm(t *testing.T) {
 }
 
 func TestNoteGoesOnTheTimeline(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "db slow")
 	got := ackText(t, w.slash(bob, ch.ID, "note restarted db-1, <!channel> no change"))
@@ -391,6 +398,7 @@ func TestNoteGoesOnTheTimeline(t *testing.T) {
 }
 
 func TestPushpinPutsAMessageOnTheTimelineOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "queue backlog")
 	ts, err := w.emu.PostUserMessage(ch.ID, carol, "consumer lag is 2h on partition 7")
@@ -473,6 +481,7 @@ func TestPushpinPutsAMessageOnTheTimelineOnce(t *testing.T) {
 }
 
 func TestAddToTimelineShortcut(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "cdn errors")
 	ts, err := w.emu.PostUserMessage(ch.ID, carol, "purged the edge cache at 10:02")
@@ -526,6 +535,7 @@ func TestAddToTimelineShortcut(t *testing.T) {
 }
 
 func TestListShowsOpenIncidentsMostSevereFirst(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	if got := ackText(t, w.slash(bob, "", "list")); !strings.Contains(got, "No open incidents") {
 		t.Fatalf("empty list %q", got)
@@ -548,6 +558,7 @@ func TestListShowsOpenIncidentsMostSevereFirst(t *testing.T) {
 }
 
 func TestAppHomeShowsOpenIncidentsAndMyRoles(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.lcIncident(1, "SEV2", "cache stampede")
 	home := func(user string) string {
@@ -580,6 +591,7 @@ func TestAppHomeShowsOpenIncidentsAndMyRoles(t *testing.T) {
 
 // Every bad input is answered only to its author and changes nothing.
 func TestBadLifecycleInputIsAnsweredAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "disk full")
 	before := len(w.events(1))
@@ -700,6 +712,7 @@ func TestBadLifecycleInputIsAnsweredAndChangesNothing(t *testing.T) {
 // in timeline order, and the card, topic and announcement end in the state
 // of the later one.
 func TestConcurrentUpdatesLandInOrderAndEndInTheLatestState(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	inc, ch := w.lcIncident(1, "SEV3", "flaky builds")
 	w.slash(alice, ch.ID, "update")
@@ -764,6 +777,7 @@ func TestConcurrentUpdatesLandInOrderAndEndInTheLatestState(t *testing.T) {
 }
 
 func TestHostileUpdateTextNeverNotifiesOrLinks(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "db down")
 	w.slash(bob, ch.ID, "update")

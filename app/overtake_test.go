@@ -21,6 +21,7 @@ import (
 // within seconds, ahead of the reminder, and the reminder, asking for an
 // update that has been posted, is never posted at all.
 func TestAnUpdateOvertakesItsPacedReminder(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	const n = 500
 	var user, announce string
 	r := startReminderBurst(t, n, "SEV3", true, func(r *burst, cfg *config.Config) {

@@ -36,6 +36,7 @@ func pdActions(pd *pagerdutyemu.Server) []string {
 // (here by a raise from SEV3, riding out a 429 and a 500), not again on
 // further changes, and told when it is resolved.
 func TestPagerDutyPagesFromTheConfiguredSeverity(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	pd := pagerdutyemu.Start(t)
 	w := newWorldOnClock(t, clk, nil, pdWith(pd, pdRoutingKey))
@@ -78,6 +79,7 @@ func TestPagerDutyPagesFromTheConfiguredSeverity(t *testing.T) {
 // timeline with PagerDuty's reason, as a refused Slack call is; the
 // incident's Slack work goes on.
 func TestPagerDutyRefusalIsOnTheTimeline(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	pd := pagerdutyemu.Start(t)
 	pd.Known(pdRoutingKey)

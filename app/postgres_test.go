@@ -20,6 +20,7 @@ import (
 // once the database is back, so is the bot, and /metrics shows the pool
 // and the outbox claims. The DSN's password shows nowhere.
 func TestPostgresStoreRunsTheBot(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	const password = "pg-Sekr3t-pass"
 	db := pgtest.Private(t)
 	dsn := fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", password, db.Port())

@@ -90,6 +90,7 @@ func pmTimeline(t *testing.T, draft string) string {
 }
 
 func TestPostmortemUploadsTheDraftToTheChannel(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	ch := w.pmStory()
 
@@ -181,6 +182,7 @@ func TestPostmortemUploadsTheDraftToTheChannel(t *testing.T) {
 }
 
 func TestPostmortemAndActionNeedAnIncidentChannel(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	for _, text := range []string{"postmortem", "action add an alert"} {
 		got := ackText(t, w.slash(alice, w.announce, text))
@@ -209,6 +211,7 @@ func TestPostmortemAndActionNeedAnIncidentChannel(t *testing.T) {
 // A redelivered slash command records one action item and uploads one
 // draft.
 func TestPostmortemAndActionRedeliveredActOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.slash(alice, w.announce, "declare SEV3 db down")
 	ch := w.declared(1, "", alice)
@@ -234,6 +237,7 @@ func TestPostmortemAndActionRedeliveredActOnce(t *testing.T) {
 // was lost, the retry finds the shared file and does not share it again;
 // when the upload itself failed, the retry starts over and shares once.
 func TestPostmortemUploadRetriesShareOnce(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		method    string
@@ -281,6 +285,7 @@ var pmContentType = regexp.MustCompile(`^text/markdown; charset=utf-8$`)
 
 // The ops listener serves the same draft as export prints: people by ID.
 func TestOpsListenerServesThePostmortemDraft(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken })
 	w.pmStory()
 	w.idle()
@@ -336,6 +341,7 @@ func TestOpsListenerServesThePostmortemDraft(t *testing.T) {
 
 // A custom postmortem template in templates.dir shapes the uploaded draft.
 func TestPostmortemUsesTheConfiguredTemplate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	custom := "# {{.ID}} retro\n{{range .Actions}}* {{.Text}} ({{.Owner}})\n{{end}}"
 	if err := os.WriteFile(filepath.Join(dir, postmortem.TemplateName), []byte(custom), 0o600); err != nil {

@@ -87,6 +87,7 @@ func pvShows(t *testing.T, who, text string, want, hidden []string) {
 // leaves the channel stops seeing it at once: Slack's member_left_channel
 // drops the bot's cached member list.
 func TestPrivateIncidentShownOnlyToChannelMembers(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	priv := w.pvDeclarePrivate(1, alice, "Secret acquisition leaked")
 	w.slash(bob, w.announce, "declare SEV3 disk filling on db-7")
@@ -115,6 +116,7 @@ func TestPrivateIncidentShownOnlyToChannelMembers(t *testing.T) {
 // incident stays hidden, even from its members, and the reply says that
 // something was left out; the log says why.
 func TestPrivateIncidentHiddenWhenMembershipCannotBeChecked(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	priv := w.pvDeclarePrivate(1, alice, "Secret acquisition leaked")
 	w.emu.Fail("conversations.members", slackemu.Fault{Error: "internal_error"})
@@ -159,6 +161,7 @@ func (w *world) opsGet(path, auth string) (*http.Response, string) {
 // gets the draft, a private incident's too (a token is an operator, who sees
 // every incident). The probes stay open and carry no incident data.
 func TestOpsListenerPostmortemNeedsTheToken(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen, c.HTTP.Token = "127.0.0.1:0", opsToken })
 	pub := w.pmStory()
 	priv := w.pvDeclarePrivate(2, bob, "Secret acquisition leaked")
@@ -215,6 +218,7 @@ func TestOpsListenerPostmortemNeedsTheToken(t *testing.T) {
 // Without http.token the postmortem route does not exist: 404 as for any
 // unknown path, whatever the caller sends.
 func TestOpsListenerWithoutTokenServesNoIncident(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, func(c *config.Config) { c.HTTP.Listen = "127.0.0.1:0" })
 	w.pmStory()
 	w.idle()
@@ -234,6 +238,7 @@ func TestOpsListenerWithoutTokenServesNoIncident(t *testing.T) {
 // declarer and its role holders (the people the bot would have invited),
 // and to nobody else.
 func TestPrivateIncidentWithoutChannelShownToDeclarerAndRoles(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("conversations.create", slackemu.Fault{Error: "restricted_action"})
 	v := w.openDeclareModal(alice)

@@ -65,6 +65,7 @@ func (w *world) pvSeenBy(user string) string {
 // only its members may read: its title, summary, updates, notes, channel.
 // The announcement says it exists and who commands it; nothing more.
 func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(worldStart)
 	pd := pagerdutyemu.Start(t)
 	hook := hookemu.Start(t, hookSecret, clk.Now) // every event, public incidents only
@@ -209,6 +210,7 @@ func TestPrivateIncidentLifeShowsOutsidersNothing(t *testing.T) {
 // theirs published again at once, without the incident, rather than
 // keeping it on screen until they next open the tab.
 func TestLeavingAPrivateChannelRepublishesTheHomeTab(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	priv := w.pvDeclarePrivate(1, alice, "Secret acquisition leaked")
 	pvShows(t, "alice's home", w.pvHome(alice), []string{"Secret acquisition leaked"}, nil)
@@ -249,6 +251,7 @@ func TestLeavingAPrivateChannelRepublishesTheHomeTab(t *testing.T) {
 // is logged and recorded by its ID, not by the channel name its title
 // makes.
 func TestPrivateChannelFailureIsLoggedWithoutTheTitle(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.emu.Fail("conversations.create", slackemu.Fault{Error: "name_taken"})
 	v := w.openDeclareModal(alice)

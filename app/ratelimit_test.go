@@ -20,6 +20,7 @@ import (
 // extra calls: a 429 means Slack did nothing, so a retry neither counts as
 // a failed attempt nor looks for a message it might have posted.
 func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	const n = 80
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	w := newWorldOnClock(t, clk, func(o *slackemu.Options) { o.RateLimits = true }, nil)
@@ -105,6 +106,7 @@ func TestBurstOfDeclarationsUnderSlackRateLimits(t *testing.T) {
 // must only pin: the card's ts is kept with the retry, and a refused call
 // is no reason to search the channel.
 func TestRateLimitedPinDoesNotPostASecondCard(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	w := newWorldOnClock(t, clk, nil, nil)
 	w.emu.Fail("pins.add", slackemu.Fault{Status: 429, RetryAfter: 2 * time.Second, Times: 3})

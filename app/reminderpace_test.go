@@ -13,6 +13,7 @@ import (
 // and the burst takes the time the limit allows (the clock is fake: it
 // jumps to each time the bot waits for).
 func TestReminderBurstIsPacedUnderSlackLimits(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	const n = 300
 	r := startReminderBurst(t, n, "SEV3", true)
 	defer r.stop()

@@ -157,6 +157,7 @@ func remButtons(t *testing.T, c slackemu.Call) []string {
 // buttons; the second also names the commander; the third also tells the
 // announcement's thread; resolving stops them.
 func TestRemindersNameTheCommsLeadEscalateAndStopOnResolve(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV4", "checkout <!channel> down @here") // SEV4: no reminders yet
 	ch := inc.ChannelID
@@ -248,6 +249,7 @@ func (w *world) remSubmitUpdate(k int, values map[string]any) {
 // the update's "next update by", and the count of ignored reminders starts
 // over.
 func TestUpdateRestartsTheReminderClock(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV1", "login fails")
 	ch := inc.ChannelID
@@ -283,6 +285,7 @@ func TestUpdateRestartsTheReminderClock(t *testing.T) {
 // Snooze pushes the next reminder back by the chosen duration, says so in
 // the channel and on the timeline, and answers only the clicker.
 func TestSnoozeDelaysTheReminder(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV1", "search is slow")
 	ch := inc.ChannelID
@@ -335,6 +338,7 @@ func TestSnoozeDelaysTheReminder(t *testing.T) {
 // A reminder that fell due while the bot was down fires once, promptly,
 // after the restart, however many intervals were missed.
 func TestReminderMissedDuringDowntimeFiresOnceAfterRestart(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV2", "queue backlog") // reminds every minute
 	w.idle()
@@ -371,6 +375,7 @@ func TestReminderMissedDuringDowntimeFiresOnceAfterRestart(t *testing.T) {
 // A reminder scheduled before a restart fires after it, from the schedule
 // in the store.
 func TestReminderScheduledBeforeRestartFiresAfterIt(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV3", "slow reports") // hourly: will not fire on its own here
 	w.stop()
@@ -395,6 +400,7 @@ func TestReminderScheduledBeforeRestartFiresAfterIt(t *testing.T) {
 // incident without a postmortem draft is reminded to write one; an incident
 // that has one is left alone.
 func TestPostmortemNudge(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, time.Second)
 	drafted := w.remDeclare(1, "SEV4", "cache stampede")
 	forgotten := w.remDeclare(2, "SEV4", "dns flap")
@@ -424,6 +430,7 @@ func TestPostmortemNudge(t *testing.T) {
 // through the store's schedule signal, it sets its timer for the new
 // reminder, and the reminder comes when the clock gets there.
 func TestAnEscalationWakesTheScheduler(t *testing.T) {
+	t.Parallel()
 	w := remWorld(t, 0)
 	inc := w.remDeclare(1, "SEV4", "disk filling") // SEV4: no reminder, no timer
 	ackText(t, w.slash(alice, inc.ChannelID, "severity SEV1"))

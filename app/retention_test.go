@@ -9,6 +9,7 @@ import (
 // then a retry returns the incident it declared; after, the key declares
 // anew.
 func TestIdempotencyKeysAreForgottenAfterADay(t *testing.T) {
+	t.Parallel()
 	w, _ := alertWorld(t, nil)
 	body := `{"title":"Nightly deploy failed","severity":"SEV3"}`
 	declare := func(want int, id string) {

@@ -183,6 +183,7 @@ func (w *world) assertAssigned(m roleMark, role, holder, by, prev string, wantIn
 }
 
 func TestPickingARoleOnTheCardAssignsIt(t *testing.T) {
+	t.Parallel()
 	w, _ := roleWorld(t)
 	if sec := w.roleSectionText("comms"); !strings.Contains(sec, "IC covers Communications Lead") || !strings.Contains(sec, "<@"+alice+">") {
 		t.Fatalf("an empty role does not say the commander covers it: %s", sec)
@@ -197,6 +198,7 @@ func TestPickingARoleOnTheCardAssignsIt(t *testing.T) {
 }
 
 func TestRoleSlashCommandAssignsIt(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
 	w.skipCalls()
@@ -225,6 +227,7 @@ func TestRoleSlashCommandAssignsIt(t *testing.T) {
 }
 
 func TestRoleSlashCommandTakesANamePrefix(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
 	ackText(t, w.slash(bob, ch.ID, "role Communications <@"+bob+">"))
@@ -235,6 +238,7 @@ func TestRoleSlashCommandTakesANamePrefix(t *testing.T) {
 }
 
 func TestCommanderHandoffReachesTimelineChannelAndAnnouncement(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
 	w.skipCalls()
@@ -294,6 +298,7 @@ func TestCommanderHandoffReachesTimelineChannelAndAnnouncement(t *testing.T) {
 }
 
 func TestHandoffOfAnotherRoleTellsBothPeopleButNotTheAnnouncementThread(t *testing.T) {
+	t.Parallel()
 	w, _ := roleWorld(t)
 	w.rolePick(alice, "comms", bob)
 	w.idle()
@@ -309,6 +314,7 @@ func TestHandoffOfAnotherRoleTellsBothPeopleButNotTheAnnouncementThread(t *testi
 }
 
 func TestExtraConfiguredRolesWorkLikeTheBuiltInOnes(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	for _, role := range []string{"scribe", "liaison"} {
 		if sec := w.roleSectionText(role); !strings.Contains(sec, `"action_id":"role:`+role+`"`) {
@@ -357,6 +363,7 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 func TestBadRoleCommandsAreAnsweredAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	tests := []struct {
 		name, channel, text string
@@ -396,6 +403,7 @@ func TestBadRoleCommandsAreAnsweredAndChangeNothing(t *testing.T) {
 }
 
 func TestRefusedPickIsExplainedToThePickerAndRedrawsTheCard(t *testing.T) {
+	t.Parallel()
 	w, _ := roleWorld(t)
 	for _, tt := range []struct{ user, want string }{
 		{robot, "@deploybot is a bot"},
@@ -422,6 +430,7 @@ func TestRefusedPickIsExplainedToThePickerAndRedrawsTheCard(t *testing.T) {
 }
 
 func TestPickingTheHolderAgainChangesNothing(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	m := w.roleMark(1)
 	w.rolePick(bob, "commander", alice)
@@ -435,6 +444,7 @@ func TestPickingTheHolderAgainChangesNothing(t *testing.T) {
 }
 
 func TestARedeliveredPickAssignsOnce(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	inc := w.incident(1)
 	payload := map[string]any{
@@ -459,6 +469,7 @@ func TestARedeliveredPickAssignsOnce(t *testing.T) {
 }
 
 func TestRolesOfAResolvedIncidentCanChangeWithAWord(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	err := w.app.Store().Update(context.Background(), func(tx store.Tx) error {
 		inc, err := tx.Incident(1)
@@ -488,6 +499,7 @@ func TestRolesOfAResolvedIncidentCanChangeWithAWord(t *testing.T) {
 }
 
 func TestRoleChangesSurviveARestartWithoutDoubles(t *testing.T) {
+	t.Parallel()
 	w, ch := roleWorld(t)
 	w.emu.Fail("chat.postMessage", slackemu.Fault{Status: 502, AfterEffect: true, Times: 1})
 	m := w.roleMark(1)
@@ -509,6 +521,7 @@ func TestRoleChangesSurviveARestartWithoutDoubles(t *testing.T) {
 // offers it until redrawn: picking it is refused, not taken for a prefix of
 // another role, and the card loses the stale picker.
 func TestPickingARoleNoLongerConfigured(t *testing.T) {
+	t.Parallel()
 	w, _ := roleWorld(t)
 	w.cfg.Incidents.Roles = w.cfg.Incidents.Roles[:4] // commander, comms, ops, scribe
 	w.restart()

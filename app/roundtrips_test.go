@@ -83,6 +83,7 @@ func (w *world) expectRounds(t *testing.T, h *heldSlack, do func(), rounds ...ca
 // follow another: the next step below the final update, the handoff's
 // message once the new commander is in the channel and on the card.
 func TestLifecycleChangesTakeTwoRoundTripsAtMost(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		text   string

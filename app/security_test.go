@@ -125,6 +125,7 @@ func (w *world) hostileLife() []slackemu.Ack {
 // (messages, edits, topics, forms, the Home tab, file comments, answers
 // through response_urls), every ephemeral answer and every ack.
 func TestUserTextNeverPingsOrDisguisesALink(t *testing.T) {
+	t.Parallel()
 	w := secWorld(t)
 	acks := w.hostileLife()
 	calls := w.emu.Calls("")
@@ -199,6 +200,7 @@ func httpGet(t *testing.T, url string) string {
 // scope (with Slack's needed/provided), permanent errors that go on the
 // timeline, and the socket's token refused so the bot stops.
 func TestTokensNeverLeak(t *testing.T) {
+	t.Parallel()
 	w := secWorld(t)
 	// Failures on the way: a refused token and a missing scope on posts
 	// (permanent: recorded on the timeline, shown in the postmortem), a
@@ -288,6 +290,7 @@ func TestTokensNeverLeak(t *testing.T) {
 // Configuration mistakes about the tokens name the key and the fix, never
 // the token's value.
 func TestTokenErrorsNeverQuoteTheToken(t *testing.T) {
+	t.Parallel()
 	const bot, app, user = "xoxb-1111-2222-secretbot", "xapp-1-A1-3333-secretapp", "xoxp-4444-secretuser"
 	tests := []struct{ name, bot, app string }{
 		{"swapped", app, bot},
@@ -320,6 +323,7 @@ func TestTokenErrorsNeverQuoteTheToken(t *testing.T) {
 // The store holds every incident, private ones included: only its owner
 // may read it.
 func TestStoreFileIsOwnerOnly(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil, nil)
 	w.slash(alice, w.announce, "declare SEV2 db down")
 	w.idle()
@@ -339,6 +343,7 @@ func TestStoreFileIsOwnerOnly(t *testing.T) {
 // machine's other addresses. Only the port is changed, to a free one: the
 // default port may be taken on a shared machine.
 func TestOpsListenerBindsLoopbackByDefault(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte("log:\n  level: info\n"), 0o600); err != nil {
 		t.Fatal(err)

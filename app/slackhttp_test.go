@@ -17,6 +17,7 @@ import (
 // A burst of posts must reuse its connections: the transport keeps as many
 // idle connections to Slack as the outbox runs calls at once.
 func TestSlackTransportKeepsAConnectionPerCallInFlight(t *testing.T) {
+	t.Parallel()
 	tr, ok := slackHTTPTransport().(*http.Transport)
 	if !ok {
 		t.Fatalf("slackHTTPTransport is %T, want *http.Transport", slackHTTPTransport())
@@ -33,6 +34,7 @@ func TestSlackTransportKeepsAConnectionPerCallInFlight(t *testing.T) {
 // the first round's connections waiting, instead of dialing anew the ones
 // a cap across hosts had closed.
 func TestSlackTransportReusesEveryConnectionOfABurst(t *testing.T) {
+	t.Parallel()
 	emu := slackemu.Start(t, func(o *slackemu.Options) { o.Logf = func(string, ...any) {} })
 	client := &http.Client{Transport: slackHTTPTransport()}
 	const n = outbox.DefaultSlackConcurrency

@@ -135,6 +135,7 @@ func (w *statsWorld) drill(n uint64, title string) {
 // message, the chart and /metrics agree with the numbers worked out by
 // hand below.
 func TestStatsEndToEnd(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	w := newStatsWorld(t)
 	const day = 24 * time.Hour
 	m := time.Minute
@@ -338,6 +339,7 @@ func TestStatsEndToEnd(t *testing.T) {
 // Slack shares the chart but its answer is lost: the retry finds the file
 // in the channel and shares nothing twice.
 func TestStatsChartSharedOnceWhenTheAnswerIsLost(t *testing.T) {
+	t.Parallel()
 	w := newStatsWorld(t)
 	_, ch := w.lcIncident(1, "SEV2", "db slow")
 	w.at(time.Hour)

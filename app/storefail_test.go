@@ -29,6 +29,7 @@ import (
 // logged, and the bot stops with the store's error (so `run` exits non-zero
 // and the supervisor restarts it) instead of retrying the commit.
 func TestDiskFullStopsTheBotTruthfully(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(worldStart)
 	emu := slackemu.Start(t, func(o *slackemu.Options) { o.Now = clk.Now })
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", RealName: "Alice Aalto"})

@@ -142,6 +142,7 @@ func describeCalls(calls []slackemu.Call) string {
 }
 
 func TestTranscriptMatching(t *testing.T) {
+	t.Parallel()
 	calls := func(methods ...string) []slackemu.Call {
 		var out []slackemu.Call
 		for _, m := range methods {

@@ -21,6 +21,7 @@ var declarationPosts = []string{"chat.postMessage facts", "chat.postMessage welc
 // waiting for: Slack takes them within seconds, ahead of the reminders,
 // which still go out at the rate the limit allows.
 func TestDeclarationOvertakesAPacedReminderBurst(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
 	const n = 500
 	d := declareDuringBurst(t, n)
 	for _, k := range declarationPosts {

@@ -41,6 +41,7 @@ func whDecode(t *testing.T, a hookemu.Attempt) whData {
 // action_item.created with its text and owner, and asking for the
 // postmortem is incident.postmortem_drafted, each with who did it.
 func TestWebhooksTellActionItemsAndPostmortems(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rc := hookemu.Start(t, hookSecret, clk.Now)
 	w := newWorldOnClock(t, clk, nil, whWithHooks(config.Webhook{
@@ -78,6 +79,7 @@ func TestWebhooksTellActionItemsAndPostmortems(t *testing.T) {
 // Webhooks): the bot records that once on the timeline and sends it
 // nothing more, while the other endpoints hear everything.
 func TestGoneWebhookIsSentNothingMore(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	gone := hookemu.Start(t, hookSecret, clk.Now)
 	gone.Script(hookemu.Reply{Status: http.StatusGone})

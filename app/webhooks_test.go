@@ -63,6 +63,7 @@ func (w *world) whDeclarePrivate(user, title string) {
 // private ones; the first delivery rides out a 500 and a 429 (waiting as
 // long as asked) on the fake clock.
 func TestWebhooksTellOtherToolsInOrder(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	public := hookemu.Start(t, hookSecret, clk.Now)
 	private := hookemu.Start(t, privateHookSecret, clk.Now)
@@ -147,6 +148,7 @@ func TestWebhooksTellOtherToolsInOrder(t *testing.T) {
 // the declaration's delivery hangs, a severity change refreshes the card
 // and the announcement and posts in the channel.
 func TestHangingWebhookDoesNotHoldUpSlack(t *testing.T) {
+	t.Parallel()
 	hang := make(chan struct{})
 	clk := clock.NewFake(worldStart)
 	dead := hookemu.Start(t, hookSecret, clk.Now)
@@ -192,6 +194,7 @@ func TestHangingWebhookDoesNotHoldUpSlack(t *testing.T) {
 // Deliveries pending when the bot stops go out after it starts again,
 // under the webhook-ids they had, each accepted once.
 func TestWebhookDeliveriesSurviveARestart(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rc := hookemu.Start(t, hookSecret, clk.Now)
 	rc.Default(http.StatusServiceUnavailable)
@@ -242,6 +245,7 @@ func (w *world) whUntilAttempted(clk *clock.Fake, rc *hookemu.Receiver, n int) {
 // retried: the failure is recorded on the incident's timeline, naming the
 // endpoint by host only, and the endpoint's next delivery goes out.
 func TestRefusedWebhookIsOnTheTimeline(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	rc := hookemu.Start(t, hookSecret, clk.Now)
 	rc.Script(hookemu.Reply{Status: http.StatusNotFound})
