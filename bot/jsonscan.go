@@ -107,13 +107,9 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// validValueEnd returns the index after the JSON value starting at data[i],
-// or -1 if there is no valid value there or it nests deeper than
-// maxJSONDepth (unlike skipValue, which only finds the end).
-func validValueEnd(data []byte, i int) int {
-	return validValueAt(data, i, 1)
-}
-
+// validValueAt returns the index after the JSON value starting at data[i],
+// at nesting depth depth, or -1 if there is no valid value there or it
+// nests deeper than maxJSONDepth.
 func validValueAt(data []byte, i, depth int) int {
 	if i >= len(data) {
 		return -1
