@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,33 +126,13 @@ func BenchmarkSlashCommandRoundTrip(b *testing.B) {
 	}
 }
 
-// runBench is runBot for a benchmark: slack-go's Socket Mode client acks
-// every envelope with payload.
+// runBench runs slack-go's Socket Mode client, acking every envelope with
+// payload.
 func runBench(b *testing.B, emu *Server, payload any) {
-	client := socketmode.New(apiClient(emu))
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		_ = client.RunContext(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case evt := <-client.Events:
-				if evt.Request != nil && evt.Request.EnvelopeID != "" {
-					_ = client.Ack(*evt.Request, payload)
-				}
-			}
+	runBot(b, emu, func(client *socketmode.Client, evt socketmode.Event) {
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			_ = client.Ack(*evt.Request, payload)
 		}
-	}()
-	b.Cleanup(func() {
-		cancel()
-		wg.Wait()
 	})
 }
 

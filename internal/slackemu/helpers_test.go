@@ -26,7 +26,7 @@ func apiClient(emu *Server) *slack.Client {
 
 // runBot runs slack-go's Socket Mode client against emu and hands every event to
 // handle, on one goroutine, until the test ends.
-func runBot(t *testing.T, emu *Server, handle func(*socketmode.Client, socketmode.Event)) *socketmode.Client {
+func runBot(t testing.TB, emu *Server, handle func(*socketmode.Client, socketmode.Event)) *socketmode.Client {
 	t.Helper()
 	client := socketmode.New(apiClient(emu))
 	ctx, cancel := context.WithCancel(context.Background())
