@@ -65,9 +65,7 @@ func (s *Service) RequestCapture(ctx context.Context, in CaptureRequest) (Captur
 	}); err != nil {
 		return CaptureRequestResult{}, err
 	}
-	var res CaptureRequestResult
-	dup, err := s.run(ctx, "capture "+in.Channel+"/"+in.TS, in.DeliveryKey, func(tx store.Tx, _ time.Time) error {
-		res = CaptureRequestResult{}
+	return runFor(ctx, s, "capture "+in.Channel+"/"+in.TS, in.DeliveryKey, CaptureRequestResult{Redelivered: true}, func(tx store.Tx, _ time.Time, res *CaptureRequestResult) error {
 		inc, err := s.captureIncident(tx, in.Channel)
 		if err != nil {
 			return err
@@ -75,10 +73,6 @@ func (s *Service) RequestCapture(ctx context.Context, in CaptureRequest) (Captur
 		res.Incident = inc
 		return enqueue(tx, inc.Number, JobCapture, in.CapturePayload)
 	})
-	if err != nil || dup {
-		return CaptureRequestResult{Redelivered: dup}, err
-	}
-	return res, nil
 }
 
 // captureIncident is the incident of channel, or the EINVALID error that

@@ -89,9 +89,7 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 	if err != nil {
 		return DeclareResult{}, err
 	}
-	var res DeclareResult
-	dup, err := s.run(ctx, "declare", deliveryKey("declare", in.IdempotencyKey), func(tx store.Tx, now time.Time) error {
-		res = DeclareResult{}
+	return runFor(ctx, s, "declare", deliveryKey("declare", in.IdempotencyKey), DeclareResult{Duplicate: true}, func(tx store.Tx, now time.Time, res *DeclareResult) error {
 		inc, err := s.declareIn(tx, in, now)
 		if err != nil {
 			return err
@@ -99,10 +97,6 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (DeclareResult, 
 		res.Incident = inc
 		return nil
 	})
-	if err != nil || dup {
-		return DeclareResult{Duplicate: dup}, err
-	}
-	return res, nil
 }
 
 // declareIn records a validated declaration in tx: the incident, its first

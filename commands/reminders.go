@@ -379,9 +379,7 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 	if in.By == "" {
 		return SnoozeResult{}, incident.Errorf(incident.EINVALID, "a snooze needs the user who clicked it")
 	}
-	var res SnoozeResult
-	dup, err := s.runIn(ctx, "snooze in "+in.Channel, deliveryKey("snooze", in.IdempotencyKey), in.Channel, func(tx store.Tx, inc *incident.Incident, now time.Time) error {
-		res = SnoozeResult{}
+	return runInFor(ctx, s, "snooze in "+in.Channel, deliveryKey("snooze", in.IdempotencyKey), in.Channel, SnoozeResult{Duplicate: true}, func(tx store.Tx, inc *incident.Incident, now time.Time, res *SnoozeResult) error {
 		due, scheduled, err := tx.Reminder(inc.Number)
 		if err != nil {
 			return err
@@ -411,8 +409,4 @@ func (s *Service) Snooze(ctx context.Context, in SnoozeInput) (SnoozeResult, err
 		res.Incident, res.Due = inc, next
 		return nil
 	})
-	if err != nil || dup {
-		return SnoozeResult{Duplicate: dup}, err
-	}
-	return res, nil
 }
