@@ -144,9 +144,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 	if err := ValidateAlerts(n); err != nil {
 		return AlertOutcome{}, err
 	}
-	var out AlertOutcome
-	_, err := s.run(ctx, fmt.Sprintf("alert group %q", clipKey(n.GroupKey)), "", func(tx store.Tx, now time.Time) error {
-		out = AlertOutcome{}
+	return runFor(ctx, s, fmt.Sprintf("alert group %q", clipKey(n.GroupKey)), "", AlertOutcome{}, func(tx store.Tx, now time.Time, out *AlertOutcome) error {
 		g, known, err := tx.AlertGroup(n.GroupKey)
 		if err != nil {
 			return err
@@ -157,7 +155,7 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 				return err
 			}
 			if inc.Open() || len(newlyFiring(g, n)) == 0 {
-				return s.updateAlertIncident(tx, &g, inc, n, now, &out)
+				return s.updateAlertIncident(tx, &g, inc, n, now, out)
 			}
 			known = false // resolved, and firing again: a new incident
 		}
@@ -168,12 +166,8 @@ func (s *Service) ReceiveAlerts(ctx context.Context, n AlertNotification) (Alert
 			out.Action, out.Reason = AlertUnchanged, "the group was suggested already; its Declare button declares it"
 			return tx.PutAlertGroup(g)
 		}
-		return s.newAlertGroup(tx, n, now, &out)
+		return s.newAlertGroup(tx, n, now, out)
 	})
-	if err != nil {
-		return AlertOutcome{}, err
-	}
-	return out, nil
 }
 
 // newAlertGroup handles the first notification of a group.

@@ -44,9 +44,7 @@ func (s *Service) DeclareSuggestion(ctx context.Context, in DeclareSuggestionInp
 	if in.By == "" {
 		return DeclareSuggestionResult{}, incident.Errorf(incident.EINVALID, "declaring needs the user who clicked")
 	}
-	var res DeclareSuggestionResult
-	_, err := s.run(ctx, "declare suggested alert group", "", func(tx store.Tx, now time.Time) error {
-		res = DeclareSuggestionResult{}
+	return runFor(ctx, s, "declare suggested alert group", "", DeclareSuggestionResult{}, func(tx store.Tx, now time.Time, res *DeclareSuggestionResult) error {
 		g, ok, err := tx.AlertGroupByID(in.Group)
 		if err != nil {
 			return err
@@ -72,10 +70,6 @@ func (s *Service) DeclareSuggestion(ctx context.Context, in DeclareSuggestionInp
 		}
 		return nil
 	})
-	if err != nil {
-		return DeclareSuggestionResult{}, err
-	}
-	return res, nil
 }
 
 // AlertGroup returns the alert group stored under key, false when none.

@@ -35,9 +35,7 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 		// is nobody: without a commander the channel would hold the bot alone.
 		return APIDeclareResult{}, fieldErr("commander", "A private incident needs a commander: only the members of its channel see it, and the commander is the first one invited.")
 	}
-	var res APIDeclareResult
-	_, err = s.run(ctx, "declare over the API", "", func(tx store.Tx, now time.Time) error {
-		res = APIDeclareResult{}
+	return runFor(ctx, s, "declare over the API", "", APIDeclareResult{}, func(tx store.Tx, now time.Time, res *APIDeclareResult) error {
 		if key != "" {
 			prev, ok, err := tx.APIRequest(key)
 			if err != nil {
@@ -65,10 +63,6 @@ func (s *Service) DeclareOverAPI(ctx context.Context, in DeclareInput, key, dige
 		}
 		return nil
 	})
-	if err != nil {
-		return APIDeclareResult{}, err
-	}
-	return res, nil
 }
 
 // AllIncidents returns every incident (open only, when openOnly), newest

@@ -41,8 +41,9 @@ func (s *Service) run(ctx context.Context, op, key string, body func(tx store.Tx
 
 // runFor is run for a use-case that reports an R: body fills in res, which
 // starts from R's zero each time the store runs body, and a delivery
-// handled before reports dup (the result that says so) instead. On an
-// error the result is R's zero.
+// handled before reports dup (the result that says so) instead; with key
+// "" there is none, and dup is never reported. On an error the result is
+// R's zero.
 func runFor[R any](ctx context.Context, s *Service, op, key string, dup R, body func(tx store.Tx, now time.Time, res *R) error) (R, error) {
 	var res R
 	seen, err := s.run(ctx, op, key, func(tx store.Tx, now time.Time) error {
