@@ -117,22 +117,14 @@ func (f *Fake) Next() (time.Time, bool) {
 // t, or done is closed; tests use it to know a goroutine has gone to sleep
 // until t.
 func (f *Fake) WaitForTimerBy(t time.Time, done <-chan struct{}) bool {
-	for {
-		f.mu.Lock()
+	return f.waitTimers(done, func() bool {
 		for _, x := range f.timers {
 			if !x.at.After(t) {
-				f.mu.Unlock()
 				return true
 			}
 		}
-		ch := f.changed
-		f.mu.Unlock()
-		select {
-		case <-ch:
-		case <-done:
-			return false
-		}
-	}
+		return false
+	})
 }
 
 // Waiters returns how many timers are pending.
@@ -145,9 +137,15 @@ func (f *Fake) Waiters() int {
 // WaitForTimers blocks until at least n timers are pending or done is
 // closed; tests use it to know a goroutine has gone to sleep on the clock.
 func (f *Fake) WaitForTimers(n int, done <-chan struct{}) bool {
+	return f.waitTimers(done, func() bool { return len(f.timers) >= n })
+}
+
+// waitTimers blocks until ok, called with f.mu held, holds of the pending
+// timers, or done is closed; it looks again each time a timer is added.
+func (f *Fake) waitTimers(done <-chan struct{}, ok func() bool) bool {
 	for {
 		f.mu.Lock()
-		if len(f.timers) >= n {
+		if ok() {
 			f.mu.Unlock()
 			return true
 		}
