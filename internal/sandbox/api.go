@@ -287,6 +287,17 @@ func (h *handler) deliveryContext(r *http.Request) (context.Context, context.Can
 // Slack's client could not have sent.
 const notVisible = "That channel is private, and you are not in it."
 
+// actor is the user (resolved from id) an action in channel comes from;
+// false, answered, when they cannot see the channel.
+func (h *handler) actor(w http.ResponseWriter, id, channel string) (string, bool) {
+	user := h.resolveUser(id)
+	if !h.canSee(user, channel) {
+		fail(w, http.StatusForbidden, notVisible)
+		return "", false
+	}
+	return user, true
+}
+
 type slashRequest struct {
 	User    string `json:"user"`
 	Channel string `json:"channel"`
@@ -424,10 +435,9 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	user := h.resolveUser(req.User)
 	channel := req.Channel
-	if !h.canSee(user, channel) {
-		fail(w, http.StatusForbidden, notVisible)
+	user, ok := h.actor(w, req.User, channel)
+	if !ok {
 		return
 	}
 	ctx, cancel := h.deliveryContext(r)
@@ -463,9 +473,8 @@ func (h *handler) shortcut(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "the app declares no such shortcut")
 		return
 	}
-	user := h.resolveUser(req.User)
-	if !h.canSee(user, req.Channel) {
-		fail(w, http.StatusForbidden, notVisible)
+	user, ok := h.actor(w, req.User, req.Channel)
+	if !ok {
 		return
 	}
 	ctx, cancel := h.deliveryContext(r)
@@ -486,9 +495,8 @@ func (h *handler) react(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	user := h.resolveUser(req.User)
-	if !h.canSee(user, req.Channel) {
-		fail(w, http.StatusForbidden, notVisible)
+	user, ok := h.actor(w, req.User, req.Channel)
+	if !ok {
 		return
 	}
 	ctx, cancel := h.deliveryContext(r)
