@@ -64,7 +64,10 @@ func (ix *interactions) addToTimeline(ctx context.Context, cb slack.InteractionC
 	if cb.TriggerID != "" {
 		req.DeliveryKey = "capture-delivery:shortcut:" + cb.TriggerID
 	}
-	res, err := ix.cmds.RequestCapture(ctx, req)
+	res, err := commands.CaptureRequestResult{}, ix.stillMemberIn(ctx, req.Channel, req.By)
+	if err == nil {
+		res, err = ix.cmds.RequestCapture(ctx, req)
+	}
 	switch {
 	case err != nil:
 		if incident.ErrorCode(err) == incident.EINTERNAL {
