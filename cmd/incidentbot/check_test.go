@@ -161,4 +161,15 @@ func TestCheckReportsAnOpenIndexAtOddsWithTheRecords(t *testing.T) {
 		!strings.Contains(out, "The bot starts on it") || !strings.Contains(out, "incidentbot store copy") || strings.Contains(out, "will not start") {
 		t.Fatalf("check: exit %d, stdout:\n%s\nstderr:\n%s", code, out, stderr.String())
 	}
+
+	// A store that is not there cannot be checked (3), in one line.
+	if err := os.Remove(storePath); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = checkCmd([]string{"--config", cfg}, nil, &stdout, &stderr)
+	if line := strings.TrimSpace(stderr.String()); code != checkCannot || stdout.Len() != 0 || strings.Contains(line, "\n") || !strings.Contains(line, "does not exist") {
+		t.Fatalf("check of a missing store: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
 }

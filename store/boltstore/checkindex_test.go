@@ -2,7 +2,9 @@ package boltstore_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,9 +77,13 @@ func TestCheckComparesTheOpenIndexWithTheRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			before := fileSum(t, path)
 			rep, err := boltstore.Check(path, time.Second)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if fileSum(t, path) != before {
+				t.Fatal("Check changed the file")
 			}
 			if strings.Join(rep.Problems, "\n") != strings.Join(tt.want, "\n") || rep.Indexes != len(tt.want) {
 				t.Fatalf("Check found (%d about the index):\n%s\nwant:\n%s", rep.Indexes, rep, strings.Join(tt.want, "\n"))
@@ -130,6 +136,16 @@ func seedOpenIndex(t *testing.T, path string) {
 	if rep, err := boltstore.Check(path, time.Second); err != nil || len(rep.Problems) != 0 {
 		t.Fatalf("the store as written: %v\n%s", err, rep)
 	}
+}
+
+// fileSum is the SHA-256 of the file at path.
+func fileSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
 }
 
 func put(t *testing.T, b *bolt.Bucket, n uint64, v []byte) {
