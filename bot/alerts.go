@@ -140,6 +140,9 @@ func (ix *interactions) alertDeclareClicked(ctx context.Context, cb slack.Intera
 // resolve` typed there would.
 func (ix *interactions) alertResolveClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
+	if err := ix.stillMemberIn(ctx, channel, user); err != nil {
+		return nil, ix.clickFailed(cb, "resolve from an alert", err)
+	}
 	res, err := ix.cmds.Resolve(ctx, commands.ResolveInput{
 		Channel: channel, By: user, Summary: "Every alert of its Alertmanager group resolved.", IdempotencyKey: "alert-resolve:" + clickKey(cb, action),
 	})

@@ -49,6 +49,9 @@ func (p *Performer) archiveChannel(ctx context.Context, inc *incident.Incident) 
 // click archives; anyone else hears why not.
 func (ix *interactions) archiveNowClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
+	if err := ix.stillMemberIn(ctx, channel, user); err != nil {
+		return nil, ix.clickFailed(cb, "archive now", err)
+	}
 	res, err := ix.cmds.ArchiveNow(ctx, commands.ArchiveNowInput{
 		Channel: channel, By: user,
 		IdempotencyKey: clickKey(cb, action),

@@ -64,7 +64,10 @@ func (ix *interactions) addToTimeline(ctx context.Context, cb slack.InteractionC
 	if cb.TriggerID != "" {
 		req.DeliveryKey = "capture-delivery:shortcut:" + cb.TriggerID
 	}
-	res, err := ix.cmds.RequestCapture(ctx, req)
+	res, err := commands.CaptureRequestResult{}, ix.stillMemberIn(ctx, req.Channel, req.By)
+	if err == nil {
+		res, err = ix.cmds.RequestCapture(ctx, req)
+	}
 	switch {
 	case err != nil:
 		if incident.ErrorCode(err) == incident.EINTERNAL {
@@ -81,10 +84,12 @@ func (ix *interactions) addToTimeline(ctx context.Context, cb slack.InteractionC
 }
 
 // capture performs a capture job: it reads the message from Slack and puts
-// it on the timeline in the transaction that completes the job, then marks
-// it (a react job) and answers the shortcut's user. Jobs of one incident
-// run one at a time, so "already on the timeline" read here still holds
-// when the result is stored; ApplyCapture checks again regardless.
+// it on the timeline in the transaction that completes the job, with a job
+// to mark it (a react job) and one to answer the shortcut's user (an
+// answer job): answered here, before that commit, a user would be answered
+// again by each run of a job cut short between the two. Jobs of one
+// incident run one at a time, so "already on the timeline" read here still
+// holds when the result is stored; ApplyCapture checks again regardless.
 func (p *Performer) capture(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
 	var pl commands.CapturePayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
@@ -104,8 +109,9 @@ func (p *Performer) capture(ctx context.Context, job store.Job, inc *incident.In
 	}
 	if done {
 		log.Debug().Msg("message already on the timeline")
-		p.respond(ctx, pl.ResponseURL, fmt.Sprintf("That message is already on %s's timeline.", inc.ID()))
-		return nil, nil
+		return func(tx store.Tx) error {
+			return commands.EnqueueAnswer(tx, inc.Number, commands.AnswerPayload{ResponseURL: pl.ResponseURL, Text: alreadyCaptured(inc)})
+		}, nil
 	}
 	in := commands.CaptureInput{Channel: pl.Channel, TS: pl.TS, At: messageTime(pl.TS), Author: pl.Author, Text: pl.Text}
 	msg, err := p.fetchMessage(ctx, pl.Channel, pl.TS)
@@ -132,12 +138,44 @@ func (p *Performer) capture(ctx context.Context, job store.Job, inc *incident.In
 		log.Warn().Err(err).Msg("chat.getPermalink")
 	}
 	in.Link = link
-	p.respond(ctx, pl.ResponseURL, fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC())))
 	log.Info().Msg("adding the message to the timeline")
 	return func(tx store.Tx) error {
-		_, err := p.cmds.ApplyCapture(tx, in)
-		return err
+		res, err := p.cmds.ApplyCapture(tx, in)
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf(":memo: Added to %s's timeline, at the time it was posted (%s).", inc.ID(), slackDate(in.At.UTC()))
+		if res.Duplicate {
+			text = alreadyCaptured(inc)
+		}
+		return commands.EnqueueAnswer(tx, inc.Number, commands.AnswerPayload{ResponseURL: pl.ResponseURL, Text: text})
 	}, nil
+}
+
+func alreadyCaptured(inc *incident.Incident) string {
+	return fmt.Sprintf("That message is already on %s's timeline.", inc.ID())
+}
+
+// answer performs an answer job: it tells the user of a shortcut how it
+// went. The answer is sent at most once (commands.StartAnswer): a run
+// that follows one cut short after the post would otherwise say it twice.
+// Like every answer after an ack it is retried for a while, then given up
+// with a log line: the work it reports is recorded either way.
+func (p *Performer) answer(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {
+	var pl commands.AnswerPayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return nil, outbox.Permanent(fmt.Errorf("decode answer payload: %w", err))
+	}
+	first, err := p.cmds.StartAnswer(ctx, job.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !first {
+		p.log.Info().Str("incident", inc.ID()).Uint64("job", job.ID).Msg("an earlier run of this answer may have sent it before it was cut short; not sending it twice")
+		return nil, nil
+	}
+	p.respond(ctx, pl.ResponseURL, pl.Text)
+	return nil, nil
 }
 
 // fetchMessage reads one message of a channel by its ts: a top-level

@@ -106,6 +106,8 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 		return p.markCaptured(ctx, job, inc)
 	case commands.JobCapture:
 		return p.capture(ctx, job, inc)
+	case commands.JobAnswer:
+		return p.answer(ctx, job, inc)
 	case commands.JobArchiveWaiting:
 		return p.postArchiveWaiting(ctx, job, inc)
 	case commands.JobArchiveChannel:

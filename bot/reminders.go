@@ -142,6 +142,9 @@ func sectionOnly(blockID, text string) func([]byte) []byte {
 // action_ts and user, so a click delivered twice snoozes once.
 func (ix *interactions) snoozeClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	channel, user := clickOrigin(cb)
+	if err := ix.stillMemberIn(ctx, channel, user); err != nil {
+		return nil, ix.clickFailed(cb, "snooze", err)
+	}
 	res, err := ix.cmds.Snooze(ctx, commands.SnoozeInput{
 		Channel:        channel,
 		For:            action.Value,

@@ -41,6 +41,11 @@ func (ix *interactions) roleSelected(ctx context.Context, cb slack.InteractionCa
 	channel, user := clickOrigin(cb)
 	roleID := strings.TrimPrefix(action.ActionID, actionRolePrefix)
 	log := ix.log.With().Str("channel", channel).Str("user", user).Str("role", roleID).Logger()
+	if err := ix.stillMemberIn(ctx, channel, user); err != nil {
+		// Nothing to redraw: the picker can no longer read the channel.
+		log.Info().Err(err).Msg("role pick refused")
+		return nil, func(ctx context.Context) { ix.answerPick(ctx, cb, channel, refusal(err, ix.cfg.Command)) }
+	}
 	res, err := commands.AssignRoleResult{}, ix.cardRoleExists(roleID)
 	if err == nil {
 		res, err = ix.assignRole(ctx, commands.AssignRoleInput{

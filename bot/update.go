@@ -59,6 +59,9 @@ func (s *slashHandler) updateCommand(ctx context.Context, sc slack.SlashCommand,
 func (ix *interactions) updateClicked(ctx context.Context, cb slack.InteractionCallback, action *slack.BlockAction) (any, func(context.Context)) {
 	return nil, func(ctx context.Context) {
 		inc, err := ix.updatable("", action.Value)
+		if err == nil {
+			err = ix.stillMember(ctx, inc, cb.User.ID)
+		}
 		if err != nil {
 			ix.answerInteraction(ctx, cb, mrkdwn.Neutralize(incident.ErrorMessage(err)))
 			return
@@ -215,7 +218,10 @@ func (ix *interactions) submitUpdate(ctx context.Context, cb slack.InteractionCa
 		By:             cb.User.ID,
 		IdempotencyKey: "view:" + cb.View.ID,
 	}
-	res, err := ix.cmds.PostUpdate(ctx, in)
+	res, err := commands.UpdateResult{}, ix.stillMemberOf(ctx, in.Incident, cb.User.ID)
+	if err == nil {
+		res, err = ix.cmds.PostUpdate(ctx, in)
+	}
 	var fe *commands.FieldError
 	switch {
 	case errors.As(err, &fe):

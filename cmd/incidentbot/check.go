@@ -54,6 +54,12 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 		return checkCannot
 	}
 	fmt.Fprint(stdout, rep)
+	if len(rep.Problems) > 0 && rep.Indexes == len(rep.Problems) {
+		// The pages are sound, so the bot starts; but it would go on
+		// listing what the index says, not what the records hold.
+		fmt.Fprintln(stdout, "The bot starts on it, but /incident list, the Home tab and the duplicate check read the open index, not the records: restore the file from a backup while incidentbot is stopped, or copy it with `incidentbot store copy`, which rebuilds the indexes from the records.")
+		return checkDamaged
+	}
 	if len(rep.Problems) > 0 {
 		fmt.Fprintln(stdout, "Restore the file from a backup while incidentbot is stopped; the bot will not start on it as it is.")
 		return checkDamaged

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	binenc "encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/incidentbot/incidentbot/incident"
+	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/boltstore"
 	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
 )
@@ -111,5 +116,60 @@ func TestCheckCleanStore(t *testing.T) {
 	}
 	if _, stderr, code := runBinary(t, nil, "check", "--config", filepath.Join(dir, "missing.yaml")); code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Fatalf("check with a missing config: exit %d, %q", code, stderr)
+	}
+}
+
+// An open index at odds with the records is a store whose pages are
+// sound: check lists each incident concerned on a line of its own and
+// exits 1, and says that the bot starts on it but shows the index's
+// story, and how to mend it; not that the bot refuses it.
+func TestCheckReportsAnOpenIndexAtOddsWithTheRecords(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	storePath := filepath.Join(dir, "bot.db")
+	if err := os.WriteFile(cfg, []byte("store:\n  path: "+storePath+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := bolttest.OpenPath(t, storePath, boltstore.Options{})
+	for _, title := range []string{"checkout down", "search slow"} {
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			return tx.CreateIncident(&incident.Incident{Title: title, Severity: "SEV2", Status: incident.Investigating, DeclaredAt: time.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	db, err := bolt.Open(storePath, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("incidents_open")).Delete(binenc.BigEndian.AppendUint64(nil, 2))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := checkCmd([]string{"--config", cfg}, nil, &stdout, &stderr)
+	out := stdout.String()
+	if code != checkDamaged || stderr.Len() != 0 || !strings.Contains(out, "DAMAGED: 1 problem(s):\n  - open index: INC-2 is open but missing from the open index\n") ||
+		!strings.Contains(out, "The bot starts on it") || !strings.Contains(out, "incidentbot store copy") || strings.Contains(out, "will not start") {
+		t.Fatalf("check: exit %d, stdout:\n%s\nstderr:\n%s", code, out, stderr.String())
+	}
+
+	// A store that is not there cannot be checked (3), in one line.
+	if err := os.Remove(storePath); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = checkCmd([]string{"--config", cfg}, nil, &stdout, &stderr)
+	if line := strings.TrimSpace(stderr.String()); code != checkCannot || stdout.Len() != 0 || strings.Contains(line, "\n") || !strings.Contains(line, "does not exist") {
+		t.Fatalf("check of a missing store: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }

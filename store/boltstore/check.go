@@ -53,6 +53,10 @@ type Report struct {
 	// a commit into an outage of the incident bot, when it is needed most.
 	Warnings []string
 	NoMeta   bool // neither meta page is valid
+	// Indexes counts the Problems that are an index disagreeing with the
+	// records in a file whose pages are sound: the bot starts on it, and
+	// shows what the index says.
+	Indexes int
 }
 
 // Err is the report as an error: nil when no problem was found.
@@ -88,7 +92,8 @@ func (r *Report) String() string {
 // Check examines the store file at path without changing it: the checks
 // Open makes before mapping the file and, when those pass, bbolt's own
 // consistency check (every page reachable exactly once, keys in order, the
-// freelist sound). A damaged file is a Report with Problems, not an error;
+// freelist sound) and, when that passes, whether the open index agrees
+// with the incident records (checkOpenIndex). A damaged file is a Report with Problems, not an error;
 // the error is for a file that cannot be checked: missing, unreadable, or
 // open in a running incidentbot (ErrLocked) — waiting at most timeout.
 func Check(path string, timeout time.Duration) (*Report, error) {
@@ -128,6 +133,10 @@ func Check(path string, timeout time.Duration) (*Report, error) {
 				if len(rep.Problems) < 20 {
 					rep.Problems = append(rep.Problems, err.Error())
 				}
+			}
+			if len(rep.Problems) == 0 {
+				idx := checkOpenIndex(tx)
+				rep.Problems, rep.Indexes = append(rep.Problems, idx...), len(idx)
 			}
 			return nil
 		})
