@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/incidentbot/incidentbot/internal/slackemu"
@@ -213,4 +214,70 @@ func TestUpdateFormMatchesTheContract(t *testing.T) {
 	// Submitted with only what changed, the rest as shown.
 	w.lcSubmit(carol, fromCard, map[string]any{"summary": "index rebuilt"})
 	w.checkUpdateLanded(1, "index rebuilt", "Investigating", "SEV3")
+}
+
+// A declare form whose values Slack's client would never send (a forged
+// or stale submission) is refused next to the field at fault, with
+// response_action errors keyed by an input's block_id, and declares
+// nothing.
+func TestDeclareFormRefusesEachFieldNextToIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil, nil)
+	form := w.openDeclareModal(alice)
+	field := func(typ string, v any) map[string]any {
+		switch typ {
+		case "plain_text_input":
+			return map[string]any{"type": typ, "value": v}
+		case "users_select":
+			return map[string]any{"type": typ, "selected_user": v}
+		}
+		return map[string]any{"type": typ, "selected_option": map[string]any{"text": map[string]any{"type": "plain_text", "text": v}, "value": v}}
+	}
+	for _, tt := range []struct {
+		name, wantField, wantSays string
+		change                    map[string]any
+	}{
+		{"a blank title", "title", "needs a title", map[string]any{"title": field("plain_text_input", " \t ")}},
+		{"a severity not offered", "severity", "SEV9", map[string]any{"severity": field("static_select", "SEV9")}},
+		{"no severity", "severity", "severity", map[string]any{"severity": map[string]any{"type": "static_select", "selected_option": nil}}},
+		{"a blank summary", "summary", "what you know", map[string]any{"summary": field("plain_text_input", "  ")}},
+		{"a service not in the catalogue", "service", `"billing" is not a known service`, map[string]any{"service": field("static_select", "billing")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			values := map[string]any{
+				"title":    field("plain_text_input", "Payments failing"),
+				"severity": field("static_select", "SEV2"),
+				"summary":  field("plain_text_input", "card payments time out"),
+			}
+			for k, v := range tt.change {
+				values[k] = v
+			}
+			state := map[string]any{}
+			for k, v := range values {
+				state[k] = map[string]any{k: v}
+			}
+			ack, err := w.emu.Interact(w.ctx(), map[string]any{
+				"type": "view_submission", "user": alice,
+				"view": map[string]any{"id": form.ID, "type": "modal", "callback_id": "incident_declare", "state": map[string]any{"values": state}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				ResponseAction string            `json:"response_action"`
+				Errors         map[string]string `json:"errors"`
+			}
+			if err := json.Unmarshal(ack.Payload, &p); err != nil || p.ResponseAction != "errors" || len(p.Errors) != 1 ||
+				!strings.Contains(strings.ToLower(p.Errors[tt.wantField]), strings.ToLower(tt.wantSays)) {
+				t.Fatalf("ack %s, want an error on %s saying %q", ack.Payload, tt.wantField, tt.wantSays)
+			}
+		})
+	}
+	w.idle()
+	if n := len(w.emu.Calls("conversations.create")); n != 0 {
+		t.Fatalf("a refused form declared: %d channels created", n)
+	}
+	for _, p := range w.emu.Problems() {
+		t.Errorf("Slack would not take the bot's answer: %+v", p)
+	}
 }
