@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
@@ -279,5 +280,35 @@ func TestDeclareFormRefusesEachFieldNextToIt(t *testing.T) {
 	}
 	for _, p := range w.emu.Problems() {
 		t.Errorf("Slack would not take the bot's answer: %+v", p)
+	}
+}
+
+// The update form shows the severity's reminder interval as the next
+// update's default, and Slack submits it like a choice. Changing the
+// severity and leaving that default puts the next reminder on the new
+// severity's cadence; a time picked by hand is kept.
+func TestSeverityChangeInTheFormSetsTheNewCadence(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil, nil)
+	_, ch := w.lcIncident(1, "SEV3", "search is slow")
+	for i, tt := range []struct {
+		values map[string]any
+		want   time.Duration
+	}{
+		{map[string]any{"severity": "SEV1", "summary": "now failing for everyone"}, 15 * time.Minute}, // next_update left at SEV3's 1h
+		{map[string]any{"severity": "SEV2", "summary": "partly back", "next_update": "2h"}, 2 * time.Hour},
+		{map[string]any{"severity": "SEV4", "summary": "no customer impact now"}, 0}, // SEV4 has no reminders
+	} {
+		w.slash(bob, ch.ID, "update")
+		w.lcSubmit(bob, w.lcUpdateForm(i+1), tt.values)
+		w.idle()
+		inc := w.incident(1)
+		want := time.Time{}
+		if tt.want > 0 {
+			want = w.clock.Now().Add(tt.want)
+		}
+		if inc.Severity != tt.values["severity"] || !inc.NextUpdateAt.Equal(want) {
+			t.Fatalf("after %v: %s, next update due %v, want %v", tt.values, inc.Severity, inc.NextUpdateAt, want)
+		}
 	}
 }
