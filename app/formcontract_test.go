@@ -312,3 +312,42 @@ func TestSeverityChangeInTheFormSetsTheNewCadence(t *testing.T) {
 		}
 	}
 }
+
+// Slack's people picker offers bots and deactivated accounts as well; the
+// declare form refuses them as commander next to the field, as the role
+// command does, and declares with a person.
+func TestDeclareFormRefusesACommanderWhoIsNotAPerson(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil, nil)
+	robot := w.emu.AddUser(slackemu.User{Name: "deploybot", IsBot: true})
+	gone := w.emu.AddUser(slackemu.User{Name: "gus", Deleted: true})
+	form := w.openDeclareModal(alice)
+	values := func(commander string) map[string]any {
+		return map[string]any{"title": "Payments failing", "severity": "SEV2", "summary": "card payments time out", "commander": commander}
+	}
+	for _, tt := range []struct{ commander, says string }{
+		{robot, "@deploybot is a bot"},
+		{gone, "@gus is deactivated"},
+	} {
+		ack, err := w.emu.SubmitView(w.ctx(), alice, form.ID, values(tt.commander))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := w.emu.View(form.ID); v.Closed || !strings.Contains(v.Errors["commander"], tt.says) || len(v.Errors) != 1 {
+			t.Fatalf("commander %s: ack %s, form errors %v", tt.commander, ack.Payload, v.Errors)
+		}
+	}
+	if n := len(w.emu.Calls("conversations.create")); n != 0 {
+		t.Fatalf("%d channels created for a refused form", n)
+	}
+	if ack, err := w.emu.SubmitView(w.ctx(), alice, form.ID, values(carol)); err != nil || len(ack.Payload) != 0 {
+		t.Fatalf("a person as commander: ack %s, %v", ack.Payload, err)
+	}
+	w.declared(1, "Payments failing", alice, carol)
+	if got := w.incident(1).Holder("commander"); got != carol {
+		t.Fatalf("commander %q, want carol", got)
+	}
+	for _, p := range w.emu.Problems() {
+		t.Errorf("Slack would not take the bot's answer: %+v", p)
+	}
+}

@@ -229,6 +229,9 @@ func (ix *interactions) submitDeclare(ctx context.Context, cb slack.InteractionC
 		// "Required" only means not empty to Slack: spaces alone get through.
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Say what you know so far, even if it is little."})
 	}
+	if msg := ix.commanderProblem(ctx, cb.User.ID, in.Commander); msg != "" {
+		return fieldError(fieldCommander, msg)
+	}
 	if dups := unwarned(ix.duplicatesFor(ctx, in.Title, in.Service, cb.User.ID, in.IdempotencyKey), cb.View.PrivateMetadata); len(dups) > 0 {
 		resp, err := ix.warnDeclareForm(cb, in, dups)
 		if err == nil {
