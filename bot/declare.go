@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -224,8 +225,12 @@ func (ix *interactions) submitDeclare(ctx context.Context, cb slack.InteractionC
 	if in.Severity == "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSeverity: "Pick a severity."})
 	}
-	if in.Summary == "" {
+	if strings.TrimSpace(in.Summary) == "" {
+		// "Required" only means not empty to Slack: spaces alone get through.
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldSummary: "Say what you know so far, even if it is little."})
+	}
+	if msg := ix.commanderProblem(ctx, cb.User.ID, in.Commander); msg != "" {
+		return fieldError(fieldCommander, msg)
 	}
 	if dups := unwarned(ix.duplicatesFor(ctx, in.Title, in.Service, cb.User.ID, in.IdempotencyKey), cb.View.PrivateMetadata); len(dups) > 0 {
 		resp, err := ix.warnDeclareForm(cb, in, dups)

@@ -61,10 +61,13 @@ type incidentView struct {
 	ID, Title, Summary, Severity, SeverityMeaning, Status string
 	Service, Runbook                                      string
 	Commander, Channel, Started, DeclaredBy               string
-	Involved                                              string
-	Resolved                                              bool
-	Duration                                              string
-	Private                                               bool
+	// Involved is everyone in the response but the commander: the other
+	// role holders, then Helping, who hold no role (the declarer and the
+	// service's experts).
+	Involved, Helping string
+	Resolved          bool
+	Duration          string
+	Private           bool
 	// Drill marks a practice incident; DrillLabel is the marker to show.
 	Drill      bool
 	DrillLabel string
@@ -134,8 +137,9 @@ func (rd *renderer) view(inc *incident.Incident) incidentView {
 		v.Duration = incident.FormatDuration(inc.ResolvedAt.Sub(inc.StartedAt), incident.DurationClock)
 	}
 	v.LastUpdate, v.NextUpdate, v.NextUpdateDate = updateTimes(inc)
-	var involved []string
-	seen := map[string]bool{}
+	var involved, helping []string
+	commander := inc.Holder(incident.RoleCommander)
+	seen := map[string]bool{commander: true}
 	for _, r := range settings.Roles {
 		holder := inc.Holder(r.ID)
 		rv := roleView{ID: r.ID, Name: safe(r.Name, 60)}
@@ -143,12 +147,25 @@ func (rd *renderer) view(inc *incident.Incident) incidentView {
 			rv.Holder = mention(holder)
 			if !seen[holder] {
 				seen[holder] = true
-				involved = append(involved, mention(holder))
+				involved = append(involved, rv.Holder)
 			}
 		}
 		v.Roles = append(v.Roles, rv)
 	}
-	v.Involved = strings.Join(involved, ", ")
+	// Who was brought in without a role: the declarer and the service's
+	// experts, both invited to the channel.
+	people := []string{inc.DeclaredBy}
+	if svc, ok := settings.Service(inc.Service); ok {
+		people = append(people, svc.Experts...)
+	}
+	for _, id := range people {
+		if userIDPattern.MatchString(id) && !seen[id] {
+			seen[id] = true
+			helping = append(helping, mention(id))
+		}
+	}
+	v.Involved = strings.Join(append(involved, helping...), ", ")
+	v.Helping = strings.Join(helping, ", ")
 	return v
 }
 

@@ -172,7 +172,7 @@ func (rd *renderer) updateModal(inc *incident.Incident) slack.ModalViewRequest {
 	}
 	next := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("When will you post the next update?"), fieldNextUpdate, limitOptions(nextOpts)...)
 	next.InitialOption = nextInitial
-	nextHint := "Defaults to " + inc.Severity + "'s reminder interval."
+	nextHint := "Defaults to the severity's reminder interval: " + inc.Severity + "'s, or the new severity's if you change it."
 	if def == 0 {
 		nextHint = inc.Severity + " has no reminders; pick a time if you promise one."
 	}

@@ -108,6 +108,12 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 // applyUpdate changes inc as update v says and records it; see PostUpdate.
 func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
 	next := v.nextUpdate
+	if _, shown := s.NextUpdateChoices(inc.Severity); v.severity != inc.Severity && next == shown {
+		// The form shows the severity's interval as the next update's
+		// default, and Slack submits a value left as shown like a chosen
+		// one: with a new severity, that is the old cadence, not a promise.
+		next = 0
+	}
 	if next == 0 {
 		_, next = s.NextUpdateChoices(v.severity)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -368,10 +369,12 @@ func (c *blockCheck) element(v any, ptr string, where placement, actionIDs map[s
 		}
 	case "static_select", "multi_static_select":
 		c.selectOptions(m, ptr)
+		c.initialOptions(m, ptr)
 	case "overflow":
 		c.optionList(m, ptr, "options", 1, 5, true)
 	case "checkboxes", "radio_buttons":
 		c.optionList(m, ptr, "options", 1, 10, false)
+		c.initialOptions(m, ptr)
 	case "plain_text_input":
 		minLen, hasMin := intField(m, "min_length")
 		maxLen, hasMax := intField(m, "max_length")
@@ -428,22 +431,41 @@ func (c *blockCheck) selectOptions(m map[string]any, ptr string) {
 	default:
 		c.addf(ptr, "missing required field: options")
 	}
-	if init, ok := m["initial_option"]; ok && hasOptions {
-		if !containsOption(m["options"], init) {
-			c.addf(ptr+"/initial_option", "must match one of the options")
-		}
-	}
 }
 
-func containsOption(options, option any) bool {
-	list, _ := options.([]any)
-	om, _ := option.(map[string]any)
-	for _, o := range list {
-		if m, ok := o.(map[string]any); ok && m["value"] == om["value"] {
-			return true
+// initialOptions checks initial_option and initial_options against the
+// element's options. The Block Kit reference wants each to "exactly match"
+// one of them: the whole option object (text, value, description), not
+// the value alone.
+func (c *blockCheck) initialOptions(m map[string]any, ptr string) {
+	offered, _ := m["options"].([]any)
+	if groups, ok := m["option_groups"].([]any); ok {
+		for _, g := range groups {
+			gm, _ := g.(map[string]any)
+			opts, _ := gm["options"].([]any)
+			offered = append(offered, opts...)
 		}
 	}
-	return false
+	isOffered := func(o any) bool {
+		return slices.ContainsFunc(offered, func(x any) bool { return reflect.DeepEqual(x, o) })
+	}
+	if init, ok := m["initial_option"]; ok && !isOffered(init) {
+		c.addf(ptr+"/initial_option", "must match one of the options")
+	}
+	inits, ok := m["initial_options"]
+	if !ok {
+		return
+	}
+	list, isList := inits.([]any)
+	if !isList {
+		c.addf(ptr+"/initial_options", "must be an array")
+		return
+	}
+	for i, init := range list {
+		if !isOffered(init) {
+			c.addf(ptrAt(ptr+"/initial_options", i), "must match one of the options")
+		}
+	}
 }
 
 func (c *blockCheck) optionList(m map[string]any, ptr, key string, minItems, maxItems int, plainOnly bool) {

@@ -88,6 +88,26 @@ func TestValidateBlocks(t *testing.T) {
 		{"initial_option not offered", []any{map[string]any{"type": "section", "text": txt("mrkdwn", 1), "accessory": map[string]any{
 			"type": "static_select", "action_id": "s", "options": []any{option(3, 3)}, "initial_option": option(3, 4),
 		}}}, "must match one of the options [json-pointer:/blocks/0/accessory/initial_option]"},
+		{"initial_option with another text", []any{map[string]any{"type": "section", "text": txt("mrkdwn", 1), "accessory": map[string]any{
+			"type": "static_select", "action_id": "s", "options": []any{option(3, 3)}, "initial_option": option(4, 3),
+		}}}, "must match one of the options [json-pointer:/blocks/0/accessory/initial_option]"},
+		{"initial_option in an option group", []any{map[string]any{"type": "section", "text": txt("mrkdwn", 1), "accessory": map[string]any{
+			"type": "static_select", "action_id": "s", "option_groups": []any{map[string]any{"label": txt("plain_text", 5), "options": []any{option(3, 3)}}},
+			"initial_option": option(3, 3),
+		}}}, ""},
+		{"initial_option not in the option groups", []any{map[string]any{"type": "section", "text": txt("mrkdwn", 1), "accessory": map[string]any{
+			"type": "static_select", "action_id": "s", "option_groups": []any{map[string]any{"label": txt("plain_text", 5), "options": []any{option(3, 3)}}},
+			"initial_option": option(3, 4),
+		}}}, "must match one of the options [json-pointer:/blocks/0/accessory/initial_option]"},
+		{"checkbox ticked that is not offered", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{
+			"type": "checkboxes", "action_id": "c", "options": []any{option(3, 3)}, "initial_options": []any{option(3, 3), option(3, 5)},
+		}}}}, "must match one of the options [json-pointer:/blocks/0/elements/0/initial_options/1]"},
+		{"radio button chosen that is not offered", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{
+			"type": "radio_buttons", "action_id": "r", "options": []any{option(3, 3)}, "initial_option": option(3, 5),
+		}}}}, "must match one of the options [json-pointer:/blocks/0/elements/0/initial_option]"},
+		{"checkboxes ticked as offered", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{
+			"type": "checkboxes", "action_id": "c", "options": []any{option(3, 3), option(3, 5)}, "initial_options": []any{option(3, 5)},
+		}}}}, ""},
 		{"confirm title 101", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{
 			"type": "button", "text": txt("plain_text", 3), "confirm": map[string]any{
 				"title": txt("plain_text", 101), "text": txt("mrkdwn", 3), "confirm": txt("plain_text", 3), "deny": txt("plain_text", 3)},

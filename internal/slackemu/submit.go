@@ -14,7 +14,9 @@ import (
 // channels_select, datepicker, timepicker; a []string for checkboxes and the
 // multi-selects. Like Slack's client, it refuses (with an error, nothing sent) to
 // submit a view with a required input left empty, a value longer than max_length,
-// or an option that is not offered. The ack's response_action is applied: errors
+// or an option that is not offered. An input missing from values is submitted
+// with its initial value (initial_value, initial_option, initial_user, …), as
+// the user left it; "" or an empty list clears it. The ack's response_action is applied: errors
 // keep the view open with View.Errors set; update, push and clear act as at Slack;
 // an empty ack closes the view.
 func (s *Server) SubmitView(ctx context.Context, userID, viewID string, values map[string]any) (Ack, error) {
@@ -116,6 +118,10 @@ func (s *Server) buildState(body map[string]any, values map[string]any) (map[str
 		}
 		if given {
 			used[key] = true
+		} else {
+			// Slack's client submits what the input shows, and before the
+			// user touches it that is its initial value.
+			val, given = initialValue(el)
 		}
 		optional, _ := block["optional"].(bool)
 		obj, filled, err := s.elementValue(el, val, given)
