@@ -152,7 +152,7 @@ func copyAll(ctx context.Context, in, out store.Tx) error {
 			}
 		}
 		at.Incident = inc.Number
-		return copyIncident(in, out, inc, resolved[inc.Number])
+		return copyIncident(in, out, inc, resolved[inc.Number].at(inc))
 	})
 	if err != nil {
 		return err
@@ -239,7 +239,9 @@ func copyIncident(in, out store.Tx, inc *incident.Incident, idx entries) error {
 		}
 	}
 	due, ok, err := in.Reminder(inc.Number)
-	if err == nil && ok {
+	// A resolved incident has no reminder (resolving drops it): one left
+	// over is damage, which the copy leaves behind.
+	if err == nil && ok && inc.Open() {
 		err = out.SetReminder(inc.Number, due)
 	}
 	if err != nil {
