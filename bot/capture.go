@@ -156,8 +156,9 @@ func alreadyCaptured(inc *incident.Incident) string {
 	return fmt.Sprintf("That message is already on %s's timeline.", inc.ID())
 }
 
-// answer performs an answer job: it tells the user of a shortcut how it
-// went. The answer is sent at most once (commands.StartAnswer): a run
+// answer performs an answer job: it tells the user of a shortcut, or of
+// stats the bot could not post in the channel, how it went; inc is nil
+// for the stats, which belong to no incident. The answer is sent at most once (commands.StartAnswer): a run
 // that follows one cut short after the post would otherwise say it twice.
 // Like every answer after an ack it is retried for a while, then given up
 // with a log line: the work it reports is recorded either way.
@@ -171,7 +172,11 @@ func (p *Performer) answer(ctx context.Context, job store.Job, inc *incident.Inc
 		return nil, err
 	}
 	if !first {
-		p.log.Info().Str("incident", inc.ID()).Uint64("job", job.ID).Msg("an earlier run of this answer may have sent it before it was cut short; not sending it twice")
+		log := p.log.Info().Uint64("job", job.ID)
+		if inc != nil {
+			log = log.Str("incident", inc.ID())
+		}
+		log.Msg("an earlier run of this answer may have sent it before it was cut short; not sending it twice")
 		return nil, nil
 	}
 	p.respond(ctx, pl.ResponseURL, pl.Text)

@@ -47,6 +47,9 @@ func (p *Performer) Perform(ctx context.Context, job store.Job) (outbox.Apply, e
 	if job.Kind == commands.JobSuggestAlert {
 		return p.suggestAlert(ctx, job) // belongs to no incident yet
 	}
+	if job.Kind == commands.JobAnswer && job.Incident == 0 {
+		return p.answer(ctx, job, nil) // the stats' private answer: no incident
+	}
 	inc, err := p.cmds.Incident(job.Incident)
 	if err != nil {
 		return nil, storeErr(err)

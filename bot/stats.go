@@ -73,7 +73,7 @@ func (p *Performer) postStats(ctx context.Context, job store.Job) (outbox.Apply,
 	if p.uncertain(job) {
 		shared, err := p.findShared(ctx, pl.Channel, name, title)
 		if cantPostHere[slackCode(err)] {
-			return nil, p.statsPrivately(ctx, pl, text)
+			return statsPrivately(pl, text)
 		}
 		if err != nil {
 			return nil, classify(err)
@@ -92,7 +92,7 @@ func (p *Performer) postStats(ctx context.Context, job store.Job) (outbox.Apply,
 		AltTxt: "Incidents per week by severity, and the median time to resolve per week",
 	})
 	if cantPostHere[slackCode(err)] {
-		return nil, p.statsPrivately(ctx, pl, text)
+		return statsPrivately(pl, text)
 	}
 	if err != nil {
 		return nil, classify(err)
@@ -102,13 +102,17 @@ func (p *Performer) postStats(ctx context.Context, job store.Job) (outbox.Apply,
 }
 
 // statsPrivately answers the asker alone, without the chart (a
-// response_url carries no file).
-func (p *Performer) statsPrivately(ctx context.Context, pl commands.StatsPayload, text string) error {
+// response_url carries no file). The answer is an answer job (see
+// Performer.answer), queued as this job completes: posted from here, a
+// run cut short after the post would be run again and post it again.
+func statsPrivately(pl commands.StatsPayload, text string) (outbox.Apply, error) {
 	if pl.ResponseURL == "" {
-		return outbox.Permanent(fmt.Errorf("stats: the bot cannot post in %s and has no way to answer privately", pl.Channel))
+		return nil, outbox.Permanent(fmt.Errorf("stats: the bot cannot post in %s and has no way to answer privately", pl.Channel))
 	}
-	p.respond(ctx, pl.ResponseURL, text+"\n_I can't post in this channel, so only you see this, without the chart: invite me, or ask in an incident channel._")
-	return nil
+	text += "\n_I can't post in this channel, so only you see this, without the chart: invite me, or ask in an incident channel._"
+	return func(tx store.Tx) error {
+		return commands.EnqueueAnswer(tx, 0, commands.AnswerPayload{ResponseURL: pl.ResponseURL, Text: text})
+	}, nil
 }
 
 // maxStatsServices bounds the services the message lists, most affected

@@ -22,8 +22,9 @@ type AnswerPayload struct {
 	Text        string `json:"text"`
 }
 
-// EnqueueAnswer adds a JobAnswer for incident number to tx; an answer
-// with no response_url to go to (a 📌 has none) is not queued.
+// EnqueueAnswer adds a JobAnswer for incident number (0: none, as for
+// the stats' private answer) to tx; an answer with no response_url to go
+// to (a 📌 has none) is not queued.
 func EnqueueAnswer(tx store.Tx, number uint64, pl AnswerPayload) error {
 	if pl.ResponseURL == "" {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/incidentbot/incidentbot/config"
 	"github.com/incidentbot/incidentbot/store/boltstore"
@@ -56,8 +57,8 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, rep)
 	if len(rep.Problems) > 0 && rep.Indexes == len(rep.Problems) {
 		// The pages are sound, so the bot starts; but it would go on
-		// listing what the index says, not what the records hold.
-		fmt.Fprintln(stdout, "The bot starts on it, but /incident list, the Home tab and the duplicate check read the open index, not the records: restore the file from a backup while incidentbot is stopped, or copy it with `incidentbot store copy`, which rebuilds the indexes from the records.")
+		// doing what the indexes say, not what the records hold.
+		fmt.Fprintln(stdout, indexesHint(rep))
 		return checkDamaged
 	}
 	if len(rep.Problems) > 0 {
@@ -71,6 +72,17 @@ func checkCmd(args []string, environ []string, stdout, stderr io.Writer) int {
 		return checkDamaged
 	}
 	return checkClean
+}
+
+// indexesHint is the closing line of a report whose problems are all
+// indexes at odds with the records: the bot starts, what reads them, and
+// how to mend them.
+func indexesHint(rep *boltstore.Report) string {
+	hint := "The bot starts on it, but " + strings.Join(rep.IndexReaders, "; ") + ", not the records: restore the file from a backup while incidentbot is stopped"
+	if rep.Uncopyable > 0 {
+		return hint + "; `incidentbot store copy`, which rebuilds the indexes from the records, fails on what is marked so above."
+	}
+	return hint + ", or copy it with `incidentbot store copy`, which rebuilds the indexes from the records."
 }
 
 // damagedHint completes a damaged store's error with what to do.

@@ -57,6 +57,13 @@ type Report struct {
 	// records in a file whose pages are sound: the bot starts on it, and
 	// shows what the index says.
 	Indexes int
+	// IndexReaders say, for each index that disagrees, what the bot does
+	// with it ("postmortem reminders fire from the postmortem nudge
+	// index").
+	IndexReaders []string
+	// Uncopyable counts the index problems `incidentbot store copy`, which
+	// otherwise rebuilds the indexes from the records, fails on.
+	Uncopyable int
 }
 
 // Err is the report as an error: nil when no problem was found.
@@ -92,8 +99,8 @@ func (r *Report) String() string {
 // Check examines the store file at path without changing it: the checks
 // Open makes before mapping the file and, when those pass, bbolt's own
 // consistency check (every page reachable exactly once, keys in order, the
-// freelist sound) and, when that passes, whether the open index agrees
-// with the incident records (checkOpenIndex). A damaged file is a Report with Problems, not an error;
+// freelist sound) and, when that passes, whether the indexes agree with
+// the incident records (checkIndexes). A damaged file is a Report with Problems, not an error;
 // the error is for a file that cannot be checked: missing, unreadable, or
 // open in a running incidentbot (ErrLocked) — waiting at most timeout.
 func Check(path string, timeout time.Duration) (*Report, error) {
@@ -135,8 +142,12 @@ func Check(path string, timeout time.Duration) (*Report, error) {
 				}
 			}
 			if len(rep.Problems) == 0 {
-				idx := checkOpenIndex(tx)
-				rep.Problems, rep.Indexes = append(rep.Problems, idx...), len(idx)
+				for _, f := range checkIndexes(tx) {
+					rep.Problems = append(rep.Problems, f.lines...)
+					rep.Indexes += len(f.lines)
+					rep.IndexReaders = append(rep.IndexReaders, f.reader)
+					rep.Uncopyable += f.uncopyable
+				}
 			}
 			return nil
 		})

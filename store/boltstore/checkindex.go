@@ -3,7 +3,6 @@ package boltstore
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -11,7 +10,7 @@ import (
 	"github.com/incidentbot/incidentbot/incident"
 )
 
-// maxIndexProblems bounds what checkOpenIndex reports: an index rebuilt
+// maxIndexProblems bounds what check reports of each index: an index rebuilt
 // wrong disagrees with every record, and the first few say enough.
 const maxIndexProblems = 20
 
@@ -23,17 +22,12 @@ const maxIndexProblems = 20
 // shows an incident that is resolved or gone, hides one that is open, or
 // compares a declaration with a title the incident no longer has. Each
 // problem is one line naming the incident.
-func checkOpenIndex(tx *bolt.Tx) []string {
+func checkOpenIndex(tx *bolt.Tx, f *findings) {
 	open, incs := tx.Bucket(bucketIncidentsOpen), tx.Bucket(bucketIncidents)
 	if open == nil || incs == nil {
-		return nil // a store from before the index: the migration builds it
+		return // a store from before the index: the migration builds it
 	}
-	var problems []string
-	add := func(format string, args ...any) {
-		if len(problems) < maxIndexProblems {
-			problems = append(problems, "open index: "+fmt.Sprintf(format, args...))
-		}
-	}
+	add := f.add
 	_ = open.ForEach(func(k, v []byte) error {
 		n, err := parseU64(k)
 		if err != nil {
@@ -80,7 +74,6 @@ func checkOpenIndex(tx *bolt.Tx) []string {
 		}
 		return nil
 	})
-	return problems
 }
 
 // headlineDiffers names the fields of an open index entry that disagree

@@ -8,8 +8,12 @@
 // What it keeps:
 //
 //   - incidents, with their numbers and UUIDs; events with their seqs;
-//     reminders; the postmortem-nudge and archive indexes exactly as they
-//     stand (entries already acted on stay gone);
+//     the reminders of open incidents; the postmortem-nudge and archive
+//     entries of resolved incidents as they stand (entries already acted
+//     on stay gone), at the incident's resolution time. The indexes are
+//     built from the records: an entry that stands for no record, or for
+//     one in another state, is damage (`incidentbot check` reports it)
+//     that the copy leaves behind;
 //   - pending outbox jobs with their IDs, so their order, their payloads,
 //     attempts, not-before and maybe-done stay as they were: a job's ID
 //     tags the Slack messages it posts, and a job that may have posted
@@ -152,7 +156,7 @@ func copyAll(ctx context.Context, in, out store.Tx) error {
 			}
 		}
 		at.Incident = inc.Number
-		return copyIncident(in, out, inc, resolved[inc.Number])
+		return copyIncident(in, out, inc, resolved[inc.Number].at(inc))
 	})
 	if err != nil {
 		return err
@@ -239,7 +243,9 @@ func copyIncident(in, out store.Tx, inc *incident.Incident, idx entries) error {
 		}
 	}
 	due, ok, err := in.Reminder(inc.Number)
-	if err == nil && ok {
+	// A resolved incident has no reminder (resolving drops it): one left
+	// over is damage, which the copy leaves behind.
+	if err == nil && ok && inc.Open() {
 		err = out.SetReminder(inc.Number, due)
 	}
 	if err != nil {

@@ -40,6 +40,21 @@ func resolutionEntries(in store.Tx) (map[uint64]entries, error) {
 	return out, nil
 }
 
+// at puts the entries at inc's resolution time when its record has one:
+// the store enters a resolution at ResolvedAt, so an entry at another
+// time is damage (`incidentbot check` reports it), which the copy mends.
+func (e entries) at(inc *incident.Incident) entries {
+	if inc.ResolvedAt.IsZero() {
+		return e
+	}
+	for _, n := range []**store.Nudge{&e.nudge, &e.archive} {
+		if *n != nil {
+			*n = &store.Nudge{Incident: inc.Number, Resolved: inc.ResolvedAt}
+		}
+	}
+	return e
+}
+
 // resolveAt enters the open copy of inc into the resolution indexes as
 // the source has it, then stores inc as it is. Resolving enters both
 // indexes at once, at ResolvedAt; an entry the source no longer has is

@@ -35,10 +35,24 @@ type Tally struct {
 func Count(st Store) (Tally, error) {
 	t := Tally{Events: map[uint64]int{}, JobsOf: map[uint64]int{}}
 	err := st.View(func(tx store.Tx) error {
+		// The schedules are counted by the records they stand for, as
+		// copyIncident copies them: an entry of an incident that is gone,
+		// or in the wrong state, is damage the copy leaves behind, and
+		// must not read as a copy that lost something.
+		resolved := map[uint64]bool{}
 		err := tx.ForEachIncident(func(inc *incident.Incident) error {
 			t.Incidents++
 			if inc.Open() {
 				t.Open++
+				_, ok, err := tx.Reminder(inc.Number)
+				if err != nil {
+					return err
+				}
+				if ok {
+					t.Reminders++
+				}
+			} else {
+				resolved[inc.Number] = true
 			}
 			evs, err := tx.Events(inc.Number)
 			if len(evs) > 0 {
@@ -49,11 +63,6 @@ func Count(st Store) (Tally, error) {
 		if err != nil {
 			return err
 		}
-		rs, err := tx.DueReminders(end)
-		if err != nil {
-			return err
-		}
-		t.Reminders = len(rs)
 		err = tx.ForEachJob(func(j store.Job) error {
 			t.Jobs++
 			t.JobsOf[j.Incident]++
@@ -62,15 +71,21 @@ func Count(st Store) (Tally, error) {
 		if err != nil {
 			return err
 		}
-		ns, err := tx.PostmortemNudges(end)
+		entries, err := resolutionEntries(tx)
 		if err != nil {
 			return err
 		}
-		as, err := tx.ArchivesDue(end, 0)
-		if err != nil {
-			return err
+		for n, e := range entries {
+			if !resolved[n] {
+				continue
+			}
+			if e.nudge != nil {
+				t.Nudges++
+			}
+			if e.archive != nil {
+				t.Archives++
+			}
 		}
-		t.Nudges, t.Archives = len(ns), len(as)
 		err = tx.ForEachDeliveryKey(func(k store.DeliveryKey) error {
 			t.Keys++
 			if k.Remembered {
