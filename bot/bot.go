@@ -206,12 +206,7 @@ func (b *Bot) Handle(ctx context.Context, req socketmode.Request) (any, func(con
 func (b *Bot) route(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
 	switch req.Type {
 	case string(socketmode.EventTypeSlashCommand):
-		cmd, err := decodeSlash(req.Payload)
-		if err != nil {
-			b.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("undecodable slash command")
-			return ephemeral("Sorry, I could not read that command. Please try again."), nil
-		}
-		return b.slash.slash(ctx, req, cmd)
+		return b.slash.slash(ctx, req)
 	case string(socketmode.EventTypeInteractive):
 		return b.interactive(ctx, req)
 	case string(socketmode.EventTypeEventsAPI):
