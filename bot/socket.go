@@ -74,8 +74,9 @@ type Socket struct {
 	Acking *acking
 
 	connected atomic.Bool
-	status    atomic.Value // string: why the socket is not connected
-	handlers  sync.WaitGroup
+	status    atomic.Value   // string: why the socket is not connected
+	handlers  sync.WaitGroup // envelopes not yet acked
+	pool      handlerPool    // handler goroutines waiting for an envelope; closing stopped ends their wait
 	linkGo    sync.WaitGroup // readers, monitors and retirements of links
 	seen      envelopeLog
 	ids       atomic.Int64

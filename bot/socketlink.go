@@ -199,14 +199,13 @@ func (s *Socket) accept(ctx context.Context, l *link, req socketmode.Request, re
 	if s.Acking != nil {
 		s.Acking.begin()
 	}
-	go s.dispatch(ctx, l, req, received)
+	s.run(envelope{ctx: ctx, link: l, req: req, received: received})
 }
 
 // dispatch runs the handler for one envelope and acks it. A panicking
 // handler still gets its envelope acked.
 func (s *Socket) dispatch(ctx context.Context, l *link, req socketmode.Request, received time.Time) {
 	defer s.handlers.Done()
-	growStack(len(req.EnvelopeID)) // before the handler's first deep call
 	payload, after := s.handle(ctx, req)
 	if s.Acking != nil {
 		// The handler's work is what competes for the CPU; sending may

@@ -24,7 +24,8 @@ const handlerFrame = 4 << 10
 // doubles, copying it, each time a call needs more; an envelope's handler
 // grew its stack two or three times, each copy walking every frame above
 // it: 8 % of the CPU of 200 declarations acked at once. Grown here, while
-// the stack is nearly empty, it is one cheap copy.
+// the stack is nearly empty, it is one cheap copy; and a handler goroutine
+// keeps its stack for the envelopes after its first (sockethandlers.go).
 //
 //go:noinline
 func growStack(i int) byte {
