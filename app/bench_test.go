@@ -79,19 +79,24 @@ func ackLatency200(b *testing.B, emu *slackemu.Server, a *app.App, user, announc
 // load, this much less. With ACK_PROFILE_DIR set, each round's window, from
 // the first command sent to the last ack, is CPU-profiled into a file of its
 // own there (win-*.pprof): a profile of the whole benchmark is mostly the
-// outbox draining between rounds.
+// outbox draining between rounds. With ACK_ROUNDS set, each round's p99,
+// CPU and minor page faults (memory touched for the first time) are
+// printed: a process's first round, on fresh stacks and heap, is not like
+// the others, and the run's p99 mixes them.
 func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Context) error, user, announce string) {
 	var all []time.Duration
 	var cpu time.Duration
 	rounds := 0
 	seq := 0
 	profDir := os.Getenv("ACK_PROFILE_DIR")
+	perRound := os.Getenv("ACK_ROUNDS") != ""
 	for b.Loop() {
 		rounds++
 		stopProfile := func() {}
 		if profDir != "" {
 			stopProfile = profileWindow(b, profDir)
 		}
+		before := rusage(b)
 		cpu -= processCPU(b)
 		lat := make([]time.Duration, 200)
 		var wg sync.WaitGroup
@@ -114,6 +119,14 @@ func ackLatency200Drain(b *testing.B, emu *slackemu.Server, idle func(context.Co
 		wg.Wait()
 		cpu += processCPU(b)
 		stopProfile()
+		if perRound {
+			after := rusage(b)
+			sorted := slices.Sorted(slices.Values(lat))
+			fmt.Fprintf(os.Stderr, "round %d: p99 %.1f ms, cpu %.1f ms, minflt %d\n", rounds,
+				float64(sorted[len(sorted)*99/100].Microseconds())/1000,
+				float64(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano())/1e6,
+				after.Minflt-before.Minflt)
+		}
 		all = append(all, lat...)
 		b.StopTimer()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -149,11 +162,16 @@ func profileWindow(b *testing.B, dir string) (stop func()) {
 
 // processCPU is the CPU time (user and system) the process has used.
 func processCPU(b *testing.B) time.Duration {
+	ru := rusage(b)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func rusage(b *testing.B) syscall.Rusage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return ru
 }
 
 // BenchmarkDeclareEndToEnd50 declares 50 incidents at once and measures the

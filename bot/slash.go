@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 
-	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/incidentbot/incidentbot/commands"
@@ -14,7 +13,17 @@ import (
 
 // slash handles one `/incident …` invocation. Its reply is the ack payload,
 // so the user hears back at once; slow work goes through the outbox.
-func (s *slashHandler) slash(ctx context.Context, req socketmode.Request, sc slack.SlashCommand) (any, func(context.Context)) {
+//
+// It decodes the payload itself: decoded by route and passed down, the
+// command (~360 bytes) sat twice in route's frame, below which a
+// declaration's ack is rendered, and the handler no longer fit its 8 KiB
+// stack (see growStack).
+func (s *slashHandler) slash(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
+	sc, err := decodeSlash(req.Payload)
+	if err != nil {
+		s.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("undecodable slash command")
+		return ephemeral("Sorry, I could not read that command. Please try again."), nil
+	}
 	log := s.log.With().Str("user", sc.UserID).Str("channel", sc.ChannelID).Str("envelope", req.EnvelopeID).Logger()
 	cmd, err := commands.Parse(s.cfg.Command, sc.Text)
 	if err != nil {

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -74,8 +71,9 @@ type Socket struct {
 	Acking *acking
 
 	connected atomic.Bool
-	status    atomic.Value // string: why the socket is not connected
-	handlers  sync.WaitGroup
+	status    atomic.Value   // string: why the socket is not connected
+	handlers  sync.WaitGroup // envelopes not yet acked
+	pool      handlerPool    // handler goroutines waiting for an envelope; closing stopped ends their wait
 	linkGo    sync.WaitGroup // readers, monitors and retirements of links
 	seen      envelopeLog
 	ids       atomic.Int64
@@ -183,21 +181,6 @@ func (s *Socket) Status() error {
 	return errors.New("socket mode: not connected yet")
 }
 
-// fatalOpenErrors are apps.connections.open answers that no retry can fix.
-var fatalOpenErrors = map[string]bool{
-	"invalid_auth": true, "not_authed": true, "account_inactive": true,
-	"token_revoked": true, "not_allowed_token_type": true, "token_expired": true,
-	"team_disabled": true, "user_removed_from_team": true,
-}
-
-// disconnected is a socket that Slack refused with a disconnect frame
-// before its hello.
-type disconnected struct{ reason string }
-
-func (e disconnected) Error() string {
-	return "Slack sent disconnect (" + e.reason + ") instead of hello"
-}
-
 // Run connects and serves until ctx ends. It returns an error only when the
 // app token is unusable; every other failure is retried with backoff.
 func (s *Socket) Run(ctx context.Context) error {
@@ -293,196 +276,3 @@ func (s *Socket) Run(ctx context.Context) error {
 		}
 	}
 }
-
-// linkDisabled logs the n-th link_disabled in a row and returns the pause
-// before the next attempt. Socket Mode was switched off in the app
-// settings: reconnecting at once would spin, but the bot must be back
-// within a minute of someone switching it on again.
-func (s *Socket) linkDisabled(n int) time.Duration {
-	delay := min(15*time.Second<<min(n-1, 2), time.Minute)
-	s.status.Store("socket mode: Slack disabled this app's Socket Mode link (link_disabled); enable Socket Mode in the app settings")
-	s.Log.Error().Dur("retry_in", delay).Msg("socket mode: link_disabled: Socket Mode is switched off for this app; enable it in the app settings")
-	return delay
-}
-
-// tooManyWebsockets logs too_many_websockets and returns the pause before
-// the next attempt: the app already has Slack's 10 connections, most
-// likely other copies of the bot (or their half-open sockets, which Slack
-// drops after a while). A live link keeps serving meanwhile.
-func (s *Socket) tooManyWebsockets() time.Duration {
-	delay := 30*time.Second + time.Duration(rand.Int64N(int64(30*time.Second)))
-	s.status.Store("socket mode: too many open connections for this app (too_many_websockets)")
-	s.Log.Error().Dur("retry_in", delay).Msg("socket mode: too_many_websockets: another copy of the bot may be running")
-	return delay
-}
-
-// watch waits until l needs replacing and says why.
-func (s *Socket) watch(ctx context.Context, l *link) string {
-	select {
-	case r := <-l.trouble:
-		return r
-	case <-l.ended:
-		// A disconnect frame read just before the close explains it better.
-		select {
-		case r := <-l.trouble:
-			return r
-		default:
-			return "read_error"
-		}
-	case <-ctx.Done():
-		return "shutdown"
-	}
-}
-
-// open asks Slack for a socket URL, dials it and waits for hello. The link
-// is read (and its envelopes handled) from the moment it is dialled.
-func (s *Socket) open(ctx context.Context) (*link, error) {
-	_, url, err := s.API.StartSocketModeContext(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("apps.connections.open: %w", err)
-	}
-	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second, WriteBufferSize: 32 << 10}
-	header := http.Header{"Origin": {"https://api.slack.com"}}
-	ws, resp, err := dialer.DialContext(ctx, url, header)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dial socket: %w", err)
-	}
-	l := s.start(ctx, ws)
-	timeout, stop := s.Clock.After(s.Silence)
-	defer stop()
-	select {
-	case <-l.hello:
-		return l, nil
-	case r := <-l.trouble:
-		s.retire(l)
-		return nil, disconnected{reason: r}
-	case <-l.ended:
-		s.retire(l)
-		// Slack refuses a socket (too_many_websockets, link_disabled) with
-		// a disconnect frame and then closes it; the reader flags the
-		// reason before it ends, so when both are ready (select picks
-		// either) the reason must still win, as in watch.
-		select {
-		case r := <-l.trouble:
-			return nil, disconnected{reason: r}
-		default:
-		}
-		return nil, fmt.Errorf("socket closed before hello: %w", l.err())
-	case <-timeout:
-		s.retire(l)
-		return nil, fmt.Errorf("no hello within %v", s.Silence)
-	case <-ctx.Done():
-		s.retire(l)
-		return nil, ctx.Err()
-	}
-}
-
-// promote makes l the link that acks fall back to.
-func (s *Socket) promote(l *link) {
-	s.status.Store("")
-	s.mu.Lock()
-	s.cur = l
-	close(s.changed)
-	s.changed = make(chan struct{})
-	// In the same critical section as s.cur, so that the reader of the
-	// link just replaced, which clears the state only while its link is
-	// s.cur, cannot clear it after this.
-	s.setConnectedLocked(true)
-	s.mu.Unlock()
-	s.Log.Info().Int64("link", l.id).Int("connections", l.numConnections).Msg("socket mode: connected")
-}
-
-// current returns the newest link and a channel closed when it changes.
-func (s *Socket) current() (*link, <-chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cur, s.changed
-}
-
-// retire closes l in the background. A dead link is closed at once; a live
-// one gets a close frame and is read until Slack closes its side, so that
-// an envelope already on its way is still handled (and acked on another
-// link).
-func (s *Socket) retire(l *link) {
-	if !l.closing.CompareAndSwap(false, true) {
-		return
-	}
-	s.linkGo.Add(1)
-	go func() {
-		defer s.linkGo.Done()
-		if l.dead.Load() {
-			_ = l.ws.Close()
-			return
-		}
-		l.wmu.Lock()
-		_ = l.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(5*time.Second))
-		l.wmu.Unlock()
-		timeout, stop := s.Clock.After(5 * time.Second)
-		select {
-		case <-l.ended:
-		case <-timeout:
-		case <-s.stopped:
-		}
-		stop()
-		_ = l.ws.Close()
-	}()
-}
-
-// shutdown lets running handlers send their acks, then closes every link.
-func (s *Socket) shutdown() {
-	done := make(chan struct{})
-	go func() { s.handlers.Wait(); close(done) }()
-	t := time.NewTimer(s.Grace)
-	select {
-	case <-done:
-	case <-t.C:
-		s.Log.Warn().Msg("socket mode: shutdown before every handler finished")
-	}
-	t.Stop()
-	s.mu.Lock()
-	close(s.stopped)
-	var all []*link
-	for l := range s.links {
-		all = append(all, l)
-	}
-	s.cur = nil
-	s.mu.Unlock()
-	for _, l := range all {
-		s.retire(l)
-	}
-	s.linkGo.Wait()
-	s.setConnected(false)
-}
-
-// reconnectDelay is the wait after the n-th failed connection attempt in a
-// row: 1s doubling to 60s, with jitter.
-func reconnectDelay(n int) time.Duration {
-	d := time.Second << min(n-1, 6)
-	d = min(d, time.Minute)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// pause is the default Wait, on the Clock.
-func (s *Socket) pause(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	c, stop := s.Clock.After(d)
-	defer stop()
-	select {
-	case <-c:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-type noSocketMetrics struct{}
-
-func (noSocketMetrics) Envelope(string)          {}
-func (noSocketMetrics) AckLatency(time.Duration) {}
-func (noSocketMetrics) SocketConnected(bool)     {}
-func (noSocketMetrics) Reconnect(string)         {}

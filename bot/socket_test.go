@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -379,5 +380,46 @@ func TestTooManyWebsocketsKeepsTheOldSocketServing(t *testing.T) {
 	// Sockets 2 to 10 are the others', 11 was refused; 12 is the bot's next.
 	if h := at(log, 12, "hello"); h < 0 || h > at(log, 1, "closed") {
 		t.Fatalf("connection log %+v", log)
+	}
+}
+
+// A handler goroutine that acked its envelope waits for the next one, so
+// a burst's envelopes do not each start a goroutine and grow its stack;
+// after handlerIdle without one it ends.
+func TestHandlerGoroutineServesTheNextEnvelope(t *testing.T) {
+	r := startSocket(t, "", handlerFunc(func(ctx context.Context, req socketmode.Request) (any, func(context.Context)) {
+		return nil, nil
+	}))
+	idle := clock.NewFake(socketEpoch)
+	p := &r.sock.pool
+	p.mu.Lock()
+	p.clock = idle
+	p.mu.Unlock()
+	r.connected(t)
+	deliver := func() {
+		t.Helper()
+		if _, err := r.emu.Deliver(testCtx(t), slackemu.Envelope{Type: "events_api", Payload: eventPayload("app_mention")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		deliver()
+		// The handler offers itself before it starts its idle timer.
+		idle.WaitForTimers(1, testCtx(t).Done())
+		if n := p.started.Load(); n != 1 {
+			t.Fatalf("after envelope %d: %d handler goroutines started, want 1", i+1, n)
+		}
+	}
+	idle.Advance(handlerIdle)
+	ctx := testCtx(t)
+	for p.live.Load() != 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the idle handler goroutine did not end")
+		}
+		runtime.Gosched()
+	}
+	deliver()
+	if n := p.started.Load(); n != 2 {
+		t.Fatalf("after the idle one ended: %d handler goroutines started, want 2", n)
 	}
 }

@@ -2,20 +2,13 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/slack-go/slack/socketmode"
 )
-
-// ackWait bounds how long an ack waits for a link to carry it when the
-// link its envelope came on is gone and no other has said hello yet.
-const ackWait = 10 * time.Second
 
 // link is one WebSocket connection to Slack.
 type link struct {
@@ -176,153 +169,5 @@ func (s *Socket) read(ctx context.Context, l *link) {
 			}
 			s.accept(ctx, l, f, received)
 		}
-	}
-}
-
-// accept starts handling an envelope, unless it is one already seen: while
-// links overlap, or when an ack was lost, Slack may send the same envelope
-// again. A repeat is never handled twice; once its ack is known it is
-// simply sent again.
-func (s *Socket) accept(ctx context.Context, l *link, req socketmode.Request, received time.Time) {
-	known, frame := s.seen.begin(req.EnvelopeID)
-	if known {
-		s.Log.Info().Str("envelope", req.EnvelopeID).Bool("acked", frame != nil).Msg("socket mode: envelope received again; not handled twice")
-		if frame != nil {
-			if err := s.send(l, frame); err != nil {
-				s.Log.Error().Err(err).Str("envelope", req.EnvelopeID).Msg("socket mode: ack failed")
-			}
-		}
-		return
-	}
-	s.Metrics.Envelope(req.Type)
-	s.handlers.Add(1)
-	if s.Acking != nil {
-		s.Acking.begin()
-	}
-	go s.dispatch(ctx, l, req, received)
-}
-
-// dispatch runs the handler for one envelope and acks it. A panicking
-// handler still gets its envelope acked.
-func (s *Socket) dispatch(ctx context.Context, l *link, req socketmode.Request, received time.Time) {
-	defer s.handlers.Done()
-	growStack(len(req.EnvelopeID)) // before the handler's first deep call
-	payload, after := s.handle(ctx, req)
-	if s.Acking != nil {
-		// The handler's work is what competes for the CPU; sending may
-		// wait for a connection, and the outbox need not wait with it.
-		s.Acking.end()
-	}
-	frame := s.ackFrame(req.EnvelopeID, payload)
-	s.seen.done(req.EnvelopeID, frame)
-	if err := s.send(l, frame); err != nil {
-		s.Log.Error().Err(err).Str("envelope", req.EnvelopeID).Msg("socket mode: ack failed")
-	}
-	s.Metrics.AckLatency(s.Clock.Now().Sub(received))
-	if after != nil {
-		after(ctx)
-	}
-}
-
-func (s *Socket) handle(ctx context.Context, req socketmode.Request) (payload any, after func(context.Context)) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.Log.Error().Interface("panic", r).Str("envelope", req.EnvelopeID).Str("type", req.Type).Msg("socket mode: handler panicked")
-			payload, after = nil, nil
-		}
-	}()
-	return s.Handler.Handle(ctx, req)
-}
-
-// ackUndecodable acks a frame that is not valid JSON, if it carries an
-// envelope_id at all; otherwise Slack would redeliver it forever.
-func (s *Socket) ackUndecodable(l *link, data []byte, cause error) {
-	var partial struct {
-		EnvelopeID string `json:"envelope_id"`
-	}
-	_ = json.Unmarshal(data, &partial)
-	s.Log.Warn().Err(cause).Str("envelope", partial.EnvelopeID).Msg("socket mode: undecodable frame")
-	if partial.EnvelopeID != "" {
-		_ = s.send(l, s.ackFrame(partial.EnvelopeID, nil))
-	}
-}
-
-// ackFrame encodes the response for envelopeID; a payload too large for
-// Slack is replaced by a bare ack.
-func (s *Socket) ackFrame(envelopeID string, payload any) []byte {
-	data, err := json.Marshal(socketmode.Response{EnvelopeID: envelopeID, Payload: payload})
-	if err != nil {
-		s.Log.Error().Err(err).Str("envelope", envelopeID).Msg("socket mode: ack payload cannot be encoded; sending a bare ack")
-		data = nil
-	} else if len(data) >= maxAckBytes {
-		s.Log.Error().Int("bytes", len(data)).Str("envelope", envelopeID).Msg("socket mode: ack payload too large for Slack; sending a bare ack")
-		data = nil
-	}
-	if data == nil {
-		data, _ = json.Marshal(socketmode.Response{EnvelopeID: envelopeID})
-	}
-	return data
-}
-
-// send writes an ack on the link its envelope came from while that link
-// is open, else on the newest link, waiting for one if the bot is between
-// links. Slack matches acks by envelope_id on any of the app's
-// connections; its SDKs, too, ack on whichever connection is current.
-func (s *Socket) send(origin *link, frame []byte) error {
-	if origin != nil && origin.write(frame) == nil {
-		return nil
-	}
-	timeout, stop := s.Clock.After(ackWait)
-	defer stop()
-	for {
-		l, changed := s.current()
-		if l != nil && l != origin && l.write(frame) == nil {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			return fmt.Errorf("no connection to send the ack on within %v", ackWait)
-		case <-s.stopped:
-			return errors.New("no connection to send the ack on: shutting down")
-		}
-	}
-}
-
-// rememberEnvelopes is how many recent envelope IDs are kept to recognise
-// a repeat: far more than arrive while two links overlap.
-const rememberEnvelopes = 256
-
-// envelopeLog remembers recent envelopes and their ack frames.
-type envelopeLog struct {
-	mu    sync.Mutex
-	acks  map[string][]byte // nil while the handler runs
-	order []string
-}
-
-// begin records id; known reports a repeat, with its ack if already sent.
-func (e *envelopeLog) begin(id string) (known bool, ack []byte) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.acks == nil {
-		e.acks = map[string][]byte{}
-	}
-	if a, ok := e.acks[id]; ok {
-		return true, a
-	}
-	e.acks[id] = nil
-	e.order = append(e.order, id)
-	if len(e.order) > rememberEnvelopes {
-		delete(e.acks, e.order[0])
-		e.order = e.order[1:]
-	}
-	return false, nil
-}
-
-func (e *envelopeLog) done(id string, ack []byte) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.acks[id]; ok {
-		e.acks[id] = ack
 	}
 }
