@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -325,12 +324,14 @@ func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRe
 		}
 	case r.Method == http.MethodPost && ctype == "application/json":
 		req.isJSON = true
-		body, err := io.ReadAll(r.Body)
+		body, err := readJSONBody(r.Body, r.ContentLength)
 		if err != nil {
 			return req, "invalid_form_data"
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
-			m, ok := decodeValue(string(body))
+			// The body is never written again, so the decoded strings
+			// may share it instead of copying it.
+			m, ok := decodeValue(unsafe.String(unsafe.SliceData(body), len(body)))
 			if _, isObject := m.(map[string]any); !ok || !isObject {
 				dec := json.NewDecoder(bytes.NewReader(body))
 				dec.UseNumber()
@@ -340,13 +341,15 @@ func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRe
 				}
 				m = obj
 			}
-			for k, v := range m.(map[string]any) {
-				if k != "token" {
-					req.args[k] = v
-				}
-			}
+			// The decoded object is the request's own: its arguments,
+			// but for a token in the body, which a JSON call's is not
+			// (Slack reads it from the Authorization header only).
+			req.args = m.(map[string]any)
+			delete(req.args, "token")
 		}
-		values = r.URL.Query()
+		if r.URL.RawQuery != "" {
+			values = r.URL.Query()
+		}
 	case r.Method == http.MethodPost && ctype == "multipart/form-data":
 		if err := r.ParseMultipartForm(32 << 20); err != nil {
 			return req, "invalid_form_data"
