@@ -331,8 +331,11 @@ func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRe
 		if len(bytes.TrimSpace(body)) > 0 {
 			// The body is never written again, so the decoded strings
 			// may share it instead of copying it.
-			m, ok := decodeValue(unsafe.String(unsafe.SliceData(body), len(body)))
-			if _, isObject := m.(map[string]any); !ok || !isObject {
+			buf := scratchBuffer(scratch)
+			m, canon, grown, ok := decodeBody(unsafe.String(unsafe.SliceData(body), len(body)), (*buf)[:0])
+			*buf = grown[:0]
+			putScratch(scratch, buf)
+			if !ok {
 				dec := json.NewDecoder(bytes.NewReader(body))
 				dec.UseNumber()
 				var obj map[string]any
@@ -343,9 +346,12 @@ func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRe
 			}
 			// The decoded object is the request's own: its arguments,
 			// but for a token in the body, which a JSON call's is not
-			// (Slack reads it from the Authorization header only).
-			req.args = m.(map[string]any)
-			delete(req.args, "token")
+			// (Slack reads it from the Authorization header only). A
+			// body of null decodes to no map at all.
+			if m != nil {
+				req.args, req.canon = m, canon
+				delete(req.args, "token")
+			}
 		}
 		if r.URL.RawQuery != "" {
 			values = r.URL.Query()
