@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"strings"
 	"sync"
@@ -77,5 +80,68 @@ func TestSlackTransportReusesEveryConnectionOfABurst(t *testing.T) {
 	// The default transport keeps at most 100 idle connections in all.
 	if reused := round(); reused <= 100 {
 		t.Errorf("the second round of %d calls at once reused %d connections, want (nearly) all", n, reused)
+	}
+}
+
+// Slack's Web API answers over HTTP/2 where the client offers it (ALPN);
+// the Slack client's transport must offer it, so that a burst of posts
+// shares the connection the bot already holds instead of opening a TLS
+// connection for each call in flight. A transport given a dialer or TLS
+// settings of its own stops offering HTTP/2 unless told to
+// (ForceAttemptHTTP2).
+func TestSlackTransportSpeaksHTTP2WhereSlackDoes(t *testing.T) {
+	t.Parallel()
+	const n = outbox.DefaultSlackConcurrency
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	var h1, dialed atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			h1.Add(1)
+		}
+		if r.URL.Path == "/api/chat.postMessage" {
+			// None is answered before all have arrived: over HTTP/1.1
+			// each would need a connection of its own.
+			arrived.Done()
+			arrived.Wait()
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dialed.Add(1)
+		}
+	}
+	// The server's log would report the handshakes the client gives up.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	tr := slackHTTPTransport().(*http.Transport)
+	// Trust the test server's certificate, as Slack's is trusted.
+	tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	client := &http.Client{Transport: tr}
+	call := func(method string) {
+		resp, err := client.Post(srv.URL+"/api/"+method, "application/json; charset=utf-8", strings.NewReader("{}"))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	call("auth.test") // the connection a running bot already holds
+	before := dialed.Load()
+	var calls sync.WaitGroup
+	for range n {
+		calls.Go(func() { call("chat.postMessage") })
+	}
+	calls.Wait()
+	if h1.Load() > 0 {
+		t.Errorf("%d calls went over HTTP/1.1 to a server offering HTTP/2", h1.Load())
+	}
+	if d := dialed.Load() - before; d > 0 {
+		t.Errorf("%d calls at once opened %d connections besides the one held, want them to share it", n, d)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -325,13 +324,18 @@ func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRe
 		}
 	case r.Method == http.MethodPost && ctype == "application/json":
 		req.isJSON = true
-		body, err := io.ReadAll(r.Body)
+		body, err := readJSONBody(r.Body, r.ContentLength)
 		if err != nil {
 			return req, "invalid_form_data"
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
-			m, ok := decodeValue(string(body))
-			if _, isObject := m.(map[string]any); !ok || !isObject {
+			// The body is never written again, so the decoded strings
+			// may share it instead of copying it.
+			buf := scratchBuffer(scratch)
+			m, canon, grown, ok := decodeBody(unsafe.String(unsafe.SliceData(body), len(body)), (*buf)[:0])
+			*buf = grown[:0]
+			putScratch(scratch, buf)
+			if !ok {
 				dec := json.NewDecoder(bytes.NewReader(body))
 				dec.UseNumber()
 				var obj map[string]any
@@ -340,13 +344,18 @@ func parseAPIRequest(r *http.Request, method string, scratch *sync.Pool) (*apiRe
 				}
 				m = obj
 			}
-			for k, v := range m.(map[string]any) {
-				if k != "token" {
-					req.args[k] = v
-				}
+			// The decoded object is the request's own: its arguments,
+			// but for a token in the body, which a JSON call's is not
+			// (Slack reads it from the Authorization header only). A
+			// body of null decodes to no map at all.
+			if m != nil {
+				req.args, req.canon = m, canon
+				delete(req.args, "token")
 			}
 		}
-		values = r.URL.Query()
+		if r.URL.RawQuery != "" {
+			values = r.URL.Query()
+		}
 	case r.Method == http.MethodPost && ctype == "multipart/form-data":
 		if err := r.ParseMultipartForm(32 << 20); err != nil {
 			return req, "invalid_form_data"

@@ -103,6 +103,47 @@ func BenchmarkChatPostMessageReminder(b *testing.B) {
 	}
 }
 
+// BenchmarkChatPostMessageReminderJSON is BenchmarkChatPostMessageReminder
+// with the post sent as the bot sends its reminders: a JSON body, the token
+// in the Authorization header.
+func BenchmarkChatPostMessageReminderJSON(b *testing.B) {
+	emu := Start(b, func(o *Options) { o.Logf = func(string, ...any) {} })
+	channels := make([]string, 10_000)
+	for i := range channels {
+		channels[i] = emu.CreateChannel(fmt.Sprintf("inc-%d-burst", i+1), false, emu.BotUserID())
+	}
+	form, _ := reminderPost(b, emu, channels[0])
+	v, err := url.ParseQuery(string(form))
+	if err != nil {
+		b.Fatal(err)
+	}
+	post := func(channel string) []byte {
+		ch, _ := json.Marshal(channel)
+		text, _ := json.Marshal(v.Get("text"))
+		return fmt.Appendf(nil, `{"channel":%s,"text":%s,"metadata":%s,"unfurl_links":false,"blocks":%s}`,
+			ch, text, v.Get("metadata"), v.Get("blocks"))
+	}
+	bodies := make([][]byte, 1000)
+	for i := range bodies {
+		bodies[i] = post(channels[i*len(channels)/len(bodies)])
+	}
+	header := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Authorization": {"Bearer " + emu.BotToken()}}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	i := 0
+	for b.Loop() {
+		body := bodies[i%len(bodies)]
+		req := httptest.NewRequest(http.MethodPost, "/api/chat.postMessage", bytes.NewReader(body))
+		req.Header, req.ContentLength = header, int64(len(body))
+		w := httptest.NewRecorder()
+		emu.srv.Handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), `{"channel":`) {
+			b.Fatalf("answer %d %s", w.Code, w.Body)
+		}
+		i++
+	}
+}
+
 // BenchmarkSlashCommandRoundTrip is one slash_commands envelope sent over
 // Socket Mode to slack-go's client and acked with an ephemeral reply: the
 // emulator's encoding, framing, ack reading and the reply's checks, plus

@@ -19,6 +19,11 @@ var jsonCases = []string{
 	`["\u00e9\u2028\u2029\ud83d\ude00","\ud800","\ud800x","\udc00\ud800","\ud800\u0041","\/\b\f\n\r\t\"\\"]`,
 	"[\"\xff\xfe bad utf-8 \xe2\x80\"]", "[\"\xe2\x80\xa8 raw line separator\"]",
 	`["<script>&amp;</script>"]`, `{"b":{"z":1,"a":[{"y":2,"x":3,"y":[]}]},"a":1,"b":2,"":{}}`, `"\u003c\u003e\u0026"`, `"\u0000\u001f"`,
+	// a JSON call's body: its JSON arguments' encodings read with it (decodeBody)
+	`{"channel":"C1","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"<@U1> & <!here>"},"block_id":"b"}],"metadata":{"z":{"y":1,"x":[]},"a":"\u003c"},"blocks":[{"b":2,"a":1}],"unfurl_links":false}`,
+	` { "view" : { "type" : "modal" } , "token" : "xoxb" , "attachments" : "[]" , "files" : [ ] } `, `{"blocks":null}`, `{"metadata":{}}`,
+	`{"blocks":[` + string(bytes.Repeat([]byte("["), 198)) + string(bytes.Repeat([]byte("]"), 198)) + `]}`,
+	`{"blocks":[` + string(bytes.Repeat([]byte("["), 199)) + string(bytes.Repeat([]byte("]"), 199)) + `]}`,
 	// invalid: each must be refused the same way
 	``, ` `, `[`, `]`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `[01]`, `[1.]`, `[.5]`, `[1e]`, `[-]`, `[+1]`,
 	`[tru]`, `[nul]`, `"\x"`, `"\'"`, `"\u12"`, `"\u12G4"`, "\"a\tb\"", `"abc`, `[1] [2]`, `[1]x`, `{"a":1}}`,
@@ -90,6 +95,7 @@ func checkEncode(t *testing.T, in string) {
 			t.Errorf("decodeCanonical(%q) decodes %#v; decodeValue: %#v", in, v, dv)
 		}
 	}
+	checkBody(t, in)
 	raw := json.RawMessage(in)
 	want, wantErr := json.Marshal(raw)
 	got, err := marshalJSON(raw)
@@ -140,4 +146,31 @@ func FuzzParseAckIsUnmarshal(f *testing.F) {
 		f.Add(in)
 	}
 	f.Fuzz(checkAck)
+}
+
+// checkBody holds decodeBody to decodeValue (the same object, refused
+// alike) and each JSON argument's encoding to json.Marshal of its value.
+func checkBody(t *testing.T, in string) {
+	t.Helper()
+	args, canon, scratch, ok := decodeBody(in, []byte("prefix"))
+	dv, dok := decodeValue(in)
+	if obj, isObject := dv.(map[string]any); ok != (dok && isObject) || ok && !reflect.DeepEqual(args, obj) {
+		t.Errorf("decodeBody(%q) = %#v, %v; decodeValue: %#v, %v", in, args, ok, dv, dok)
+	}
+	if !bytes.HasPrefix(scratch, []byte("prefix")) {
+		t.Errorf("decodeBody(%q) lost the scratch's contents: %q", in, scratch)
+	}
+	seen := map[string]bool{}
+	for _, c := range canon {
+		want, _ := json.Marshal(args[c.key])
+		if seen[c.key] || !isJSONArg(c.key) || !bytes.Equal(c.raw, want) {
+			t.Errorf("decodeBody(%q): %s encoded as %s (again: %v); json.Marshal: %s", in, c.key, c.raw, seen[c.key], want)
+		}
+		seen[c.key] = true
+	}
+	for k := range args {
+		if isJSONArg(k) && !seen[k] {
+			t.Errorf("decodeBody(%q): no encoding of %s", in, k)
+		}
+	}
 }

@@ -31,6 +31,7 @@ func TestTokenRules(t *testing.T) {
 		{"bot token as Bearer with a form body", "chat.postMessage", formType, form("channel", ch, "text", "hi"), emu.BotToken(), true, ""},
 		{"bot token as Bearer with a JSON body", "chat.postMessage", jsonType, `{"channel":"` + ch + `","text":"hi"}`, emu.BotToken(), true, ""},
 		{"a token inside a JSON body is not read", "chat.postMessage", jsonType, `{"token":"` + emu.BotToken() + `","channel":"` + ch + `","text":"hi"}`, "", false, "not_authed"},
+		{"a JSON body of null, the arguments in the query", "chat.postMessage?channel=" + ch + "&text=hi", jsonType, "null", emu.BotToken(), true, ""},
 		{"app token on a Web API method", "chat.postMessage", formType, form("token", emu.AppToken(), "channel", ch, "text", "hi"), "", false, "not_allowed_token_type"},
 		{"no token", "auth.test", formType, "", "", false, "not_authed"},
 		{"unknown token", "auth.test", formType, form("token", "xoxb-1-2-nope"), "", false, "invalid_auth"},
