@@ -162,6 +162,18 @@ func TestTypedTextIsKeptAsTypedOnEverySurface(t *testing.T) {
 	}
 }
 
+// slashMarkup sends `/incident wire`, where wire is already the form Slack
+// sends, with markup typing cannot produce in the emulator (<!channel>, a
+// link as <https://…|label>); the emulator refuses a form Slack never sends.
+func (w *world) slashMarkup(user, channel, wire string) slackemu.Ack {
+	w.t.Helper()
+	ack, err := w.emu.SlashCommand(w.ctx(), slackemu.SlashCommand{UserID: user, ChannelID: channel, Command: "/incident", Text: wire, Escaped: true})
+	if err != nil {
+		w.t.Fatalf("/incident %s: %v", wire, err)
+	}
+	return ack
+}
+
 // botShows reports whether a message the bot posted in channel (thread
 // replies included) carries s in its text or blocks.
 func botShows(emu *slackemu.Server, channel, s string) bool {
