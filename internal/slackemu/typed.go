@@ -10,8 +10,8 @@ import (
 // are control characters of Slack's markup, so the client sends them as
 // &amp; &lt; &gt;, and the slash command's text, a message's text in
 // conversations.history and in a message shortcut's payload all carry that
-// escaped form (Slack's "Formatting text for app surfaces", section
-// "Escaping text"; a message's text is what its author's client sent). A
+// escaped form (FMT-doc, "Escaping text"; a message's text is what its
+// author's client sent). A
 // person or channel the user picks from the composer's autocomplete is not
 // text: it arrives as markup, <@U123|name> or <#C123|name>, which for a
 // slash command is what "Escape channels, users, and links sent to your
