@@ -95,7 +95,7 @@ func TestStatsTextNeverPingsOrDisguisesALink(t *testing.T) {
 	w.slash(alice, w.announce, "declare SEV2 db down")
 	w.idle()
 	for _, text := range []string{"stats 30d " + hostile, "stats " + hostile, "stats <!here>", "stats 7d <!here> checkout @channel", "stats 30d"} {
-		got := ackText(t, w.slash(alice, w.announce, text))
+		got := ackText(t, w.slashMarkup(alice, w.announce, text))
 		if specialMention.MatchString(got) || autoMention.MatchString(got) {
 			t.Fatalf("/incident %s answered with a live mention or link: %q", text, got)
 		}

@@ -514,7 +514,7 @@ func TestLostBookmarkAnswerAddsOneBookmark(t *testing.T) {
 func TestSlashTextIsShownAsTyped(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil, nil)
-	w.slash(alice, w.announce, "declare SEV2 search &amp; browse slow for <@"+bob+"|bob> &lt;3")
+	w.slash(alice, w.announce, "declare SEV2 search & browse slow for <@"+bob+"|bob> <3")
 	w.idle()
 	inc := w.incident(1)
 	if inc.Title != "search & browse slow for <@"+bob+"> <3" {

@@ -229,7 +229,7 @@ func (w *world) nextDeclareModal(user string) slackemu.View {
 func TestDuplicateWarningIsEscaped(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil, nil)
-	w.slash(alice, w.announce, "declare SEV3 Checkout &lt;!channel&gt; returns 500s")
+	w.slash(alice, w.announce, "declare SEV3 Checkout <!channel> returns 500s")
 	w.declared(1, "", alice)
 	got := readDupAck(t, w.slash(bob, w.announce, "declare SEV3 checkout 500s"))
 	assertText(t, got.Text, "Possibly the same as INC-1")

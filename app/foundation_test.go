@@ -37,7 +37,7 @@ func TestHelpIsAnsweredEphemerallyOverSocketMode(t *testing.T) {
 func TestUnknownSubcommandGetsUsageHint(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil, nil)
-	got := ackText(t, w.slash(alice, w.announce, "frobnicate <!channel>"))
+	got := ackText(t, w.slashMarkup(alice, w.announce, "frobnicate <!channel>"))
 	if !strings.Contains(got, "frobnicate") || !strings.Contains(got, "/incident help") {
 		t.Fatalf("reply %q", got)
 	}

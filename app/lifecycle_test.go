@@ -386,7 +386,7 @@ func TestNoteGoesOnTheTimeline(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil, nil)
 	_, ch := w.lcIncident(1, "SEV2", "db slow")
-	got := ackText(t, w.slash(bob, ch.ID, "note restarted db-1, <!channel> no change"))
+	got := ackText(t, w.slashMarkup(bob, ch.ID, "note restarted db-1, <!channel> no change"))
 	if !strings.Contains(got, "Noted on INC-1") || strings.Contains(got, "<!channel>") {
 		t.Fatalf("reply %q", got)
 	}
@@ -783,9 +783,11 @@ func TestHostileUpdateTextNeverNotifiesOrLinks(t *testing.T) {
 	w.slash(bob, ch.ID, "update")
 	hostile := "<!channel> @here & <https://evil.example|click> @everyone"
 	w.lcSubmit(bob, w.lcUpdateForm(1), map[string]any{"status": "identified", "severity": "SEV2", "summary": hostile, "next_steps": hostile})
-	w.slash(bob, ch.ID, "note "+hostile)
-	w.slash(bob, ch.ID, "resolve "+hostile)
-	ts, _ := w.emu.PostUserMessage(ch.ID, carol, hostile)
+	// Slack sends the markup as it is and the "&" escaped.
+	wire := strings.ReplaceAll(hostile, "&", "&amp;")
+	w.slashMarkup(bob, ch.ID, "note "+wire)
+	w.slashMarkup(bob, ch.ID, "resolve "+wire)
+	ts, _ := w.emu.PostUserMarkup(ch.ID, carol, wire)
 	if _, err := w.emu.React(w.ctx(), alice, ch.ID, ts, "pushpin"); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ import (
 // the incident channel.
 func (w *world) pmStory() slackemu.Channel {
 	w.t.Helper()
-	w.slash(alice, w.announce, "declare SEV3 Checkout <!channel> returns 500s")
+	w.slashMarkup(alice, w.announce, "declare SEV3 Checkout <!channel> returns 500s")
 	ch := w.declared(1, "", alice)
 
 	for _, tc := range []struct{ user, text, want string }{

@@ -52,7 +52,7 @@ func (w *world) hostileLife() []slackemu.Ack {
 	var acks []slackemu.Ack
 	slash := func(user, channel, text string) {
 		t.Helper()
-		acks = append(acks, w.slash(user, channel, text))
+		acks = append(acks, w.slashMarkup(user, channel, text)) // hostile is Slack's wire form
 	}
 
 	v := w.openDeclareModal(alice)
@@ -76,14 +76,14 @@ func (w *world) hostileLife() []slackemu.Ack {
 	w.idle()
 
 	slash(alice, ch.ID, "note "+hostile)
-	ts, err := w.emu.PostUserMessage(ch.ID, carol, hostile)
+	ts, err := w.emu.PostUserMarkup(ch.ID, carol, hostile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.emu.React(w.ctx(), alice, ch.ID, ts, "pushpin"); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := w.emu.PostUserMessage(ch.ID, bob, "<!everyone> "+hostile)
+	other, _ := w.emu.PostUserMarkup(ch.ID, bob, "<!everyone> "+hostile)
 	if _, err := w.emu.MessageShortcut(w.ctx(), alice, ch.ID, other, "add_to_timeline"); err != nil {
 		t.Fatal(err)
 	}

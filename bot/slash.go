@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"github.com/slack-go/slack/socketmode"
 
@@ -28,11 +29,15 @@ func (s *slashHandler) slash(ctx context.Context, req socketmode.Request) (any, 
 	cmd, err := commands.Parse(s.cfg.Command, sc.Text)
 	if err != nil {
 		log.Info().Err(err).Msg("slash command rejected")
-		return s.errorReply(err), nil
+		return s.errorReply(typedError(err)), nil
 	}
-	// Slack delivers the text escaped, with mentions and links as markup;
-	// the domain keeps what the user typed (see mrkdwn.FromSlack).
+	// Slack delivers the text escaped (&amp; &lt; &gt;), with mentions and
+	// links as markup; Parse needs that markup to find a picked person, so
+	// every word it hands back is decoded once, here, and the domain keeps
+	// what the user typed (see mrkdwn.FromSlack). Replies escape it again,
+	// once, as they show it.
 	cmd.Title, cmd.Text = mrkdwn.FromSlack(cmd.Title), mrkdwn.FromSlack(cmd.Text)
+	cmd.Severity, cmd.Role, cmd.Period = mrkdwn.FromSlack(cmd.Severity), mrkdwn.FromSlack(cmd.Role), mrkdwn.FromSlack(cmd.Period)
 	log.Info().Str("subcommand", cmd.Name).Msg("slash command")
 	switch cmd.Name {
 	case commands.CmdHelp:
@@ -99,4 +104,15 @@ func (rp *replier) errorReply(err error) map[string]any {
 	}
 	// The message may quote what the user typed: neutralise it.
 	return ephemeral(mrkdwn.Neutralize(msg))
+}
+
+// typedError is a Parse error with the words it quotes as the user typed
+// them: Parse quotes them as Slack sent them, escaped, and the reply
+// escapes its whole text again (a "&" would show as "&amp;").
+func typedError(err error) error {
+	var e *incident.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return &incident.Error{Code: e.Code, Message: mrkdwn.FromSlack(e.Message)}
 }

@@ -32,10 +32,14 @@ func (b *Builder) entry(ev incident.Event) (Entry, uint8) {
 		Actor: ev.Actor,
 		Link:  linkURL(ev.Link),
 	}
-	if e.Text = ev.Text; mentions(ev.Text) {
+	text := ev.Text
+	if ev.Kind == incident.EventMessagePinned {
+		text = fromChat(text)
+	}
+	if e.Text = text; mentions(text) {
 		later |= laterText
 	} else {
-		e.Text = r.block(ev.Text, "  ")
+		e.Text = r.block(text, "  ")
 	}
 	if e.NextSteps = ev.NextSteps; mentions(ev.NextSteps) {
 		later |= laterNextSteps
@@ -95,7 +99,7 @@ func (r *renderer) finish(e Entry, later uint8, settings incident.Settings) Entr
 }
 
 // mentions reports whether rendering s needs a name: only a user mention
-// does (see decodeSlack).
+// does (see people).
 func mentions(s string) bool { return strings.Contains(s, "<@") }
 
 // namesSomeone reports whether an event's From or To shows with a name.

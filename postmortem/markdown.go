@@ -9,10 +9,15 @@ import (
 	"unicode/utf8"
 )
 
-// Text reaches the draft from Slack, where slash-command text arrives
-// escaped (&amp; &lt; &gt;) with mentions, channels and links as <…>
-// markup. In a Markdown file that markup means nothing, so it is decoded
-// into what a reader would have seen in Slack, then escaped for Markdown.
+// Text reaches the draft in two forms. What users type is stored as they
+// typed it: the bot decodes a slash command's text once, as it arrives
+// (Slack escapes it: &amp; &lt; &gt;, mentions and links as <…> markup; see
+// mrkdwn.FromSlack), and Slack does not escape a modal's inputs at all. So
+// that text is never decoded again: an "&amp;" or a "<!channel>" in it is
+// what its author typed, and the only markup it holds is a user or channel
+// mention in the canonical form FromSlack leaves, shown here by name. A
+// captured message is the exception: it is kept as chat has it, escaped
+// and with markup, and decoded here (fromChat) into what a reader saw.
 
 // mention is a user or channel mention in the canonical form that
 // mrkdwn.FromSlack leaves: <@U…> or <#C…>.
@@ -22,10 +27,13 @@ var mention = regexp.MustCompile(`<(@[UW][A-Z0-9]{2,20}|#[CG][A-Z0-9]{2,20})(?:\
 // character reference.
 var entity = regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
 
-// decodeSlack turns Slack markup into readable text (see mrkdwn.FromSlack),
-// with people shown by name and channels by name when known.
-func (r *renderer) decodeSlack(s string) string {
-	s = mrkdwn.FromSlack(s)
+// fromChat turns a captured message's text, as chat has it, into the text
+// its author typed (see mrkdwn.FromSlack).
+func fromChat(s string) string { return mrkdwn.FromSlack(s) }
+
+// people shows the user and channel mentions of stored text by name, when
+// known.
+func (r *renderer) people(s string) string {
 	if strings.IndexByte(s, '<') < 0 {
 		return s
 	}
@@ -42,15 +50,15 @@ func (r *renderer) decodeSlack(s string) string {
 	})
 }
 
-// inline makes user text one line of Markdown that reads as typed: Slack
-// markup decoded, whitespace folded, and every character that Markdown
+// inline makes user text one line of Markdown that reads as typed:
+// mentions shown by name, whitespace folded, and every character that Markdown
 // would read as emphasis, code, a link, HTML, a table cell or an entity
 // escaped with a backslash.
 func (r *renderer) inline(s string) string {
 	if plainLine(s) {
 		return escapeInline(strings.TrimSpace(s))
 	}
-	s = r.decodeSlack(s)
+	s = r.people(s)
 	return escapeInline(strings.Join(strings.Fields(clean(s)), " "))
 }
 
@@ -63,7 +71,7 @@ func (r *renderer) block(s, indent string) string {
 	if plainLine(s) {
 		return escapeLineStart(escapeInline(strings.TrimSpace(s)))
 	}
-	s = clean(r.decodeSlack(s))
+	s = clean(r.people(s))
 	var b strings.Builder
 	blank := false
 	for _, line := range strings.Split(s, "\n") {

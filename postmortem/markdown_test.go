@@ -17,20 +17,38 @@ func TestInline(t *testing.T) {
 		{"a | b", `a \| b`},
 		{`back\slash`, `back\\slash`},
 		{"<b>html</b>", `\<b\>html\</b\>`},
-		{"R&D &amp; &#65; &copy;", `R&D & \&#65; \&copy;`},
+		{"R&D &amp; &#65; &copy;", `R&D \&amp; \&#65; \&copy;`}, // typed so: kept
 		{"issue #42 ##", `issue #42 \#\#`},
 		{"ask <@UANA00001> or <@UBOB00002|bob>", "ask Ana Alves or @UBOB00002"},
 		{"in <#C123|general> and <#C456>", "in #general and #C456"},
 		{"ping <@USTAR0001>", `ping \*star\* \[x\]`},
-		{"<!here> <!channel|@channel> <!subteam^S1>", "@here @channel @S1"},
-		{"see <https://x.example/a|the doc> and <https://y.example>", "see the doc (https://x.example/a) and https://y.example"},
-		{"a &lt;b&gt; c", `a \<b\> c`},
+		{"<!here> <!channel|@channel>", `\<!here\> \<!channel\|@channel\>`}, // typed so: inert text
+		{"see <https://x.example/a|the doc>", `see \<https://x.example/a\|the doc\>`},
+		{"a &lt;b&gt; c", `a \&lt;b\&gt; c`},
 		{"bell\x07 and nul\x00", "bell and nul"},
 	}
 	r := testRenderer()
 	for _, tt := range tests {
 		if got := r.inline(tt.in); got != tt.want {
 			t.Errorf("inline(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A captured message is kept as chat has it, escaped and with markup: the
+// draft shows what its author typed, and what a reader saw in Slack.
+func TestChatTextIsDecodedOnce(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"R&amp;D &amp;amp; &lt;b&gt;", `R&D \&amp; \<b\>`},
+		{"ask <@UANA00001> or <@UBOB00002|bob>", "ask Ana Alves or @UBOB00002"},
+		{"<!here> <!channel|@channel> <!subteam^S1>", "@here @channel @S1"},
+		{"see <https://x.example/a|the doc> and <https://y.example>", "see the doc (https://x.example/a) and https://y.example"},
+		{"a &lt;b&gt; c", `a \<b\> c`},
+	}
+	r := testRenderer()
+	for _, tt := range tests {
+		if got := r.block(fromChat(tt.in), "  "); got != tt.want {
+			t.Errorf("block(fromChat(%q)) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

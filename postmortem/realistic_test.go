@@ -8,6 +8,7 @@ import (
 	"github.com/incidentbot/incidentbot/commands"
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 	"github.com/incidentbot/incidentbot/postmortem"
 	"github.com/incidentbot/incidentbot/store"
 	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
@@ -98,7 +99,9 @@ func story(t testing.TB) (*commands.Service, postmortem.Record) {
 	write(2*time.Minute, func(inc *incident.Incident, _ time.Time) { inc.Status = incident.Identified },
 		incident.Event{Kind: incident.EventStatusChanged, Actor: alice, From: "investigating", To: "identified"})
 	write(time.Minute, nil,
-		incident.Event{Kind: incident.EventNote, Actor: carol, Text: "Connection pool exhausted after `max_conns: 10` shipped in <https://git.example.com/pr/4812|PR 4812>; <@UBOB00002> is on it & <!here> knows."})
+		// Slash-command text is stored as the bot keeps it: decoded once
+		// from the form Slack sends.
+		incident.Event{Kind: incident.EventNote, Actor: carol, Text: mrkdwn.FromSlack("Connection pool exhausted after `max_conns: 10` shipped in <https://git.example.com/pr/4812|PR 4812>; <@UBOB00002> is on it &amp; <!here> knows.")})
 	write(4*time.Minute, func(inc *incident.Incident, _ time.Time) { inc.Roles[incident.RoleCommander] = dave },
 		incident.Event{Kind: incident.EventRoleHandoff, Actor: alice, Role: incident.RoleCommander, From: alice, To: dave})
 	// A message captured with 📌 carries its own, earlier time.
@@ -113,7 +116,7 @@ func story(t testing.TB) (*commands.Service, postmortem.Record) {
 
 	clk.Advance(2 * time.Minute)
 	for i, a := range []commands.ActionInput{
-		{Text: "Add an alert on `pool_exhausted` > 0 [now](https://evil.example) <!channel>", Owner: carol},
+		{Text: mrkdwn.FromSlack("Add an alert on `pool_exhausted` &gt; 0 [now](https://evil.example) <!channel>"), Owner: carol},
 		{Text: "Make the connection-pool size a reviewed config value", Owner: dave},
 		{Text: "Write down the rollback steps in the runbook"},
 	} {

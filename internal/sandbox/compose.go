@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
@@ -54,8 +53,8 @@ type messageRequest struct {
 	ThreadTS string `json:"thread_ts"`
 }
 
-// message posts what the user typed as their own message, escaped as Slack's
-// client sends it.
+// message posts what the user typed as their own message; the emulator
+// keeps it escaped, as Slack's client sends it.
 func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 	var req messageRequest
 	if !decode(w, r, &req) {
@@ -81,7 +80,9 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "You are not in #"+c.Name+"; only its members can post there.")
 		return
 	}
-	text := h.linkNames(user, mrkdwn.Escape(strings.TrimSpace(req.Text)), false)
+	// The emulator escapes & < > as Slack's client does; the references
+	// linkNames makes are markup, which it keeps.
+	text := h.linkNames(user, strings.TrimSpace(req.Text), false)
 	if text == "" {
 		fail(w, http.StatusBadRequest, "Type a message first.")
 		return

@@ -12,7 +12,6 @@ import (
 
 	"github.com/incidentbot/incidentbot/incident"
 	"github.com/incidentbot/incidentbot/internal/clock"
-	"github.com/incidentbot/incidentbot/internal/mrkdwn"
 	"github.com/incidentbot/incidentbot/internal/slackemu"
 	"github.com/incidentbot/incidentbot/store"
 )
@@ -125,9 +124,9 @@ func (g *GameDay) Declare(ctx context.Context) error {
 		return fmt.Errorf("game day: there is no channel #%s to declare the drill in", strings.TrimPrefix(g.sc.Channel, "#"))
 	}
 	g.start = g.clock.Now()
-	text := "drill " + mrkdwn.Escape(g.sc.Title)
+	text := "drill " + g.sc.Title
 	if g.sc.Severity != "" {
-		text = "drill " + g.sc.Severity + " " + mrkdwn.Escape(g.sc.Title)
+		text = "drill " + g.sc.Severity + " " + g.sc.Title
 	}
 	reply, err := g.slash(ctx, declarer, from.ID, text)
 	if err != nil {
@@ -219,7 +218,7 @@ func (g *GameDay) play(ctx context.Context, e ScenarioEvent) error {
 		if _, ok := g.emu.User(AlertsUser.ID); !ok {
 			g.emu.AddUser(AlertsUser)
 		}
-		_, err := g.emu.PostUserMessage(channel, AlertsUser.ID, mrkdwn.Escape(e.Text))
+		_, err := g.emu.PostUserMessage(channel, AlertsUser.ID, e.Text)
 		return err
 	}
 	user, err := g.user(e.User)
@@ -232,14 +231,14 @@ func (g *GameDay) play(ctx context.Context, e ScenarioEvent) error {
 	// before answering a command).
 	switch e.Kind {
 	case EventMessage:
-		_, err = g.emu.PostUserMessage(g.channel, user, mrkdwn.Escape(e.Text))
+		_, err = g.emu.PostUserMessage(g.channel, user, e.Text)
 	case EventRole:
 		who, _ := g.user(e.Who) // checked by Declare
 		_, err = g.slash(ctx, user, g.channel, "role "+e.Role+" <@"+who+">")
 	case EventSeverity:
 		_, err = g.slash(ctx, user, g.channel, "severity "+e.Severity)
 	case EventResolve:
-		_, err = g.slash(ctx, user, g.channel, strings.TrimSpace("resolve "+mrkdwn.Escape(e.Text)))
+		_, err = g.slash(ctx, user, g.channel, strings.TrimSpace("resolve "+e.Text))
 	case EventUpdate:
 		err = g.update(ctx, user, e)
 	}

@@ -43,4 +43,6 @@
 //	            (https://api.slack.com/surfaces/modals)
 //	HUI-doc     handling user interaction: trigger_id and response_url
 //	            (https://api.slack.com/interactivity/handling)
+//	FMT-doc     formatting text: & < > escaped as &amp; &lt; &gt; in text
+//	            users type (https://api.slack.com/reference/surfaces/formatting)
 package slackemu

@@ -17,7 +17,14 @@ type SlashCommand struct {
 	UserID    string
 	ChannelID string // "" = the user's DM with the bot
 	Command   string // default "/incident"
-	Text      string
+	// Text is what the user typed after the command; Slack escapes it (see
+	// typed), so "a & b" reaches the app as "a &amp; b".
+	Text string
+	// Escaped says Text is already the wire form Slack sends, markup and
+	// all (<!channel> for a typed @channel, <https://…|label> for a link),
+	// and is sent unchanged; SlashCommand refuses a form Slack could not
+	// have sent.
+	Escaped bool
 }
 
 // SlashCommand delivers a slash_commands envelope like Slack: it mints a trigger_id
@@ -27,11 +34,19 @@ func (s *Server) SlashCommand(ctx context.Context, c SlashCommand) (Ack, error) 
 	if c.Command == "" {
 		c.Command = "/incident"
 	}
+	if c.Escaped {
+		if err := checkWire(c.Text); err != nil {
+			return Ack{}, fmt.Errorf("slackemu: SlashCommand: Escaped text %q: %w", c.Text, err)
+		}
+	}
 	s.mu.Lock()
 	u, ok := s.ws.users[c.UserID]
 	if !ok {
 		s.mu.Unlock()
 		return Ack{}, fmt.Errorf("slackemu: SlashCommand: unknown user %q (AddUser first)", c.UserID)
+	}
+	if !c.Escaped {
+		c.Text = s.typed(c.Text)
 	}
 	var ch *channel
 	if c.ChannelID == "" {

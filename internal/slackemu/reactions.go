@@ -36,7 +36,8 @@ func (s *Server) React(ctx context.Context, userID, channelID, messageTS, name s
 }
 
 // PostUserReply posts text as userID in the thread of the message at
-// threadTS, as if the user replied there, and returns the reply's ts.
+// threadTS, as if the user replied there, and returns the reply's ts. The
+// text is kept escaped, as Slack keeps what a user types (see typed).
 func (s *Server) PostUserReply(channelID, threadTS, userID, text string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,7 +48,7 @@ func (s *Server) PostUserReply(channelID, threadTS, userID, text string) (string
 	if parent := c.message(threadTS); parent == nil || parent.ThreadTS != "" {
 		return "", fmt.Errorf("slackemu: PostUserReply: no top-level message %s in %s", threadTS, channelID)
 	}
-	m := &Message{User: userID, Text: text, ThreadTS: threadTS}
+	m := &Message{User: userID, Text: s.typed(text), ThreadTS: threadTS}
 	s.postMessage(c, m)
 	return m.TS, nil
 }

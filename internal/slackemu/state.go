@@ -404,13 +404,31 @@ func (s *Server) ephemeral(user, ts string) *Message {
 }
 
 // PostUserMessage posts text in a channel as userID, as if the user typed it, and
-// returns its ts (the bot cannot chat.update it).
+// returns its ts (the bot cannot chat.update it). Slack keeps the text as the
+// client sent it, escaped (see typed).
 func (s *Server) PostUserMessage(channelID, userID, text string) (string, error) {
+	return s.postUser("PostUserMessage", channelID, userID, text, false)
+}
+
+// PostUserMarkup is PostUserMessage for text already in the form Slack
+// stores, markup and all (<!channel> for a typed @channel, a link as
+// <https://…|label>); it refuses a form Slack could not have stored.
+func (s *Server) PostUserMarkup(channelID, userID, text string) (string, error) {
+	if err := checkWire(text); err != nil {
+		return "", fmt.Errorf("slackemu: PostUserMarkup: %q: %w", text, err)
+	}
+	return s.postUser("PostUserMarkup", channelID, userID, text, true)
+}
+
+func (s *Server) postUser(op, channelID, userID, text string, wire bool) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.ws.channels[channelID]
 	if !ok {
-		return "", fmt.Errorf("slackemu: PostUserMessage: unknown channel %q", channelID)
+		return "", fmt.Errorf("slackemu: %s: unknown channel %q", op, channelID)
+	}
+	if !wire {
+		text = s.typed(text)
 	}
 	m := &Message{User: userID, Text: text}
 	s.postMessage(c, m)
