@@ -41,7 +41,7 @@ func TestPacerSpreadsPostsOnceTheWorkspaceLimitBinds(t *testing.T) {
 // held again, and the seconds it took.
 func paceBurst(t *testing.T, n int, urgent bool, late func(int) int) (sent, retried, took int) {
 	t.Helper()
-	var p postPacer
+	var p paceState
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	if w := p.admit(t0, false); w != 0 {
 		t.Fatalf("idle pacer holds a post for %v", w)
@@ -88,7 +88,7 @@ func paceBurst(t *testing.T, n int, urgent bool, late func(int) int) (sent, retr
 // Pacing ends once a burst is over: a minute after the last post given a
 // time, with no refusal since, posts go straight to Slack again.
 func TestPacerStopsAfterTheBurst(t *testing.T) {
-	var p postPacer
+	var p paceState
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	p.refused("chat.postMessage/C1", t0, time.Second)
 	p.refused("chat.postMessage/C2", t0, time.Second)
@@ -109,7 +109,7 @@ func TestPacerStopsAfterTheBurst(t *testing.T) {
 // The same channel refused twice is that channel's limit: other channels
 // are not held.
 func TestPacerLeavesOneBusyChannelToItsHold(t *testing.T) {
-	var p postPacer
+	var p paceState
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i := range 5 {
 		p.refused("chat.postMessage/CBUSY", t0.Add(time.Duration(i)*100*time.Millisecond), time.Second)
@@ -137,7 +137,7 @@ func TestPacerLetsUrgentPostsOvertakeTheBacklog(t *testing.T) {
 	for _, k := range urgentAt {
 		urgents += k
 	}
-	var p postPacer
+	var p paceState
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	p.refused("chat.postMessage/C1", t0, time.Second)
 	p.refused("chat.postMessage/C2", t0, time.Second)

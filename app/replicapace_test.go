@@ -1,0 +1,324 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/incidentbot/incidentbot/app"
+	"github.com/incidentbot/incidentbot/config"
+	"github.com/incidentbot/incidentbot/internal/clock"
+	"github.com/incidentbot/incidentbot/internal/slackemu"
+	"github.com/incidentbot/incidentbot/store/boltstore"
+	"github.com/incidentbot/incidentbot/store/boltstore/bolttest"
+	"github.com/incidentbot/incidentbot/store/pgstore"
+	"github.com/incidentbot/incidentbot/store/pgstore/pgtest"
+	"github.com/incidentbot/incidentbot/store/storecopy"
+	"github.com/incidentbot/incidentbot/templates"
+)
+
+// Three replicas on one PostgreSQL, with n reminders due at once against
+// Slack's real limits and an incident declared as pacing starts. Slack's
+// allowance is the workspace's, not a replica's: the replicas together
+// send no more than one bot would, so Slack refuses about as few posts as
+// it refuses one bot, the burst drains at the workspace's rate, and the
+// declaration's posts still go ahead of the reminders.
+func TestReplicasShareSlacksPostAllowance(t *testing.T) {
+	t.Parallel() // self-contained and slow: it overlaps the others
+	const n = 300
+	d := declareDuringReplicaBurst(t, 3, n, 3)
+	for _, k := range declarationPosts {
+		took, ok := d.answered[k]
+		switch {
+		case !ok:
+			t.Errorf("%s: never taken by Slack", k)
+		case took > 3*time.Second:
+			t.Errorf("%s: taken %v after the declaration, behind the reminders; want ≤ 3 s", k, took)
+		default:
+			t.Logf("%s: taken %v after the declaration", k, took)
+		}
+	}
+	if d.posted != n {
+		t.Fatalf("%d reminders posted, want %d", d.posted, n)
+	}
+	// The burst of 100 at once, the other 200 and the declaration's three
+	// posts at 5 a second, a few seconds more for the outbox's spread.
+	floor := 203 * time.Second / 5
+	t.Logf("3 replicas: %d reminders in %v of Slack time (floor %v), %d posts refused", n, d.took, floor, d.refused)
+	if d.took > floor+15*time.Second {
+		t.Errorf("the reminders took %v of Slack time, the limit allows %v", d.took, floor)
+	}
+	// Until the first 429s the replicas do not know the limit: the posts
+	// then on their way (at most the replicas' claims) are refused. After
+	// that, a post Slack refuses is one the replicas sent over the
+	// workspace's allowance.
+	if d.refused > 30 {
+		t.Errorf("Slack refused %d posts for %d reminders: the replicas together send more than the workspace's allowance", d.refused, n)
+	}
+}
+
+// replicaBurstSize is how many reminders fall due at once in the
+// replica benchmarks below: a tenth of reminderBurst, enough for minutes
+// of pacing, few enough that one run takes seconds of real time.
+const replicaBurstSize = 1000
+
+// burstGroupEvery is how far apart the groups of a replica burst fall due.
+const burstGroupEvery = 5 * time.Second
+
+// BenchmarkRemindersDueAtOnceTiered1000Replicas is
+// BenchmarkDeclarationDuringTieredBurst10k at 1,000 reminders, on one
+// PostgreSQL, with one replica and with three: how long the burst takes on
+// Slack's clock ("slack-min"), the posts Slack refused per reminder
+// delivered ("refused/reminder"), and how long after the declaration
+// Slack took its announcement ("s-to-announcement").
+func BenchmarkRemindersDueAtOnceTiered1000Replicas(b *testing.B) {
+	for _, replicas := range []int{1, 3} {
+		b.Run(fmt.Sprintf("replicas=%d", replicas), func(b *testing.B) {
+			for b.Loop() {
+				d := declareDuringReplicaBurst(b, replicas, replicaBurstSize, 10)
+				if d.posted != replicaBurstSize {
+					b.Fatalf("%d reminders posted, want %d", d.posted, replicaBurstSize)
+				}
+				b.ReportMetric(d.took.Minutes(), "slack-min")
+				b.ReportMetric(float64(d.refused)/float64(d.posted), "refused/reminder")
+				b.ReportMetric(d.answered["chat.postMessage announcement"].Seconds(), "s-to-announcement")
+			}
+		})
+	}
+}
+
+// replicaBurst is n reminders due at once in as many channels, run by
+// replicas of the bot on one PostgreSQL database, on one fake clock
+// (Slack's too), with Slack's tier limits on.
+type replicaBurst struct {
+	*burst
+	apps []*app.App
+	// last is when the last reminders fall due.
+	last time.Time
+}
+
+// startReplicaBurst seeds n open SEV3 incidents, each with its channel and
+// its reminder due a minute after the clock's start, into a fresh
+// PostgreSQL (through `store copy` from a seeded bbolt file), and starts
+// replicas bots on it. configure, if given, changes the emulator and the
+// configuration first.
+func startReplicaBurst(tb testing.TB, replicas, n, groups int, configure ...func(*burst, *config.Config)) *replicaBurst {
+	tb.Helper()
+	dsn := pgtest.Private(tb).DSN("postgres")
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	r := &replicaBurst{burst: &burst{tb: tb, clk: clock.NewFake(start), due: start.Add(time.Minute), channels: map[string]bool{}}}
+	r.emu = slackemu.Start(tb, func(o *slackemu.Options) { o.Logf, o.Now, o.RateLimits = func(string, ...any) {}, r.clk.Now, true })
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = r.emu.CreateChannel(fmt.Sprintf("inc-%d-burst", i+1), false, r.emu.BotUserID())
+		r.channels[ids[i]] = true
+	}
+	seedPostgres(tb, dsn, func(path string) {
+		for g := range groups {
+			r.last = r.due.Add(time.Duration(g) * burstGroupEvery)
+			bolttest.SeedDueReminders(tb, path, ids[g*n/groups:(g+1)*n/groups], "SEV3", start, r.last)
+		}
+	})
+	cfg := emulatorConfig(r.emu, filepath.Join(tb.TempDir(), "unused.db"))
+	cfg.Store.Driver, cfg.Store.DSN = config.DriverPostgres, config.Secret(dsn)
+	// The socket's liveness check runs on the fake clock, which the run
+	// moves minutes on: no ping would look answered.
+	cfg.Slack.SilenceTimeout = 100 * 365 * 24 * time.Hour
+	for _, c := range configure {
+		c(r.burst, cfg)
+	}
+	tmpl, err := templates.Load("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var stops []func()
+	for range replicas {
+		a, err := app.Open(cfg, tmpl, zerolog.New(io.Discard), app.WithClock(r.clk))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); _ = a.Run(ctx) }()
+		stops = append(stops, func() { cancel(); <-stopped })
+		r.apps = append(r.apps, a)
+	}
+	r.app = r.apps[0]
+	r.stop = func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer wcancel()
+	for r.emu.Connections() < replicas {
+		if err := r.emu.WaitConnected(wctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return r
+}
+
+// seedPostgres has seed write a bbolt file and copies it into the empty
+// database at dsn, as `incidentbot store copy` would.
+func seedPostgres(tb testing.TB, dsn string, seed func(path string)) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "seed.db")
+	seed(path)
+	src, err := boltstore.Open(path, boltstore.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := storecopy.Copy(context.Background(), src, dst); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// settled waits until no replica has anything in flight or due, and
+// returns the earliest time one of them next wakes (zero: none will).
+// Every replica is asked twice: a replica settles only while nothing
+// wakes it, and only its own commits and timers do, so two rounds that
+// agree saw all of them settled at once.
+func (r *replicaBurst) settled(ctx context.Context) time.Time {
+	round := func() []time.Time {
+		wakes := make([]time.Time, len(r.apps))
+		for i, a := range r.apps {
+			wake, err := a.Bot().WaitSettled(ctx)
+			if err != nil {
+				r.tb.Fatal("the outbox never settled:", err)
+			}
+			wakes[i] = wake
+		}
+		return wakes
+	}
+	for {
+		first, second := round(), round()
+		same := true
+		for i := range first {
+			same = same && first[i].Equal(second[i])
+		}
+		if !same {
+			continue
+		}
+		var next time.Time
+		for _, w := range first {
+			if !w.IsZero() && (next.IsZero() || w.Before(next)) {
+				next = w
+			}
+		}
+		return next
+	}
+}
+
+// fire has every replica's scheduler look at the schedule at once, as
+// their timers would at the due time: the replicas fire the due reminders
+// between them, and each one's outbox worker, woken by its own commits,
+// claims from the jobs they enqueued.
+func (r *replicaBurst) fire(ctx context.Context) {
+	errs := make(chan error, len(r.apps))
+	for _, a := range r.apps {
+		go func() { errs <- a.Scheduler().Trigger(ctx) }()
+	}
+	for range r.apps {
+		if err := <-errs; err != nil {
+			r.tb.Fatal(err)
+		}
+	}
+}
+
+// drain lets time pass on the fake clock, jumping to each replica's next
+// wake-up (or, with nothing in the outbox, to the next second while
+// reminders are still to fall due), until none has anything left to do.
+func (r *replicaBurst) drain(ctx context.Context) {
+	for r.step(ctx) {
+	}
+}
+
+// step moves the clock to the replicas' next wake-up and has their
+// schedulers fire what is due then; false when there is none.
+func (r *replicaBurst) step(ctx context.Context) bool {
+	wake := r.settled(ctx)
+	if wake.IsZero() {
+		if !r.clk.Now().Before(r.last) {
+			return false
+		}
+		wake = r.clk.Now().Add(time.Second)
+	}
+	r.clk.Advance(wake.Sub(r.clk.Now()))
+	r.fire(ctx)
+	return true
+}
+
+// declareDuringReplicaBurst is declareDuringBurst on replicas bots sharing
+// one PostgreSQL.
+func declareDuringReplicaBurst(tb testing.TB, replicas, n, groups int) burstDeclaration {
+	tb.Helper()
+	var user, announce string
+	r := startReplicaBurst(tb, replicas, n, groups, func(r *burst, cfg *config.Config) {
+		user = r.emu.AddUser(slackemu.User{Name: "ana"})
+		announce = r.emu.CreateChannel("announcements", false, r.emu.BotUserID(), user)
+		cfg.Incidents.AnnounceChannel = announce
+	})
+	defer r.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	r.clk.Advance(r.due.Sub(r.clk.Now()))
+	r.fire(ctx)
+	// The replicas send what Slack takes at once (its burst of 100) and
+	// are refused the rest: the workspace's limit binds. Time passes
+	// until it has.
+	for {
+		if posted, refused, _ := r.tally(); posted == n {
+			tb.Fatalf("all %d reminders posted, %d refused: Slack's limit never bound", n, refused)
+		} else if refused > 0 {
+			break
+		}
+		if !r.step(ctx) {
+			tb.Fatal("the replicas settled with reminders left and nothing refused")
+		}
+	}
+	r.settled(ctx)
+
+	declared := r.clk.Now()
+	from := len(r.emu.Calls(""))
+	if _, err := r.emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: user, ChannelID: announce, Command: "/incident", Text: "declare SEV1 checkout is down"}); err != nil {
+		tb.Fatal(err)
+	}
+	r.drain(ctx)
+	d := burstDeclaration{answered: map[string]time.Duration{}}
+	for _, c := range r.emu.Calls("")[from:] {
+		k := callKey(c)
+		if _, seen := d.answered[k]; !seen {
+			d.answered[k] = c.At.Sub(declared)
+		}
+	}
+	var last time.Time
+	d.posted, d.refused, last = r.tally()
+	d.took = last.Sub(r.due)
+	if testing.Verbose() {
+		per := map[int64][2]int{}
+		for _, c := range r.emu.Calls("chat.postMessage") {
+			k := c.At.Sub(r.due).Milliseconds() / 1000
+			v := per[k]
+			if c.OK {
+				v[0]++
+			} else {
+				v[1]++
+			}
+			per[k] = v
+		}
+		tb.Logf("per second: %v", per)
+	}
+	return d
+}
