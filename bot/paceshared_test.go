@@ -79,3 +79,33 @@ func TestReplicasPacePostsOnOneSchedule(t *testing.T) {
 func TestReplicasLetUrgentPostsOvertakeOneBacklog(t *testing.T) {
 	overtakeBacklog(t, newReplicaPacers(t, 3), 500)
 }
+
+// A database that is away does not stop the posts, nor the pacing: the
+// replica paces on its own schedule, from the refusals it has seen, and
+// a post is answered within the look-up's bound.
+func TestPacerPacesAloneWhileTheDatabaseIsAway(t *testing.T) {
+	db := pgtest.Private(t)
+	st, err := pgstore.Open(context.Background(), db.DSN("postgres"), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := &postPacer{shared: st}
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	if w := p.admit(ctx, t0, false); w != 0 {
+		t.Fatalf("idle pacer holds a post for %v", w)
+	}
+	if err := db.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	p.refused(ctx, "chat.postMessage/C1", t0, time.Second)
+	p.refused(ctx, "chat.postMessage/C2", t0, time.Second)
+	began := time.Now()
+	if w := p.admit(ctx, t0, false); w <= 0 {
+		t.Fatalf("with the database away, a post went during Slack's Retry-After (told %v)", w)
+	}
+	if took := time.Since(began); took > 2*sharedHoldTimeout {
+		t.Fatalf("with the database away, a post waited %v for its answer", took)
+	}
+}
