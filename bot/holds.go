@@ -27,10 +27,13 @@ type SharedHolds interface {
 const sharedHoldTimeout = time.Second
 
 // SharedTransport is Transport whose holds are also kept in holds, so that
-// a 429 seen by one replica holds every replica's calls under its limit.
-func SharedTransport(next http.RoundTripper, m CallMetrics, clk clock.Clock, holds SharedHolds) http.RoundTripper {
+// a 429 seen by one replica holds every replica's calls under its limit,
+// and, when pace is not nil, whose pacing of posts under the workspace's
+// limit keeps one schedule in pace for every replica (pace.go).
+func SharedTransport(next http.RoundTripper, m CallMetrics, clk clock.Clock, holds SharedHolds, pace SharedPace) http.RoundTripper {
 	t := Transport(next, m, clk).(*transport)
 	t.shared = holds
+	t.posts.shared = pace
 	return t
 }
 

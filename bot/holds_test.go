@@ -35,7 +35,7 @@ func TestARetryAfterLearnedByOneReplicaHoldsTheOther(t *testing.T) {
 		}
 		t.Cleanup(func() { st.Close() })
 		counts := callCounter{}
-		tr := SharedTransport(httpDefault(), counts, clk, st)
+		tr := SharedTransport(httpDefault(), counts, clk, st, st)
 		return replica{clk, slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()), slack.OptionHTTPClient(&httpClient{tr})), counts}
 	}
 	a, b := newReplica(), newReplica()

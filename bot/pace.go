@@ -52,9 +52,79 @@ const (
 )
 
 // postPacer paces chat.postMessage once Slack's workspace limit was seen
-// to bind. Its zero value is idle.
+// to bind. Its zero value is idle and keeps the schedule in memory: one
+// process sends all the workspace's posts. With shared set (replicas on a
+// store they share), the schedule is kept there instead, one for all of
+// them: each replica's pacer otherwise learns the limit from its own
+// refusals and hands out the workspace's whole allowance on its own, so
+// that together they send several times what Slack takes, and each
+// replica's urgent posts borrow their own debt.
 type postPacer struct {
-	mu sync.Mutex
+	mu    sync.Mutex
+	local paceState
+	// shared, when set, keeps the schedule for every replica; local is
+	// then used only while the store does not answer (see admit).
+	shared SharedPace
+}
+
+// refused records Slack's 429 of a post to channel at now (see
+// paceState.refused), in the shared schedule when there is one. It is
+// recorded in this replica's own schedule too, which takes over while the
+// store does not answer.
+func (p *postPacer) refused(ctx context.Context, channel string, now time.Time, retryAfter time.Duration) {
+	p.mu.Lock()
+	p.local.refused(channel, now, retryAfter)
+	p.mu.Unlock()
+	if p.shared == nil {
+		return
+	}
+	// The request's context may end with the response; the refusal must
+	// still be written.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedHoldTimeout)
+	defer cancel()
+	_ = p.shared.PaceSlack(ctx, paceKey, func(raw []byte) ([]byte, error) {
+		s := decodePace(raw)
+		s.refused(channel, now, retryAfter)
+		return encodePace(s)
+	})
+}
+
+// admit reports how long a post at now must wait: 0 to go now (see
+// paceState.admit). With a shared schedule, a read without a lock says
+// whether pacing is on at all (most of the time it is not, and a post
+// then costs no lock); only while it is on are posts admitted one at a
+// time under the lock. A store that does not answer within
+// sharedHoldTimeout does not stop the posts: this replica's own schedule
+// paces them, from the refusals it has seen, until the store is back.
+func (p *postPacer) admit(ctx context.Context, now time.Time, urgent bool) time.Duration {
+	if p.shared != nil {
+		if wait, err := p.admitShared(ctx, now, urgent); err == nil {
+			return wait
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.local.admit(now, urgent)
+}
+
+func (p *postPacer) admitShared(ctx context.Context, now time.Time, urgent bool) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, sharedHoldTimeout)
+	defer cancel()
+	raw, err := p.shared.SlackPace(ctx, paceKey)
+	if err != nil || !decodePace(raw).engaged {
+		return 0, err
+	}
+	var wait time.Duration
+	err = p.shared.PaceSlack(ctx, paceKey, func(raw []byte) ([]byte, error) {
+		s := decodePace(raw)
+		wait = s.admit(now, urgent)
+		return encodePace(s)
+	})
+	return wait, err
+}
+
+// paceState is the pacer's schedule. Its zero value is idle.
+type paceState struct {
 	// lastChannel was refused last, its hold running until lastUntil.
 	lastChannel string
 	lastUntil   time.Time
@@ -74,9 +144,7 @@ type postPacer struct {
 // Retry-After: a second channel refused while the first one's hold runs
 // means the workspace limit binds, and pacing starts (or, if it had
 // started, nothing goes before the new Retry-After).
-func (p *postPacer) refused(channel string, now time.Time, retryAfter time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *paceState) refused(channel string, now time.Time, retryAfter time.Duration) {
 	until := now.Add(retryAfter)
 	workspace := p.engaged || (channel != p.lastChannel && now.Before(p.lastUntil))
 	if until.After(p.lastUntil) || channel != p.lastChannel {
@@ -96,9 +164,7 @@ func (p *postPacer) refused(channel string, now time.Time, retryAfter time.Durat
 // that must wait is given a time of its own (a reservation), and the
 // posts given times after it come back after it. An urgent post goes
 // ahead of the background ones (see paceUrgentDebt).
-func (p *postPacer) admit(now time.Time, urgent bool) time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *paceState) admit(now time.Time, urgent bool) time.Duration {
 	if !p.engaged {
 		return 0
 	}

@@ -24,7 +24,7 @@ func TestPacerSpreadsPostsOnceTheWorkspaceLimitBinds(t *testing.T) {
 		{"urgent, up to 9 s late", true, func(i int) int { return i * 7 % 10 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sent, retried, took := paceBurst(t, 1000, tc.urgent, tc.late)
+			sent, retried, took := paceBurst(t, &paceState{}, 1000, tc.urgent, tc.late)
 			if floor := 1000 / int(postRate); took > floor+12 {
 				t.Errorf("%d posts took %d s, the rate allows %d", sent, took, floor)
 			}
@@ -35,13 +35,19 @@ func TestPacerSpreadsPostsOnceTheWorkspaceLimitBinds(t *testing.T) {
 	}
 }
 
+// pacer is what the tests drive: one process's schedule (paceState), or
+// replicas' pacers sharing one (replicaPacers).
+type pacer interface {
+	admit(now time.Time, urgent bool) time.Duration
+	refused(channel string, now time.Time, retryAfter time.Duration)
+}
+
 // paceBurst has n posts (all urgent, or all background) refused at once by
 // the workspace's limit, brings each back when told (in whole seconds, as
 // Retry-After says, plus late), and returns how many went, how many were
 // held again, and the seconds it took.
-func paceBurst(t *testing.T, n int, urgent bool, late func(int) int) (sent, retried, took int) {
+func paceBurst(t *testing.T, p pacer, n int, urgent bool, late func(int) int) (sent, retried, took int) {
 	t.Helper()
-	var p postPacer
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	if w := p.admit(t0, false); w != 0 {
 		t.Fatalf("idle pacer holds a post for %v", w)
@@ -88,7 +94,7 @@ func paceBurst(t *testing.T, n int, urgent bool, late func(int) int) (sent, retr
 // Pacing ends once a burst is over: a minute after the last post given a
 // time, with no refusal since, posts go straight to Slack again.
 func TestPacerStopsAfterTheBurst(t *testing.T) {
-	var p postPacer
+	var p paceState
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	p.refused("chat.postMessage/C1", t0, time.Second)
 	p.refused("chat.postMessage/C2", t0, time.Second)
@@ -109,7 +115,7 @@ func TestPacerStopsAfterTheBurst(t *testing.T) {
 // The same channel refused twice is that channel's limit: other channels
 // are not held.
 func TestPacerLeavesOneBusyChannelToItsHold(t *testing.T) {
-	var p postPacer
+	var p paceState
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i := range 5 {
 		p.refused("chat.postMessage/CBUSY", t0.Add(time.Duration(i)*100*time.Millisecond), time.Second)
@@ -127,7 +133,13 @@ func TestPacerLeavesOneBusyChannelToItsHold(t *testing.T) {
 // behind the backlog, which still drains at the rate: each urgent post
 // pushes one background post back once, and the rate holds overall.
 func TestPacerLetsUrgentPostsOvertakeTheBacklog(t *testing.T) {
-	const n = 1000
+	overtakeBacklog(t, &paceState{}, 1000)
+}
+
+// overtakeBacklog is TestPacerLetsUrgentPostsOvertakeTheBacklog on p, with
+// a backlog of n posts.
+func overtakeBacklog(t *testing.T, p pacer, n int) {
+	t.Helper()
 	urgentAt := map[int]int{ // second → urgent posts arriving
 		30: 3,                                    // a declaration
 		60: 6,                                    // two at once
@@ -137,7 +149,6 @@ func TestPacerLetsUrgentPostsOvertakeTheBacklog(t *testing.T) {
 	for _, k := range urgentAt {
 		urgents += k
 	}
-	var p postPacer
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	p.refused("chat.postMessage/C1", t0, time.Second)
 	p.refused("chat.postMessage/C2", t0, time.Second)

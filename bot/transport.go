@@ -56,7 +56,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	key := limitKey(method, req)
 	wait := t.wait(req.Context(), key)
 	if wait == 0 && method == "chat.postMessage" {
-		wait = t.posts.admit(t.now(), urgentPost(req))
+		wait = t.posts.admit(req.Context(), t.now(), urgentPost(req))
 	}
 	if wait > 0 {
 		t.m.SlackCall(method, "ratelimited_held")
@@ -74,7 +74,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
 			t.holdFor(req.Context(), key, time.Duration(secs)*time.Second)
 			if method == "chat.postMessage" {
-				t.posts.refused(key, t.now(), time.Duration(secs)*time.Second)
+				t.posts.refused(req.Context(), key, t.now(), time.Duration(secs)*time.Second)
 			}
 		}
 	}

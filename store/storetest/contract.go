@@ -98,6 +98,7 @@ var contract = []struct {
 	{"CanceledUpdateDoesNotRun", testCanceled},
 	{"ViewIsReadOnly", testViewReadOnly},
 	{"ConcurrentUpdatesSerialize", testConcurrent},
+	{"SlackPace", testSlackPace},
 }
 
 // t0 is the suite's reference time. Times that end up in an index are
