@@ -66,7 +66,19 @@ func (w *Worker) fetch(ctx context.Context, q *queue, inflight map[uint64]string
 	if room <= 0 {
 		return nil, nil
 	}
-	claimed, err := w.claimer.ClaimJobs(ctx, w.opt.Owner, w.opt.Clock.Now(), w.opt.Lease, room)
+	asked := w.opt.Clock.Now()
+	claimed, err := w.claimer.ClaimJobs(ctx, w.opt.Owner, asked, w.opt.Lease, room)
+	if took := w.opt.Clock.Now().Sub(asked); len(claimed) > 0 && took >= w.opt.Lease/2 {
+		// The leases run from when the claim was asked for. A claim that
+		// came back late (a slow database, a paused process) may hold
+		// leases already run out, or about to before the next renewal:
+		// another replica may be taking these jobs over right now, and
+		// running them here too would post twice. They are left to lapse
+		// and be claimed afresh (as possibly done, so whoever runs them
+		// looks first).
+		w.opt.Log.Warn().Int("jobs", len(claimed)).Dur("took", took).Dur("lease", w.opt.Lease).Msg("outbox: a claim came back after half its lease; its jobs are left to be claimed again")
+		return nil, err
+	}
 	var fresh []store.Job
 	for _, j := range claimed {
 		// Our own claim on a job running here, taken again because a
