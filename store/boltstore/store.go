@@ -77,8 +77,11 @@ type Options struct {
 	// quick; it must not change the incidents.
 	OnIncident func(before, after *incident.Incident)
 	// OnUnreadable hears, once per process, of each entry of the reminder
-	// schedule or the postmortem-nudge or archive index that cannot be
-	// read: the store skips it, for the operator's log.
+	// schedule or the postmortem-nudge or archive index, and each incident
+	// record, that cannot be read and that the store skips where it reads
+	// many (the schedule, the open incidents, the incidents since a time),
+	// for the operator's log. It may run inside a transaction: keep it
+	// quick.
 	OnUnreadable func(error)
 }
 
