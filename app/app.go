@@ -82,7 +82,9 @@ func open(cfg *config.Config, tmpl *templates.Set, log zerolog.Logger, o options
 		// its user reads "Not saved", /readyz already says why.
 		log.Error().Err(err).Msg("store cannot write: answering \"Not saved\" and stopping, so that a restart reads the file afresh")
 		close(storeFailed)
-	}, OpenFile: o.openFile})
+	}, OpenFile: o.openFile, OnUnreadable: func(err error) {
+		log.Error().Err(err).Str("store", cfg.Store.Path).Msg("store: skipped what cannot be read; the other reminders and incidents carry on")
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/incidentbot/incidentbot/incident"
@@ -44,48 +45,52 @@ func (s *Service) nextArchive() (time.Time, bool, error) {
 
 // fireArchives considers up to room entries of the archive index due at
 // now, in tx; it reports the incidents archived and those now waiting for a
-// postmortem, and whether more entries are due.
-func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, waiting []uint64, more bool, err error) {
+// postmortem, the entries dropped because their record could not be
+// read, and whether more entries are due.
+func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, waiting []uint64, skippedErrs []error, more bool, err error) {
 	cutoff := now
 	if s.ArchiveAfter > 0 {
 		cutoff = now.Add(-s.ArchiveAfter)
 	}
 	ns, err := tx.ArchivesDue(cutoff, room+1)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	if len(ns) > room {
 		ns, more = ns[:room], true
 	}
 	for _, n := range ns {
 		if err := tx.DropArchive(n); err != nil {
-			return nil, nil, false, err
+			return nil, nil, nil, false, err
 		}
 		inc, err := tx.Incident(n.Incident)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, nil, false, err
+			// A record that cannot be read must not hold up the others:
+			// its entry goes, the operator hears of it.
+			skippedErrs = append(skippedErrs, fmt.Errorf("auto-archive of %s dropped: %w", incident.FormatID(n.Incident), err))
+			continue
 		}
 		switch inc.ArchiveDecision(s.ArchiveAfter, now, false) {
 		case incident.ArchiveNow:
 			if err := s.archive(tx, inc, now, ""); err != nil {
-				return nil, nil, false, err
+				return nil, nil, nil, false, err
 			}
 			archived = append(archived, inc.Number)
 		case incident.ArchiveWait:
 			inc.WaitForArchive()
 			if err := tx.PutIncident(inc); err != nil {
-				return nil, nil, false, err
+				return nil, nil, nil, false, err
 			}
 			if err := enqueue(tx, inc.Number, JobArchiveWaiting, nil); err != nil {
-				return nil, nil, false, err
+				return nil, nil, nil, false, err
 			}
 			waiting = append(waiting, inc.Number)
 		}
 	}
-	return archived, waiting, more, nil
+	return archived, waiting, skippedErrs, more, nil
 }
 
 // archive records the decision to archive inc's channel and enqueues the

@@ -205,6 +205,11 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Remin
 		}
 		for _, n := range ns {
 			nudged, err := s.nudge(tx, n, now)
+			var sk *skipped
+			if errors.As(err, &sk) {
+				res.Skipped = append(res.Skipped, sk.err)
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -216,7 +221,9 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Remin
 			return nil
 		}
 		room := remindBatch - len(rs) - len(ns)
-		res.Archived, res.ArchiveWaiting, more, err = s.fireArchives(tx, now, room)
+		var dropped []error
+		res.Archived, res.ArchiveWaiting, dropped, more, err = s.fireArchives(tx, now, room)
+		res.Skipped = append(res.Skipped, dropped...)
 		return err
 	})
 	if err != nil {
@@ -323,7 +330,7 @@ func (s *Service) nudge(tx store.Tx, n store.Nudge, now time.Time) (bool, error)
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, &skipped{fmt.Errorf("postmortem reminder of %s dropped: %w", incident.FormatID(n.Incident), err)}
 	}
 	if inc.Open() || !inc.PostmortemAt.IsZero() {
 		return false, nil

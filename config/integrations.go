@@ -79,18 +79,25 @@ func (c *Config) validateIntegrations() error {
 		}
 	}
 	pd := c.PagerDuty
+	// A misspelt min_severity is refused even before the routing key is
+	// set, or the day the key is added nothing would page, and the bot
+	// would say so only then. The default is left alone without a key: a
+	// team with its own severity names need not touch a section it does
+	// not use.
+	if pd.RoutingKey != "" || pd.MinSeverity != Default().PagerDuty.MinSeverity {
+		if _, ok := c.Settings().Severity(pd.MinSeverity); !ok {
+			names := make([]string, len(c.Incidents.Severities))
+			for i, s := range c.Incidents.Severities {
+				names[i] = s.Name
+			}
+			return fmt.Errorf("pagerduty.min_severity %q is not a configured severity; use one of %s", pd.MinSeverity, strings.Join(names, ", "))
+		}
+	}
 	if pd.RoutingKey == "" {
 		return nil
 	}
 	if err := checkHTTPURL(pd.APIURL); err != nil {
 		return fmt.Errorf("pagerduty.api_url %w", err)
-	}
-	if _, ok := c.Settings().Severity(pd.MinSeverity); !ok {
-		names := make([]string, len(c.Incidents.Severities))
-		for i, s := range c.Incidents.Severities {
-			names[i] = s.Name
-		}
-		return fmt.Errorf("pagerduty.min_severity %q is not a configured severity; use one of %s", pd.MinSeverity, strings.Join(names, ", "))
 	}
 	key := pd.RoutingKey.Reveal()
 	for _, r := range key {

@@ -58,7 +58,12 @@ func TestValidateIntegrations(t *testing.T) {
 		{"secret too short", hook(func(w *Webhook) { w.Secret = "whsec_c2hvcnQta2V5" }), "webhooks[0].secret holds a 9-byte key; Standard Webhooks requires 24 to 64 bytes"},
 		{"secret too long", hook(func(w *Webhook) { w.Secret = Secret("whsec_" + strings.Repeat("AAAA", 22)) }), "webhooks[0].secret holds a 66-byte key"},
 		{"the same URL twice", func(c *Config) { hook(func(*Webhook) {})(c); hook(func(*Webhook) {})(c) }, "webhooks[1].url is the same as webhooks[0].url"},
-		{"pagerduty off", func(c *Config) { c.PagerDuty.MinSeverity = "nonsense" }, ""},
+		{"pagerduty off", func(c *Config) {}, ""},
+		{"pagerduty off, a misspelt severity", func(c *Config) { c.PagerDuty.MinSeverity = "SEV-2" },
+			`pagerduty.min_severity "SEV-2" is not a configured severity; use one of SEV1, SEV2, SEV3, SEV4`},
+		{"pagerduty off, own severities and the default min_severity", func(c *Config) {
+			c.Incidents.Severities = []Severity{{Name: "P1", Description: "Critical"}, {Name: "P2", Description: "Major"}}
+		}, ""},
 		{"pagerduty on", func(c *Config) { c.PagerDuty.RoutingKey = "R0UTINGKEY0123456789abcdefABCDEF" }, ""},
 		{"pagerduty unknown severity", func(c *Config) {
 			c.PagerDuty.RoutingKey, c.PagerDuty.MinSeverity = "R0UTINGKEY0123456789abcdefABCDEF", "SEV9"

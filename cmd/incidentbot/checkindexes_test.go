@@ -38,9 +38,13 @@ func TestCheckClosingLineNamesEachIndexAndItsMend(t *testing.T) {
 		}, "The bot starts on it, but commands in an incident's channel find their incident through the channel index; " +
 			"status-update reminders fire from the reminder schedule, not the records: restore the file from a backup while incidentbot is stopped, " +
 			"or copy it with `incidentbot store copy`, which rebuilds the indexes from the records.", true},
-		{"a postmortem nudge the copy cannot read", func(tx *bolt.Tx) error {
+		{"a postmortem nudge that cannot be read, which the bot and the copy skip", func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte("postmortem_nudges")).Put([]byte{1}, []byte{})
-		}, "The bot starts on it, but postmortem reminders fire from the postmortem nudge index, not the records: restore the file from a backup while incidentbot is stopped; " +
+		}, "The bot starts on it, but postmortem reminders fire from the postmortem nudge index, not the records: restore the file from a backup while incidentbot is stopped, " +
+			"or copy it with `incidentbot store copy`, which rebuilds the indexes from the records.", true},
+		{"a reminder time the copy cannot read", func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("reminders_by_incident")).Put(key(1), []byte{1})
+		}, "The bot starts on it, but status-update reminders fire from the reminder schedule, not the records: restore the file from a backup while incidentbot is stopped; " +
 			"`incidentbot store copy`, which rebuilds the indexes from the records, fails on what is marked so above.", false},
 	}
 	for _, tt := range tests {

@@ -90,7 +90,7 @@ func TestCheckComparesEveryIndexWithTheRecords(t *testing.T) {
 
 		{"a nudge key that cannot be read", func(t *testing.T, tx *bolt.Tx) {
 			putKV(t, tx, "postmortem_nudges", []byte{1, 2, 3}, []byte{})
-		}, []string{"postmortem nudge index: key 010203 is not a resolution time and an incident number; `incidentbot store copy` fails on it too"}, true},
+		}, []string{"postmortem nudge index: key 010203 is not a resolution time and an incident number"}, false},
 		{"a nudge of an incident that does not exist", func(t *testing.T, tx *bolt.Tx) {
 			putKV(t, tx, "postmortem_nudges", concatKey(timeKeyOf(resolved3), indexKey(9)), []byte{})
 		}, []string{"postmortem nudge index: INC-9 has an entry but no incident record"}, false},
@@ -116,7 +116,7 @@ func TestCheckComparesEveryIndexWithTheRecords(t *testing.T) {
 		}, []string{"archive index: INC-4's entry disagrees with its record on its resolution time"}, false},
 		{"an archive key that cannot be read", func(t *testing.T, tx *bolt.Tx) {
 			putKV(t, tx, "archive_due", []byte{0xff}, []byte{})
-		}, []string{"archive index: key ff is not a resolution time and an incident number; `incidentbot store copy` fails on it too"}, true},
+		}, []string{"archive index: key ff is not a resolution time and an incident number"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

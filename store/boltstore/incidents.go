@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -159,7 +160,7 @@ func getIncident(incs *bolt.Bucket, number uint64) (*incident.Incident, error) {
 	inc := new(incident.Incident)
 	found, err := getJSON(incs, u64Key(number), inc)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", incident.FormatID(number), err)
+		return nil, fmt.Errorf("get %s: %w", incident.FormatID(number), &UnreadableRecordError{Number: number, Err: err})
 	}
 	if !found {
 		return nil, fmt.Errorf("%s: %w", incident.FormatID(number), ErrNotFound)
@@ -208,6 +209,11 @@ func (tx *boltTx) OpenIncidents() ([]*incident.Incident, error) {
 			return nil, fmt.Errorf("open incidents: %w", err)
 		}
 		inc, err := getIncident(incs, n)
+		var bad *UnreadableRecordError
+		if errors.As(err, &bad) {
+			tx.s.unreadable.reportRecord(bad)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open incidents: %w", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/incidentbot/incidentbot/incident"
 )
 
@@ -108,23 +110,41 @@ func (tx *boltTx) DueReminders(now time.Time) ([]Reminder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("due reminders: %w", err)
 	}
+	byIncident, err := tx.bucket(bucketRemindersByIncident)
+	if err != nil {
+		return nil, fmt.Errorf("due reminders: %w", err)
+	}
 	limit := timeKey(now)
 	var out []Reminder
 	c := byDue.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) != 16 {
-			return nil, fmt.Errorf("due reminders: corrupt key %x", k)
+		r, ok := tx.readReminder(byIncident, k)
+		if !ok {
+			continue
 		}
 		if bytes.Compare(k[:8], limit) > 0 {
 			break
 		}
-		r, err := parseReminderKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("due reminders: %w", err)
-		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// readReminder reads due-time index key k, false when it cannot be read
+// or is not the reminder reminders_by_incident holds for its incident:
+// that one is never fired (the firing re-checks it), so kept as due it
+// would be due again at once, forever.
+func (tx *boltTx) readReminder(byIncident *bolt.Bucket, k []byte) (Reminder, bool) {
+	r, err := parseReminderKey(k)
+	if err != nil {
+		tx.s.unreadable.report(bucketReminders, k)
+		return Reminder{}, false
+	}
+	if !bytes.Equal(byIncident.Get(k[8:]), k[:8]) {
+		tx.s.unreadable.reportAs(bucketReminders, k, "is not the reminder set for its incident")
+		return Reminder{}, false
+	}
+	return r, true
 }
 
 // NextReminder returns the earliest reminder, and false if none is set.
@@ -138,13 +158,17 @@ func (s *Store) NextReminder() (Reminder, bool, error) {
 		if err != nil {
 			return err
 		}
-		k, _ := byDue.Cursor().First()
-		if k == nil {
-			return nil
+		byIncident, err := tx.bucket(bucketRemindersByIncident)
+		if err != nil {
+			return err
 		}
-		r, err = parseReminderKey(k)
-		ok = err == nil
-		return err
+		c := byDue.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if r, ok = tx.readReminder(byIncident, k); ok {
+				return nil
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Reminder{}, false, fmt.Errorf("next reminder: %w", err)

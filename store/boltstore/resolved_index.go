@@ -53,15 +53,13 @@ func (ix resolvedIndex) due(tx *boltTx, by time.Time, limit int) ([]Nudge, error
 	var out []Nudge
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) != 16 {
-			return nil, fmt.Errorf("%ss due: corrupt key %x", ix.what, k)
+		n, err := parseNudgeKey(k)
+		if err != nil {
+			tx.s.unreadable.report(ix.bucket, k)
+			continue
 		}
 		if bytes.Compare(k[:8], bound) > 0 || (limit > 0 && len(out) == limit) {
 			break
-		}
-		n, err := parseNudgeKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("%ss due: %w", ix.what, err)
 		}
 		out = append(out, n)
 	}
@@ -92,13 +90,16 @@ func (ix resolvedIndex) next(s *Store) (Nudge, bool, error) {
 		if err != nil {
 			return err
 		}
-		k, _ := b.Cursor().First()
-		if k == nil {
-			return nil
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			var err error
+			if n, err = parseNudgeKey(k); err == nil {
+				ok = true
+				return nil
+			}
+			tx.s.unreadable.report(ix.bucket, k)
 		}
-		n, err = parseNudgeKey(k)
-		ok = err == nil
-		return err
+		return nil
 	})
 	if err != nil {
 		return Nudge{}, false, fmt.Errorf("next %s: %w", ix.what, err)

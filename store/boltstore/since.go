@@ -27,7 +27,12 @@ func (tx *boltTx) IncidentsDeclaredSince(since time.Time, fn func(*incident.Inci
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
 		inc := new(incident.Incident)
 		if err := json.Unmarshal(v, inc); err != nil {
-			return fmt.Errorf("incidents since: decode key %x: %w", k, err)
+			n, nerr := parseU64(k)
+			if nerr != nil {
+				return fmt.Errorf("incidents since: decode key %x: %w", k, err)
+			}
+			tx.s.unreadable.reportRecord(&UnreadableRecordError{Number: n, Err: err})
+			continue
 		}
 		if inc.DeclaredAt.Before(since.Add(-declaredSkew)) {
 			return nil

@@ -76,6 +76,13 @@ type Options struct {
 	// rolled-back attempt. It runs on the committing goroutine and must be
 	// quick; it must not change the incidents.
 	OnIncident func(before, after *incident.Incident)
+	// OnUnreadable hears, once per process, of each entry of the reminder
+	// schedule or the postmortem-nudge or archive index, and each incident
+	// record, that cannot be read and that the store skips where it reads
+	// many (the schedule, the open incidents, the incidents since a time),
+	// for the operator's log. It may run inside a transaction: keep it
+	// quick.
+	OnUnreadable func(error)
 }
 
 // Store persists incidents, their timelines, the outbox and the indexes in
@@ -98,6 +105,8 @@ type Store struct {
 	onIncident    func(before, after *incident.Incident)
 	// headlines is the latest OpenHeadlines answer of a read transaction.
 	headlines atomic.Pointer[headlineRead]
+	// unreadable reports the schedule entries skipped.
+	unreadable *unreadableKeys
 }
 
 // wakeHook runs fn once after each write transaction that armed it.
@@ -166,7 +175,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if rep != nil {
 		warnings = rep.Warnings
 	}
-	return &Store{db: db, path: path, now: opts.Now, enqueued: wakeHook{fn: opts.OnEnqueue}, scheduled: wakeHook{fn: opts.OnSchedule}, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives, onIncident: opts.OnIncident}, nil
+	return &Store{db: db, path: path, now: opts.Now, enqueued: wakeHook{fn: opts.OnEnqueue}, scheduled: wakeHook{fn: opts.OnSchedule}, onFailure: opts.OnWriteFailure, warnings: warnings, indexArchives: opts.IndexArchives, onIncident: opts.OnIncident, unreadable: &unreadableKeys{fn: opts.OnUnreadable}}, nil
 }
 
 // Warnings are damage found at Open that bbolt survives by design (one
