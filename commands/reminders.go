@@ -221,9 +221,7 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Remin
 			return nil
 		}
 		room := remindBatch - len(rs) - len(ns)
-		var dropped []error
-		res.Archived, res.ArchiveWaiting, dropped, more, err = s.fireArchives(tx, now, room)
-		res.Skipped = append(res.Skipped, dropped...)
+		more, err = s.fireArchives(tx, now, room, &res)
 		return err
 	})
 	if err != nil {
