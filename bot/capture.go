@@ -158,8 +158,9 @@ func alreadyCaptured(inc *incident.Incident) string {
 
 // answer performs an answer job: it tells the user of a shortcut, or of
 // stats the bot could not post in the channel, how it went; inc is nil
-// for the stats, which belong to no incident. The answer is sent at most once (commands.StartAnswer): a run
-// that follows one cut short after the post would otherwise say it twice.
+// for the stats, which belong to no incident. The answer is sent at most
+// once (commands.StartAnswer): a run that follows one cut short after the
+// post would otherwise say it twice.
 // Like every answer after an ack it is retried for a while, then given up
 // with a log line: the work it reports is recorded either way.
 func (p *Performer) answer(ctx context.Context, job store.Job, inc *incident.Incident) (outbox.Apply, error) {

@@ -15,22 +15,19 @@ func (ix *interactions) commanderProblem(ctx context.Context, declarer, commande
 	if commander == "" || commander == declarer {
 		return ""
 	}
-	if commander == slackbotID {
+	unfit, name, err := ix.personCheck(ctx, commander)
+	switch unfit {
+	case unfitSlackbot:
 		return "Slackbot cannot lead an incident; pick a person, or leave it empty to lead it yourself."
-	}
-	ctx, cancel := context.WithTimeout(ctx, userCheckTimeout)
-	defer cancel()
-	u, err := ix.api.GetUserInfoContext(ctx, commander)
-	switch code := slackCode(err); {
-	case code == "user_not_found" || code == "user_not_visible":
+	case unfitUnknown:
 		return "This person is not in the workspace; pick another, or leave it empty to lead it yourself."
-	case err != nil:
+	case unfitBot:
+		return fmt.Sprintf("@%s is a bot, and the commander must be a person who can act; pick someone else.", name)
+	case unfitDeactivated:
+		return fmt.Sprintf("@%s is deactivated and would never see the incident; pick someone else.", name)
+	}
+	if err != nil {
 		ix.log.Warn().Err(err).Str("user", commander).Msg("users.info failed while checking the commander picked in the declare form; declaring anyway")
-		return ""
-	case u.IsBot:
-		return fmt.Sprintf("@%s is a bot, and the commander must be a person who can act; pick someone else.", u.Name)
-	case u.Deleted:
-		return fmt.Sprintf("@%s is deactivated and would never see the incident; pick someone else.", u.Name)
 	}
 	return ""
 }

@@ -123,24 +123,59 @@ func (c *core) assignRole(ctx context.Context, in commands.AssignRoleInput) (com
 // neutralises it.
 func (c *core) checkAssignee(ctx context.Context, user string) error {
 	const pick = "pick a person from the list Slack offers as you type @"
-	if user == slackbotID {
+	unfit, name, err := c.personCheck(ctx, user)
+	switch unfit {
+	case unfitSlackbot:
 		return incident.Errorf(incident.EINVALID, "Slackbot cannot hold a role: roles go to people; %s.", pick)
+	case unfitUnknown:
+		return incident.Errorf(incident.EINVALID, "I cannot find the user %s in this workspace; %s.", user, pick)
+	case unfitBot:
+		return incident.Errorf(incident.EINVALID, "@%s is a bot, and roles go to people who can act on them; %s.", name, pick)
+	case unfitDeactivated:
+		return incident.Errorf(incident.EINVALID, "@%s is deactivated and would never see the role; %s.", name, pick)
+	}
+	if err != nil {
+		c.log.Warn().Err(err).Str("user", user).Msg("users.info failed while checking a role assignee")
+		return incident.Errorf(incident.EINTERNAL, "I could not check that person with Slack just now, so nothing changed; please try again in a moment.")
+	}
+	return nil
+}
+
+// unfitness is why a user picked to act on an incident (a role holder, a
+// commander) cannot: Slack's user pickers offer bots and deactivated
+// accounts too.
+type unfitness int
+
+const (
+	fitPerson unfitness = iota
+	unfitSlackbot
+	unfitUnknown // not in the workspace, or not visible to the bot
+	unfitBot
+	unfitDeactivated
+)
+
+// personCheck asks Slack (users.info, bounded by userCheckTimeout) whether
+// user is a person who can act; name is their Slack name. err is a
+// users.info failure that leaves it unknown (fitPerson); each caller
+// decides what that means for it.
+func (c *core) personCheck(ctx context.Context, user string) (unfit unfitness, name string, err error) {
+	if user == slackbotID {
+		return unfitSlackbot, "", nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, userCheckTimeout)
 	defer cancel()
 	u, err := c.api.GetUserInfoContext(ctx, user)
 	switch code := slackCode(err); {
 	case code == "user_not_found" || code == "user_not_visible":
-		return incident.Errorf(incident.EINVALID, "I cannot find the user %s in this workspace; %s.", user, pick)
+		return unfitUnknown, "", nil
 	case err != nil:
-		c.log.Warn().Err(err).Str("user", user).Msg("users.info failed while checking a role assignee")
-		return incident.Errorf(incident.EINTERNAL, "I could not check that person with Slack just now, so nothing changed; please try again in a moment.")
+		return fitPerson, "", err
 	case u.IsBot:
-		return incident.Errorf(incident.EINVALID, "@%s is a bot, and roles go to people who can act on them; %s.", u.Name, pick)
+		return unfitBot, u.Name, nil
 	case u.Deleted:
-		return incident.Errorf(incident.EINVALID, "@%s is deactivated and would never see the role; %s.", u.Name, pick)
+		return unfitDeactivated, u.Name, nil
 	}
-	return nil
+	return fitPerson, u.Name, nil
 }
 
 // assignedText tells the assigner what happened. slash says whether the

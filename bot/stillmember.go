@@ -45,27 +45,27 @@ func (c *core) stillMember(ctx context.Context, inc *incident.Incident, user str
 // stillMemberIn is stillMember for the incident whose channel is channel
 // (where the button was clicked).
 func (c *core) stillMemberIn(ctx context.Context, channel, user string) error {
-	return c.stillMemberFound(ctx, user)(c.cmds.IncidentInChannel(channel))
+	inc, err := c.cmds.IncidentInChannel(channel)
+	return c.stillMemberFound(ctx, user, inc, err)
 }
 
 // stillMemberOf is stillMember for the incident called id (INC-N), as a
 // form's private_metadata or a button's value names it.
 func (c *core) stillMemberOf(ctx context.Context, id, user string) error {
-	return c.stillMemberFound(ctx, user)(c.cmds.IncidentByID(id))
+	inc, err := c.cmds.IncidentByID(id)
+	return c.stillMemberFound(ctx, user, inc, err)
 }
 
-// stillMemberFound checks the incident a lookup found. A channel of no
-// incident, or an ID of none, is left to the use-case, which says so in
-// its own words; a store that cannot answer refuses, since whether the
-// incident is private is then unknown.
-func (c *core) stillMemberFound(ctx context.Context, user string) func(*incident.Incident, error) error {
-	return func(inc *incident.Incident, err error) error {
-		switch incident.ErrorCode(err) {
-		case "":
-			return c.stillMember(ctx, inc, user)
-		case incident.EINVALID, incident.ENOTFOUND:
-			return nil
-		}
-		return err
+// stillMemberFound checks the incident a lookup found (inc, or the
+// lookup's err). A channel of no incident, or an ID of none, is left to
+// the use-case, which says so in its own words; a store that cannot
+// answer refuses, since whether the incident is private is then unknown.
+func (c *core) stillMemberFound(ctx context.Context, user string, inc *incident.Incident, err error) error {
+	switch incident.ErrorCode(err) {
+	case "":
+		return c.stillMember(ctx, inc, user)
+	case incident.EINVALID, incident.ENOTFOUND:
+		return nil
 	}
+	return err
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/incidentbot/incidentbot/store"
 )
 
-// JobAnswer tells the user of a shortcut how it went, through the
-// shortcut's response_url (AnswerPayload). The job that did the work
+// JobAnswer tells the user of a shortcut how it went, or the asker of
+// stats the bot could not post in the channel what they are, through a
+// response_url (AnswerPayload). The job that did the work
 // enqueues it in the transaction that records the work, so the answer is
 // neither lost when that job is cut short and re-run, nor sent by each
 // run: it exists once the work is recorded, and only then.

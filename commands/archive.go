@@ -44,24 +44,24 @@ func (s *Service) nextArchive() (time.Time, bool, error) {
 }
 
 // fireArchives considers up to room entries of the archive index due at
-// now, in tx; it reports the incidents archived and those now waiting for a
-// postmortem, the entries dropped because their record could not be
-// read, and whether more entries are due.
-func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, waiting []uint64, skippedErrs []error, more bool, err error) {
+// now, in tx; it adds to res the incidents archived, those now waiting for
+// a postmortem and the entries dropped because their record could not be
+// read, and reports whether more entries are due.
+func (s *Service) fireArchives(tx store.Tx, now time.Time, room int, res *DueResult) (more bool, err error) {
 	cutoff := now
 	if s.ArchiveAfter > 0 {
 		cutoff = now.Add(-s.ArchiveAfter)
 	}
 	ns, err := tx.ArchivesDue(cutoff, room+1)
 	if err != nil {
-		return nil, nil, nil, false, err
+		return false, err
 	}
 	if len(ns) > room {
 		ns, more = ns[:room], true
 	}
 	for _, n := range ns {
 		if err := tx.DropArchive(n); err != nil {
-			return nil, nil, nil, false, err
+			return false, err
 		}
 		inc, err := tx.Incident(n.Incident)
 		if errors.Is(err, store.ErrNotFound) {
@@ -70,27 +70,27 @@ func (s *Service) fireArchives(tx store.Tx, now time.Time, room int) (archived, 
 		if err != nil {
 			// A record that cannot be read must not hold up the others:
 			// its entry goes, the operator hears of it.
-			skippedErrs = append(skippedErrs, fmt.Errorf("auto-archive of %s dropped: %w", incident.FormatID(n.Incident), err))
+			res.Skipped = append(res.Skipped, fmt.Errorf("auto-archive of %s dropped: %w", incident.FormatID(n.Incident), err))
 			continue
 		}
 		switch inc.ArchiveDecision(s.ArchiveAfter, now, false) {
 		case incident.ArchiveNow:
 			if err := s.archive(tx, inc, now, ""); err != nil {
-				return nil, nil, nil, false, err
+				return false, err
 			}
-			archived = append(archived, inc.Number)
+			res.Archived = append(res.Archived, inc.Number)
 		case incident.ArchiveWait:
 			inc.WaitForArchive()
 			if err := tx.PutIncident(inc); err != nil {
-				return nil, nil, nil, false, err
+				return false, err
 			}
 			if err := enqueue(tx, inc.Number, JobArchiveWaiting, nil); err != nil {
-				return nil, nil, nil, false, err
+				return false, err
 			}
-			waiting = append(waiting, inc.Number)
+			res.ArchiveWaiting = append(res.ArchiveWaiting, inc.Number)
 		}
 	}
-	return archived, waiting, skippedErrs, more, nil
+	return more, nil
 }
 
 // archive records the decision to archive inc's channel and enqueues the

@@ -44,14 +44,20 @@ const maxNextUpdate = 24 * time.Hour
 // default).
 func (s *Service) NextUpdateChoices(severity string) (choices []time.Duration, def time.Duration) {
 	choices = slices.Clone(defaultNextUpdates)
-	if sev, ok := s.Settings.Severity(severity); ok && sev.Reminder > 0 {
-		def = sev.Reminder
-		if !slices.Contains(choices, def) {
-			choices = append(choices, def)
-			slices.Sort(choices)
-		}
+	if def = s.reminderInterval(severity); def > 0 && !slices.Contains(choices, def) {
+		choices = append(choices, def)
+		slices.Sort(choices)
 	}
 	return choices, def
+}
+
+// reminderInterval is severity's reminder interval, the next update's
+// default; 0 when the severity has no reminders.
+func (s *Service) reminderInterval(severity string) time.Duration {
+	if sev, ok := s.Settings.Severity(severity); ok && sev.Reminder > 0 {
+		return sev.Reminder
+	}
+	return 0
 }
 
 // IncidentInChannel returns the incident whose channel is channelID, open

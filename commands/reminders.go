@@ -177,9 +177,7 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Remin
 		res, more = DueResult{}, rest
 		for _, r := range rs {
 			fired, err := s.remind(tx, r.Incident, now)
-			var sk *skipped
-			if errors.As(err, &sk) {
-				res.Skipped = append(res.Skipped, sk.err)
+			if res.skip(err) {
 				continue
 			}
 			if err != nil {
@@ -205,9 +203,7 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Remin
 		}
 		for _, n := range ns {
 			nudged, err := s.nudge(tx, n, now)
-			var sk *skipped
-			if errors.As(err, &sk) {
-				res.Skipped = append(res.Skipped, sk.err)
+			if res.skip(err) {
 				continue
 			}
 			if err != nil {
@@ -221,9 +217,7 @@ func (s *Service) fireBatch(ctx context.Context, now time.Time, rs []store.Remin
 			return nil
 		}
 		room := remindBatch - len(rs) - len(ns)
-		var dropped []error
-		res.Archived, res.ArchiveWaiting, dropped, more, err = s.fireArchives(tx, now, room)
-		res.Skipped = append(res.Skipped, dropped...)
+		more, err = s.fireArchives(tx, now, room, &res)
 		return err
 	})
 	if err != nil {
@@ -253,6 +247,16 @@ type skipped struct{ err error }
 
 func (e *skipped) Error() string { return e.err.Error() }
 func (e *skipped) Unwrap() error { return e.err }
+
+// skip reports whether err is a *skipped, and adds it to r.Skipped if so.
+func (r *DueResult) skip(err error) bool {
+	var sk *skipped
+	if !errors.As(err, &sk) {
+		return false
+	}
+	r.Skipped = append(r.Skipped, sk.err)
+	return true
+}
 
 // remind fires incident number's reminder in tx if it is still due at now:
 // it re-checks everything, because the schedule was read before this

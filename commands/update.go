@@ -108,14 +108,14 @@ func (s *Service) PostUpdate(ctx context.Context, in UpdateInput) (UpdateResult,
 // applyUpdate changes inc as update v says and records it; see PostUpdate.
 func (s *Service) applyUpdate(tx store.Tx, inc *incident.Incident, v validUpdate, now time.Time, res *UpdateResult) error {
 	next := v.nextUpdate
-	if _, shown := s.NextUpdateChoices(inc.Severity); v.severity != inc.Severity && next == shown {
+	if v.severity != inc.Severity && next == s.reminderInterval(inc.Severity) {
 		// The form shows the severity's interval as the next update's
 		// default, and Slack submits a value left as shown like a chosen
 		// one: with a new severity, that is the old cadence, not a promise.
 		next = 0
 	}
 	if next == 0 {
-		_, next = s.NextUpdateChoices(v.severity)
+		next = s.reminderInterval(v.severity)
 	}
 	events, err := inc.RecordUpdate(incident.StatusUpdate{
 		Status: v.status, Severity: v.severity, Summary: v.in.Summary, NextSteps: v.in.NextSteps, NextIn: next, By: v.in.By,
