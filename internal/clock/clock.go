@@ -140,8 +140,9 @@ func (f *Fake) WaitForTimers(n int, done <-chan struct{}) bool {
 	return f.waitTimers(done, func() bool { return len(f.timers) >= n })
 }
 
-// waitTimers blocks until ok, called with f.mu held, holds of the pending
-// timers, or done is closed; it looks again each time a timer is added.
+// waitTimers blocks until ok (called with f.mu held, so it may read the
+// pending timers) is true, or done is closed; it asks again each time a
+// timer is added.
 func (f *Fake) waitTimers(done <-chan struct{}, ok func() bool) bool {
 	for {
 		f.mu.Lock()

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -38,12 +39,10 @@ func (h *handler) slash(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, notVisible)
 		return
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	_, err := h.emu.SlashCommand(ctx, slackemu.SlashCommand{
-		UserID: user, ChannelID: channel, Command: cmd, Text: h.linkNames(user, strings.TrimSpace(rest), true),
+	text := h.linkNames(user, strings.TrimSpace(rest), true)
+	h.deliver(w, r, cmd, func(ctx context.Context) (slackemu.Ack, error) {
+		return h.emu.SlashCommand(ctx, slackemu.SlashCommand{UserID: user, ChannelID: channel, Command: cmd, Text: text})
 	})
-	h.delivered(w, cmd, err)
 }
 
 type messageRequest struct {

@@ -40,8 +40,13 @@ func (h *handler) delivered(w http.ResponseWriter, what string, err error) {
 	}
 }
 
-func (h *handler) deliveryContext(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), deliveryTimeout)
+// deliver sends a user's action to the app, bounded by deliveryTimeout, and
+// answers its outcome (delivered).
+func (h *handler) deliver(w http.ResponseWriter, r *http.Request, what string, send func(context.Context) (slackemu.Ack, error)) {
+	ctx, cancel := context.WithTimeout(r.Context(), deliveryTimeout)
+	defer cancel()
+	_, err := send(ctx)
+	h.delivered(w, what, err)
 }
 
 // notVisible answers an action in a channel the user cannot see, which
@@ -79,21 +84,21 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	var err error
+	var operate func(ctx context.Context, userID, channelID, messageTS, actionID, value string) (slackemu.Ack, error)
 	switch req.Kind {
 	case "button":
-		_, err = h.emu.ClickButton(ctx, user, channel, req.TS, req.ActionID, req.Value)
+		operate = h.emu.ClickButton
 	case "users_select":
-		_, err = h.emu.SelectUser(ctx, user, channel, req.TS, req.ActionID, req.Value)
+		operate = h.emu.SelectUser
 	case "static_select", "overflow":
-		_, err = h.emu.SelectOption(ctx, user, channel, req.TS, req.ActionID, req.Value)
+		operate = h.emu.SelectOption
 	default:
 		fail(w, http.StatusBadRequest, "the sandbox cannot operate a "+req.Kind)
 		return
 	}
-	h.delivered(w, "That action", err)
+	h.deliver(w, r, "That action", func(ctx context.Context) (slackemu.Ack, error) {
+		return operate(ctx, user, channel, req.TS, req.ActionID, req.Value)
+	})
 }
 
 type shortcutRequest struct {
@@ -116,10 +121,9 @@ func (h *handler) shortcut(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	_, err := h.emu.MessageShortcut(ctx, user, req.Channel, req.TS, req.CallbackID)
-	h.delivered(w, "The shortcut", err)
+	h.deliver(w, r, "The shortcut", func(ctx context.Context) (slackemu.Ack, error) {
+		return h.emu.MessageShortcut(ctx, user, req.Channel, req.TS, req.CallbackID)
+	})
 }
 
 type reactRequest struct {
@@ -138,10 +142,9 @@ func (h *handler) react(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	_, err := h.emu.React(ctx, user, req.Channel, req.TS, req.Name)
-	h.delivered(w, "The reaction", err)
+	h.deliver(w, r, "The reaction", func(ctx context.Context) (slackemu.Ack, error) {
+		return h.emu.React(ctx, user, req.Channel, req.TS, req.Name)
+	})
 }
 
 type viewRequest struct {
@@ -157,10 +160,9 @@ func (h *handler) submitView(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	_, err := h.emu.SubmitView(ctx, h.resolveUser(req.User), req.View, req.Values)
-	h.delivered(w, "Submitting", err)
+	h.deliver(w, r, "Submitting", func(ctx context.Context) (slackemu.Ack, error) {
+		return h.emu.SubmitView(ctx, h.resolveUser(req.User), req.View, req.Values)
+	})
 }
 
 func (h *handler) closeView(w http.ResponseWriter, r *http.Request) {
@@ -168,10 +170,9 @@ func (h *handler) closeView(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	_, err := h.emu.CloseView(ctx, h.resolveUser(req.User), req.View)
-	h.delivered(w, "Closing", err)
+	h.deliver(w, r, "Closing", func(ctx context.Context) (slackemu.Ack, error) {
+		return h.emu.CloseView(ctx, h.resolveUser(req.User), req.View)
+	})
 }
 
 // openHome is the user opening the app's Home tab: Slack sends
@@ -191,8 +192,7 @@ func (h *handler) openHome(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	ctx, cancel := h.deliveryContext(r)
-	defer cancel()
-	_, err := h.emu.Event(ctx, event)
-	h.delivered(w, "Opening Home", err)
+	h.deliver(w, r, "Opening Home", func(ctx context.Context) (slackemu.Ack, error) {
+		return h.emu.Event(ctx, event)
+	})
 }

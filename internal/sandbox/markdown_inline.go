@@ -4,7 +4,6 @@ import (
 	"html"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 var (
@@ -20,12 +19,7 @@ var (
 // are set aside as placeholders first (their insides are not styled), the
 // rest is escaped, then styled; nothing in s can become markup.
 func mdInline(s string) string {
-	s = strings.Map(func(c rune) rune {
-		if c >= placeholderBase && c <= placeholderMax {
-			return utf8.RuneError
-		}
-		return c
-	}, s)
+	s = scrubPlaceholders(s)
 	var held []string
 	hold := func(h string) string {
 		if placeholderBase+len(held) >= placeholderMax {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"html/template"
 	"strings"
+	"unicode/utf8"
 )
 
 // unescape undoes Slack's escaping of its three control characters; nothing
@@ -16,6 +17,17 @@ const (
 	placeholderBase = 0xE000
 	placeholderMax  = 0xF8FF
 )
+
+// scrubPlaceholders replaces the input's private-use characters, so that
+// none of them can pass for a placeholder.
+func scrubPlaceholders(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c >= placeholderBase && c <= placeholderMax {
+			return utf8.RuneError
+		}
+		return c
+	}, s)
+}
 
 // mrkdwn renders Slack mrkdwn as HTML: *bold*, _italic_, ~strike~, `code`,
 // ```preformatted```, > quotes, <links|labels>, <@U…> mentions, <#C…> channel

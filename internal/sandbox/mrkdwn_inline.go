@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // token is a control sequence (<…>) or a code span, set aside while styles are
@@ -25,12 +24,7 @@ type inlineRenderer struct {
 // inline renders one line (or, textOnly, the inside of a code block).
 func (n *names) inline(line string, textOnly bool) string {
 	r := &inlineRenderer{n: n, textOnly: textOnly}
-	line = strings.Map(func(c rune) rune {
-		if c >= placeholderBase && c <= placeholderMax {
-			return utf8.RuneError
-		}
-		return c
-	}, line)
+	line = scrubPlaceholders(line)
 	// Control sequences first, on the escaped text: a "<" that Slack sees is
 	// a real one, while "&lt;" is a character the sender typed.
 	var w strings.Builder

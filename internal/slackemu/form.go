@@ -39,20 +39,9 @@ func readBody(b []byte, body io.Reader, size int64) ([]byte, error) {
 	if size < 0 || size > maxFormBytes {
 		size = 512
 	}
-	b = slices.Grow(b, int(size)+1)
-	body = io.LimitReader(body, maxFormBytes+1)
-	for {
-		n, err := body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
+	b, err := readRest(slices.Grow(b, int(size)+1), io.LimitReader(body, maxFormBytes+1))
+	if err != nil {
+		return nil, err
 	}
 	if len(b) > maxFormBytes {
 		return nil, errors.New("form body too large")
@@ -67,7 +56,12 @@ func readJSONBody(body io.Reader, size int64) ([]byte, error) {
 	if size < 0 || size > maxFormBytes {
 		return io.ReadAll(body)
 	}
-	b := make([]byte, 0, size+1) // +1: the read that finds the end needs room
+	return readRest(make([]byte, 0, size+1), body) // +1: the read that finds the end needs room
+}
+
+// readRest appends what is left of body to b, into b's spare room first,
+// growing it only when that fills up.
+func readRest(b []byte, body io.Reader) ([]byte, error) {
 	for {
 		n, err := body.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

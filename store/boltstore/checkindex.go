@@ -68,8 +68,7 @@ func checkOpenIndex(tx *bolt.Tx, f *findings) {
 		if v == nil || open.Get(k) != nil {
 			return nil
 		}
-		inc := new(incident.Incident)
-		if err := json.Unmarshal(v, inc); err == nil && inc.Open() {
+		if inc := decodeRecord(v); inc != nil && inc.Open() {
 			add("%s is open but missing from the open index", incident.FormatID(inc.Number))
 		}
 		return nil

@@ -63,10 +63,17 @@ func checkIndexes(tx *bolt.Tx) []findings {
 	return out
 }
 
-// record reads incident key from incs: nil when there is none or it
-// cannot be read (that is the records' problem, not an index's).
-func record(incs *bolt.Bucket, key []byte) *incident.Incident {
+// record reads incident key from incs: present says whether there is a
+// record, and inc is nil when it cannot be read (that is the records'
+// problem, not an index's).
+func record(incs *bolt.Bucket, key []byte) (inc *incident.Incident, present bool) {
 	raw := incs.Get(key)
+	return decodeRecord(raw), raw != nil
+}
+
+// decodeRecord is an incident record's value decoded, nil when there is
+// none or it cannot be read.
+func decodeRecord(raw []byte) *incident.Incident {
 	if raw == nil {
 		return nil
 	}
@@ -92,9 +99,9 @@ func checkChannelIndex(tx *bolt.Tx, f *findings) {
 			f.add("channel %s's entry %x is not an incident number", k, v)
 			return nil
 		}
-		inc := record(incs, v)
+		inc, present := record(incs, v)
 		switch {
-		case incs.Get(v) == nil:
+		case !present:
 			f.add("channel %s is listed for %s, which has no incident record", k, incident.FormatID(n))
 		case inc != nil && inc.ChannelID != string(k):
 			f.add("channel %s is listed for %s, whose record names another channel", k, incident.FormatID(n))
@@ -102,7 +109,7 @@ func checkChannelIndex(tx *bolt.Tx, f *findings) {
 		return nil
 	})
 	_ = incs.ForEach(func(k, v []byte) error {
-		inc := record(incs, k)
+		inc := decodeRecord(v)
 		if inc == nil || inc.ChannelID == "" {
 			return nil
 		}
@@ -114,7 +121,7 @@ func checkChannelIndex(tx *bolt.Tx, f *findings) {
 			f.add("%s's channel %s is missing from the channel index", inc.ID(), inc.ChannelID)
 			return nil
 		}
-		if other := record(incs, owner); other != nil && other.ChannelID == inc.ChannelID {
+		if other, _ := record(incs, owner); other != nil && other.ChannelID == inc.ChannelID {
 			// Both records claim the channel: the copy refuses the
 			// second, as the bot does.
 			f.addUncopyable("%s's channel %s is %s's too", inc.ID(), inc.ChannelID, other.ID())
@@ -160,9 +167,10 @@ func checkReminders(tx *bolt.Tx, f *findings) {
 		if byDue.Get(concat(v, k)) == nil {
 			f.add("%s's reminder is missing from the due times, so it never fires", id)
 		}
-		if incs.Get(k) == nil {
+		switch inc, present := record(incs, k); {
+		case !present:
 			f.add("%s has a reminder but no incident record", id)
-		} else if inc := record(incs, k); inc != nil && !inc.Open() {
+		case inc != nil && !inc.Open():
 			f.add("%s has a reminder but its record says it is resolved", id)
 		}
 		return nil
@@ -193,9 +201,9 @@ func checkResolvedIndex(ix resolvedIndex) func(*bolt.Tx, *findings) {
 				f.add("%s has more than one entry", id)
 			}
 			seen[e.Incident] = true
-			inc := record(incs, k[8:])
+			inc, present := record(incs, k[8:])
 			switch {
-			case incs.Get(k[8:]) == nil:
+			case !present:
 				f.add("%s has an entry but no incident record", id)
 			case inc == nil:
 			case inc.Open():

@@ -118,14 +118,14 @@ func (tx *boltTx) DueReminders(now time.Time) ([]Reminder, error) {
 	var out []Reminder
 	c := byDue.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		r, ok := tx.readReminder(byIncident, k)
-		if !ok {
-			continue
-		}
-		if bytes.Compare(k[:8], limit) > 0 {
+		// The bound first: the scheduler asks every cycle, and an entry
+		// not yet due needs no look at reminders_by_incident.
+		if len(k) == 16 && bytes.Compare(k[:8], limit) > 0 {
 			break
 		}
-		out = append(out, r)
+		if r, ok := tx.readReminder(byIncident, k); ok {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }

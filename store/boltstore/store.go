@@ -105,7 +105,8 @@ type Store struct {
 	onIncident    func(before, after *incident.Incident)
 	// headlines is the latest OpenHeadlines answer of a read transaction.
 	headlines atomic.Pointer[headlineRead]
-	// unreadable reports the schedule entries skipped.
+	// unreadable reports, once each, the schedule entries and incident
+	// records skipped.
 	unreadable *unreadableKeys
 }
 

@@ -43,24 +43,25 @@ func (u *unreadableKeys) report(bucket, key []byte) {
 
 // reportRecord reports an incident record skipped, once.
 func (u *unreadableKeys) reportRecord(e *UnreadableRecordError) {
-	if u == nil || u.fn == nil || !u.first(string(bucketIncidents)+"\x00"+string(u64Key(e.Number))) {
-		return
+	if u.first(bucketIncidents, u64Key(e.Number)) {
+		u.fn(fmt.Errorf("bucket %s: %w; skipped", bucketIncidents, e))
 	}
-	u.fn(fmt.Errorf("bucket %s: %w; skipped", bucketIncidents, e))
 }
 
 // reportAs is report saying what is wrong with the entry.
 func (u *unreadableKeys) reportAs(bucket, key []byte, what string) {
-	if u == nil || u.fn == nil {
-		return
-	}
-	if u.first(string(bucket) + "\x00" + string(key)) {
+	if u.first(bucket, key) {
 		u.fn(fmt.Errorf("bucket %s: key %x %s; skipped (`incidentbot check` reports it)", bucket, key, what))
 	}
 }
 
-// first reports whether id is seen for the first time.
-func (u *unreadableKeys) first(id string) bool {
+// first reports whether key in bucket is seen for the first time; false,
+// keeping nothing, when there is no hook to tell.
+func (u *unreadableKeys) first(bucket, key []byte) bool {
+	if u == nil || u.fn == nil {
+		return false
+	}
+	id := string(bucket) + "\x00" + string(key)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.seen[id] {

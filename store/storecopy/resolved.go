@@ -9,7 +9,7 @@ import (
 
 // The resolution indexes (postmortem nudge, auto-archive) are copied as they
 // stand: an entry already acted on stays gone, one still waiting keeps its
-// time.
+// time, which is the record's resolution time when it has one (see at).
 
 // entries are one resolved incident's places in the resolution indexes.
 type entries struct {
