@@ -15,14 +15,8 @@ func docYAML(t *testing.T, file, mustHave string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest, ok := string(raw), true
-	for ok {
-		var block string
-		_, rest, ok = strings.Cut(rest, "```yaml\n")
-		block, rest, _ = strings.Cut(rest, "```")
-		if ok && strings.Contains(block, mustHave) {
-			return block
-		}
+	if block, ok := yamlBlock(string(raw), mustHave); ok {
+		return block
 	}
 	t.Fatalf("docs/%s has no yaml block with %q", file, mustHave)
 	return ""

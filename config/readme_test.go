@@ -16,16 +16,25 @@ func readmeYAML(t *testing.T, heading, mustHave string) string {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(raw), "\n"+heading+"\n")
-	for ok {
-		var block string
-		_, rest, ok = strings.Cut(rest, "```yaml\n")
-		block, rest, _ = strings.Cut(rest, "```")
-		if ok && strings.Contains(block, mustHave) {
-			return block
-		}
+	if block, found := yamlBlock(rest, mustHave); ok && found {
+		return block
 	}
 	t.Fatalf("README.md's %q section has no yaml block with %q", heading, mustHave)
 	return ""
+}
+
+// yamlBlock returns the first ```yaml block of text that contains
+// mustHave.
+func yamlBlock(text, mustHave string) (string, bool) {
+	for ok := true; ok; {
+		var block string
+		_, text, ok = strings.Cut(text, "```yaml\n")
+		block, text, _ = strings.Cut(text, "```")
+		if ok && strings.Contains(block, mustHave) {
+			return block, true
+		}
+	}
+	return "", false
 }
 
 // The README's integration settings are read as written: no unknown key,
