@@ -37,33 +37,11 @@ func shortcutCrash(t *testing.T, method string) {
 		t.Fatal(err)
 	}
 
-	// Slack holds the call while the bot is stopped under it.
-	held, release := make(chan struct{}), make(chan struct{})
-	w.emu.Fail(method, slackemu.Fault{Times: 1, OnCall: func() { close(held); <-release }})
-	if _, err := w.emu.MessageShortcut(w.ctx(), bob, ch.ID, ts, "add_to_timeline"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-held:
-	case <-w.ctx().Done():
-		t.Fatalf("no %s call", method)
-	}
-	// The bot stops: it waits out its grace for the job in flight, then
-	// cuts it short.
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); w.stop() }()
-	if w.clock.WaitForTimerBy(w.clock.Now().Add(outboxGrace), stopped) {
-		w.clock.Advance(outboxGrace)
-	}
-	<-stopped
-	close(release)
-	if _, err := w.emu.WaitCall(w.ctx(), method, func(c slackemu.Call) bool { return c.OK }); err != nil {
-		t.Fatalf("Slack never answered the %s call: %v", method, err)
-	}
-
-	// Started again on the same store.
-	w.start()
-	w.idle()
+	w.crashWhileSlackHolds(method, func() {
+		if _, err := w.emu.MessageShortcut(w.ctx(), bob, ch.ID, ts, "add_to_timeline"); err != nil {
+			t.Fatal(err)
+		}
+	}, func(c slackemu.Call) bool { return c.OK })
 
 	var answers []string
 	for _, m := range w.emu.Ephemerals(bob) {
@@ -86,4 +64,33 @@ func shortcutCrash(t *testing.T, method string) {
 	if m := w.lcMessage(ch.ID, ts); len(m.Reactions) != 1 {
 		t.Fatalf("the message is marked %v, want once", m.Reactions)
 	}
+}
+
+// crashWhileSlackHolds has act start something whose next call of method
+// Slack holds; the bot stops under it (waiting out its grace for the job in
+// flight, then cutting it short); Slack then answers the call (the first
+// that answered accepts), and the bot is started again on the same store
+// and left to finish.
+func (w *world) crashWhileSlackHolds(method string, act func(), answered func(slackemu.Call) bool) {
+	w.t.Helper()
+	held, release := make(chan struct{}), make(chan struct{})
+	w.emu.Fail(method, slackemu.Fault{Times: 1, OnCall: func() { close(held); <-release }})
+	act()
+	select {
+	case <-held:
+	case <-w.ctx().Done():
+		w.t.Fatalf("no %s call", method)
+	}
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); w.stop() }()
+	if w.clock.WaitForTimerBy(w.clock.Now().Add(outboxGrace), stopped) {
+		w.clock.Advance(outboxGrace)
+	}
+	<-stopped
+	close(release)
+	if _, err := w.emu.WaitCall(w.ctx(), method, answered); err != nil {
+		w.t.Fatalf("Slack never answered the %s call: %v", method, err)
+	}
+	w.start()
+	w.idle()
 }

@@ -3,8 +3,6 @@ package app_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/incidentbot/incidentbot/internal/slackemu"
 )
 
 // Bob asks for the stats in a channel the bot is not in, so they come to
@@ -28,30 +26,7 @@ func statsCrash(t *testing.T, method string) {
 	w := newStatsWorld(t)
 	random := w.emu.CreateChannel("random", false, alice, bob)
 
-	held, release := make(chan struct{}), make(chan struct{})
-	w.emu.Fail(method, slackemu.Fault{Times: 1, OnCall: func() { close(held); <-release }})
-	ackText(t, w.slash(bob, random, "stats 7d"))
-	select {
-	case <-held:
-	case <-w.ctx().Done():
-		t.Fatalf("no %s call", method)
-	}
-	// The bot stops: it waits out its grace for the job in flight, then
-	// cuts it short.
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); w.stop() }()
-	if w.clk.WaitForTimerBy(w.clk.Now().Add(outboxGrace), stopped) {
-		w.clk.Advance(outboxGrace)
-	}
-	<-stopped
-	close(release)
-	if _, err := w.emu.WaitCall(w.ctx(), method, nil); err != nil {
-		t.Fatalf("Slack never answered the %s call: %v", method, err)
-	}
-
-	// Started again on the same store.
-	w.world.start()
-	w.idle()
+	w.crashWhileSlackHolds(method, func() { ackText(t, w.slash(bob, random, "stats 7d")) }, nil)
 
 	var answers []string
 	for _, m := range w.emu.Ephemerals(bob) {
