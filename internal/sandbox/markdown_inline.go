@@ -37,7 +37,7 @@ func mdInline(s string) string {
 		}
 		// The label may hold backslash escapes, already set aside as HTML.
 		label := expandHeld(html.EscapeString(sub[1]), held)
-		return hold(`<a class="mk-link" href="` + html.EscapeString(target) + `" target="_blank" rel="noopener noreferrer">` + label + `</a>`)
+		return hold(linkHTML(target, label))
 	})
 	s = mdAutolink.ReplaceAllStringFunc(s, func(m string) string {
 		target := m[1 : len(m)-1]

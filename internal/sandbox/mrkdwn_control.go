@@ -103,7 +103,7 @@ func (n *names) date(cmd, fallback string) string {
 	out := `<time class="mk-date" datetime="` + t.Format(time.RFC3339) + `" title="` + html.EscapeString(t.Format("Monday, 2 January 2006 15:04:05 UTC")) + `">` + html.EscapeString(text) + `</time>`
 	if len(parts) == 4 {
 		if target := unescape.Replace(parts[3]); safeLink(target) {
-			out = `<a class="mk-link" href="` + html.EscapeString(target) + `" target="_blank" rel="noopener noreferrer">` + out + `</a>`
+			out = linkHTML(target, out)
 		}
 	}
 	return out

@@ -203,6 +203,18 @@ func safeLink(target string) bool {
 	return false
 }
 
+// link is a link to target (one safeLink allows) labelled label.
 func link(target, label string) string {
-	return `<a class="mk-link" href="` + html.EscapeString(target) + `" target="_blank" rel="noopener noreferrer">` + html.EscapeString(label) + `</a>`
+	return linkHTML(target, html.EscapeString(label))
+}
+
+// linkHTML is a link to target (one safeLink allows) around labelHTML,
+// markup already made safe. The scheme is written in lower case, as
+// url.Parse reads it: "HtTp://" is a web link like any other, and the page
+// then only ever holds hrefs that start with http, https or mailto.
+func linkHTML(target, labelHTML string) string {
+	if u, err := url.Parse(target); err == nil && len(u.Scheme) < len(target) {
+		target = u.Scheme + target[len(u.Scheme):]
+	}
+	return `<a class="mk-link" href="` + html.EscapeString(target) + `" target="_blank" rel="noopener noreferrer">` + labelHTML + `</a>`
 }
